@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Runs every package's tests through turbo, then prints the total over all packages from vitest's JSON
+// reports, ending with one line `N passed, M failed, K skipped` so a run that executed nothing is visible.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const REPORT = '.vitest-report.json';
+const dirs = ['packages', 'apps']
+  .filter((d) => existsSync(join(root, d)))
+  .flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p)));
+for (const d of dirs) rmSync(join(d, REPORT), { force: true });
+
+const turbo = join(root, 'node_modules', '.bin', 'turbo');
+const r = spawnSync(turbo, ['run', 'test', '--concurrency=1', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+console.log('\nTest totals by package:');
+for (const d of dirs) {
+  const f = join(d, REPORT);
+  if (!existsSync(f)) continue;
+  const j = JSON.parse(readFileSync(f, 'utf8'));
+  const p = j.numPassedTests ?? 0;
+  const fl = (j.numFailedTests ?? 0) + (j.numFailedTestSuites ?? 0);
+  const s = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+  console.log(`  ${d.slice(root.length + 1).padEnd(28)} ${p} passed, ${fl} failed, ${s} skipped`);
+  passed += p;
+  failed += fl;
+  skipped += s;
+}
+const status = r.status ?? 1;
+if (status !== 0 && failed === 0) failed = 1; // turbo failed outside a test (build, crash): never report green
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(status);
