@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { AdapterStateError, LoraConfigError } from './errors/index.js';
+import type { LoraLayer } from './lora-layer.js';
+import { svd } from './svd.js';
+
+/** How {@link LoraModel.addWeightedAdapter} combines adapters (PEFT's `combination_type`). */
+export type Combination = 'linear' | 'cat' | 'svd';
+
+/**
+ * The combined factors for one layer, in tfjs layout, for an adapter whose scaling is 1 (PEFT sets
+ * lora_alpha = r for the new adapter):
+ * - linear: A = Σ √(wᵢsᵢ)·Aᵢ, B = Σ √(wᵢsᵢ)·Bᵢ (all ranks equal; ΔW is NOT Σ wᵢΔWᵢ, as in PEFT);
+ * - cat: A = [w₁s₁A₁ | w₂s₂A₂ | …], B = [B₁; B₂; …], rank Σ rᵢ, so ΔW = Σ wᵢsᵢAᵢBᵢ exactly;
+ * - svd: the best rank-`rank` approximation of Σ wᵢ·ΔWᵢ (truncated SVD).
+ */
+export function combineFactors(
+  layer: LoraLayer,
+  adapters: readonly string[],
+  weights: readonly number[],
+  combination: Combination,
+  rank: number,
+): { loraA: tf.Tensor; loraB: tf.Tensor } {
+  const present = adapters.map((a, i) => ({ a, w: weights[i] })).filter(({ a }) => layer.adapterNames.includes(a));
+  return tf.tidy(() => {
+    const shapes = layer.kind.factorShapes(layer.layer, rank);
+    if (present.length === 0) return { loraA: tf.zeros(shapes.loraA), loraB: tf.zeros(shapes.loraB) };
+    const axisA = shapes.loraA.length - 1;
+    if (combination === 'linear') {
+      let a: tf.Tensor | null = null;
+      let b: tf.Tensor | null = null;
+      for (const { a: name, w } of present) {
+        const vars = layer.weightsOf(name);
+        const k = Math.sqrt(w * vars.scaling);
+        a = a ? tf.add(a, tf.mul(vars.loraA.read(), k)) : tf.mul(vars.loraA.read(), k);
+        b = b ? tf.add(b, tf.mul(vars.loraB.read(), k)) : tf.mul(vars.loraB.read(), k);
+      }
+      return { loraA: a!, loraB: b! };
+    }
+    if (combination === 'cat') {
+      const as = present.map(({ a: name, w }) => tf.mul(layer.weightsOf(name).loraA.read(), w * layer.weightsOf(name).scaling));
+      const bs = present.map(({ a: name }) => layer.weightsOf(name).loraB.read());
+      const a = tf.concat(as, axisA);
+      const b = tf.concat(bs, 0);
+      // Layers where some adapters are absent get zero-padded up to the common rank.
+      const padA = rank - a.shape[axisA];
+      return {
+        loraA: padA > 0 ? tf.concat([a, tf.zeros([...a.shape.slice(0, -1), padA])], axisA) : a,
+        loraB: padA > 0 ? tf.concat([b, tf.zeros([padA, ...b.shape.slice(1)])], 0) : b,
+      };
+    }
+    if (layer.layer.getClassName() !== 'Dense') {
+      throw new LoraConfigError(`The 'svd' combination is implemented for Dense layers; '${layer.name}' is ${layer.layer.getClassName()}. Use 'cat' or 'linear'.`, { field: 'combination' });
+    }
+    let delta: tf.Tensor | null = null;
+    for (const { a: name, w } of present) {
+      const d = tf.mul(layer.deltaWeight(name), w);
+      delta = delta ? tf.add(delta, d) : d;
+    }
+    const { u, s, v } = svd(delta as tf.Tensor2D);
+    const k = Math.min(rank, s.shape[0]);
+    const uk = tf.slice(u, [0, 0], [-1, k]);
+    const vk = tf.slice(v, [0, 0], [-1, k]);
+    const sk = tf.slice(s, [0], [k]);
+    let a = uk;
+    let b = tf.mul(tf.transpose(vk), tf.expandDims(sk, 1));
+    if (k < rank) {
+      a = tf.concat([a, tf.zeros([a.shape[0] as number, rank - k])], 1);
+      b = tf.concat([b, tf.zeros([rank - k, b.shape[1] as number])], 0);
+    }
+    return { loraA: a, loraB: b };
+  });
+}
+
+/** Validates the arguments of addWeightedAdapter and returns the new adapter's rank. */
+export function weightedRank(
+  ranks: Map<string, number>,
+  adapters: readonly string[],
+  weights: readonly number[],
+  combination: Combination,
+  svdRank?: number,
+): number {
+  if (adapters.length === 0 || adapters.length !== weights.length) {
+    throw new LoraConfigError(`addWeightedAdapter needs one weight per adapter; found ${adapters.length} adapters and ${weights.length} weights.`, { field: 'weights' });
+  }
+  for (const a of adapters) if (!ranks.has(a)) throw new AdapterStateError(`No adapter '${a}'; adapters: ${[...ranks.keys()].join(', ')}.`, { adapter: a });
+  if (weights.some((w) => !Number.isFinite(w))) throw new LoraConfigError(`Weights must be finite numbers; found ${JSON.stringify(weights)}.`, { field: 'weights' });
+  const rs = adapters.map((a) => ranks.get(a)!);
+  if (combination === 'linear') {
+    if (new Set(rs).size > 1) {
+      throw new LoraConfigError(`The 'linear' combination needs adapters of equal rank; found ranks ${rs.join(', ')}. Use 'cat' or 'svd'.`, { field: 'combination' });
+    }
+    if (weights.some((w) => w < 0)) {
+      throw new LoraConfigError(`The 'linear' combination takes √(weight·scaling), so weights must be ≥ 0; found ${JSON.stringify(weights)}. Use 'cat' or 'svd' for negative weights.`, { field: 'weights' });
+    }
+    return rs[0];
+  }
+  if (combination === 'cat') return rs.reduce((s, r) => s + r, 0);
+  if (combination === 'svd') return svdRank ?? Math.max(...rs);
+  throw new LoraConfigError(`Unknown combination ${JSON.stringify(combination)}; expected 'linear', 'cat' or 'svd'.`, { field: 'combination' });
+}
