@@ -158,7 +158,8 @@ export class LoraModel {
       this.current.dispose();
       this.current = rebuilt;
     }
-    for (const path of targets) if (!fresh.includes(path)) wrapped.get(path)?.addAdapter(name, specFor(config, path));
+    const current = new Map(this.loraLayers().map((l) => [l.path, l.layer]));
+    for (const path of targets) if (!fresh.includes(path)) current.get(path)?.addAdapter(name, specFor(config, path));
     this.configs.set(name, config);
     this.initAdapterIn(name, targets, options.seed);
     this.saved.capture(this.current, name, config.modulesToSave);

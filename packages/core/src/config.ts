@@ -1,0 +1,385 @@
+import { LoraConfigError } from './errors/index.js';
+import { closestNames, isAllLinear, matchesPatternKey, regexError } from './target-match.js';
+
+/** How LoRA weights start: PEFT's `init_lora_weights` values that tfjs-lora implements. */
+export type InitLoraWeights = boolean | 'gaussian' | 'pissa' | `pissa_niter_${number}` | 'olora';
+/** Which biases train alongside LoRA (PEFT's `bias`). */
+export type BiasMode = 'none' | 'all' | 'lora_only';
+/**
+ * Which layers a setting applies to. string = 'all-linear' or a regex that must fully match the layer
+ * path (PEFT: a str target is re.fullmatch); RegExp = full match; string[] = exact name or dotted-suffix match.
+ */
+export type ModuleSelector = string | RegExp | readonly string[];
+
+/** A fully resolved LoRA configuration (PEFT's `LoraConfig`): all fields present, frozen. */
+export interface LoraConfig {
+  r: number;
+  loraAlpha: number;
+  loraDropout: number;
+  targetModules: ModuleSelector | null;
+  excludeModules: ModuleSelector | null;
+  bias: BiasMode;
+  modulesToSave: readonly string[] | null;
+  initLoraWeights: InitLoraWeights;
+  useRslora: boolean;
+  useDora: boolean;
+  rankPattern: Readonly<Record<string, number>>;
+  alphaPattern: Readonly<Record<string, number>>;
+  layersToTransform: number | readonly number[] | null;
+  layersPattern: string | readonly string[] | null;
+  fanInFanOut: boolean;
+  /** PEFT fields we do not interpret but keep for a faithful round trip (snake_case keys as read) */
+  extra: Readonly<Record<string, unknown>>;
+}
+
+/** What `loraConfig` accepts: any subset of the fields; the rest take PEFT's defaults. */
+export type LoraConfigInput = Partial<Omit<LoraConfig, 'extra'>> & { extra?: Record<string, unknown> };
+
+type Field = Exclude<keyof LoraConfig, 'extra'>;
+
+/** Each interpreted field and its snake_case name in PEFT's adapter_config.json. */
+export const PEFT_KEYS: Readonly<Record<Field, string>> = Object.freeze({
+  r: 'r', loraAlpha: 'lora_alpha', loraDropout: 'lora_dropout', targetModules: 'target_modules',
+  excludeModules: 'exclude_modules', bias: 'bias', modulesToSave: 'modules_to_save',
+  initLoraWeights: 'init_lora_weights', useRslora: 'use_rslora', useDora: 'use_dora',
+  rankPattern: 'rank_pattern', alphaPattern: 'alpha_pattern', layersToTransform: 'layers_to_transform',
+  layersPattern: 'layers_pattern', fanInFanOut: 'fan_in_fan_out',
+});
+const FIELDS = Object.keys(PEFT_KEYS) as Field[];
+
+/** PEFT 0.21's defaults for every interpreted field. */
+export const LORA_DEFAULTS: Readonly<Omit<LoraConfig, 'extra'>> = Object.freeze({
+  r: 8, loraAlpha: 8, loraDropout: 0, targetModules: null, excludeModules: null, bias: 'none',
+  modulesToSave: null, initLoraWeights: true, useRslora: false, useDora: false,
+  rankPattern: Object.freeze({}), alphaPattern: Object.freeze({}), layersToTransform: null,
+  layersPattern: null, fanInFanOut: false,
+});
+
+/** Where a value came from, so that messages use the caller's names. */
+type Source = 'input' | 'json';
+
+function show(v: unknown): string {
+  let s: string | undefined;
+  try {
+    s = v instanceof RegExp || typeof v === 'number' || typeof v === 'bigint' ? undefined : JSON.stringify(v);
+  } catch {
+    s = undefined;
+  }
+  s ??= String(v);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+function label(field: Field, src: Source): string {
+  return src === 'json' ? `"${PEFT_KEYS[field]}" in adapter_config.json (LoraConfig.${field})` : `LoraConfig.${field}`;
+}
+
+function fail(field: Field, src: Source, expected: string, found: unknown, todo: string): never {
+  throw new LoraConfigError(`${label(field, src)} must be ${expected}; found ${show(found)}. ${todo}`, { field });
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RegExp);
+const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+const isAlpha = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v !== 0;
+
+function checkRegex(field: Field, src: Source, pattern: string, what: string): void {
+  const problem = regexError(pattern);
+  if (problem !== null) {
+    fail(field, src, `${what} that compiles`, pattern, `The regex does not compile (${problem}); fix or escape it.`);
+  }
+}
+
+function checkStrings(field: Field, src: Source, v: unknown, todo: string): readonly string[] {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(field, src, 'a list of strings', v, todo);
+  return Object.freeze([...(v as string[])]);
+}
+
+function checkSelector(field: Field, src: Source, v: unknown): ModuleSelector | null {
+  const todo = `Pass null, 'all-linear'${field === 'excludeModules' ? ' (no special meaning here)' : ''}, a regex string matching whole layer paths, a RegExp, or a list of layer names.`;
+  if (v === null) return null;
+  if (typeof v === 'string') {
+    if (!(field === 'targetModules' && isAllLinear(v))) checkRegex(field, src, v, 'a regular expression');
+    return v;
+  }
+  if (v instanceof RegExp) {
+    if (v.flags.replace('u', '') !== '') {
+      fail(field, src, 'a RegExp without flags other than u', v, 'PEFT stores the pattern source only, so flags would be lost; write a flagless RegExp.');
+    }
+    return v;
+  }
+  return checkStrings(field, src, v, todo);
+}
+
+function checkPattern(field: 'rankPattern' | 'alphaPattern', src: Source, v: unknown): Readonly<Record<string, number>> {
+  const isRank = field === 'rankPattern';
+  const valueRule = isRank ? 'a positive integer rank' : 'a finite, non-zero alpha';
+  if (!isRecord(v)) fail(field, src, `an object mapping layer-name regexes to ${valueRule}`, v, 'Pass {} for none.');
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(v)) {
+    checkRegex(field, src, key, 'keyed by regular expressions');
+    if (!(isRank ? isPositiveInt(value) : isAlpha(value))) {
+      fail(field, src, `${valueRule} for every key`, { [key]: value }, `Set ${JSON.stringify(key)} to e.g. ${isRank ? 4 : 16}.`);
+    }
+    out[key] = value as number;
+  }
+  return Object.freeze(out);
+}
+
+function checkInit(src: Source, v: unknown): InitLoraWeights {
+  if (typeof v === 'boolean' || v === 'gaussian' || v === 'pissa' || v === 'olora') return v;
+  if (typeof v === 'string' && /^pissa_niter_\d+$/.test(v)) return v as `pissa_niter_${number}`;
+  const known = ['loftq', 'eva', 'corda', 'orthogonal', 'mica', 'lora_ga'].includes(String(v));
+  fail('initLoraWeights', src, "one of true, false, 'gaussian', 'pissa', 'pissa_niter_K' (K a non-negative integer), 'olora'", v,
+    known ? `PEFT's '${String(v)}' initialization is not implemented in tfjs-lora; use an adapter initialized another way.` : 'Pick one of the allowed values.');
+}
+
+function isActive(v: unknown): boolean {
+  if (v === null || v === undefined || v === false) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  return !(isRecord(v) && Object.keys(v).length === 0);
+}
+
+const REFUSED: Readonly<Record<string, string>> = {
+  loftq_config: 'LoftQ initialization', use_qalora: 'QALoRA', layer_replication: 'layer replication',
+  trainable_token_indices: 'trainable tokens', target_parameters: 'LoRA on bare parameters (target_parameters)',
+  alora_invocation_tokens: 'activated LoRA (aLoRA)', use_bdlora: 'BD-LoRA', lora_bias: 'a trainable LoRA bias (lora_bias)',
+};
+
+/** Throws when a PEFT field turns on a feature tfjs-lora does not implement. */
+function refuseUnsupported(key: string, value: unknown): void {
+  const feature = REFUSED[key] ?? (key.endsWith('_config') && key !== 'megatron_config' ? `the ${key} variant` : undefined);
+  if (feature === undefined || !isActive(value)) return;
+  throw new LoraConfigError(
+    `"${key}" is ${show(value)}, which turns on ${feature}; tfjs-lora does not implement it. Expected null, false or empty ` +
+      '(feature off). Use an adapter trained without it, or merge it into the base model in PEFT before converting.',
+    { field: key },
+  );
+}
+
+function checkExtra(v: unknown): Readonly<Record<string, unknown>> {
+  const todo = 'Pass an object of PEFT fields (snake_case) to keep as they are, e.g. { task_type: "CAUSAL_LM" }.';
+  if (!isRecord(v)) throw new LoraConfigError(`LoraConfig.extra must be a plain object of JSON data; found ${show(v)}. ${todo}`, { field: 'extra' });
+  const interpreted = Object.values(PEFT_KEYS);
+  for (const [key, value] of Object.entries(v)) {
+    if (key === 'peft_type' || interpreted.includes(key)) {
+      const camel = FIELDS.find((f) => PEFT_KEYS[f] === key);
+      throw new LoraConfigError(`LoraConfig.extra must not hold "${key}", which tfjs-lora interprets; found ${show(value)}. ` +
+        (camel ? `Set LoraConfig.${camel} instead.` : 'peft_type is always "LORA"; remove it.'), { field: 'extra' });
+    }
+    refuseUnsupported(key, value);
+  }
+  let copy: Record<string, unknown>;
+  try {
+    copy = structuredClone(v);
+  } catch (e) {
+    throw new LoraConfigError(`LoraConfig.extra must hold JSON data only; found ${show(v)}. ${todo}`, { field: 'extra', cause: e });
+  }
+  return deepFreeze(copy);
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+function suggestKey(key: string): string {
+  const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  const known = [...FIELDS, 'extra'];
+  return known.includes(camel) ? camel : (closestNames(key, known, 1)[0] ?? 'r');
+}
+
+/** Configs this module built (valid and frozen): `loraConfig` returns them as they are. */
+const resolved = new WeakSet<object>();
+
+/** Validates and resolves every field; shared by `loraConfig` and `fromPeftJson`. */
+function resolve(input: Record<string, unknown>, src: Source): LoraConfig {
+  const pick = <F extends Field>(f: F): unknown => (input[f] === undefined ? LORA_DEFAULTS[f] : input[f]);
+  const r = pick('r');
+  if (!isPositiveInt(r)) fail('r', src, 'a positive integer (the LoRA rank)', r, 'Use e.g. r: 8.');
+  const loraAlpha = pick('loraAlpha');
+  if (!isAlpha(loraAlpha)) fail('loraAlpha', src, 'a finite, non-zero number', loraAlpha, 'Use e.g. loraAlpha: 16 (often 2 × r).');
+  const loraDropout = pick('loraDropout');
+  if (typeof loraDropout !== 'number' || !(loraDropout >= 0 && loraDropout < 1)) {
+    fail('loraDropout', src, 'a probability in [0, 1)', loraDropout, 'Use 0 for no dropout, or e.g. 0.05.');
+  }
+  const bias = pick('bias');
+  if (bias !== 'none' && bias !== 'all' && bias !== 'lora_only') {
+    fail('bias', src, "one of 'none', 'all', 'lora_only'", bias, "Use 'none' unless biases should train too.");
+  }
+  const flags = {} as Record<'useRslora' | 'useDora' | 'fanInFanOut', boolean>;
+  for (const f of ['useRslora', 'useDora', 'fanInFanOut'] as const) {
+    const v = pick(f);
+    if (typeof v !== 'boolean') fail(f, src, 'true or false', v, `Pass a boolean.`);
+    flags[f] = v;
+  }
+  const targetModules = checkSelector('targetModules', src, pick('targetModules'));
+  const excludeModules = checkSelector('excludeModules', src, pick('excludeModules'));
+  const rawSave = pick('modulesToSave');
+  const modulesToSave = rawSave === null ? null : checkStrings('modulesToSave', src, rawSave, 'Pass null or a list of layer names, e.g. ["classifier"].');
+  for (const m of modulesToSave ?? []) checkRegex('modulesToSave', src, m, 'a list of layer names (regexes)');
+
+  const rawLayers = pick('layersToTransform');
+  const isIndex = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  if (rawLayers !== null && !isIndex(rawLayers) && !(Array.isArray(rawLayers) && rawLayers.every(isIndex))) {
+    fail('layersToTransform', src, 'null, a non-negative integer, or a list of them', rawLayers, 'Use e.g. [0, 1, 2].');
+  }
+  const layersToTransform = Array.isArray(rawLayers) ? Object.freeze([...(rawLayers as number[])]) : (rawLayers as number | null);
+  const rawPattern = pick('layersPattern');
+  let layersPattern: string | readonly string[] | null = null;
+  if (typeof rawPattern === 'string') layersPattern = rawPattern;
+  else if (rawPattern !== null) layersPattern = checkStrings('layersPattern', src, rawPattern, 'Pass null, a string like "layer", or a list of such strings.');
+  for (const p of typeof layersPattern === 'string' ? [layersPattern] : (layersPattern ?? [])) {
+    checkRegex('layersPattern', src, p, 'a layer-name regex');
+  }
+  const regexTarget = typeof targetModules === 'string' || targetModules instanceof RegExp;
+  if (regexTarget && layersToTransform !== null) {
+    fail('layersToTransform', src, 'null when targetModules is a string or RegExp (as in PEFT)', layersToTransform,
+      `targetModules is ${show(targetModules)}; list the layer names instead, or fold the layer numbers into the regex.`);
+  }
+  if (regexTarget && layersPattern !== null) {
+    fail('layersPattern', src, 'null when targetModules is a string or RegExp (as in PEFT)', layersPattern,
+      `targetModules is ${show(targetModules)}; list the layer names instead, or fold the layer numbers into the regex.`);
+  }
+  if (layersPattern !== null && layersPattern.length > 0 && layersToTransform === null) {
+    fail('layersPattern', src, 'null unless layersToTransform is set (as in PEFT)', layersPattern, 'Set layersToTransform too, or remove layersPattern.');
+  }
+
+  const config: LoraConfig = Object.freeze({
+    r, loraAlpha, loraDropout, targetModules, excludeModules, bias, modulesToSave,
+    initLoraWeights: checkInit(src, pick('initLoraWeights')),
+    ...flags,
+    rankPattern: checkPattern('rankPattern', src, pick('rankPattern')),
+    alphaPattern: checkPattern('alphaPattern', src, pick('alphaPattern')),
+    layersToTransform, layersPattern,
+    extra: checkExtra(input.extra ?? {}),
+  });
+  resolved.add(config);
+  return config;
+}
+
+
+/**
+ * Validates `input` and fills in PEFT 0.21's defaults (r=8, loraAlpha=8, loraDropout=0, bias 'none',
+ * initLoraWeights true, no rslora/DoRA, empty patterns, fanInFanOut false, everything else null).
+ * Throws LoraConfigError (with `field`) on any invalid value or unknown key. A config this function or
+ * `fromPeftJson` returned is returned unchanged (so it keeps how its adapter_config.json was spelled).
+ */
+export function loraConfig(input: LoraConfigInput = {}): LoraConfig {
+  if (resolved.has(input)) return input as LoraConfig;
+  if (!isRecord(input)) {
+    throw new LoraConfigError(`loraConfig expects an object of options; found ${show(input)}. Pass e.g. { r: 8, targetModules: ['dense'] }.`, { field: '(input)' });
+  }
+  for (const key of Object.keys(input)) {
+    if (key !== 'extra' && !(FIELDS as string[]).includes(key)) {
+      throw new LoraConfigError(
+        `Unknown LoraConfig option "${key}"; did you mean "${suggestKey(key)}"? Known options: ${[...FIELDS, 'extra'].join(', ')}. ` +
+          'Options are camelCase here (snake_case is for fromPeftJson); put PEFT fields tfjs-lora does not interpret in `extra`.',
+        { field: key },
+      );
+    }
+  }
+  return resolve(input as Record<string, unknown>, 'input');
+}
+
+/** How a config read by `fromPeftJson` spelled its defaults: keys it left out, patterns it wrote as null. */
+const asRead = new WeakMap<LoraConfig, ReadonlyMap<string, 'absent' | 'null'>>();
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function toJsonValue(v: unknown): unknown {
+  if (v instanceof RegExp) return v.source;
+  return v === null || typeof v !== 'object' ? v : structuredClone(v);
+}
+
+/**
+ * PEFT's adapter_config.json for `config`: snake_case keys in sorted order, `peft_type` 'LORA', the
+ * `extra` fields (task_type, peft_version, ...) unchanged, RegExp targets as their source string.
+ * For a config read by `fromPeftJson`, interpreted keys the file left out (still at their default) stay
+ * out, so reading and writing a file gives back the same object.
+ */
+export function toPeftJson(config: LoraConfig): Record<string, unknown> {
+  const c = loraConfig(config);
+  const read = asRead.get(c);
+  const out: Record<string, unknown> = { ...toJsonValue(c.extra) as Record<string, unknown> };
+  if (read?.get('peft_type') !== 'absent') out.peft_type = 'LORA';
+  for (const f of FIELDS) {
+    const key = PEFT_KEYS[f];
+    const value = toJsonValue(c[f]);
+    const how = read?.get(key);
+    const isDefault = jsonEqual(value, toJsonValue(LORA_DEFAULTS[f]));
+    if (how === 'absent' && isDefault) continue;
+    out[key] = how === 'null' && isDefault ? null : value;
+  }
+  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
+}
+
+/**
+ * Reads PEFT's adapter_config.json (a parsed object or its JSON text) into a validated LoraConfig.
+ * Throws LoraConfigError when `peft_type` is not 'LORA', when a field turns on a PEFT feature tfjs-lora
+ * does not implement (LoftQ, QALoRA, layer replication, trainable tokens, target_parameters, EVA/CorDA/
+ * other `*_config` variants, lora_bias, ...), or when a value is invalid. Other fields go to `extra`.
+ */
+export function fromPeftJson(json: unknown): LoraConfig {
+  let obj: unknown = json;
+  if (typeof json === 'string') {
+    try {
+      obj = JSON.parse(json);
+    } catch (e) {
+      throw new LoraConfigError(`adapter_config.json must be valid JSON; parsing failed (${(e as Error).message}). Pass the file's text unchanged, or the parsed object.`, { cause: e });
+    }
+  }
+  if (!isRecord(obj)) {
+    throw new LoraConfigError(`adapter_config.json must hold a JSON object; found ${show(obj)}. Pass PEFT's adapter_config.json.`);
+  }
+  const how = new Map<string, 'absent' | 'null'>();
+  if (!('peft_type' in obj)) how.set('peft_type', 'absent');
+  else if (obj.peft_type !== 'LORA') {
+    throw new LoraConfigError(`"peft_type" in adapter_config.json must be "LORA"; found ${show(obj.peft_type)}. ` +
+      'tfjs-lora reads LoRA adapters only; load this adapter with the PEFT method that wrote it.', { field: 'peft_type' });
+  }
+  const input: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = {};
+  const interpreted = new Map(FIELDS.map((f) => [PEFT_KEYS[f], f]));
+  for (const [key, value] of Object.entries(obj)) {
+    const field = interpreted.get(key);
+    if (field === undefined) {
+      refuseUnsupported(key, value);
+      if (key !== 'peft_type') extra[key] = value;
+    } else if (value === null && (field === 'rankPattern' || field === 'alphaPattern')) {
+      how.set(key, 'null');
+    } else {
+      input[field] = value;
+    }
+  }
+  for (const f of FIELDS) if (!(PEFT_KEYS[f] in obj)) how.set(PEFT_KEYS[f], 'absent');
+  const config = resolve({ ...input, extra }, 'json');
+  asRead.set(config, how);
+  return config;
+}
+
+/** LoRA's scaling factor: `alpha / r`, or `alpha / sqrt(r)` with rank-stabilized LoRA (`useRslora`). */
+export function scalingFor(r: number, alpha: number, useRslora: boolean): number {
+  if (!isPositiveInt(r)) fail('r', 'input', 'a positive integer (the LoRA rank)', r, 'Use e.g. r: 8.');
+  return useRslora ? alpha / Math.sqrt(r) : alpha / r;
+}
+
+/** The first key of `pattern` (in key order) that matches `path` as PEFT's get_pattern_key does, if any. */
+function patternValue(pattern: Readonly<Record<string, number>>, path: string): number | undefined {
+  const key = Object.keys(pattern).find((k) => matchesPatternKey(k, path));
+  return key === undefined ? undefined : pattern[key];
+}
+
+/** The rank for the layer at `path`: the first `rankPattern` key matching the path or a dotted suffix of it, else `r`. */
+export function rankFor(config: LoraConfig, path: string): number {
+  return patternValue(config.rankPattern, path) ?? config.r;
+}
+
+/** The alpha for the layer at `path`: the first `alphaPattern` key matching the path or a dotted suffix of it, else `loraAlpha`. */
+export function alphaFor(config: LoraConfig, path: string): number {
+  return patternValue(config.alphaPattern, path) ?? config.loraAlpha;
+}

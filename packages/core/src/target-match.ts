@@ -1,0 +1,232 @@
+import { LoraConfigError } from './errors/index.js';
+import type { LoraConfig, ModuleSelector } from './config.js';
+
+/**
+ * A layer as seen for target selection: its dotted path in the model (top-level layers: their name;
+ * layers of a nested LayersModel: 'outer.inner'), tfjs class name, and whether its output is a model output.
+ */
+export interface LayerInfo {
+  path: string;
+  className: string;
+  isOutput: boolean;
+}
+
+/** The `targetModules` shorthand for "every Dense layer that is not a model output" (compared case-insensitively, as PEFT does). */
+export const ALL_LINEAR = 'all-linear';
+
+/** True when `selector` is PEFT's `'all-linear'` shorthand (any letter case). */
+export function isAllLinear(selector: ModuleSelector | null): selector is string {
+  return typeof selector === 'string' && selector.toLowerCase() === ALL_LINEAR;
+}
+
+/**
+ * Rewrites the Python `re` syntax PEFT users write that JavaScript spells differently: named groups
+ * `(?P<name>...)` and back-references `(?P=name)`. Everything else is passed through unchanged.
+ */
+export function pythonRegexSource(source: string): string {
+  return source.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
+}
+
+/** Why a Python-style regex string does not compile in JavaScript, or null when it compiles. */
+export function regexError(source: string): string | null {
+  try {
+    new RegExp(pythonRegexSource(source));
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+const compiled = new Map<string, RegExp>();
+function cachedRegExp(source: string, flags = ''): RegExp {
+  const key = `${flags}/${source}`;
+  let re = compiled.get(key);
+  if (re === undefined) {
+    re = new RegExp(source, flags);
+    if (compiled.size > 1000) compiled.clear();
+    compiled.set(key, re);
+  }
+  return re;
+}
+
+/** `re.fullmatch(pattern, text)`: the Python-style regex string must match the whole of `text`. */
+export function fullMatch(pattern: string | RegExp, text: string): boolean {
+  if (typeof pattern === 'string') return cachedRegExp(`^(?:${pythonRegexSource(pattern)})$`).test(text);
+  return cachedRegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, '')).test(text);
+}
+
+/**
+ * PEFT's `get_pattern_key` test: `key` (a regex) matches the whole path or a suffix of it that starts
+ * after a '.', e.g. 'fc2' matches 'mlp.fc2' but not 'mlp.xfc2'.
+ */
+export function matchesPatternKey(key: string, path: string): boolean {
+  return cachedRegExp(`^(?:.*\\.)?(?:${pythonRegexSource(key)})$`).test(path);
+}
+
+/**
+ * Whether `path` is selected by `selector`, as PEFT matches `target_modules` / `exclude_modules`:
+ * a string is a regex that must match the whole path (`re.fullmatch`; `'all-linear'` needs the layer's
+ * class, so `selectTargets` handles it and here it is only a regex); a RegExp must match the whole
+ * path too; a list matches a path equal to an entry or ending in '.' + entry.
+ */
+export function matchesSelector(selector: ModuleSelector, path: string): boolean {
+  if (typeof selector === 'string' || selector instanceof RegExp) return fullMatch(selector, path);
+  return selector.some((name) => path === name || path.endsWith(`.${name}`));
+}
+
+/**
+ * The layer index used by `layersToTransform`. A path is split into components at '.', '_' and '/'
+ * (tfjs names use '_' where PyTorch paths use '.': 'block_3_expand', 'encoder.layer.2.q'). With a
+ * `layersPattern` (regexes tried in order, each matching whole components) the index is the first
+ * all-digit component directly after a match of the pattern; with no pattern (null, '' or []) it is the
+ * first all-digit component that is not the path's first component. Returns null when there is none.
+ */
+export function layerIndexOf(path: string, layersPattern: string | readonly string[] | null): number | null {
+  const patterns = (typeof layersPattern === 'string' ? [layersPattern] : (layersPattern ?? [])).filter((p) => p !== '');
+  if (patterns.length === 0) {
+    const parts = path.split(/[._/]/);
+    for (let i = 1; i < parts.length; i++) if (/^\d+$/.test(parts[i]!)) return Number(parts[i]);
+    return null;
+  }
+  for (const pattern of patterns) {
+    const problem = regexError(pattern);
+    if (problem !== null) {
+      throw new LoraConfigError(
+        `LoraConfig.layersPattern entry ${JSON.stringify(pattern)} is not a valid regular expression (${problem}). ` +
+          'Pass the name of the component that precedes the layer number, e.g. "layer" or "block".',
+        { field: 'layersPattern' },
+      );
+    }
+    const m = cachedRegExp(`(?:^|[._/])(?:${pythonRegexSource(pattern)})[._/](\\d+)(?=[._/]|$)`).exec(path);
+    if (m !== null) return Number(m[1]);
+  }
+  return null;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The `n` candidates nearest to `name` by Levenshtein distance (ignoring letter case), nearest first,
+ * ties in candidate order. A dotted candidate ('encoder.q_lin') is as near as its last component is.
+ */
+export function closestNames(name: string, candidates: readonly string[], n = 3): string[] {
+  const lower = name.toLowerCase();
+  const scored = [...new Set(candidates)].map((candidate, order) => {
+    const c = candidate.toLowerCase();
+    const last = c.slice(c.lastIndexOf('.') + 1);
+    return { candidate, order, d: Math.min(levenshtein(lower, c), levenshtein(lower, last)) };
+  });
+  scored.sort((x, y) => x.d - y.d || x.order - y.order);
+  return scored.slice(0, Math.max(0, n)).map((s) => s.candidate);
+}
+
+const MAX_LISTED = 40;
+function listLayers(layers: readonly LayerInfo[]): string {
+  if (layers.length === 0) return '(the model has no layers)';
+  const shown = layers.slice(0, MAX_LISTED).map((l) => `${l.path} (${l.className}${l.isOutput ? ', output' : ''})`);
+  const more = layers.length > MAX_LISTED ? `, … and ${layers.length - MAX_LISTED} more` : '';
+  return shown.join(', ') + more;
+}
+
+function showSelector(selector: ModuleSelector): string {
+  return selector instanceof RegExp ? String(selector) : JSON.stringify(selector);
+}
+
+function noMatchError(target: ModuleSelector, layers: readonly LayerInfo[]): LoraConfigError {
+  const paths = layers.map((l) => l.path);
+  let what: string;
+  let hint: string;
+  if (isAllLinear(target)) {
+    what = `'all-linear' selects every Dense layer that is not a model output, and this model has none`;
+    hint = 'Name the layers to adapt instead, e.g. targetModules: ["<layer name>"].';
+  } else {
+    const names = typeof target === 'string' || target instanceof RegExp ? [showSelector(target)] : target;
+    const near = names.map((t) => `${JSON.stringify(t)} → ${closestNames(t, paths).join(', ') || '(none)'}`);
+    what = `LoraConfig.targetModules ${showSelector(target)} matched none of the model's ${layers.length} layers`;
+    hint =
+      `Closest layer names: ${near.join('; ')}. List entries match a layer path exactly or as a dotted suffix ` +
+      `("q" matches "encoder.q", not "block_q"); a string is a regex that must match the whole path. ` +
+      'Set targetModules to names from the list above.';
+  }
+  return new LoraConfigError(`${what}. Layers (path (class)): ${listLayers(layers)}. ${hint}`, {
+    field: 'targetModules',
+  });
+}
+
+function emptiedError(field: string, why: string, removed: readonly LayerInfo[]): LoraConfigError {
+  return new LoraConfigError(
+    `No layer is left to adapt: targetModules matched ${removed.map((l) => l.path).join(', ')}, ` +
+      `but ${why}. Relax LoraConfig.${field} or change targetModules.`,
+    { field },
+  );
+}
+
+function isTarget(target: ModuleSelector, layer: LayerInfo): boolean {
+  if (isAllLinear(target)) return layer.className === 'Dense' && !layer.isOutput;
+  return matchesSelector(target, layer.path);
+}
+
+/**
+ * PEFT's `check_target_module_exists` adapted: `targetModules` (or 'all-linear' = every 'Dense' layer
+ * that is not an output layer), minus `excludeModules` and minus layers in (or inside) `modulesToSave`
+ * (PEFT never adapts those), filtered by `layersToTransform`/`layersPattern` (see {@link layerIndexOf};
+ * unlike PEFT, the filter also applies to exact-name matches). Returns the matched LayerInfos in model
+ * order. Throws LoraConfigError when `targetModules` is null, matches nothing (the message lists the
+ * model's layers and the names closest to each target), or when the later filters leave nothing.
+ */
+export function selectTargets(config: LoraConfig, layers: readonly LayerInfo[]): LayerInfo[] {
+  const target = config.targetModules;
+  if (target === null) {
+    throw new LoraConfigError(
+      `LoraConfig.targetModules is null, so no layer is selected for LoRA. Layers (path (class)): ${listLayers(layers)}. ` +
+        `Set targetModules to 'all-linear', a list of layer names, or a regex string matching whole layer paths.`,
+      { field: 'targetModules' },
+    );
+  }
+  const matched = layers.filter((l) => isTarget(target, l));
+  if (matched.length === 0) throw noMatchError(target, layers);
+
+  const exclude = config.excludeModules;
+  const kept = exclude === null ? matched : matched.filter((l) => !matchesSelector(exclude, l.path));
+  if (kept.length === 0) {
+    throw emptiedError('excludeModules', `excludeModules ${showSelector(exclude!)} excludes all of them`, matched);
+  }
+
+  const saved = config.modulesToSave ?? [];
+  const notSaved = kept.filter((l) => !saved.some((m) => matchesModuleToSave(m, l.path)));
+  if (notSaved.length === 0) {
+    throw emptiedError('modulesToSave', `all of them are in modulesToSave ${JSON.stringify(saved)}`, kept);
+  }
+
+  const wanted = config.layersToTransform;
+  if (wanted === null || (Array.isArray(wanted) && wanted.length === 0)) return notSaved;
+  const indexes = typeof wanted === 'number' ? [wanted] : (wanted as readonly number[]);
+  const result = notSaved.filter((l) => {
+    const index = layerIndexOf(l.path, config.layersPattern);
+    return index !== null && indexes.includes(index);
+  });
+  if (result.length === 0) {
+    const found = notSaved.map((l) => `${l.path} → ${layerIndexOf(l.path, config.layersPattern) ?? 'no index'}`);
+    throw emptiedError(
+      'layersToTransform',
+      `none has a layer index in ${JSON.stringify(wanted)} (layer indexes found: ${found.join(', ')})`,
+      notSaved,
+    );
+  }
+  return result;
+}
+
+/** PEFT's modules_to_save test: `name` (a regex) matches a whole dotted component run of `path`, or a parent of it. */
+export function matchesModuleToSave(name: string, path: string): boolean {
+  return cachedRegExp(`^(?:.*\\.)?(?:${pythonRegexSource(name)})(?:\\..*)?$`).test(path);
+}
