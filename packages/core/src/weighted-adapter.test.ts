@@ -1,0 +1,118 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { maxAbsDiff } from '../test-support/fixtures.js';
+import { AdapterStateError, LoraConfigError } from './errors/index.js';
+import { applyLora, type LoraModel } from './lora-model.js';
+import { svd } from './svd.js';
+
+function mlp(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.dense({ name: 'fc1', units: 10, inputShape: [7], activation: 'relu' }),
+      tfl.layers.dense({ name: 'fc2', units: 6 }),
+    ],
+  });
+}
+
+async function twoAdapters(rB = 3): Promise<{ base: tfl.LayersModel; lm: LoraModel }> {
+  const base = mlp();
+  const lm = await applyLora(base, { targetModules: ['fc1', 'fc2'], r: 3, loraAlpha: 6 });
+  await lm.addAdapter('b', { targetModules: ['fc1', 'fc2'], r: rB, loraAlpha: 2 });
+  let seed = 11;
+  for (const { layer } of lm.loraLayers()) {
+    for (const name of layer.adapterNames) {
+      const w = layer.weightsOf(name);
+      tf.tidy(() => {
+        w.loraA.write(tf.randomNormal(w.loraA.shape as number[], 0, 0.4, 'float32', seed++));
+        w.loraB.write(tf.randomNormal(w.loraB.shape as number[], 0, 0.4, 'float32', seed++));
+      });
+    }
+  }
+  return { base, lm };
+}
+
+/** Σ wᵢ·ΔWᵢ (each ΔWᵢ already scaled by its adapter's scaling), per layer. */
+function weightedDelta(lm: LoraModel, adapters: string[], weights: number[]): Map<string, tf.Tensor> {
+  return new Map(
+    lm.loraLayers().map(({ path, layer }) => [
+      path,
+      tf.tidy(() => tf.addN(adapters.map((a, i) => tf.mul(layer.deltaWeight(a), weights[i])))),
+    ]),
+  );
+}
+
+describe('addWeightedAdapter', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it("'cat' gives exactly Σ wᵢΔWᵢ with rank Σ rᵢ (negative weights allowed)", async () => {
+    const { base, lm } = await twoAdapters(2);
+    const want = weightedDelta(lm, ['default', 'b'], [0.7, -0.4]);
+    await lm.addWeightedAdapter(['default', 'b'], [0.7, -0.4], 'mix', 'cat');
+    expect(lm.peftConfig('mix')).toMatchObject({ r: 5, loraAlpha: 5 });
+    for (const { path, layer } of lm.loraLayers()) {
+      const got = layer.deltaWeight('mix');
+      expect(maxAbsDiff(got, want.get(path)!)).toBeLessThan(1e-5);
+      got.dispose();
+    }
+    want.forEach((t) => t.dispose());
+    lm.dispose();
+    base.dispose();
+  });
+
+  it("'linear' combines the factors: A = Σ√(wᵢsᵢ)Aᵢ, B = Σ√(wᵢsᵢ)Bᵢ (PEFT's definition)", async () => {
+    const { base, lm } = await twoAdapters(3);
+    await lm.addWeightedAdapter(['default', 'b'], [0.5, 2], 'lin', 'linear');
+    for (const { layer } of lm.loraLayers()) {
+      const d = layer.weightsOf('default');
+      const b = layer.weightsOf('b');
+      const ka = Math.sqrt(0.5 * d.scaling);
+      const kb = Math.sqrt(2 * b.scaling);
+      const wantA = tf.tidy(() => tf.add(tf.mul(d.loraA.read(), ka), tf.mul(b.loraA.read(), kb)));
+      const wantB = tf.tidy(() => tf.add(tf.mul(d.loraB.read(), ka), tf.mul(b.loraB.read(), kb)));
+      expect(maxAbsDiff(layer.weightsOf('lin').loraA.read(), wantA)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(layer.weightsOf('lin').loraB.read(), wantB)).toBeLessThan(1e-6);
+      expect(layer.weightsOf('lin').scaling).toBe(1);
+      tf.dispose([wantA, wantB]);
+    }
+    lm.dispose();
+    base.dispose();
+  });
+
+  it("'svd' with enough rank reproduces Σ wᵢΔWᵢ; with less it gives the best rank-k approximation", async () => {
+    const { base, lm } = await twoAdapters(3);
+    const want = weightedDelta(lm, ['default', 'b'], [1, 0.5]);
+    await lm.addWeightedAdapter(['default', 'b'], [1, 0.5], 'full', 'svd', { svdRank: 6 });
+    await lm.addWeightedAdapter(['default', 'b'], [1, 0.5], 'low', 'svd', { svdRank: 2 });
+    for (const { path, layer } of lm.loraLayers()) {
+      const full = layer.deltaWeight('full');
+      expect(maxAbsDiff(full, want.get(path)!)).toBeLessThan(1e-4);
+      const low = layer.deltaWeight('low');
+      // Eckart–Young: ‖M − M₂‖²_F = Σ_{i>2} σᵢ² (singular values from the separately tested svd()).
+      const err = tf.tidy(() => tf.sum(tf.square(tf.sub(want.get(path)!, low))).dataSync()[0]);
+      const { u, s, v } = svd(want.get(path)! as tf.Tensor2D);
+      const sv = Array.from(s.dataSync());
+      tf.dispose([u, s, v]);
+      const tail = sv.slice(2).reduce((acc, x) => acc + x * x, 0);
+      expect(Math.abs(err - tail)).toBeLessThan(1e-4 * Math.max(1, tail));
+      tf.dispose([full, low]);
+    }
+    want.forEach((t) => t.dispose());
+    lm.dispose();
+    base.dispose();
+  });
+
+  it('validates its arguments', async () => {
+    const { base, lm } = await twoAdapters(2);
+    await expect(lm.addWeightedAdapter(['default', 'b'], [1, 1], 'x', 'linear')).rejects.toThrow(/equal rank/);
+    await expect(lm.addWeightedAdapter(['default'], [1, 2], 'x', 'cat')).rejects.toThrow(LoraConfigError);
+    await expect(lm.addWeightedAdapter(['nope'], [1], 'x', 'cat')).rejects.toThrow(AdapterStateError);
+    await expect(lm.addWeightedAdapter(['default'], [1], 'default', 'cat')).rejects.toThrow(/exists already/);
+    expect(lm.adapterNames).toEqual(['default', 'b']);
+    lm.dispose();
+    base.dispose();
+  });
+});
