@@ -226,8 +226,8 @@ describe('LoraModel on a functional model', () => {
 
   it('errors: unknown target lists the layers; non-finite merge leaves the weights unchanged', async () => {
     const base = functional();
-    await expect(applyLora(base, { targetModules: ['q_proj'] })).rejects.toThrow(LoraConfigError);
-    await expect(applyLora(base, { targetModules: ['q_proj'] })).rejects.toThrow(/d1/);
+    expect(() => applyLora(base, { targetModules: ['q_proj'] })).toThrow(LoraConfigError);
+    expect(() => applyLora(base, { targetModules: ['q_proj'] })).toThrow(/d1/);
     const lm = await applyLora(base, { targetModules: ['d1'], r: 2 });
     const w = lm.loraLayers()[0].layer.weightsOf('default');
     tf.tidy(() => {
@@ -238,8 +238,31 @@ describe('LoraModel on a functional model', () => {
     const after = Array.from(lm.loraLayers()[0].layer.kind.kernel(lm.loraLayers()[0].layer.layer).read().dataSync());
     expect(after).toEqual(kernel);
     expect(lm.loraLayers()[0].layer.merged).toEqual([]);
-    await expect(applyLora(lm.model, { targetModules: ['d2'] })).rejects.toThrow(/already contains LoRA layers/);
+    expect(() => applyLora(lm.model, { targetModules: ['d2'] })).toThrow(/already contains LoRA layers/);
     lm.dispose();
     base.dispose();
+  });
+
+  it('freezing survives Sequential.compile (which resets every weight flag), for every bias mode', () => {
+    for (const bias of ['none', 'all', 'lora_only'] as const) {
+      const base = tfl.sequential({
+        layers: [
+          tfl.layers.dense({ name: 's1', units: 5, inputShape: [4], activation: 'relu' }),
+          tfl.layers.dense({ name: 's2', units: 3 }),
+        ],
+      });
+      const lm = applyLora(base, { targetModules: ['s1'], r: 2, bias });
+      const names = () => lm.model.trainableWeights.map((w) => w.originalName).sort();
+      const want = names();
+      const p = lm.trainableParameters();
+      lm.model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+      expect(names(), bias).toEqual(want);
+      expect(lm.trainableParameters()).toEqual(p);
+      expect(want.includes('s2/bias')).toBe(bias === 'all');
+      expect(want.includes('s1/bias')).toBe(bias !== 'none');
+      expect(want.some((n) => n.endsWith('/kernel'))).toBe(false);
+      lm.dispose();
+      base.dispose();
+    }
   });
 });

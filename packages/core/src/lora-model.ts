@@ -4,7 +4,7 @@ import { alphaFor, loraConfig, rankFor, type LoraConfig, type LoraConfigInput } 
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
 import { requireLayerAdapter, type Layer } from './layer-adapter.js';
 import { checkAdapterName, encodeLoraState, LoraLayer, type LoraAdapterSpec } from './lora-layer.js';
-import { copyWeightsByName, isBias, isBuffer, layerInfos, rebuildModel, walkLayers, type PyLayer } from './model-graph.js';
+import { copyWeightsByName, isBias, isBuffer, layerInfos, rebuildModel, setWeightsTrainable, walkLayers, type LayerEntry } from './model-graph.js';
 import { ModulesToSave } from './modules-to-save.js';
 import { matchesSelector, selectTargets } from './target-match.js';
 import { combineFactors, weightedRank, type Combination } from './weighted-adapter.js';
@@ -37,17 +37,17 @@ function specFor(config: LoraConfig, path: string): LoraAdapterSpec {
   };
 }
 
-function wrapEntry(entry: PyLayer, adapterName: string, spec: LoraAdapterSpec): PyLayer {
+function wrapEntry(entry: LayerEntry, adapterName: string, spec: LoraAdapterSpec): LayerEntry {
   const inner = entry.config;
-  const config: Record<string, unknown> = {
+  const config: tf.serialization.ConfigDict = {
     name: inner['name'],
     trainable: true,
-    layer: { class_name: entry.class_name, config: inner },
+    layer: { className: entry.className, config: inner },
     lora: encodeLoraState({ adapters: { [adapterName]: spec }, activeAdapters: [adapterName] }),
   };
-  if (inner['batch_input_shape']) config['batch_input_shape'] = inner['batch_input_shape'];
+  if (inner['batchInputShape']) config['batchInputShape'] = inner['batchInputShape'];
   if (inner['dtype']) config['dtype'] = inner['dtype'];
-  return { ...entry, class_name: 'LoraLayer', config };
+  return { ...entry, className: 'LoraLayer', config };
 }
 
 /**
@@ -70,7 +70,7 @@ export class LoraModel {
   }
 
   /** @internal Use {@link applyLora}. */
-  static async create(base: LayersModel, input: LoraConfig | LoraConfigInput, options: ApplyLoraOptions = {}): Promise<LoraModel> {
+  static create(base: LayersModel, input: LoraConfig | LoraConfigInput, options: ApplyLoraOptions = {}): LoraModel {
     const name = options.adapterName ?? 'default';
     checkAdapterName(name);
     const config = loraConfig(input as LoraConfigInput);
@@ -80,7 +80,7 @@ export class LoraModel {
       );
     }
     const targets = LoraModel.targetsFor(base, config);
-    const model = await rebuildModel(base, (entry, path) => (targets.has(path) ? wrapEntry(entry, name, specFor(config, path)) : entry));
+    const model = rebuildModel(base, (entry, path) => (targets.has(path) ? wrapEntry(entry, name, specFor(config, path)) : entry));
     copyWeightsByName(base, model);
     const lm = new LoraModel(model, name, config);
     lm.initAdapterIn(name, targets, options.seed);
@@ -140,7 +140,7 @@ export class LoraModel {
    * Adds a named adapter (inactive, as in PEFT; call {@link setAdapter}). When its targets include layers
    * no other adapter wraps, `model` is rebuilt with the weights carried over: re-read it and compile again.
    */
-  async addAdapter(name: string, input: LoraConfig | LoraConfigInput, options: { seed?: number } = {}): Promise<void> {
+  addAdapter(name: string, input: LoraConfig | LoraConfigInput, options: { seed?: number } = {}): void {
     checkAdapterName(name);
     if (this.configs.has(name)) throw new AdapterStateError(`Adapter '${name}' exists already. Delete it first or pick another name.`, { adapter: name });
     const config = loraConfig(input as LoraConfigInput);
@@ -151,7 +151,7 @@ export class LoraModel {
     const wrapped = new Map(this.loraLayers().map((l) => [l.path, l.layer]));
     const fresh = [...targets].filter((p) => !wrapped.has(p));
     if (fresh.length > 0) {
-      const rebuilt = await rebuildModel(this.current, (entry, path) =>
+      const rebuilt = rebuildModel(this.current, (entry, path) =>
         fresh.includes(path) ? wrapEntry(entry, name, specFor(config, path)) : entry,
       );
       copyWeightsByName(this.current, rebuilt);
@@ -205,14 +205,19 @@ export class LoraModel {
     this.saved.activate(this.current, this.active[0]);
   }
 
-  /** Runs `fn` with adapters disabled and re-enables them afterwards, even if it throws. */
-  async withAdaptersDisabled<T>(fn: () => T | Promise<T>): Promise<T> {
+  /** Runs `fn` with adapters disabled and re-enables them afterwards (after the promise settles, if `fn` returns one), even if it throws. */
+  withAdaptersDisabled<T>(fn: () => T): T {
     this.disableAdapters();
+    let result: T;
     try {
-      return await fn();
-    } finally {
+      result = fn();
+    } catch (e) {
       this.enableAdapters();
+      throw e;
     }
+    if (result instanceof Promise) return result.finally(() => this.enableAdapters()) as T;
+    this.enableAdapters();
+    return result;
   }
 
   /** Merges the active adapters into the base weights (faster inference; unmerge restores bit-exactly). */
@@ -240,17 +245,17 @@ export class LoraModel {
    * PEFT's `merge_and_unload`: a new plain LayersModel with the active adapters merged and only stock
    * layers (loadable by tfjs without this package). This LoraModel is left as it was.
    */
-  async mergeAndUnload(options: { safeMerge?: boolean } = {}): Promise<LayersModel> {
+  mergeAndUnload(options: { safeMerge?: boolean } = {}): LayersModel {
     this.merge(options);
     try {
-      return await this.unwrapped();
+      return this.unwrapped();
     } finally {
       this.unmerge();
     }
   }
 
   /** PEFT's `unload`: a new plain LayersModel with the base weights, LoRA removed without merging. */
-  async unload(): Promise<LayersModel> {
+  unload(): LayersModel {
     return this.withAdaptersDisabled(() => this.unwrapped());
   }
 
@@ -259,13 +264,13 @@ export class LoraModel {
    * for the exact math of 'linear', 'cat' and 'svd'). The new adapter has loraAlpha = r (scaling 1) and
    * is not activated.
    */
-  async addWeightedAdapter(
+  addWeightedAdapter(
     adapters: string[],
     weights: number[],
     name: string,
     combination: Combination = 'svd',
     options: { svdRank?: number } = {},
-  ): Promise<void> {
+  ): void {
     checkAdapterName(name);
     adapters.forEach((a) => this.peftConfig(a));
     if (adapters.length === 0 || adapters.length !== weights.length) {
@@ -283,7 +288,7 @@ export class LoraModel {
       throw new LoraConfigError(`addWeightedAdapter does not combine DoRA adapters (as in PEFT); found useDora in ${adapters.join(', ')}.`, { field: 'useDora' });
     }
     const first = this.peftConfig(adapters[0]);
-    await this.addAdapter(name, {
+    this.addAdapter(name, {
       ...first,
       r: rank,
       loraAlpha: rank,
@@ -311,11 +316,11 @@ export class LoraModel {
     this.current.dispose();
   }
 
-  private async unwrapped(): Promise<LayersModel> {
-    const plain = await rebuildModel(this.current, (entry) => {
-      if (entry.class_name !== 'LoraLayer') return entry;
-      const inner = entry.config['layer'] as PyLayer;
-      return { ...entry, class_name: inner.class_name, config: { ...inner.config, name: entry.config['name'] } };
+  private unwrapped(): LayersModel {
+    const plain = rebuildModel(this.current, (entry) => {
+      if (entry.className !== 'LoraLayer') return entry;
+      const inner = entry.config['layer'] as unknown as LayerEntry;
+      return { ...entry, className: inner.className, config: { ...inner.config, name: entry.config['name'] } };
     });
     copyWeightsByName(this.current, plain);
     return plain;
@@ -340,7 +345,7 @@ export class LoraModel {
         continue;
       }
       const keep = saved.length > 0 && matchesSelector(saved, path);
-      for (const w of (layer as Layer).weights) w.trainable = !isBuffer(w) && (keep || (config.bias === 'all' && isBias(w)));
+      setWeightsTrainable(layer as Layer, (w) => !isBuffer(w) && (keep || (config.bias === 'all' && isBias(w))));
     }
   }
 }
@@ -350,7 +355,7 @@ export class LoraModel {
  * targets is wrapped in a {@link LoraLayer}, everything else is frozen except biases per `bias` and
  * `modulesToSave`. The base model is not modified; the returned `model` shares no variables with it.
  */
-export async function applyLora(model: LayersModel, config: LoraConfig | LoraConfigInput, options: ApplyLoraOptions = {}): Promise<LoraModel> {
+export function applyLora(model: LayersModel, config: LoraConfig | LoraConfigInput, options: ApplyLoraOptions = {}): LoraModel {
   if (!model || !Array.isArray((model as { layers?: unknown }).layers)) {
     throw new LoraConfigError(`applyLora expects a tf.LayersModel (Sequential or functional); found ${typeof model}.`, { field: 'model' });
   }

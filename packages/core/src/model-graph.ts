@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { models, Sequential, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
+import { Sequential, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
+import { LoraError } from './errors/index.js';
 import type { Layer } from './layer-adapter.js';
 import { LoraLayer } from './lora-layer.js';
 import type { LayerInfo } from './target-match.js';
 
-/** A layer entry of a model's Keras-format JSON (snake_case keys, as `model.toJSON` writes it). */
-export interface PyLayer {
-  class_name: string;
-  config: Record<string, unknown>;
+/** A layer entry of a container's config (`model.getConfig().layers[i]`). */
+export interface LayerEntry {
+  className: string;
+  config: tf.serialization.ConfigDict;
   name?: string;
-  inbound_nodes?: unknown;
+  inboundNodes?: unknown;
 }
 
 const CONTAINERS = new Set(['Sequential', 'Functional', 'Model']);
@@ -47,25 +48,35 @@ export function layerInfos(model: LayersModel): LayerInfo[] {
   }));
 }
 
-/** Rebuilds a model from its JSON after `edit` rewrote layer entries (by path); weights are new. */
-export async function rebuildModel(
-  model: LayersModel,
-  edit: (entry: PyLayer, path: string) => PyLayer,
-): Promise<LayersModel> {
-  const json = model.toJSON(null, false) as unknown as PyLayer;
-  const visit = (container: PyLayer, prefix: string): void => {
-    const list = container.config['layers'] as PyLayer[];
+/**
+ * Rebuilds a model from its config after `edit` rewrote layer entries (by path), synchronously; the
+ * new model's weights are freshly initialised (copy them with {@link copyWeightsByName}).
+ */
+export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path: string) => LayerEntry): LayersModel {
+  const config = JSON.parse(JSON.stringify(model.getConfig())) as tf.serialization.ConfigDict;
+  const visit = (container: tf.serialization.ConfigDict, prefix: string): void => {
+    const list = (Array.isArray(container) ? container : container['layers']) as unknown as LayerEntry[];
     for (let i = 0; i < list.length; i++) {
       const entry = list[i];
       const name = String(entry.config['name'] ?? entry.name);
-      if (CONTAINERS.has(entry.class_name) && Array.isArray(entry.config['layers'])) visit(entry, `${prefix}${name}.`);
+      if (CONTAINERS.has(entry.className) && entry.config['layers'] !== undefined) visit(entry.config, `${prefix}${name}.`);
       else list[i] = edit(entry, prefix + name);
     }
   };
-  visit(json, '');
-  const rebuilt = await models.modelFromJSON(json as unknown as Parameters<typeof models.modelFromJSON>[0]);
+  visit(config, '');
+  const rebuilt = deserializeLayer(model.getClassName(), config) as LayersModel;
   ensureBuilt(rebuilt);
   return rebuilt;
+}
+
+/** Instantiates a registered tfjs class (layer or model) from its TS-form config. */
+export function deserializeLayer(className: string, config: tf.serialization.ConfigDict): Layer {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (!entry) {
+    throw new LoraError(`Class '${className}' is not registered with tfjs serialization; import the package that defines it.`);
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config) as unknown as Layer;
 }
 
 /**
@@ -100,4 +111,30 @@ export function isBuffer(w: LayerVariable): boolean {
 /** Whether a weight is a bias (tfjs `bias`, or `beta` of normalisation layers, which PyTorch names bias). */
 export function isBias(w: LayerVariable): boolean {
   return /(?:^|\/)(bias|beta)(?:_\d+)?$/.test(w.originalName);
+}
+
+/** The protected weight lists of a tfjs Layer (stable since tfjs-layers 1.x). */
+interface WeightLists {
+  _trainableWeights: LayerVariable[];
+  _nonTrainableWeights: LayerVariable[];
+}
+
+/**
+ * Freezes or unfreezes each weight of a plain layer so that it survives tfjs resetting flags:
+ * `Sequential.compile()` rebuilds its inner model and sets `trainable` on every weight in each layer's
+ * trainable list. A fully frozen layer gets `layer.trainable = false` (order of weights unchanged);
+ * a partly frozen one has its frozen weights moved to the non-trainable list, as Keras does.
+ */
+export function setWeightsTrainable(layer: Layer, trainable: (w: LayerVariable) => boolean): void {
+  const lists = layer as unknown as WeightLists;
+  const all = [...lists._trainableWeights, ...lists._nonTrainableWeights];
+  const on = all.filter((w) => trainable(w));
+  if (on.length === 0) {
+    layer.trainable = false;
+    return;
+  }
+  layer.trainable = true;
+  lists._trainableWeights = all.filter((w) => on.includes(w));
+  lists._nonTrainableWeights = all.filter((w) => !on.includes(w));
+  for (const w of all) w.trainable = on.includes(w);
 }

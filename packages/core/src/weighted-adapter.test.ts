@@ -107,10 +107,10 @@ describe('addWeightedAdapter', () => {
 
   it('validates its arguments', async () => {
     const { base, lm } = await twoAdapters(2);
-    await expect(lm.addWeightedAdapter(['default', 'b'], [1, 1], 'x', 'linear')).rejects.toThrow(/equal rank/);
-    await expect(lm.addWeightedAdapter(['default'], [1, 2], 'x', 'cat')).rejects.toThrow(LoraConfigError);
-    await expect(lm.addWeightedAdapter(['nope'], [1], 'x', 'cat')).rejects.toThrow(AdapterStateError);
-    await expect(lm.addWeightedAdapter(['default'], [1], 'default', 'cat')).rejects.toThrow(/exists already/);
+    expect(() => lm.addWeightedAdapter(['default', 'b'], [1, 1], 'x', 'linear')).toThrow(/equal rank/);
+    expect(() => lm.addWeightedAdapter(['default'], [1, 2], 'x', 'cat')).toThrow(LoraConfigError);
+    expect(() => lm.addWeightedAdapter(['nope'], [1], 'x', 'cat')).toThrow(AdapterStateError);
+    expect(() => lm.addWeightedAdapter(['default'], [1], 'default', 'cat')).toThrow(/exists already/);
     expect(lm.adapterNames).toEqual(['default', 'b']);
     lm.dispose();
     base.dispose();
