@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const REPORT = '.vitest-report.json';
 const dirs = ['packages', 'apps']
   .filter((d) => existsSync(join(root, d)))
-  .flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p)));
+  .flatMap((d) => readdirSync(join(root, d), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, d, e.name)));
 for (const d of dirs) rmSync(join(d, REPORT), { force: true });
 
 const turbo = join(root, 'node_modules', '.bin', 'turbo');
