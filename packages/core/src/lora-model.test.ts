@@ -261,6 +261,11 @@ describe('LoraModel on a functional model', () => {
       expect(want.includes('s2/bias')).toBe(bias === 'all');
       expect(want.includes('s1/bias')).toBe(bias !== 'none');
       expect(want.some((n) => n.endsWith('/kernel'))).toBe(false);
+      // The weights' own flags (used by optimizer.minimize without a var list) stay off too.
+      const frozen = lm.model.weights.filter((w) => !want.includes(w.originalName));
+      expect(frozen.every((w) => !w.trainable)).toBe(true);
+      const names2 = new Set(frozen.map((w) => w.name));
+      expect(Object.values(tf.engine().registeredVariables).filter((v) => names2.has(v.name)).every((v) => !v.trainable)).toBe(true);
       lm.dispose();
       base.dispose();
     }

@@ -122,19 +122,15 @@ interface WeightLists {
 /**
  * Freezes or unfreezes each weight of a plain layer so that it survives tfjs resetting flags:
  * `Sequential.compile()` rebuilds its inner model and sets `trainable` on every weight in each layer's
- * trainable list. A fully frozen layer gets `layer.trainable = false` (order of weights unchanged);
- * a partly frozen one has its frozen weights moved to the non-trainable list, as Keras does.
+ * trainable list. Frozen weights are therefore moved to the non-trainable list, as Keras does (a fully
+ * frozen layer keeps its weight order; a partly frozen one lists trainable weights first).
  */
 export function setWeightsTrainable(layer: Layer, trainable: (w: LayerVariable) => boolean): void {
   const lists = layer as unknown as WeightLists;
   const all = [...lists._trainableWeights, ...lists._nonTrainableWeights];
-  const on = all.filter((w) => trainable(w));
-  if (on.length === 0) {
-    layer.trainable = false;
-    return;
-  }
+  const on = new Set(all.filter((w) => trainable(w)));
   layer.trainable = true;
-  lists._trainableWeights = all.filter((w) => on.includes(w));
-  lists._nonTrainableWeights = all.filter((w) => !on.includes(w));
-  for (const w of all) w.trainable = on.includes(w);
+  lists._trainableWeights = all.filter((w) => on.has(w));
+  lists._nonTrainableWeights = all.filter((w) => !on.has(w));
+  for (const w of all) w.trainable = on.has(w);
 }
