@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { layers, LayerVariable } from '@tensorflow/tfjs-layers';
-import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import type { Shape } from '@tensorflow/tfjs-layers';
 import type { InitLoraWeights } from './config.js';
@@ -8,84 +7,17 @@ import { scalingFor } from './config.js';
 import { AdapterStateError, LoraConfigError, LoraError } from './errors/index.js';
 import { requireLayerAdapter, type Layer, type LayerAdapter } from './layer-adapter.js';
 import { doraMergedWeight, scale, stopGradient } from './math.js';
+import {
+  checkAdapterName,
+  decodeState,
+  encodeLoraState,
+  type AdapterWeights,
+  type LoraAdapterSpec,
+  type LoraLayerArgs,
+  type LoraLayerState,
+} from './lora-layer-state.js';
 
-/** The per-adapter hyper-parameters a LoRA layer keeps (and serialises). */
-export interface LoraAdapterSpec {
-  /** Rank. */
-  r: number;
-  /** Alpha; scaling is alpha/r, or alpha/√r with rsLoRA. */
-  loraAlpha: number;
-  /** Dropout rate on the LoRA branch's input during training. */
-  loraDropout: number;
-  /** Rank-stabilised scaling alpha/√r. */
-  useRslora: boolean;
-  /** Weight-decomposed LoRA (DoRA). */
-  useDora: boolean;
-}
-
-/** Constructor arguments of {@link LoraLayer}. */
-export interface LoraLayerArgs extends LayerArgs {
-  /** The base layer being adapted. */
-  layer: Layer;
-  /** Adapters by name. */
-  adapters?: Record<string, LoraAdapterSpec>;
-  /** Adapters that take part in the forward pass (their sum). */
-  activeAdapters?: string[];
-  /** When true the layer computes the base output only. */
-  disabled?: boolean;
-  /** Adapters whose update has been merged into the base kernel. */
-  merged?: string[];
-  /** Whether the base bias trains (PEFT's bias 'all' / 'lora_only'). */
-  trainBias?: boolean;
-}
-
-/** One adapter's variables in a layer. */
-export interface AdapterWeights {
-  /** Hyper-parameters. */
-  spec: LoraAdapterSpec;
-  /** alpha/r or alpha/√r. */
-  scaling: number;
-  /** Down-projection A (tfjs layout of the layer kind). */
-  loraA: LayerVariable;
-  /** Up-projection B. */
-  loraB: LayerVariable;
-  /** DoRA magnitude vector [out], when useDora. */
-  magnitude?: LayerVariable;
-}
-
-/** The LoRA part of a LoraLayer's serialised config. */
-export type LoraLayerState = Pick<LoraLayerArgs, 'adapters' | 'activeAdapters' | 'disabled' | 'merged' | 'trainBias'>;
-
-/**
- * tfjs-layers rewrites every string in a saved config (snake_case on save, camelCase on load), which
- * would corrupt adapter names such as 'style_a'. The LoRA state is therefore stored as hex-encoded JSON,
- * which both rewrites leave unchanged.
- */
-export function encodeLoraState(state: LoraLayerState): string {
-  return Array.from(new TextEncoder().encode(JSON.stringify(state)), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function decodeState(hex: string): LoraLayerState {
-  if (!/^(?:[0-9a-f]{2})*$/.test(hex)) {
-    throw new LoraError(`A saved LoraLayer config has a corrupt 'lora' field (expected hex-encoded JSON). Re-save the model.`);
-  }
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return JSON.parse(new TextDecoder().decode(bytes)) as LoraLayerState;
-}
-
-const ADAPTER_NAME = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
-
-/** Throws unless `name` can be an adapter name (it becomes part of weight names). */
-export function checkAdapterName(name: string): void {
-  if (typeof name !== 'string' || !ADAPTER_NAME.test(name) || name === '__base__') {
-    throw new LoraConfigError(
-      `Adapter name ${JSON.stringify(name)} is not allowed: expected letters, digits, '-', '_' or '.', ` +
-        `starting with a letter or digit, and not '__base__'. Choose another name.`,
-      { field: 'adapterName' },
-    );
-  }
-}
+export { checkAdapterName, encodeLoraState, type AdapterWeights, type LoraAdapterSpec, type LoraLayerArgs, type LoraLayerState };
 
 /**
  * A LoRA wrapper around one tfjs layer (a `Wrapper`-style layer): `y = act(base(x) + Σ s·B(A(dropout(x))))`
