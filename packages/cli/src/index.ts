@@ -1,1 +1,16 @@
-export {};
+export {
+  createProgram,
+  registerCommand,
+  registeredCommands,
+  processIO,
+  BUILTIN_COMMANDS,
+  type CliCommand,
+  type CliContext,
+  type CliIO,
+  type CreateProgramOptions,
+} from './program.js';
+export { runCli } from './run.js';
+export { loadModelFile, saveModelDir } from './model-files.js';
+export { formatInspect, inspectJson, type InspectJson } from './commands/inspect.js';
+export { convertAdapter, type ConvertOptions } from './commands/convert.js';
+export { mergeAdapterFiles, type MergeOptions } from './commands/merge.js';

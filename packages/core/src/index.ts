@@ -50,3 +50,57 @@ export { LoraModel, applyLora, type ApplyLoraOptions, type ParameterCount } from
 export { combineFactors, type Combination } from './weighted-adapter.js';
 export { LoraPlusOptimizer, loraPlusOptimizer, isLoraB, type LoraPlusOptions } from './lora-plus.js';
 export { stopGradient, doraMergedWeight } from './math.js';
+export {
+  parseSafetensors,
+  readSafetensors,
+  readSafetensorsMetadata,
+  safetensorsTensors,
+  decodeSafetensorsEntry,
+  SAFETENSORS_DTYPES,
+  MAX_HEADER_BYTES,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type ParsedSafetensors,
+  type DecodedTensorData,
+} from './safetensors.js';
+export {
+  writeSafetensors,
+  encodeSafetensors,
+  rawSafetensorsInputs,
+  type SafetensorsData,
+  type SafetensorsTensorInput,
+  type WriteSafetensorsOptions,
+} from './safetensors-write.js';
+export { f16ToF32, bf16ToF32, f32ToF16, f32ToBf16 } from './half.js';
+export {
+  peftAdapter,
+  isPeftAdapter,
+  type PeftAdapter,
+  type PeftAdapterInput,
+  type PeftLoraModule,
+  type PeftModuleWeights,
+} from './peft/adapter.js';
+export { factorKey, paramKey, classifyPeftKey, effectiveModulesToSave, PEFT_KEY_PREFIX, TASK_MODULES_TO_SAVE, type PeftKeyRole } from './peft/keys.js';
+export { mapPeftModules, normalizeModulePath, type ModuleMap, type ModuleMapping, type PeftLoadOptions } from './peft/module-map.js';
+export { planPeftLoad, type PeftLoadPlan, type PeftSource } from './peft/plan.js';
+export {
+  decodePeftAdapter,
+  toSingleFile,
+  fromSingleFile,
+  isSingleFile,
+  configText,
+  ADAPTER_CONFIG_NAME,
+  ADAPTER_WEIGHTS_NAME,
+  PEFT_CONFIG_METADATA_KEY,
+  type PeftAdapterFiles,
+} from './peft/files.js';
+export { peftArtifacts, peftFilesFromArtifacts, peftDownloads, peftBrowserFiles, fetchPeftFiles, PEFT_ARTIFACTS_FORMAT } from './peft/io.js';
+export { loadPeftAdapter, readPeftFiles, type PeftAdapterSource } from './peft/load.js';
+export { savePeftAdapter, encodePeftAdapter, type SavePeftOptions, type PeftSaveResult, type PeftAdapterTarget } from './peft/save.js';
+export { inspectPeftAdapter, type PeftAdapterSummary, type PeftModuleSummary } from './peft/inspect.js';
+export {
+  registerPeftWeightLayout,
+  findPeftWeightLayout,
+  type PeftWeightLayout,
+  type PeftParamLayout,
+} from './peft/weight-layouts.js';

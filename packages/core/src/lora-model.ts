@@ -8,9 +8,13 @@ import { copyWeightsByName, isBias, isBuffer, layerInfos, rebuildModel, setWeigh
 import { ModulesToSave } from './modules-to-save.js';
 import { matchesSelector, selectTargets } from './target-match.js';
 import { combineFactors, weightedRank, type Combination } from './weighted-adapter.js';
+import { isPeftAdapterInput, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './peft/adapter.js';
+import { loadPeftAdapter, type PeftAdapterSource } from './peft/load.js';
+import type { PeftLoadOptions } from './peft/module-map.js';
+import { applyPeftPlan, planPeftLoad, type PeftSource } from './peft/plan.js';
 
-/** Options of {@link applyLora} and {@link LoraModel.addAdapter}. */
-export interface ApplyLoraOptions {
+/** Options of {@link applyLora} and {@link LoraModel.addAdapter} (module mapping applies to loaded adapters). */
+export interface ApplyLoraOptions extends PeftLoadOptions {
   /** Adapter name (PEFT's default is `'default'`). */
   adapterName?: string;
   /** Seed for the random initialisation of A (per layer: seed + layer index). */
@@ -61,6 +65,7 @@ export class LoraModel {
   private active: string[];
   private disabled = false;
   private readonly saved: ModulesToSave;
+  private readonly sources = new Map<string, PeftSource>();
 
   private constructor(model: LayersModel, adapterName: string, config: LoraConfig) {
     this.current = model;
@@ -185,6 +190,7 @@ export class LoraModel {
     if (this.configs.size === 1) throw new AdapterStateError(`Cannot delete '${name}': it is the only adapter. Use mergeAndUnload() or unload().`, { adapter: name });
     for (const { layer } of this.loraLayers()) if (layer.adapterNames.includes(name)) layer.deleteAdapter(name);
     this.configs.delete(name);
+    this.sources.delete(name);
     this.saved.drop(this.current, name);
     const remaining = this.active.filter((n) => n !== name);
     this.setAdapter(remaining.length > 0 ? remaining : [this.adapterNames[0]]);
@@ -310,6 +316,63 @@ export class LoraModel {
     }
   }
 
+  /**
+   * Loads a PEFT adapter (see `loadPeftAdapter` for the sources) as another named adapter, inactive as in
+   * PEFT's `load_adapter`. Every shape is checked first: on a mismatch nothing changes and the
+   * ShapeMismatchError names the layer and both shapes. Returns where each module went.
+   */
+  async loadAdapter(source: PeftAdapterSource, name: string, options: PeftLoadOptions & { seed?: number } = {}): Promise<PeftSource> {
+    checkAdapterName(name);
+    if (this.configs.has(name)) throw new AdapterStateError(`Adapter '${name}' exists already. Delete it first or pick another name.`, { adapter: name });
+    const owned = !isPeftAdapterInput(source);
+    const adapter = owned ? await loadPeftAdapter(source) : peftAdapter(source as PeftAdapterInput);
+    try {
+      const plan = planPeftLoad(this.current, adapter, options);
+      this.addAdapter(name, plan.config, options);
+      applyPeftPlan(this, name, plan);
+      return plan.source;
+    } finally {
+      if (owned) adapter.dispose();
+    }
+  }
+
+  /** How adapter `name` was loaded from PEFT files (its config as read, PEFT module paths, skipped modules); undefined when made here. */
+  peftSource(name: string): PeftSource | undefined {
+    this.peftConfig(name);
+    return this.sources.get(name);
+  }
+
+  /** @internal Records where a loaded adapter came from (used by savePeftAdapter). */
+  setPeftSource(name: string, source: PeftSource): void {
+    this.sources.set(name, source);
+  }
+
+  /** The paths of the modules_to_save layers of adapter `name`. */
+  savedModulePaths(name: string): string[] {
+    const selector = this.peftConfig(name).modulesToSave;
+    if (!selector || selector.length === 0) return [];
+    return walkLayers(this.current).filter(({ path, layer }) => !(layer instanceof LoraLayer) && matchesSelector(selector, path)).map((l) => l.path);
+  }
+
+  /**
+   * Copies of a modules_to_save layer's weights as adapter `name` has them (the caller disposes them).
+   * With `replace`, that adapter's copy is set to `replace` first (the tensors are copied).
+   */
+  savedModuleWeights(name: string, path: string, replace?: tf.Tensor[]): tf.Tensor[] {
+    if (!this.savedModulePaths(name).includes(path)) {
+      throw new AdapterStateError(`Layer '${path}' is not in the modules_to_save of adapter '${name}' (${this.savedModulePaths(name).join(', ') || 'none'}).`, { adapter: name });
+    }
+    const layer = walkLayers(this.current).find((l) => l.path === path)!.layer;
+    const live = this.disabled ? null : this.active[0]!;
+    if (name !== live) this.saved.activate(this.current, name);
+    try {
+      if (replace) layer.setWeights(replace);
+      return layer.getWeights().map((t) => tf.clone(t));
+    } finally {
+      if (name !== live) this.saved.activate(this.current, live);
+    }
+  }
+
   /** Disposes the model's weights and every kept copy. */
   dispose(): void {
     this.saved.dispose();
@@ -354,10 +417,28 @@ export class LoraModel {
  * Injects LoRA into a Sequential or functional model (PEFT's `get_peft_model`): every layer the config
  * targets is wrapped in a {@link LoraLayer}, everything else is frozen except biases per `bias` and
  * `modulesToSave`. The base model is not modified; the returned `model` shares no variables with it.
+ *
+ * Given a loaded PEFT adapter (`loadPeftAdapter`) instead of a config, this is PEFT's
+ * `PeftModel.from_pretrained`: modules are mapped to layers (`moduleMap`, `strict`), every shape is checked
+ * before anything is built (ShapeMismatchError names the layer and both shapes), then the adapter's
+ * tensors are copied in, converted to tfjs layouts. The adapter can be disposed afterwards.
  */
-export function applyLora(model: LayersModel, config: LoraConfig | LoraConfigInput, options: ApplyLoraOptions = {}): LoraModel {
+export function applyLora(
+  model: LayersModel,
+  config: LoraConfig | LoraConfigInput | PeftAdapter | PeftAdapterInput,
+  options: ApplyLoraOptions = {},
+): LoraModel {
   if (!model || !Array.isArray((model as { layers?: unknown }).layers)) {
     throw new LoraConfigError(`applyLora expects a tf.LayersModel (Sequential or functional); found ${typeof model}.`, { field: 'model' });
   }
-  return LoraModel.create(model, config, options);
+  if (!isPeftAdapterInput(config)) return LoraModel.create(model, config, options);
+  const plan = planPeftLoad(model, peftAdapter(config), options);
+  const lm = LoraModel.create(model, plan.config, options);
+  try {
+    applyPeftPlan(lm, options.adapterName ?? 'default', plan);
+  } catch (e) {
+    lm.dispose();
+    throw e;
+  }
+  return lm;
 }

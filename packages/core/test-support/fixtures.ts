@@ -1,37 +1,45 @@
-// Test-only helpers: read the shared PEFT reference cases. The hardened safetensors reader is the
-// PEFT-format issue's; this minimal one reads the trusted fixtures (F32 and I64 only).
+// Test helpers: read the shared PEFT reference cases (../shared/fixtures) with the library's own
+// safetensors reader.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readSafetensors } from '../src/safetensors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** ../shared/fixtures beside the repository root (override with TFJS_LORA_FIXTURES). */
 export const FIXTURES = process.env.TFJS_LORA_FIXTURES ?? resolve(here, '../../../../shared/fixtures');
 
+/** Whether ../shared/fixtures/peft-cases is present. */
 export function fixturesPresent(): boolean {
   return existsSync(join(FIXTURES, 'peft-cases'));
 }
 
-/** Reads a safetensors file into tensors (F32 → float32, I64 → int32). */
-export function readSafetensorsFile(path: string): Record<string, tf.Tensor> {
-  const buf = readFileSync(path);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const base = 8 + n;
-  const out: Record<string, tf.Tensor> = {};
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [s, e] = info.data_offsets;
-    const bytes = buf.subarray(base + s, base + e);
-    const copy = new Uint8Array(bytes); // aligned copy
-    if (info.dtype === 'F32') out[name] = tf.tensor(new Float32Array(copy.buffer), info.shape, 'float32');
-    else if (info.dtype === 'I64') out[name] = tf.tensor(Int32Array.from(new BigInt64Array(copy.buffer), (v) => Number(v)), info.shape, 'int32');
-    else throw new Error(`fixture reader: unsupported dtype ${info.dtype} for ${name}`);
-  }
-  return out;
+/** Whether ../shared/fixtures/peft-real is present. */
+export function realFixturesPresent(): boolean {
+  return existsSync(join(FIXTURES, 'peft-real'));
 }
 
+/** Every .safetensors file under the shared fixtures, sorted. */
+export function fixtureFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.safetensors')) out.push(p);
+    }
+  };
+  if (existsSync(FIXTURES)) walk(FIXTURES);
+  return out.sort();
+}
+
+/** Reads a safetensors file into tensors (F32 → float32, I64 → int32, ...) with {@link readSafetensors}. */
+export function readSafetensorsFile(path: string): Record<string, tf.Tensor> {
+  return readSafetensors(readFileSync(path), { copy: true });
+}
+
+/** One PEFT reference case: its case.json, adapter_config.json and the tensors of its three files. */
 export interface PeftCase {
   name: string;
   spec: {

@@ -1,0 +1,81 @@
+// The tfjs-lora command line: a commander program with the built-in commands and a registry through which
+// other packages add theirs (e.g. `train`), without this package depending on them.
+import { Command } from 'commander';
+import { convertCommand } from './commands/convert.js';
+import { inspectCommand } from './commands/inspect.js';
+import { mergeCommand } from './commands/merge.js';
+
+/** Where a command writes: stdout and stderr, injectable for tests and embedding. */
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** What a command gets besides its arguments. */
+export interface CliContext {
+  readonly io: CliIO;
+  /** Whether `--verbose` was given (print progress details and stack traces). */
+  verbose(): boolean;
+}
+
+/** A command that can be added to the program: `register` adds it (name, arguments, options, action). */
+export interface CliCommand {
+  readonly name: string;
+  register(program: Command, ctx: CliContext): void;
+}
+
+const registry: CliCommand[] = [];
+
+/**
+ * Adds a command to every program made by {@link createProgram} afterwards (a package such as a future
+ * `@tfjs-lora/train` calls this from its entry). Registering a name twice replaces the earlier command.
+ */
+export function registerCommand(command: CliCommand): void {
+  const i = registry.findIndex((c) => c.name === command.name);
+  if (i >= 0) registry.splice(i, 1);
+  registry.push(command);
+}
+
+/** The commands registered so far (built-ins excluded). */
+export function registeredCommands(): readonly CliCommand[] {
+  return [...registry];
+}
+
+/** The built-in commands. */
+export const BUILTIN_COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, convertCommand];
+
+/** Process stdout/stderr. */
+export const processIO: CliIO = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+/** Options of {@link createProgram}. */
+export interface CreateProgramOptions {
+  io?: CliIO;
+  /** Extra commands for this program only (in addition to the registered ones). */
+  commands?: readonly CliCommand[];
+}
+
+/**
+ * The `tfjs-lora` program: built-in commands, registered commands, `--verbose`, `--help` everywhere.
+ * Errors throw (commander's `exitOverride`) so that {@link runCli} decides how they are reported.
+ */
+export function createProgram(options: CreateProgramOptions = {}): Command {
+  const io = options.io ?? processIO;
+  const program = new Command('tfjs-lora');
+  program
+    .description('Inspect, merge and convert Hugging Face PEFT LoRA adapters for TensorFlow.js')
+    .option('--verbose', 'print details and, on errors, the stack trace')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)');
+  const ctx: CliContext = { io, verbose: () => program.opts<{ verbose?: boolean }>().verbose === true };
+  const names = new Set<string>();
+  for (const command of [...BUILTIN_COMMANDS, ...registry, ...(options.commands ?? [])]) {
+    if (names.has(command.name)) continue;
+    names.add(command.name);
+    command.register(program, ctx);
+  }
+  return program;
+}

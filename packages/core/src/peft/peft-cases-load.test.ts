@@ -1,0 +1,155 @@
+// All six PEFT reference cases through the public API: loadPeftAdapter → applyLora → outputs, gradients
+// and merge_and_unload weights against PEFT's (1e-5), and savePeftAdapter writing PEFT's own bytes back.
+// conv2d and embedding need the Conv2D / Embedding layer adapters of @tfjs-lora/vision and @tfjs-lora/nlp:
+// they run as soon as such an adapter is registered in this process.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeCase, FIXTURES, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../../test-support/fixtures.js';
+import { adapterPackageFor, buildCaseModel, caseLayerClass, type CaseModel } from '../../test-support/peft-case-models.js';
+import { toPeftJson } from '../config.js';
+import { findLayerAdapter } from '../layer-adapter.js';
+import { applyLora, type LoraModel } from '../lora-model.js';
+import { inspectPeftAdapter } from './inspect.js';
+import { loadPeftAdapter } from './load.js';
+import { savePeftAdapter } from './save.js';
+
+const CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear', 'conv2d', 'embedding'];
+const TOL = 1e-5;
+const present = fixturesPresent();
+if (!present) console.warn('SKIP peft-cases-load: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
+
+function missingAdapter(name: string): string | null {
+  if (!present) return null;
+  const spec = JSON.parse(readFileSync(join(FIXTURES, 'peft-cases', name, 'case.json'), 'utf8')) as PeftCase['spec'];
+  const cls = caseLayerClass(spec.layers[0]!.kind);
+  return findLayerAdapter(cls) ? null : cls;
+}
+
+describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
+  const dir = join(FIXTURES, 'peft-cases', name);
+  const missing = missingAdapter(name);
+  let c: PeftCase;
+  let built: CaseModel;
+  let lm: LoraModel | undefined;
+  let tmp: string;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    c = loadPeftCase(name);
+    built = buildCaseModel(c);
+    tmp = mkdtempSync(join(tmpdir(), `tfjs-lora-${name}-`));
+    if (missing) {
+      console.warn(`SKIP peft-cases-load ${name}: no LayerAdapter for ${missing} is registered (it comes with ${adapterPackageFor(missing)}); ` +
+        'outputs, gradients, merge and save run once one is.');
+      return;
+    }
+    const adapter = await loadPeftAdapter(join(dir, 'adapter'));
+    lm = applyLora(built.model, adapter);
+    adapter.dispose();
+  });
+
+  afterAll(() => {
+    lm?.dispose();
+    built.model.dispose();
+    disposeCase(c);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('loads and inspects: ranks, scaling, and ‖ΔW‖ equal to ‖merged − base‖ from PEFT', async () => {
+    const adapter = await loadPeftAdapter(join(dir, 'adapter'));
+    const summary = inspectPeftAdapter(adapter);
+    expect(summary.config).toEqual(c.adapterConfig);
+    expect(summary.modules.map((m) => m.path).sort()).toEqual(c.spec.layers.filter((l) => Object.keys(c.adapter).some((k) => k.includes(`.${l.name}.`))).map((l) => l.name).sort());
+    for (const m of summary.modules) {
+      const delta = tf.tidy(() => tf.norm(tf.sub(c.io[`merged.${m.path}.weight`]!, c.base[`${m.path}.weight`]!)).dataSync()[0]!);
+      const isDora = m.dora;
+      if (!isDora) expect(Math.abs(m.deltaNorm! - delta) / delta, m.path).toBeLessThan(1e-5);
+      expect(m.scaling).toBeCloseTo(m.alpha / (c.adapterConfig.use_rslora ? Math.sqrt(m.r) : m.r), 12);
+      expect(m.kind).toBe(c.spec.layers.find((l) => l.name === m.path)!.kind);
+    }
+    expect(summary.totalParams).toBe(Object.values(c.adapter).reduce((n, t) => n + t.size, 0));
+    adapter.dispose();
+  });
+
+  it.skipIf(missing === null)(`without its layer adapter, applyLora names the missing adapter`, async () => {
+    const adapter = await loadPeftAdapter(join(dir, 'adapter'));
+    expect(() => applyLora(built.model, adapter)).toThrow(new RegExp(`No LoRA layer adapter handles '${missing}'.*${adapterPackageFor(missing ?? '').replace('/', '\\/')}`));
+    adapter.dispose();
+  });
+
+  it('the tfjs base model reproduces PEFT output_base (layouts of the builder)', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const out = built.output(built.model.predict(built.input(c.io.input!)) as tf.Tensor);
+      expect(maxAbsDiff(out, c.io.output_base!)).toBeLessThan(TOL);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.skipIf(missing !== null)('keeps the config as PEFT wrote it', () => {
+    expect(toPeftJson(lm!.peftConfig('default'))).toEqual(c.adapterConfig);
+    expect(lm!.peftSource('default')!.skipped).toEqual([]);
+  });
+
+  it.skipIf(missing !== null)('matches output and output_base', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const x = built.input(c.io.input!);
+      expect(maxAbsDiff(built.output(lm!.model.predict(x) as tf.Tensor), c.io.output!)).toBeLessThan(TOL);
+      lm!.withAdaptersDisabled(() => {
+        expect(maxAbsDiff(built.output(lm!.model.predict(x) as tf.Tensor), c.io.output_base!)).toBeLessThan(TOL);
+      });
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.skipIf(missing !== null)('matches every LoRA gradient', () => {
+    const before = tf.memory().numTensors;
+    const model = lm!.model;
+    const byName = new Map(model.trainableWeights.map((v) => [v.name, v]));
+    const vars = Object.values(tf.engine().registeredVariables).filter((v) => byName.has(v.name));
+    const x = built.input(c.io.input!);
+    const upstream = built.input(c.io.upstream!);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, upstream)) as tf.Scalar, vars);
+    const expected = Object.keys(c.io).filter((k) => k.startsWith('grad.'));
+    expect(expected.length).toBe(vars.length);
+    for (const key of expected) {
+      const m = /^grad\.base_model\.model\.(.+)\.(lora_\w+?)(?:\.weight)?$/.exec(key)!;
+      const { layer } = lm!.loraLayers().find((l) => l.path === m[1])!;
+      const w = layer.weightsOf('default');
+      const isA = m[2] === layer.kind.peftNames.loraA;
+      const v = m[2] === 'lora_magnitude_vector' ? w.magnitude! : isA ? w.loraA : w.loraB;
+      const ours = m[2] === 'lora_magnitude_vector' ? tf.clone(grads[v.name]!) : layer.kind.toPeft(layer.layer, isA ? 'loraA' : 'loraB', grads[v.name]!);
+      expect(maxAbsDiff(ours, c.io[key]!), key).toBeLessThan(TOL);
+      ours.dispose();
+    }
+    tf.dispose([value, x, upstream, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.skipIf(missing !== null)('matches merge_and_unload weights', () => {
+    const merged = lm!.mergeAndUnload();
+    for (const l of c.spec.layers) {
+      const layer = merged.getLayer(l.name);
+      const [kernel, bias] = layer.getWeights();
+      tf.tidy(() => {
+        expect(maxAbsDiff(built.peftParam(layer, 'weight', kernel!), c.io[`merged.${l.name}.weight`]!), l.name).toBeLessThan(TOL);
+        if (bias) expect(maxAbsDiff(bias, c.io[`merged.${l.name}.bias`]!)).toBe(0);
+      });
+    }
+    merged.dispose();
+  });
+
+  it.skipIf(missing !== null)('savePeftAdapter writes back the bytes PEFT wrote', async () => {
+    const before = tf.memory().numTensors;
+    await savePeftAdapter(lm!, tmp);
+    expect(readFileSync(join(tmp, 'adapter_model.safetensors')).equals(readFileSync(join(dir, 'adapter', 'adapter_model.safetensors')))).toBe(true);
+    expect(JSON.parse(readFileSync(join(tmp, 'adapter_config.json'), 'utf8'))).toEqual(c.adapterConfig);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
