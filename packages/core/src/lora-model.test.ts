@@ -270,4 +270,24 @@ describe('LoraModel on a functional model', () => {
       base.dispose();
     }
   });
+
+  it('modulesToSave on one adapter and bias "all" on another switch back and forth', () => {
+    const base = functional();
+    const lm = applyLora(base, { targetModules: ['d1'], r: 2, modulesToSave: ['head'] });
+    lm.addAdapter('b', { targetModules: ['d2'], r: 2, bias: 'all' });
+    const head = lm.model.getLayer('head');
+    const original = head.weights.map((w) => [w.originalName, Array.from(w.read().dataSync())] as const);
+    tf.tidy(() => head.weights.forEach((w) => w.write(tf.add(w.read(), 1))));
+    for (let i = 0; i < 3; i++) {
+      lm.setAdapter('b'); // head: original values, bias trainable, kernel frozen (weights reordered)
+      const now = new Map(head.weights.map((w) => [w.originalName, Array.from(w.read().dataSync())]));
+      for (const [name, values] of original) expect(now.get(name), name).toEqual(values);
+      lm.setAdapter('default'); // head: the trained copy
+      expect(Array.from(head.weights.find((w) => w.originalName.endsWith('bias'))!.read().dataSync())).toEqual(
+        (original.find(([n]) => n.endsWith('bias'))![1] as number[]).map((v) => Math.fround(v + 1)),
+      );
+    }
+    lm.dispose();
+    base.dispose();
+  });
 });

@@ -1,10 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import type { ModuleSelector } from './config.js';
 import type { Layer } from './layer-adapter.js';
 import { LoraLayer } from './lora-layer.js';
 import { walkLayers } from './model-graph.js';
 import { matchesSelector } from './target-match.js';
+
+/** A layer's weights in a fixed order (by name): freezing can reorder `layer.weights`. */
+function canonical(layer: Layer): LayerVariable[] {
+  return [...layer.weights].sort((a, b) => (a.originalName < b.originalName ? -1 : a.originalName > b.originalName ? 1 : 0));
+}
+
+function snapshot(layer: Layer): tf.Tensor[] {
+  return canonical(layer).map((w) => tf.keep(tf.clone(w.read())));
+}
+
+function restore(layer: Layer, values: tf.Tensor[]): void {
+  canonical(layer).forEach((w, i) => w.write(values[i]));
+}
 
 /**
  * PEFT's `modules_to_save`: layers trained in full, one copy per adapter, with the original kept frozen
@@ -21,7 +34,7 @@ export class ModulesToSave {
     if (!selector || (Array.isArray(selector) && selector.length === 0)) return;
     for (const { path, layer } of this.layers(model)) {
       if (!matchesSelector(selector, path)) continue;
-      if (!this.original.has(path)) this.original.set(path, layer.getWeights().map((t) => tf.keep(tf.clone(t))));
+      if (!this.original.has(path)) this.original.set(path, snapshot(layer));
       const owners = this.owners.get(path) ?? new Set<string>();
       owners.add(adapter);
       this.owners.set(path, owners);
@@ -39,10 +52,10 @@ export class ModulesToSave {
       if (this.live !== null && this.owners.get(path)?.has(this.live)) {
         const kept = this.stashFor(this.live);
         kept.get(path)?.forEach((t) => t.dispose());
-        kept.set(path, layer.getWeights().map((t) => tf.keep(tf.clone(t))));
+        kept.set(path, snapshot(layer));
       }
       const next = adapter !== null && this.owners.get(path)?.has(adapter) ? this.stash.get(adapter)?.get(path) : original;
-      if (next) layer.setWeights(next);
+      if (next) restore(layer, next);
       if (adapter !== null) {
         this.stash.get(adapter)?.get(path)?.forEach((t) => t.dispose());
         this.stash.get(adapter)?.delete(path);
