@@ -5,11 +5,14 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Dawn (dawn.node) lives in the test process: child processes, not worker threads.
+    pool: 'forks',
     deps: {
       optimizer: {
         ssr: {
           enabled: true,
-          include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu'],
+          // tfjs-backend-webgpu must share the optimised tfjs-core instance, or its kernels land in another engine.
+          include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-webgpu'],
         },
       },
     },
