@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { LoraConfigError, type LoraModel } from '@tfjs-lora/core';
+import { CharTokenizer } from './char-tokenizer.js';
+import { PositionEmbedding } from './position-embedding.js';
+import { seededRandom } from './text-data.js';
+
+/** Options of {@link generate}. */
+export interface GenerateOptions {
+  /**
+   * With a LoraModel: the adapter to sample with (`setAdapter` for the call, restored afterwards), `null` for
+   * the base model (adapters disabled), or omitted for the adapters active now.
+   */
+  adapter?: string | null;
+  /** Tokens to sample (default 200). */
+  maxNewTokens?: number;
+  /** Softmax temperature; 0 = greedy (default 0.8). */
+  temperature?: number;
+  /** Sample among the k most likely tokens only (default 0 = all). */
+  topK?: number;
+  /** Seed of the sampler (default 1), so samples with and without an adapter are comparable. */
+  seed?: number;
+  /** Tokenizer (default {@link CharTokenizer}). */
+  tokenizer?: CharTokenizer;
+}
+
+function isLoraModel(m: LoraModel | tfl.LayersModel): m is LoraModel {
+  return typeof (m as LoraModel).setAdapter === 'function' && 'model' in m;
+}
+
+/** The longest context a model takes: its {@link PositionEmbedding}'s maxLength (Infinity when it has none). */
+export function contextLength(model: tfl.LayersModel): number {
+  const pos = model.layers.find((l) => l instanceof PositionEmbedding) as PositionEmbedding | undefined;
+  return pos?.maxLength ?? Infinity;
+}
+
+/** Draws one token from logits (JS float64 softmax with temperature and top-k). */
+export function sampleToken(logits: Float32Array, temperature: number, topK: number, random: () => number): number {
+  if (temperature <= 0) return logits.indexOf(Math.max(...logits));
+  let order = Array.from(logits.keys());
+  if (topK > 0 && topK < logits.length) order = order.sort((a, b) => logits[b]! - logits[a]!).slice(0, topK);
+  const max = Math.max(...order.map((i) => logits[i]!));
+  const weights = order.map((i) => Math.exp((logits[i]! - max) / temperature));
+  let u = random() * weights.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < order.length; j++) {
+    u -= weights[j]!;
+    if (u <= 0) return order[j]!;
+  }
+  return order[order.length - 1]!;
+}
+
+/**
+ * Continues `prompt` with a next-token model (ids → logits, e.g. {@link transformerLM}), one token at a time
+ * on the last `contextLength` tokens, and returns the generated text (without the prompt). With a LoraModel,
+ * `adapter` picks the adapter (or `null` = base), so one model shows samples with the adapter on and off.
+ */
+export function generate(model: LoraModel | tfl.LayersModel, prompt: string, options: GenerateOptions = {}): string {
+  const tokenizer = options.tokenizer ?? new CharTokenizer();
+  const run = (m: tfl.LayersModel): string => {
+    const window = contextLength(m);
+    const random = seededRandom(options.seed ?? 1);
+    const ids = Array.from(tokenizer.encode(prompt));
+    if (ids.length === 0) ids.push(1); // start from a newline
+    const out: number[] = [];
+    for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
+      const context = ids.slice(-window);
+      const logits = tf.tidy(() => {
+        const y = m.predictOnBatch(tf.tensor2d(context, [1, context.length], 'int32')) as tf.Tensor;
+        return tf.squeeze(tf.slice(y, [0, context.length - 1, 0], [1, 1, -1]));
+      });
+      const next = sampleToken(logits.dataSync() as Float32Array, options.temperature ?? 0.8, options.topK ?? 0, random);
+      logits.dispose();
+      ids.push(next);
+      out.push(next);
+    }
+    return tokenizer.decode(out);
+  };
+  if (!isLoraModel(model)) {
+    if (options.adapter !== undefined) {
+      throw new LoraConfigError(`generate: 'adapter' needs a LoraModel (from applyLora); found a plain LayersModel. Pass the LoraModel, or omit 'adapter'.`, { field: 'adapter' });
+    }
+    return run(model);
+  }
+  if (options.adapter === null) return model.withAdaptersDisabled(() => run(model.model));
+  if (options.adapter === undefined) return run(model.model);
+  const previous = model.activeAdapters;
+  model.setAdapter(options.adapter);
+  try {
+    return run(model.model);
+  } finally {
+    model.setAdapter(previous);
+  }
+}

@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { evaluationOffsets, randomWindows, seededRandom, windowsAt, type LmBatch } from './text-data.js';
+
+/** Mean next-token cross-entropy (nats) of logits [b, t, V] against int32 targets [b, t]. */
+export function nextTokenLoss(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const vocab = logits.shape[logits.rank - 1] as number;
+    const flat = tf.reshape(logits, [-1, vocab]);
+    const labels = tf.oneHot(tf.reshape(targets, [-1]) as tf.Tensor1D, vocab);
+    return tf.losses.softmaxCrossEntropy(labels, flat) as tf.Scalar;
+  });
+}
+
+/** Options of {@link trainLanguageModel}. */
+export interface LmTrainingOptions {
+  /** Optimizer steps. */
+  steps: number;
+  /** Windows per step. */
+  batchSize: number;
+  /** Tokens per window. */
+  length: number;
+  /** Adam learning rate (default 1e-3). */
+  learningRate?: number;
+  /** Seed of the window sampling. */
+  seed?: number;
+  /** Called after every step with the step number (1-based) and the batch loss. */
+  onStep?: (step: number, loss: number) => void | Promise<void>;
+}
+
+/** What {@link trainLanguageModel} measured. */
+export interface LmTrainingResult {
+  /** Loss of the last step (nats per token). */
+  finalLoss: number;
+  /** Wall time of all steps, ms. */
+  ms: number;
+  /** Peak tensor memory during one training step (`tf.profile` of the second step), bytes. */
+  peakBytes: number;
+}
+
+/**
+ * Trains a next-token model (ids [b, t] → logits [b, t, V]) with Adam on random windows of `ids`, updating
+ * only the model's trainable weights (so a LoRA model trains its adapters only). The optimizer is disposed
+ * at the end. Peak memory is that of one step (forward, backward, update) as `tf.profile` reports it.
+ */
+export async function trainLanguageModel(model: tfl.LayersModel, ids: Int32Array, options: LmTrainingOptions): Promise<LmTrainingResult> {
+  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const random = seededRandom(options.seed ?? 1);
+  const step = (batch: LmBatch): number => {
+    const cost = optimizer.minimize(() => nextTokenLoss(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y), true, vars)!;
+    const loss = cost.dataSync()[0]!;
+    tf.dispose([cost, batch.x, batch.y]);
+    return loss;
+  };
+  let finalLoss = NaN;
+  let peakBytes = 0;
+  const start = performance.now();
+  try {
+    for (let i = 1; i <= options.steps; i++) {
+      const batch = randomWindows(ids, options.batchSize, options.length, random);
+      if (i === 2) {
+        const profile = await tf.profile(() => {
+          finalLoss = step(batch);
+        });
+        peakBytes = profile.peakBytes;
+      } else {
+        finalLoss = step(batch);
+      }
+      await options.onStep?.(i, finalLoss);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { finalLoss, ms: performance.now() - start, peakBytes };
+}
+
+/**
+ * Perplexity exp(mean NLL) of a next-token model on `ids`: up to `maxWindows` non-overlapping windows of
+ * `length` tokens, evenly spaced over the text, evaluated in batches of `batchSize`.
+ */
+export function perplexity(model: tfl.LayersModel, ids: Int32Array, options: { length: number; maxWindows?: number; batchSize?: number }): number {
+  const offsets = evaluationOffsets(ids.length, options.length, options.maxWindows ?? 256);
+  const batchSize = options.batchSize ?? 32;
+  let total = 0;
+  for (let i = 0; i < offsets.length; i += batchSize) {
+    const chunk = offsets.slice(i, i + batchSize);
+    const { x, y } = windowsAt(ids, chunk, options.length);
+    const loss = tf.tidy(() => nextTokenLoss(model.predictOnBatch(x) as tf.Tensor, y));
+    total += loss.dataSync()[0]! * chunk.length;
+    tf.dispose([x, y, loss]);
+  }
+  return Math.exp(total / offsets.length);
+}

