@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { convertCommand } from './commands/convert.js';
 import { inspectCommand } from './commands/inspect.js';
 import { mergeCommand } from './commands/merge.js';
+import { trainCommand } from './commands/train.js';
 
 /** Where a command writes: stdout and stderr, injectable for tests and embedding. */
 export interface CliIO {
@@ -42,7 +43,7 @@ export function registeredCommands(): readonly CliCommand[] {
 }
 
 /** The built-in commands. */
-export const BUILTIN_COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, convertCommand];
+export const BUILTIN_COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, convertCommand, trainCommand];
 
 /** Process stdout/stderr. */
 export const processIO: CliIO = {
@@ -65,7 +66,7 @@ export function createProgram(options: CreateProgramOptions = {}): Command {
   const io = options.io ?? processIO;
   const program = new Command('tfjs-lora');
   program
-    .description('Inspect, merge and convert Hugging Face PEFT LoRA adapters for TensorFlow.js')
+    .description('Inspect, merge and convert Hugging Face PEFT LoRA adapters for TensorFlow.js, and run LoRA training experiments')
     .option('--verbose', 'print details and, on errors, the stack trace')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
