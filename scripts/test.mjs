@@ -25,7 +25,9 @@ for (const d of dirs) {
   if (!existsSync(f)) continue;
   const j = JSON.parse(readFileSync(f, 'utf8'));
   const p = j.numPassedTests ?? 0;
-  const fl = (j.numFailedTests ?? 0) + (j.numFailedTestSuites ?? 0);
+  // Failed tests, plus test files that failed before running any test (import or collection errors).
+  const brokenFiles = (j.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+  const fl = (j.numFailedTests ?? 0) + brokenFiles;
   const s = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
   console.log(`  ${d.slice(root.length + 1).padEnd(28)} ${p} passed, ${fl} failed, ${s} skipped`);
   passed += p;
