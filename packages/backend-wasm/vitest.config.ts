@@ -1,22 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { tfjsTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    deps: {
-      optimizer: {
-        ssr: {
-          enabled: true,
-          include: [
-            '@tensorflow/tfjs-core',
-            '@tensorflow/tfjs-layers',
-            '@tensorflow/tfjs-backend-cpu',
-            '@tensorflow/tfjs-backend-wasm',
-          ],
-        },
-      },
-    },
-  },
-});
+export default tfjsTestConfig({ tfjs: ['@tensorflow/tfjs-backend-wasm'] });

@@ -3,7 +3,6 @@ export { conformancePlan, runPlan, canReadSync, type ConformancePlan, type Confo
 export { TOLERANCES, tolerancesFor, type ConformanceTolerances } from './tolerances.js';
 export { ConformanceFailure, type ConformanceCheck, type KnownGap } from './types.js';
 export { nodeFixtureSource, fetchFixtureSource, listPeftCases, type FixtureSource } from './fixture-source.js';
-export { readSafetensors } from './safetensors.js';
 export { loadPeftCase, disposeCase, buildBase, LAYER_KINDS, type PeftCase, type CaseLayer, type LayerKind } from './peft-case.js';
 export { runConformanceInChromium, bundlePage, CHROMIUM_ARGS, type ChromiumConformanceOptions, type ChromiumConformanceResult } from './browser/chromium.js';
 export { ADAPTER_PACKAGES, importAdapterPackages } from './adapter-packages.js';

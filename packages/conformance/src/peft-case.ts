@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { FixtureSource } from './fixture-source.js';
-import { readSafetensors } from './safetensors.js';
+import { readSafetensors } from '@tfjs-lora/core';
 
 /** A layer of a case, as `case.json` describes it (PyTorch terms). */
 export interface CaseLayer {
@@ -39,9 +39,9 @@ export async function loadPeftCase(source: FixtureSource, name: string): Promise
     name,
     layers: spec.layers,
     adapterConfig: JSON.parse(await source.text(`${dir}/adapter/adapter_config.json`)) as Record<string, unknown>,
-    base: readSafetensors(await source.bytes(`${dir}/base.safetensors`), `${dir}/base.safetensors`),
-    adapter: readSafetensors(await source.bytes(`${dir}/adapter/adapter_model.safetensors`), `${dir}/adapter/adapter_model.safetensors`),
-    io: readSafetensors(await source.bytes(`${dir}/io.safetensors`), `${dir}/io.safetensors`),
+    base: readSafetensors(await source.bytes(`${dir}/base.safetensors`)),
+    adapter: readSafetensors(await source.bytes(`${dir}/adapter/adapter_model.safetensors`)),
+    io: readSafetensors(await source.bytes(`${dir}/io.safetensors`)),
   };
 }
 
