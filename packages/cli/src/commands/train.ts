@@ -10,7 +10,7 @@ import { progressLine } from '../progress.js';
 export interface TrainOptions {
   task: string;
   domain: string;
-  rank: string;
+  rank?: string;
   alpha?: string;
   targets?: string;
   epochs?: string;
@@ -49,7 +49,7 @@ async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
   if (opts.domain === 'all' && !fashionMnistFolder()) {
     io.out('Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): running inverted+rotated MNIST only.\n');
   }
-  const ranks = opts.rank.split(',').map((r) => positiveInt('--rank', r.trim()));
+  const ranks = (opts.rank ?? '1,4,8').split(',').map((r) => positiveInt('--rank', r.trim()));
   for (const domain of domains) {
     if (domain !== 'mnist-inverted-rotated' && domain !== 'fashion-mnist') {
       throw new LoraConfigError(`--domain expects mnist-inverted-rotated, fashion-mnist or all; found '${domain}'.`, { field: 'domain' });
@@ -90,7 +90,7 @@ async function trainText(opts: TrainOptions, io: CliIO): Promise<void> {
   let current = '';
   const result = await runStyleAdaptation(
     {
-      r: positiveInt('--rank', opts.rank.split(',')[0]!.trim()),
+      r: positiveInt('--rank', (opts.rank ?? '8').split(',')[0]!.trim()),
       ...(opts.alpha ? { loraAlpha: Number(opts.alpha) } : {}),
       ...(opts.steps ? { steps: positiveInt('--steps', opts.steps) } : {}),
     },
@@ -118,7 +118,7 @@ export const trainCommand: CliCommand = {
       .description('run a LoRA experiment: adapt the pretrained MNIST CNN to a new domain (vision) or the Moby Dick LM to speeches (text), with a results table')
       .option('--task <task>', 'vision or text', 'vision')
       .option('--domain <domain>', 'vision: mnist-inverted-rotated, fashion-mnist, or all (Fashion-MNIST when installed)', 'all')
-      .option('--rank <list>', 'LoRA ranks, comma-separated (text: the first one)', '1,4,8')
+      .option('--rank <list>', 'LoRA ranks, comma-separated (vision default 1,4,8; text: one rank, default 8)')
       .option('--alpha <n>', 'LoRA alpha (default: 2·r)')
       .option('--targets <regex>', "LoRA target modules (vision default 'conv1|conv2|fc1|head')")
       .option('--epochs <n>', 'vision: passes over the training data (default 2)')
