@@ -5,9 +5,12 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { applyLora, fromPeftJson, type LoraModel } from '@tfjs-lora/core';
+import { applyLora, fromPeftJson, loadPeftAdapter, savePeftAdapter, type LoraModel } from '@tfjs-lora/core';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeCase, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../../core/test-support/fixtures.js';
+import { disposeCase, FIXTURES, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../../core/test-support/fixtures.js';
 import { convFromTorch, convToTorch } from './index.js';
 
 const TOL = 1e-5;
@@ -141,5 +144,32 @@ describe.skipIf(!fixturesPresent())('PEFT case conv2d (cpu)', () => {
     expect(maxAbsDiff(out, c.io.output)).toBeLessThan(TOL);
     tf.dispose([torchKernel, out]);
     merged.dispose();
+  });
+});
+
+describe.skipIf(!fixturesPresent())('PEFT case conv2d through loadPeftAdapter / savePeftAdapter (cpu)', () => {
+  it('loads PEFT\'s files into the tfjs Conv2D, reproduces output and merged kernel, and saves them back byte for byte', async () => {
+    await tf.setBackend('cpu');
+    const c = loadPeftCase('conv2d');
+    const spec = (c.spec.layers as unknown[])[0] as ConvSpec;
+    const input = nchwToNhwc(c.io.input);
+    const base = buildBase(c, spec, [input.shape[1]!, input.shape[2]!]);
+    const dir = join(FIXTURES, 'peft-cases', 'conv2d', 'adapter');
+    const lm = applyLora(base, await loadPeftAdapter(dir));
+    const out = lm.model.predict(input) as tf.Tensor;
+    const expected = nchwToNhwc(c.io.output);
+    expect(within(out, expected)).toBeLessThan(TOL);
+    const merged = lm.mergeAndUnload();
+    const kernel = convToTorch(merged.getLayer(spec.name).getWeights()[0]);
+    expect(within(kernel, c.io[`merged.${spec.name}.weight`])).toBeLessThan(TOL);
+    const tmp = mkdtempSync(join(tmpdir(), 'conv2d-peft-'));
+    await savePeftAdapter(lm, tmp);
+    expect(Buffer.compare(readFileSync(join(tmp, 'adapter_model.safetensors')), readFileSync(join(dir, 'adapter_model.safetensors')))).toBe(0);
+    rmSync(tmp, { recursive: true, force: true });
+    tf.dispose([out, expected, kernel, input]);
+    merged.dispose();
+    lm.dispose();
+    base.dispose();
+    disposeCase(c);
   });
 });
