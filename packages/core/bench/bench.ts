@@ -5,11 +5,10 @@
 // Configurations are measured interleaved (alternating order, in rounds) after a warm-up; medians.
 //
 //   pnpm --filter @tfjs-lora/core bench      (or: cd packages/core && npx tsx bench/bench.ts [cpu] [wasm])
+import { wasmBackend } from './wasm-backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { dirname } from 'node:path';
 import { loadMnist, mnistTensors, type MnistData } from '../src/data/mnist.js';
 import { applyLora, registerLoraBackend, useBackend, type LoraBackend, type LoraModel } from '../src/index.js';
 
@@ -22,24 +21,6 @@ const PLAN: Record<string, { warmup: number; rounds: number; perRound: number; f
   wasm: { warmup: 10, rounds: 10, perRound: 10, forwardPerRound: 20 },
 };
 
-/** The wasm backend from @tensorflow/tfjs-backend-wasm, with its .wasm files found beside its bundle. */
-const wasmBackend: LoraBackend = {
-  name: 'wasm',
-  tfBackend: 'wasm',
-  priority: 10,
-  async isAvailable() {
-    try {
-      createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
-      return { ok: true };
-    } catch {
-      return { ok: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
-    }
-  },
-  async init() {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(`${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'))}/`);
-  },
-};
 
 function buildMlp(): tfl.Sequential {
   const model = tfl.sequential();

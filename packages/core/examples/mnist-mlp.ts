@@ -8,10 +8,9 @@
 //
 // wasm is used when it initialises, else cpu. A reference run of full fine-tuning on the new domain
 // follows LoRA, except on cpu (too slow: ~60 s) unless --full; --no-full skips it everywhere.
+import { wasmBackend } from '../bench/wasm-backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { loadMnist, mnistTensors } from '../src/data/mnist.js';
 import { applyLora, BackendUnavailableError, registerLoraBackend, useBackend, type LoraBackend } from '../src/index.js';
 
@@ -21,24 +20,6 @@ const LORA = { r: 8, loraAlpha: 16, targetModules: ['hidden', 'head'] };
 const HIDDEN = 128;
 const BATCH = 64;
 
-/** The wasm backend from @tensorflow/tfjs-backend-wasm, with its .wasm files found beside its bundle. */
-const wasmBackend: LoraBackend = {
-  name: 'wasm',
-  tfBackend: 'wasm',
-  priority: 10,
-  async isAvailable() {
-    try {
-      createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
-      return { ok: true };
-    } catch {
-      return { ok: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
-    }
-  },
-  async init() {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(`${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'))}/`);
-  },
-};
 
 type Split = { xs: tf.Tensor2D; ys: tf.Tensor2D };
 type Score = { loss: number; accuracy: number };
