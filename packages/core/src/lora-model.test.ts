@@ -290,4 +290,18 @@ describe('LoraModel on a functional model', () => {
     lm.dispose();
     base.dispose();
   });
+
+  it('refuses a model whose layers do not survive a config round trip, leaving it as it was', () => {
+    // tfjs-layers 4.22's SeparableConv2D.getConfig() drops depthMultiplier, so a rebuilt layer has other shapes.
+    const input = tfl.input({ shape: [6, 6, 2] });
+    const sep = tfl.layers.separableConv2d({ name: 'sep', filters: 4, kernelSize: 3, depthMultiplier: 2 }).apply(input) as tfl.SymbolicTensor;
+    const flat = tfl.layers.flatten().apply(sep) as tfl.SymbolicTensor;
+    const head = tfl.layers.dense({ name: 'head', units: 2 }).apply(flat) as tfl.SymbolicTensor;
+    const base = tfl.model({ inputs: input, outputs: head });
+    const before = tf.memory().numTensors;
+    expect(() => applyLora(base, { targetModules: ['head'], r: 1 })).toThrow(/lost \d+ weight\(s\): sep\//);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(base.getLayer('sep').getWeights()[0].shape).toEqual([3, 3, 2, 2]);
+    base.dispose();
+  });
 });

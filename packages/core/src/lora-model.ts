@@ -4,7 +4,7 @@ import { alphaFor, loraConfig, rankFor, type LoraConfig, type LoraConfigInput } 
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
 import { requireLayerAdapter, type Layer } from './layer-adapter.js';
 import { checkAdapterName, encodeLoraState, LoraLayer, type LoraAdapterSpec } from './lora-layer.js';
-import { copyWeightsByName, isBias, isBuffer, layerInfos, rebuildModel, setWeightsTrainable, walkLayers, type LayerEntry } from './model-graph.js';
+import { carryWeights, isBias, isBuffer, layerInfos, rebuildModel, setWeightsTrainable, walkLayers, type LayerEntry } from './model-graph.js';
 import { ModulesToSave } from './modules-to-save.js';
 import { matchesSelector, selectTargets } from './target-match.js';
 import { combineFactors, weightedRank, type Combination } from './weighted-adapter.js';
@@ -86,7 +86,7 @@ export class LoraModel {
     }
     const targets = LoraModel.targetsFor(base, config);
     const model = rebuildModel(base, (entry, path) => (targets.has(path) ? wrapEntry(entry, name, specFor(config, path)) : entry));
-    copyWeightsByName(base, model);
+    carryWeights(base, model);
     const lm = new LoraModel(model, name, config);
     lm.initAdapterIn(name, targets, options.seed);
     lm.saved.capture(lm.current, name, config.modulesToSave);
@@ -159,7 +159,7 @@ export class LoraModel {
       const rebuilt = rebuildModel(this.current, (entry, path) =>
         fresh.includes(path) ? wrapEntry(entry, name, specFor(config, path)) : entry,
       );
-      copyWeightsByName(this.current, rebuilt);
+      carryWeights(this.current, rebuilt);
       this.current.dispose();
       this.current = rebuilt;
     }
@@ -385,7 +385,7 @@ export class LoraModel {
       const inner = entry.config['layer'] as unknown as LayerEntry;
       return { ...entry, className: inner.className, config: { ...inner.config, name: entry.config['name'] } };
     });
-    copyWeightsByName(this.current, plain);
+    carryWeights(this.current, plain);
     return plain;
   }
 

@@ -103,6 +103,22 @@ export function copyWeightsByName(src: LayersModel, dst: LayersModel): string[] 
   return missing;
 }
 
+/**
+ * Copies weights by name into a rebuilt model and throws when a weight of the rebuilt model that is not a
+ * new LoRA variable got no value (a layer whose config does not survive `getConfig`/`fromConfig`, e.g. a
+ * changed shape), disposing `dst`: the caller's model stays as it was.
+ */
+export function carryWeights(src: LayersModel, dst: LayersModel): void {
+  const missing = copyWeightsByName(src, dst).filter((n) => !/\/lora_(?:A|B|magnitude_vector|embedding_A|embedding_B)\./.test(n));
+  if (missing.length === 0) return;
+  dst.dispose();
+  throw new LoraError(
+    `Rebuilding the model from its config lost ${missing.length} weight(s): ${missing.slice(0, 8).join(', ')}` +
+      `${missing.length > 8 ? ', ...' : ''}. Their layers' configs do not reproduce the same weights (names or shapes). ` +
+      `The model is unchanged; exclude those layers or report the layer class.`,
+  );
+}
+
 /** Weight names that hold running statistics rather than parameters (PyTorch buffers). */
 export function isBuffer(w: LayerVariable): boolean {
   return /(?:^|\/)(moving_mean|moving_variance)(?:_\d+)?$/.test(w.originalName);
