@@ -7,7 +7,7 @@ import { checkAdapterName, encodeLoraState, LoraLayer, type LoraAdapterSpec } fr
 import { carryWeights, isBias, isBuffer, layerInfos, rebuildModel, setWeightsTrainable, walkLayers, type LayerEntry } from './model-graph.js';
 import { ModulesToSave } from './modules-to-save.js';
 import { matchesSelector, selectTargets } from './target-match.js';
-import { combineFactors, weightedRank, type Combination } from './weighted-adapter.js';
+import { planWeightedAdapter, writeCombinedFactors, type Combination } from './weighted-adapter.js';
 import { isPeftAdapterInput, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './peft/adapter.js';
 import { loadPeftAdapter, type PeftAdapterSource } from './peft/load.js';
 import type { PeftLoadOptions } from './peft/module-map.js';
@@ -278,42 +278,10 @@ export class LoraModel {
     options: { svdRank?: number } = {},
   ): void {
     checkAdapterName(name);
-    adapters.forEach((a) => this.peftConfig(a));
-    if (adapters.length === 0 || adapters.length !== weights.length) {
-      throw new LoraConfigError(`addWeightedAdapter needs one weight per adapter; found ${adapters.length} adapters and ${weights.length} weights.`, { field: 'weights' });
-    }
-    const layers = this.loraLayers().filter(({ layer }) => adapters.some((a) => layer.adapterNames.includes(a)));
-    let rank = 0;
-    for (const { layer } of layers) {
-      const ranks = new Map(layer.adapterNames.map((a) => [a, layer.weightsOf(a).spec.r]));
-      const present = adapters.filter((a) => ranks.has(a));
-      const w = present.map((a) => weights[adapters.indexOf(a)]);
-      rank = Math.max(rank, weightedRank(ranks, present, w, combination, options.svdRank));
-    }
-    if (adapters.some((a) => this.peftConfig(a).useDora)) {
-      throw new LoraConfigError(`addWeightedAdapter does not combine DoRA adapters (as in PEFT); found useDora in ${adapters.join(', ')}.`, { field: 'useDora' });
-    }
-    const first = this.peftConfig(adapters[0]);
-    this.addAdapter(name, {
-      ...first,
-      r: rank,
-      loraAlpha: rank,
-      targetModules: layers.map((l) => l.path),
-      rankPattern: {},
-      alphaPattern: {},
-      layersToTransform: null,
-      layersPattern: null,
-      initLoraWeights: false,
-    });
-    for (const { layer } of this.loraLayers()) {
-      if (!layer.adapterNames.includes(name)) continue;
-      const combined = combineFactors(layer, adapters, weights, combination, rank);
-      const vars = layer.weightsOf(name);
-      vars.loraA.write(combined.loraA);
-      vars.loraB.write(combined.loraB);
-      combined.loraA.dispose();
-      combined.loraB.dispose();
-    }
+    const layers = this.loraLayers();
+    const { rank, config } = planWeightedAdapter(layers, adapters, weights, combination, (a) => this.peftConfig(a), options.svdRank);
+    this.addAdapter(name, config);
+    writeCombinedFactors(this.loraLayers().map((l) => l.layer), adapters, weights, combination, rank, name);
   }
 
   /**

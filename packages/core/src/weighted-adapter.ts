@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
+import type { LoraConfig, LoraConfigInput } from './config.js';
 import type { LoraLayer } from './lora-layer.js';
 import { svd } from './svd.js';
 
@@ -97,4 +98,68 @@ export function weightedRank(
   if (combination === 'cat') return rs.reduce((s, r) => s + r, 0);
   if (combination === 'svd') return svdRank ?? Math.max(...rs);
   throw new LoraConfigError(`Unknown combination ${JSON.stringify(combination)}; expected 'linear', 'cat' or 'svd'.`, { field: 'combination' });
+}
+
+/**
+ * Validates addWeightedAdapter's arguments and returns the new adapter's rank and config (PEFT's rules:
+ * the first adapter's config with r = alpha = the combined rank, targets = every layer holding any of the
+ * adapters, no patterns, no initialisation since the factors are written afterwards).
+ */
+export function planWeightedAdapter(
+  layers: readonly { path: string; layer: LoraLayer }[],
+  adapters: readonly string[],
+  weights: readonly number[],
+  combination: Combination,
+  configOf: (adapter: string) => LoraConfig,
+  svdRank?: number,
+): { rank: number; config: LoraConfigInput } {
+  adapters.forEach((a) => configOf(a));
+  if (adapters.length === 0 || adapters.length !== weights.length) {
+    throw new LoraConfigError(`addWeightedAdapter needs one weight per adapter; found ${adapters.length} adapters and ${weights.length} weights.`, { field: 'weights' });
+  }
+  const holding = layers.filter(({ layer }) => adapters.some((a) => layer.adapterNames.includes(a)));
+  let rank = 0;
+  for (const { layer } of holding) {
+    const ranks = new Map(layer.adapterNames.map((a) => [a, layer.weightsOf(a).spec.r]));
+    const present = adapters.filter((a) => ranks.has(a));
+    rank = Math.max(rank, weightedRank(ranks, present, present.map((a) => weights[adapters.indexOf(a)]), combination, svdRank));
+  }
+  if (adapters.some((a) => configOf(a).useDora)) {
+    throw new LoraConfigError(`addWeightedAdapter does not combine DoRA adapters (as in PEFT); found useDora in ${adapters.join(', ')}.`, { field: 'useDora' });
+  }
+  const { extra, ...first } = configOf(adapters[0]);
+  return {
+    rank,
+    config: {
+      ...first,
+      extra: { ...extra },
+      r: rank,
+      loraAlpha: rank,
+      targetModules: holding.map((l) => l.path),
+      rankPattern: {},
+      alphaPattern: {},
+      layersToTransform: null,
+      layersPattern: null,
+      initLoraWeights: false,
+    },
+  };
+}
+
+/** Writes the combined factors into adapter `name` of every layer that has it. */
+export function writeCombinedFactors(
+  layers: readonly LoraLayer[],
+  adapters: readonly string[],
+  weights: readonly number[],
+  combination: Combination,
+  rank: number,
+  name: string,
+): void {
+  for (const layer of layers) {
+    if (!layer.adapterNames.includes(name)) continue;
+    const combined = combineFactors(layer, adapters, weights, combination, rank);
+    const vars = layer.weightsOf(name);
+    vars.loraA.write(combined.loraA);
+    vars.loraB.write(combined.loraB);
+    tf.dispose([combined.loraA, combined.loraB]);
+  }
 }
