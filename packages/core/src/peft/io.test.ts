@@ -153,8 +153,5 @@ describe.skipIf(!present)('PEFT adapter I/O', () => {
     lm.dispose();
     base.dispose();
   });
-
-  it.skip('stores adapters in IndexedDB (needs a browser or fake-indexeddb; not installed)', () => {});
 });
 if (!present) console.warn('SKIP io: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
-console.warn('SKIP io: IndexedDB round trip not run in Node (no indexedDB; fake-indexeddb is not a dependency); routing is tested with a registered tf.io router instead');
