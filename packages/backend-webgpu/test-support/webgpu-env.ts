@@ -18,16 +18,4 @@ export async function webgpuTestEnvironment(file: string): Promise<{ ok: true } 
   return avail;
 }
 
-/** Deterministic values in [-scale, scale) (mulberry32), the same on every backend. */
-export function seededValues(n: number, seed: number, scale = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
+export { seededValues } from '@tfjs-lora/core';

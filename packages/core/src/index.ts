@@ -104,3 +104,4 @@ export {
   type PeftWeightLayout,
   type PeftParamLayout,
 } from './peft/weight-layouts.js';
+export { seededRandom, seededValues } from './random.js';

@@ -6,6 +6,7 @@ import type { InitLoraWeights } from './config.js';
 import { LoraConfigError } from './errors/index.js';
 import { initDenseLora, kaimingUniform, type DenseLoraInit } from './init.js';
 import { svd } from './svd.js';
+import { seededRandom } from './random.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -29,13 +30,8 @@ const stats = (xs: Float32Array | number[]): { mean: number; variance: number; m
 
 /** Deterministic uniform(-1, 1) matrix (mulberry32), independent of tfjs. */
 function randomMat(m: number, n: number, seed: number): M {
-  let t = seed >>> 0;
-  const next = (): number => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(t ^ (t >>> 15), 1 | t);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return (((x ^ (x >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const uniform = seededRandom(seed);
+  const next = (): number => uniform() * 2 - 1;
   return Array.from({ length: m }, () => Array.from({ length: n }, next));
 }
 

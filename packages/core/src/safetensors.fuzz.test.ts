@@ -7,20 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFiles, fixturesPresent } from '../test-support/fixtures.js';
 import { AdapterFormatError } from './errors/index.js';
 import { readSafetensors } from './safetensors.js';
+import { seededRandom } from './random.js';
 
 const VARIANTS = Number(process.env.TFJS_LORA_FUZZ_VARIANTS ?? 20_000);
 
-/** mulberry32: a small seeded PRNG so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG so a failure can be replayed. */
+const rng = seededRandom;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { LoraConfigError, LoraError, ShapeMismatchError } from './errors/index.js';
 import { householderQr, svd, svdLowRank, type SvdResult } from './svd.js';
+import { seededRandom } from './random.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -19,15 +20,10 @@ const maxAbs = (a: M): number => Math.max(0, ...a.flat().map(Math.abs));
 const eye = (n: number): M => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
 const compose = (u: M, s: number[], v: M): M => mul(u.map((row) => row.map((x, j) => x * s[j]!)), tr(v));
 
-/** Deterministic uniform(-1, 1) numbers (mulberry32), independent of tfjs. */
+/** Deterministic uniform(-1, 1) numbers, independent of tfjs. */
 function rng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(t ^ (t >>> 15), 1 | t);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return (((x ^ (x >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const next = seededRandom(seed);
+  return () => next() * 2 - 1;
 }
 const randomMat = (m: number, n: number, seed: number): M => {
   const next = rng(seed);

@@ -67,17 +67,7 @@ export async function loadSpamAssassin(): Promise<Email[]> {
   return all.map((e) => ({ text: emailText(e.text), spam: e.group.startsWith('spam'), group: e.group }));
 }
 
-/** A small deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@tfjs-lora/core';
 
 /** Next-token windows: inputs [batch, length] and targets shifted by one, both int32. */
 export interface LmBatch {

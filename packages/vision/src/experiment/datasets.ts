@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { seededRandom } from '@tfjs-lora/core';
 
 /** 28×28 grey images in [0, 1] with labels 0–9. */
 export interface ImageSet {
@@ -93,16 +94,8 @@ export function loadFashionMnist(split: Split, opts: LoadOptions = {}): ImageSet
   return readSet(join(dir, `${prefix}-images-idx3-ubyte.gz`), join(dir, `${prefix}-labels-idx1-ubyte.gz`), opts);
 }
 
-/** A deterministic uniform generator in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** A deterministic uniform generator in [0, 1) (core's mulberry32). */
+export const rng: (seed: number) => () => number = seededRandom;
 
 /** Options of {@link invertAndRotate}. */
 export interface ShiftOptions {
