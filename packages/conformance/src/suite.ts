@@ -1,5 +1,6 @@
 // The conformance plan of one backend: every check that applies, and every known gap by name.
 import * as tf from '@tensorflow/tfjs-core';
+import { getLoraBackend } from '@tfjs-lora/core';
 import { closestComparison, startRecording, type Closest } from './assert.js';
 import { fusedKernelChecks } from './checks/fused-kernels.js';
 import { leakChecks } from './checks/leaks.js';
@@ -68,8 +69,10 @@ export function canReadSync(): { ok: boolean; reason?: string } {
  * training equivalence with cpu, merge/unmerge exactness and the leak checks.
  */
 export async function conformancePlan(backend: string, options: ConformancePlanOptions = {}): Promise<ConformancePlan> {
-  if (tf.getBackend() !== backend) {
-    throw new ConformanceFailure(`conformancePlan('${backend}') needs '${backend}' to be the active tfjs backend; found '${tf.getBackend()}'. Call useBackend('${backend}') first.`);
+  // A LoRA backend may run on a tfjs backend of another name ('native' and 'cuda' on 'tensorflow').
+  const tfBackend = getLoraBackend(backend)?.tfBackend ?? backend;
+  if (tf.getBackend() !== tfBackend) {
+    throw new ConformanceFailure(`conformancePlan('${backend}') needs '${tfBackend}' to be the active tfjs backend; found '${tf.getBackend()}'. Call useBackend('${backend}') first.`);
   }
   const tolerances = { ...tolerancesFor(backend), ...options.tolerances };
   const checks: ConformanceCheck[] = [];
@@ -83,7 +86,7 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
   } else {
     gaps.push({ name: 'peft/*', reason: options.fixturesMissingReason ?? 'no PEFT reference cases were given (../shared/fixtures/peft-cases)' });
   }
-  checks.push(...fusedKernelChecks(tolerances), ...trainingChecks(backend, tolerances));
+  checks.push(...fusedKernelChecks(tolerances), ...trainingChecks(tfBackend, tolerances));
   const sync = canReadSync();
   checks.push(...mergeChecks(tolerances, sync.ok), ...leakChecks());
   if (!sync.ok) {

@@ -33,10 +33,14 @@ export interface ConformanceTolerances {
  * WebGPU gets 1e-4 absolute on outputs and gradients, the budget the fused kernels are held to, because
  * GPUs (and software rasterisers) order and fuse float32 sums differently from the CPU; merged weights
  * stay at 1e-5 (one A·B product). Training tolerances leave ~15-200x margin over the measured values.
+ * native and cuda (@tfjs-lora/backend-cuda on TensorFlow's CPU kernels, Eigen/oneDNN) keep the cpu/wasm
+ * budget; their fused LoRA matmul is held to 1e-4, as WebGPU's.
  */
 export const TOLERANCES: Readonly<Record<string, ConformanceTolerances>> = {
   cpu: { peftOutput: 1e-5, peftGradient: 1e-5, peftMerged: 1e-5, trainingLoss: 1e-6, trainingWeights: 1e-6, mergedOutput: 1e-5, fusedKernels: 1e-5 },
   wasm: { peftOutput: 1e-5, peftGradient: 1e-5, peftMerged: 1e-5, trainingLoss: 1e-5, trainingWeights: 1e-5, mergedOutput: 1e-5, fusedKernels: 1e-5 },
+  native: { peftOutput: 1e-5, peftGradient: 1e-5, peftMerged: 1e-5, trainingLoss: 1e-5, trainingWeights: 1e-5, mergedOutput: 1e-5, fusedKernels: 1e-4 },
+  cuda: { peftOutput: 1e-5, peftGradient: 1e-5, peftMerged: 1e-5, trainingLoss: 1e-5, trainingWeights: 1e-5, mergedOutput: 1e-5, fusedKernels: 1e-4 },
   webgpu: { peftOutput: 1e-4, peftGradient: 1e-4, peftMerged: 1e-5, trainingLoss: 1e-5, trainingWeights: 1e-4, mergedOutput: 1e-4, fusedKernels: 1e-4 },
 };
 

@@ -4,7 +4,7 @@
 // Both training variants use the same custom step: optimizer.minimize over the trainable variables.
 // Configurations are measured interleaved (alternating order, in rounds) after a warm-up; medians.
 //
-//   pnpm --filter @tfjs-lora/core bench      (or: cd packages/core && npx tsx bench/bench.ts [cpu] [wasm])
+//   pnpm --filter @tfjs-lora/core bench      (or: cd packages/core && npx tsx bench/bench.ts [cpu] [wasm] [native])
 import { wasmBackend } from './wasm-backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -19,7 +19,31 @@ const TARGETS = ['hidden1', 'hidden2', 'head'];
 const PLAN: Record<string, { warmup: number; rounds: number; perRound: number; forwardPerRound: number }> = {
   cpu: { warmup: 3, rounds: 8, perRound: 4, forwardPerRound: 5 },
   wasm: { warmup: 10, rounds: 10, perRound: 10, forwardPerRound: 20 },
+  native: { warmup: 10, rounds: 10, perRound: 10, forwardPerRound: 20 },
 };
+
+/** The part of @tfjs-lora/backend-cuda this script uses. */
+interface NativePlugin {
+  nativeBackend: LoraBackend;
+  nativeBindingStatus(): Promise<{ ok: true } | { ok: false; reason: string }>;
+}
+
+/**
+ * Registers @tfjs-lora/backend-cuda's 'native' backend with this script's core (core cannot depend on the
+ * plugin, which depends on core: it is loaded from the workspace by path). Returns null, or why not.
+ */
+async function registerNative(): Promise<string | null> {
+  try {
+    const path = new URL('../../backend-cuda/src/index.ts', import.meta.url).pathname;
+    const plugin = (await import(/* @vite-ignore */ path)) as NativePlugin;
+    const status = await plugin.nativeBindingStatus();
+    if (!status.ok) return status.reason;
+    registerLoraBackend(plugin.nativeBackend);
+    return null;
+  } catch (e) {
+    return `@tfjs-lora/backend-cuda could not be loaded (${(e as Error).message.split('\n')[0]})`;
+  }
+}
 
 
 function buildMlp(): tfl.Sequential {
@@ -176,7 +200,9 @@ function table(results: Result[]): string {
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['cpu', 'wasm'];
+  const nativeSkipped = await registerNative();
+  if (nativeSkipped) console.error(`native column skipped: ${nativeSkipped}`);
+  const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['cpu', 'wasm', ...(nativeSkipped ? [] : ['native'])];
   registerLoraBackend(wasmBackend);
   const data = loadMnist({ split: 'train', limit: 8 * BATCH });
   const results: Result[] = [];
@@ -192,6 +218,10 @@ async function main(): Promise<void> {
   console.log(`\nMachine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} logical cores, Node ${process.version}, tfjs ${tf.version_core}${simd}`);
   console.log(`Medians (interquartile range) of interleaved runs after warm-up; forward = predict on batch 64; LoRA on hidden1, hidden2 and head; step = optimizer.minimize over the trainable variables.\n`);
   console.log(table(results));
+  const [wasm, native] = ['wasm', 'native'].map((n) => results.find((r) => r.backend === n));
+  if (wasm && native) {
+    console.log(`\nnative / wasm: LoRA step ${ratio(native.loraStep, wasm.loraStep)}, full step ${ratio(native.fullStep, wasm.fullStep)}, forward (LoRA unmerged) ${ratio(native.forwardUnmerged, wasm.forwardUnmerged)}`);
+  }
   console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }
 

@@ -1,6 +1,7 @@
 // `pnpm --filter @tfjs-lora/vision bench`: LoRA against full fine-tuning, step time and peak memory, for
 // the experiment's CNN (batch 64, 28×28×1) and MobileNetV2 (224×224×3) on cpu and wasm, side by side in
-// one run; and the CNN workload in PEFT on PyTorch when the offline PEFT is present ($PEFT_PYTHON,
+// one run (and on native TensorFlow, @tfjs-lora/backend-cuda's 'native' backend, when its binding is built:
+// `pnpm --filter @tfjs-lora/backend-cuda build:native`); and the CNN workload in PEFT on PyTorch when the offline PEFT is present ($PEFT_PYTHON,
 // default /tmp/peftenv/bin/python), printed as ours/PEFT.
 //
 // MobileNetV2 runs at batch 4 by default (--mobilenet-batch): a training step at batch 4 peaks at 2.8 GB
@@ -107,6 +108,21 @@ async function mobilenetRow(backend: string, steps: number, warmup: number): Pro
 }
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
+
+/**
+ * Imports @tfjs-lora/backend-cuda (registering 'native'; vision does not depend on it, so it is loaded
+ * from the workspace by path) and asks whether its binding works. Returns null, or why not.
+ */
+async function registerNative(): Promise<string | null> {
+  try {
+    const path = new URL('../../backend-cuda/src/index.ts', import.meta.url).pathname;
+    const plugin = (await import(/* @vite-ignore */ path)) as { nativeBindingStatus(): Promise<{ ok: true } | { ok: false; reason: string }> };
+    const status = await plugin.nativeBindingStatus();
+    return status.ok ? null : status.reason;
+  } catch (e) {
+    return `@tfjs-lora/backend-cuda could not be loaded (${(e as Error).message.split('\n')[0]})`;
+  }
+}
 const started = performance.now();
 let wasm = false;
 try {
@@ -116,7 +132,18 @@ try {
 } catch (e) {
   log(`wasm skipped: ${(e as Error).message.split('\n')[0]}`);
 }
+const nativeSkipped = await registerNative();
+if (nativeSkipped) {
+  log(`native skipped: ${nativeSkipped}`);
+} else {
+  await useBackend('native');
+  log('native: CNN');
+  await cnnRow('native', STEPS, 2);
+  log('native: MobileNetV2');
+  await mobilenetRow('native', Math.max(2, Math.ceil(STEPS / 3)), 1);
+}
 if (wasm) {
+  await useBackend('wasm');
   log('wasm: CNN');
   await cnnRow('wasm', STEPS, 2);
   log('wasm: MobileNetV2');
@@ -141,12 +168,18 @@ for (const r of rows) {
       `${r.lora.trainable.toLocaleString('en-US')} / ${r.full.trainable.toLocaleString('en-US')} | ${r.lora.steps} |`,
   );
 }
-const byModel = new Map<string, Row[]>();
-for (const r of rows) byModel.set(r.model, [...(byModel.get(r.model) ?? []), r]);
-const pairs = [...byModel.values()].filter((rs) => rs.length === 2);
-if (pairs.length > 0) {
-  console.log('\n| model | wasm / cpu LoRA step | wasm / cpu full FT step |\n|---|---:|---:|');
-  for (const [w, c] of pairs) console.log(`| ${w.model} | ${(w.lora.msPerStep / c.lora.msPerStep).toFixed(3)} | ${(w.full.msPerStep / c.full.msPerStep).toFixed(3)} |`);
+const byModel = new Map<string, Map<string, Row>>();
+for (const r of rows) byModel.set(r.model, (byModel.get(r.model) ?? new Map<string, Row>()).set(r.backend, r));
+const versus = ([['wasm', 'cpu'], ['native', 'cpu'], ['native', 'wasm']] as const).filter(([p, q]) => [...byModel.values()].some((m) => m.has(p) && m.has(q)));
+if (versus.length > 0) {
+  console.log(`\n| model | ${versus.map(([p, q]) => `${p} / ${q} LoRA step | ${p} / ${q} full FT step`).join(' | ')} |\n|---|${versus.map(() => '---:|---:').join('|')}|`);
+  for (const [model, m] of byModel) {
+    const cells = versus.map(([p, q]) => {
+      const [a, b] = [m.get(p), m.get(q)];
+      return a && b ? `${(a.lora.msPerStep / b.lora.msPerStep).toFixed(3)} | ${(a.full.msPerStep / b.full.msPerStep).toFixed(3)}` : '– | –';
+    });
+    console.log(`| ${model} | ${cells.join(' | ')} |`);
+  }
 }
 
 const python = process.env['PEFT_PYTHON'] ?? '/tmp/peftenv/bin/python';

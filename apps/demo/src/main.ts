@@ -1,0 +1,324 @@
+// The demo page: controls, chart, drawing pad and adapter management. All tfjs work happens in the
+// worker (src/worker/worker.ts); this file only sends requests and renders what comes back.
+import { drawingToMnist, invert } from './data/drawing.js';
+import type { AdapterInfo, DataManifest, InitResult, LatencyResult, ParamsResult, PredictResult, Task, TrainResult, TrainSettings, WorkerEvent } from './protocol.js';
+import { TrainingChart } from './ui/chart.js';
+import { WorkerClient, WorkerReplacedError } from './ui/client.js';
+import { $, download, el, pct } from './ui/dom.js';
+import { drawPad, PAD_SIZE, paintImage } from './ui/draw-pad.js';
+import './style.css';
+
+const TARGETS: Record<Task, { all: string[]; on: string[]; r: number; alpha: number; lr: number; batch: number }> = {
+  vision: { all: ['conv1', 'conv2', 'fc1', 'head'], on: ['conv1', 'conv2', 'fc1', 'head'], r: 4, alpha: 8, lr: 0.003, batch: 32 },
+  text: { all: ['query', 'key', 'value', 'output', 'fc_in', 'fc_out', 'wte'], on: ['query', 'value'], r: 8, alpha: 16, lr: 0.005, batch: 16 },
+};
+
+const chart = new TrainingChart($<HTMLCanvasElement>('chart'));
+let client: WorkerClient | null = null;
+let manifest: DataManifest | null = null;
+let task: Task = 'vision';
+let training = false;
+let lastInput: Float32Array | null = null;
+const adapterLists: Record<Task, { adapters: AdapterInfo[]; active: string | null }> = { vision: { adapters: [], active: null }, text: { adapters: [], active: null } };
+
+const num = (id: string): number => Number($<HTMLInputElement>(id).value);
+const log = (message: string): void => {
+  const pre = $('log');
+  pre.textContent += `${new Date().toLocaleTimeString()}  ${message}\n`;
+  pre.scrollTop = pre.scrollHeight;
+};
+const fail = (e: unknown): void => void (e instanceof WorkerReplacedError || log(`error: ${(e as Error).message ?? String(e)}`));
+const call = <T>(...args: Parameters<WorkerClient['call']>): Promise<T> => {
+  if (!client) return Promise.reject(new Error('no worker running'));
+  return client.call<T>(...args);
+};
+
+function onEvent(e: WorkerEvent): void {
+  if (e.event === 'log') log(e.message);
+  else if (e.event === 'step') {
+    chart.step(e.step, e.loss, e.accuracy);
+    $('result').textContent = `step ${e.step} (epoch ${e.epoch}): loss ${e.loss.toFixed(3)}${e.accuracy !== undefined ? `, batch accuracy ${pct(e.accuracy)}` : ''}`;
+  } else if (e.event === 'eval') {
+    chart.evaluation(e.step, e.accuracy);
+    log(`test accuracy (${e.label}): ${pct(e.accuracy)}`);
+  } else if (e.event === 'adapters') {
+    adapterLists[e.task] = { adapters: e.adapters, active: e.active };
+    renderAdapters();
+  }
+}
+
+// ---- backend -------------------------------------------------------------------------------------
+async function startBackend(name: string): Promise<void> {
+  client?.terminate();
+  document.body.dataset['ready'] = 'false';
+  $<HTMLButtonElement>('train').disabled = true;
+  adapterLists.vision = { adapters: [], active: null };
+  adapterLists.text = { adapters: [], active: null };
+  renderAdapters();
+  $('backend-status').textContent = `starting ${name}…`;
+  client = new WorkerClient(onEvent, (m) => log(`worker error: ${m}`));
+  try {
+    const init = await call<InitResult>({ type: 'init', backend: name });
+    manifest = init.manifest;
+    const select = $<HTMLSelectElement>('backend');
+    select.replaceChildren(
+      el('option', { value: 'auto', selected: name === 'auto' }, name === 'auto' ? `auto (${init.backend})` : 'auto'),
+      ...init.backends.map((b) => el('option', { value: b.name, disabled: !b.ok, selected: name === b.name, title: b.reason ?? '' }, b.ok ? b.name : `${b.name}: unavailable (${b.reason})`)),
+    );
+    $('backend-status').textContent = `running on ${init.backend}`;
+    $('backend-status').dataset['backend'] = init.backend;
+    for (const b of init.backends) if (!b.ok) log(`${b.name} unavailable: ${b.reason}`);
+    renderDomains();
+    document.body.dataset['ready'] = 'true';
+    $<HTMLButtonElement>('train').disabled = false;
+    await refreshParams();
+    await refreshIdb();
+  } catch (e) {
+    $('backend-status').textContent = `${name} failed`;
+    fail(e);
+  }
+}
+
+function renderDomains(): void {
+  if (!manifest) return;
+  $<HTMLSelectElement>('domain').replaceChildren(
+    ...manifest.domains.map((d) => el('option', { value: d.id, disabled: !d.available, title: d.reason ?? '' }, d.available ? `${d.label} (${d.trainCount} train, ${d.testCount} test)` : `${d.label}: unavailable (${d.reason})`)),
+  );
+  const text = $<HTMLInputElement>('task-text');
+  text.disabled = !manifest.text.available;
+  $('text-reason').textContent = manifest.text.available ? '' : `Text task unavailable: ${manifest.text.reason}`;
+}
+
+// ---- task and controls ---------------------------------------------------------------------------
+function setTask(next: Task): void {
+  task = next;
+  document.body.dataset['task'] = task;
+  const t = TARGETS[task];
+  $<HTMLInputElement>('rank').value = String(t.r);
+  $<HTMLInputElement>('alpha').value = String(t.alpha);
+  $<HTMLInputElement>('lr').value = String(t.lr);
+  $<HTMLInputElement>('batch').value = String(t.batch);
+  $<HTMLInputElement>('adapter-name').value = task === 'vision' ? 'inverted-r4' : 'speech-r8';
+  $('targets').replaceChildren(
+    el('legend', {}, 'target modules'),
+    ...t.all.map((name) => el('label', {}, el('input', { type: 'checkbox', name: 'target', value: name, checked: t.on.includes(name) }), ` ${name}`)),
+  );
+  renderAdapters();
+  void refreshParams();
+}
+
+function targets(): string[] {
+  return [...document.querySelectorAll<HTMLInputElement>('input[name=target]:checked')].map((i) => i.value);
+}
+
+async function refreshParams(): Promise<void> {
+  if (!client || document.body.dataset['ready'] !== 'true') return;
+  const p = await call<ParamsResult>({ type: 'params', task, r: num('rank'), targets: targets() });
+  const row = (cells: (string | number)[], cls = '') => el('tr', { class: cls }, ...cells.map((c) => el('td', {}, typeof c === 'number' ? c.toLocaleString('en-US') : c)));
+  $('params').replaceChildren(
+    el('tr', {}, el('th', {}, 'layer'), el('th', {}, 'full fine-tuning'), el('th', {}, `LoRA r=${num('rank')}`)),
+    ...p.rows.filter((r) => r.base > 0).map((r) => row([r.layer, r.base, r.lora || '–'])),
+    row(['total trainable', p.full, `${p.lora.toLocaleString('en-US')} (${((100 * p.lora) / p.full).toFixed(2)}%)`], 'total'),
+  );
+}
+
+function settings(): TrainSettings {
+  return {
+    task,
+    adapterName: $<HTMLInputElement>('adapter-name').value.trim() || 'default',
+    domain: $<HTMLSelectElement>('domain').value,
+    r: num('rank'),
+    loraAlpha: num('alpha'),
+    targets: targets(),
+    learningRate: num('lr'),
+    epochs: num('epochs'),
+    trainSize: num('train-size'),
+    testSize: num('test-size'),
+    batchSize: num('batch'),
+    steps: num('steps'),
+  };
+}
+
+async function train(): Promise<void> {
+  const s = settings();
+  training = true;
+  document.body.dataset['training'] = 'true';
+  $<HTMLButtonElement>('train').disabled = true;
+  $<HTMLButtonElement>('stop').disabled = false;
+  const result = $('result');
+  delete result.dataset['state'];
+  chart.reset();
+  log(`training '${s.adapterName}' (${s.task}${s.task === 'vision' ? `, ${s.domain}` : ''}): r=${s.r}, alpha=${s.loraAlpha}, targets ${s.targets.join(', ')}, lr ${s.learningRate}`);
+  try {
+    const r = await call<TrainResult>({ type: 'train', settings: s });
+    Object.assign(result.dataset, {
+      state: 'done',
+      adapter: r.adapter.name,
+      firstLoss: String(r.firstLoss),
+      lastLoss: String(r.lastLoss),
+      ...(r.baseAccuracy !== undefined
+        ? { baseAccuracy: String(r.baseAccuracy), accuracy: String(r.accuracy), baseTestLoss: String(r.baseTestLoss), testLoss: String(r.testLoss) }
+        : {}),
+    });
+    result.textContent =
+      `'${r.adapter.name}' in ${r.seconds.toFixed(1)} s: training loss ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)}` +
+      (r.baseAccuracy !== undefined
+        ? `; test set: accuracy ${pct(r.baseAccuracy)} → ${pct(r.accuracy!)}, loss ${r.baseTestLoss!.toFixed(3)} → ${r.testLoss!.toFixed(3)} (base → LoRA)`
+        : '') +
+      (r.perplexity !== undefined ? `; held-out perplexity ${r.basePerplexity!.toFixed(2)} → ${r.perplexity.toFixed(2)} (base → LoRA)` : '') +
+      (r.stopped ? ' (stopped)' : '');
+    const p = r.parameters;
+    $('params-core').textContent = `'${r.adapter.name}' by core's trainableParameters(): ${p.trainable.toLocaleString('en-US')} trainable of ${p.total.toLocaleString('en-US')} (${p.percent.toFixed(2)}%)`;
+    log(result.textContent);
+    if (r.samples) showSamples(r.samples);
+    if (task === 'vision') await predictCurrent();
+  } catch (e) {
+    result.dataset['state'] = 'error';
+    fail(e);
+  } finally {
+    training = false;
+    document.body.dataset['training'] = 'false';
+    $<HTMLButtonElement>('train').disabled = false;
+    $<HTMLButtonElement>('stop').disabled = true;
+  }
+}
+
+// ---- predictions and samples ---------------------------------------------------------------------
+function classes(): string[] {
+  return manifest?.domains.find((d) => d.id === $<HTMLSelectElement>('domain').value)?.classes ?? [...'0123456789'];
+}
+
+function bars(id: string, probs: number[]): void {
+  const names = classes();
+  const top = probs.indexOf(Math.max(...probs));
+  $(id).replaceChildren(...probs.map((p, i) => el('li', { class: i === top ? 'top' : '' }, el('span', { class: 'name' }, names[i] ?? String(i)), el('span', { class: 'bar', style: `width:${Math.round(p * 60)}px` }), `${(100 * p).toFixed(0)}%`)));
+  $(id).dataset['top'] = String(top);
+}
+
+async function predict(pixels: Float32Array): Promise<void> {
+  lastInput = pixels;
+  paintImage($<HTMLCanvasElement>('preview'), pixels);
+  const p = await call<PredictResult>({ type: 'predict', pixels });
+  bars('pred-off', p.off);
+  bars('pred-on', p.on);
+  $('pred-adapter').textContent = p.adapter ? `(${p.adapter})` : '(no adapter yet)';
+}
+
+async function predictCurrent(): Promise<void> {
+  if (lastInput) await predict(lastInput);
+}
+
+function showSamples(s: { off: string; on: string; prompt: string }): void {
+  $('sample-off').replaceChildren(el('b', {}, s.prompt), s.off);
+  $('sample-on').replaceChildren(el('b', {}, s.prompt), s.on);
+}
+
+// ---- adapters ------------------------------------------------------------------------------------
+function renderAdapters(): void {
+  const { adapters, active } = adapterLists[task];
+  const select = $<HTMLSelectElement>('adapters');
+  select.replaceChildren(
+    ...adapters.map((a) =>
+      el('option', { value: a.name, selected: a.name === active }, `${a.name} (${a.domain || a.task}, r=${a.r}${a.accuracy !== undefined ? `, ${pct(a.accuracy)}` : ''}, ${a.source})`),
+    ),
+  );
+  select.dataset['active'] = active ?? '';
+  for (const id of ['download', 'save-idb', 'merge', 'unmerge']) $<HTMLButtonElement>(id).disabled = !active;
+}
+
+async function refreshIdb(): Promise<void> {
+  const keys = await call<string[]>({ type: 'listIdb' });
+  $<HTMLSelectElement>('idb-list').replaceChildren(...keys.map((k) => el('option', { value: k }, k.replace('indexeddb://tfjs-lora-demo/', ''))));
+}
+
+async function latency(merge: boolean): Promise<void> {
+  const r = await call<LatencyResult>({ type: 'latency', task, merge });
+  const text = `${r.ms.toFixed(1)} ms`;
+  $(r.merged ? 'latency-merged' : 'latency-unmerged').textContent = text;
+  log(`'${r.adapter}' ${r.merged ? 'merged' : 'unmerged'}: ${text} per predict of ${r.batch} images`);
+  await predictCurrent();
+}
+
+async function loadFiles(files: FileList): Promise<void> {
+  const list = [...files];
+  const config = list.find((f) => f.name.endsWith('.json'));
+  const weights = list.find((f) => f.name.endsWith('.safetensors'));
+  if (!config || !weights) throw new Error(`Select both adapter_config.json and adapter_model.safetensors (got ${list.map((f) => f.name).join(', ')}).`);
+  const name = weights.name.replace(/[-_]?adapter_model\.safetensors$/, '') || 'from-file';
+  const c = new Uint8Array(await config.arrayBuffer());
+  const w = new Uint8Array(await weights.arrayBuffer());
+  const unique = adapterLists.vision.adapters.some((a) => a.name === name) || adapterLists.text.adapters.some((a) => a.name === name) ? `${name}-loaded` : name;
+  const info = await call<AdapterInfo>({ type: 'loadFiles', name: unique, config: c, weights: w }, [w.buffer]);
+  log(`loaded '${info.name}' from files (${info.task}, r=${info.r}, targets ${info.targets.join(', ')})`);
+  if (info.task !== task) document.querySelector<HTMLInputElement>(`input[name=task][value=${info.task}]`)!.click();
+}
+
+// ---- wiring --------------------------------------------------------------------------------------
+const on = (id: string, event: string, fn: (e: Event) => unknown): void =>
+  $(id).addEventListener(event, (e) => {
+    Promise.resolve(fn(e)).catch(fail);
+  });
+
+on('backend', 'change', (e) => startBackend((e.target as HTMLSelectElement).value));
+for (const r of document.querySelectorAll<HTMLInputElement>('input[name=task]')) r.addEventListener('change', () => setTask(r.value as Task));
+on('targets', 'change', refreshParams);
+on('rank', 'change', refreshParams);
+on('train', 'click', train);
+on('stop', 'click', () => call({ type: 'stop' }));
+on('domain', 'change', predictCurrent);
+const pad = drawPad($<HTMLCanvasElement>('pad'), (rgba) => {
+  const digit = drawingToMnist(rgba, PAD_SIZE);
+  // The adapted digit domain is inverted (black ink on white): feed the drawing the way that domain looks.
+  const domain = $<HTMLSelectElement>('domain').value;
+  $('preview-label').textContent = domain.includes('inverted') ? 'model input (inverted, like the domain)' : 'model input';
+  return predict(domain.includes('inverted') ? invert(digit) : digit).catch(fail);
+});
+on('pad-clear', 'click', () => pad.clear());
+let testIndex = 0;
+on('test-image', 'click', async () => {
+  const domain = $<HTMLSelectElement>('domain').value;
+  const r = await call<{ pixels: Float32Array; label: number }>({ type: 'testImage', domain, index: (testIndex = (testIndex * 7 + 13) % 997) });
+  $('preview-label').textContent = `test image, label: ${classes()[r.label]}`;
+  await predict(r.pixels);
+});
+on('generate', 'click', async () => showSamples(await call({ type: 'sample', prompt: $<HTMLInputElement>('prompt').value, tokens: 100, seed: 1 + (Date.now() % 1000) })));
+on('adapters', 'change', async (e) => {
+  await call({ type: 'setAdapter', task, name: (e.target as HTMLSelectElement).value });
+  log(`active adapter: ${(e.target as HTMLSelectElement).value}`);
+  await predictCurrent();
+});
+on('download', 'click', async () => {
+  const name = adapterLists[task].active!;
+  const files = await call<{ config: string; weights: Uint8Array }>({ type: 'encode', task, name });
+  // PEFT's file names with the adapter name in front (as core's peftDownloads(prefix) names them).
+  download(`${name}-adapter_config.json`, files.config, 'application/json');
+  download(`${name}-adapter_model.safetensors`, files.weights as Uint8Array<ArrayBuffer>, 'application/octet-stream');
+  log(`downloaded '${name}' (${files.weights.byteLength.toLocaleString('en-US')} bytes of weights)`);
+});
+on('save-idb', 'click', async () => {
+  const url = await call<string>({ type: 'saveIdb', task, name: adapterLists[task].active! });
+  log(`saved to ${url}`);
+  await refreshIdb();
+});
+on('load-idb', 'click', async () => {
+  const key = $<HTMLSelectElement>('idb-list').value;
+  if (!key) throw new Error('Nothing saved in IndexedDB yet.');
+  const base = key.split('/').pop()!;
+  const info = await call<AdapterInfo>({ type: 'loadIdb', key, name: `${base}-idb-${Date.now() % 1000}` });
+  log(`loaded '${info.name}' from ${key}`);
+});
+on('load-file', 'change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  if (input.files?.length) await loadFiles(input.files);
+  input.value = '';
+});
+on('merge', 'click', () => latency(true));
+on('unmerge', 'click', () => latency(false));
+window.addEventListener('beforeunload', (e) => {
+  if (training) e.preventDefault();
+});
+
+setTask('vision');
+const initial = new URLSearchParams(location.search).get('backend') ?? 'auto';
+void startBackend(initial);
+

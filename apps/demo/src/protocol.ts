@@ -1,0 +1,144 @@
+// Messages between the page (UI) and the training worker (tfjs). Every request carries an id; the worker
+// answers it once ({id, ok, result | error}) and sends progress events ({event}) in between.
+
+/** A backend the worker knows, with core's availability verdict. */
+export interface BackendStatus {
+  name: string;
+  ok: boolean;
+  reason?: string;
+}
+
+/** What is in dist/data/manifest.json (written at build time). */
+export interface DataManifest {
+  domains: DomainInfo[];
+  text: { available: boolean; reason?: string; file?: string; chars?: number; source?: string };
+}
+
+/** One vision domain the build produced (or could not). */
+export interface DomainInfo {
+  id: string;
+  label: string;
+  available: boolean;
+  reason?: string;
+  train?: string;
+  test?: string;
+  trainCount?: number;
+  testCount?: number;
+  classes: string[];
+  /** Whether drawing a digit makes sense (digit domains). */
+  drawable: boolean;
+}
+
+/** Which task an adapter belongs to. */
+export type Task = 'vision' | 'text';
+
+/** The LoRA and training settings of one run. */
+export interface TrainSettings {
+  task: Task;
+  adapterName: string;
+  domain: string;
+  r: number;
+  loraAlpha: number;
+  targets: string[];
+  learningRate: number;
+  /** Vision: passes over the training subset. */
+  epochs: number;
+  /** Vision: training examples used (≤ the shipped subset). */
+  trainSize: number;
+  /** Vision: test examples used for accuracy. */
+  testSize: number;
+  batchSize: number;
+  /** Text: optimizer steps. */
+  steps: number;
+}
+
+/** One row of the parameter table. */
+export interface ParamRow {
+  layer: string;
+  base: number;
+  lora: number;
+}
+
+/** An adapter the worker holds. */
+export interface AdapterInfo {
+  name: string;
+  task: Task;
+  domain: string;
+  r: number;
+  loraAlpha: number;
+  targets: string[];
+  accuracy?: number;
+  source: 'trained' | 'file' | 'indexeddb';
+}
+
+export type Request =
+  | { type: 'init'; backend: string }
+  | { type: 'params'; task: Task; r: number; targets: string[] }
+  | { type: 'train'; settings: TrainSettings }
+  | { type: 'stop' }
+  | { type: 'predict'; pixels: Float32Array }
+  | { type: 'testImage'; domain: string; index: number }
+  | { type: 'sample'; prompt: string; tokens: number; seed: number }
+  | { type: 'setAdapter'; task: Task; name: string }
+  | { type: 'encode'; task: Task; name: string }
+  | { type: 'saveIdb'; task: Task; name: string }
+  | { type: 'listIdb' }
+  | { type: 'loadIdb'; key: string; name: string }
+  | { type: 'loadFiles'; name: string; config: Uint8Array; weights: Uint8Array }
+  | { type: 'latency'; task: Task; merge: boolean };
+
+export interface InitResult {
+  backend: string;
+  backends: BackendStatus[];
+  manifest: DataManifest;
+}
+
+export interface TrainResult {
+  adapter: AdapterInfo;
+  baseAccuracy?: number;
+  accuracy?: number;
+  /** Vision: mean cross-entropy on the test subset before and after training. */
+  baseTestLoss?: number;
+  testLoss?: number;
+  /** Text: perplexity on held-out speeches before and after training. */
+  basePerplexity?: number;
+  perplexity?: number;
+  /** Core's count for the trained LoRA model (active adapter). */
+  parameters: { trainable: number; total: number; percent: number };
+  /** Mean loss of the first steps (vision: three). */
+  firstLoss: number;
+  /** Mean loss of the last steps (vision: three). */
+  lastLoss: number;
+  seconds: number;
+  stopped: boolean;
+  samples?: { off: string; on: string; prompt: string };
+}
+
+export interface PredictResult {
+  off: number[];
+  on: number[];
+  adapter: string | null;
+}
+
+export interface LatencyResult {
+  merged: boolean;
+  ms: number;
+  batch: number;
+  adapter: string;
+}
+
+export interface ParamsResult {
+  rows: ParamRow[];
+  lora: number;
+  full: number;
+  total: number;
+}
+
+/** Progress sent while a request runs. */
+export type WorkerEvent =
+  | { event: 'log'; message: string }
+  | { event: 'step'; step: number; epoch: number; loss: number; accuracy?: number }
+  | { event: 'eval'; step: number; accuracy: number; label: string }
+  | { event: 'adapters'; task: Task; adapters: AdapterInfo[]; active: string | null };
+
+export type Response = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
