@@ -1,6 +1,6 @@
 import './register.js';
 
-export { wasmBackend, registerWasmBackend, nodeWasmFolder, type WasmBackendOptions, type WasmPaths } from './wasm-backend.js';
+export { wasmBackend, registerWasmBackend, nodeWasmFolder, wasmThreadsCount, type WasmBackendOptions, type WasmPaths } from './wasm-backend.js';
 export { registerTrainingKernels, trainingKernelConfigs, registerFasterKernels, fasterKernelConfigs } from './register-kernels.js';
 export { conv2DBackpropFilter, conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 export { depthwiseConv2dNativeBackpropInput, depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
@@ -9,3 +9,7 @@ export { unsortedSegmentSum, unsortedSegmentSumConfig } from './kernels/Unsorted
 export { conv2DBackpropInput, conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 export { batchMatMul, batchMatMulConfig } from './kernels/BatchMatMul.js';
 export { maxPoolGrad, maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+export { transpose, transposeConfig } from './kernels/Transpose.js';
+export { identity, identityConfig } from './kernels/Identity.js';
+export { clearTransposeCache, transposeCacheStats, setTransposeCacheEnabled } from './kernels/transpose-cache.js';
+export { useNodeThreads, createThreadedBackend, threadedFiles, type ThreadedFiles } from './threads/node-threads.js';

@@ -4,8 +4,10 @@ import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { overrideWasmKernel } from './kernels/originals.js';
+import { transposeConfig } from './kernels/Transpose.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 
 /** The training kernels that @tensorflow/tfjs-backend-wasm 4.22 lacks, composed from kernels it has. */
@@ -17,7 +19,13 @@ export const trainingKernelConfigs: readonly tf.KernelConfig[] = [
 ];
 
 /** Faster replacements for kernels tfjs-backend-wasm 4.22 has but runs slowly in backward passes. */
-export const fasterKernelConfigs: readonly tf.KernelConfig[] = [conv2DBackpropInputConfig, batchMatMulConfig, maxPoolGradConfig];
+export const fasterKernelConfigs: readonly tf.KernelConfig[] = [
+  conv2DBackpropInputConfig,
+  batchMatMulConfig,
+  maxPoolGradConfig,
+  transposeConfig,
+  identityConfig,
+];
 
 /**
  * Registers {@link trainingKernelConfigs} for 'wasm' (tfjs's `registerKernel`). A kernel that is
@@ -35,7 +43,8 @@ export function registerTrainingKernels(): string[] {
 }
 
 /**
- * Replaces tfjs-backend-wasm's `Conv2DBackpropInput`, `BatchMatMul` and `MaxPoolGrad` with {@link fasterKernelConfigs}
+ * Replaces tfjs-backend-wasm's `Conv2DBackpropInput`, `BatchMatMul`, `MaxPoolGrad`, `Transpose` and `Identity`
+ * with {@link fasterKernelConfigs}
  * (each keeps the original for the cases it delegates). Needs @tensorflow/tfjs-backend-wasm imported;
  * the wasm LoRA backend calls it in `init()`. Idempotent; returns the names replaced by this call.
  */

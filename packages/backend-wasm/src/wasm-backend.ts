@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LoraError, registerLoraBackend, type Availability, type LoraBackend } from '@tfjs-lora/core';
+import { setTransposeCacheEnabled } from './kernels/transpose-cache.js';
 import { registerFasterKernels, registerTrainingKernels } from './register-kernels.js';
+import { useNodeThreads } from './threads/node-threads.js';
 
 /** Where the wasm binaries are: a folder (ending in '/') or a map from binary name to URL/path. */
 export type WasmPaths = string | Record<string, string>;
@@ -20,11 +22,25 @@ export interface WasmBackendOptions {
    * with faster ones at `init()` (default true; see {@link registerFasterKernels}).
    */
   fasterKernels?: boolean;
+  /**
+   * Keep the transposes of operands that come back (frozen weights' Wᵀ) between BatchMatMul calls,
+   * keyed by their buffer (default true; needs `fasterKernels`).
+   */
+  cacheTransposes?: boolean;
+  /**
+   * Threads for XNNPACK (1–8), or false for one. Default: in Node, the number of cores
+   * (`os.availableParallelism()`, at most 8; threads only where it is above 1), through the threaded
+   * build tfjs-backend-wasm ships but does not start in Node; in a browser, tfjs's own choice: threads
+   * only where the page is cross-origin isolated (`crossOriginIsolated`, needed for SharedArrayBuffer),
+   * half the logical cores. A number in a browser caps tfjs's choice.
+   */
+  threads?: number | false;
 }
 
 const WASM_BINARIES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
 let options: WasmBackendOptions = {};
+const MAX_THREADS = 8;
 
 function nodeVersion(): string | undefined {
   return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
@@ -48,6 +64,20 @@ export async function nodeWasmFolder(): Promise<string> {
   const { createRequire } = await nodeBuiltin<NodeModuleApi>('module');
   const main = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
   return main.slice(0, Math.max(main.lastIndexOf('/'), main.lastIndexOf('\\')) + 1);
+}
+
+function checkThreads(threads: unknown): void {
+  if (threads !== undefined && threads !== false && !(Number.isInteger(threads) && (threads as number) >= 1 && (threads as number) <= MAX_THREADS)) {
+    throw new LoraError(`registerWasmBackend({ threads }): expected false or an integer from 1 to ${MAX_THREADS}; found ${String(threads)}. Pass false for one thread.`);
+  }
+}
+
+/** The thread count in effect for `threads` (Node: default from the core count). */
+async function resolveThreads(threads: number | false | undefined): Promise<number | false | undefined> {
+  if (threads !== undefined || nodeVersion() === undefined) return threads;
+  const os = await nodeBuiltin<{ availableParallelism?: () => number; cpus(): unknown[] }>('os');
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  return cores > 1 ? Math.min(cores, MAX_THREADS) : false;
 }
 
 async function missingNodeBinaries(paths: WasmPaths): Promise<string[]> {
@@ -91,9 +121,18 @@ export const wasmBackend: LoraBackend = {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     registerTrainingKernels();
     if (options.fasterKernels !== false) registerFasterKernels();
+    setTransposeCacheEnabled(options.cacheTransposes !== false);
     if (tf.engine().registry['wasm']) return; // already initialised by someone else: paths no longer matter
     const paths = options.wasmPaths ?? (nodeVersion() !== undefined ? await nodeWasmFolder() : undefined);
     if (paths !== undefined) wasm.setWasmPaths(paths, options.usePlatformFetch ?? false);
+    const threads = await resolveThreads(options.threads);
+    if (nodeVersion() !== undefined) {
+      useNodeThreads(wasm, threads ?? false, typeof paths === 'string' ? paths : undefined);
+    } else if (threads === false) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    } else if (threads !== undefined) {
+      wasm.setThreadsCount(threads);
+    }
   },
 };
 
@@ -103,7 +142,9 @@ export const wasmBackend: LoraBackend = {
  * to the next initialisation; passing them after `useBackend` has initialised wasm throws.
  */
 export function registerWasmBackend(opts: WasmBackendOptions = {}): LoraBackend {
-  if ((opts.wasmPaths !== undefined || opts.usePlatformFetch !== undefined || opts.fasterKernels !== undefined) && tf.engine().registry['wasm']) {
+  checkThreads(opts.threads);
+  const changes = opts.wasmPaths !== undefined || opts.usePlatformFetch !== undefined || opts.fasterKernels !== undefined || opts.threads !== undefined;
+  if (changes && tf.engine().registry['wasm']) {
     throw new LoraError(
       `registerWasmBackend(options): the wasm backend is already initialised, so its options can no longer change. ` +
         `Expected the call before useBackend()/tf.setBackend('wasm'); found it after. Call it first.`,
@@ -113,4 +154,14 @@ export function registerWasmBackend(opts: WasmBackendOptions = {}): LoraBackend 
   registerTrainingKernels();
   registerLoraBackend(wasmBackend);
   return wasmBackend;
+}
+
+/**
+ * The number of threads the initialised wasm backend runs XNNPACK with (tfjs `getThreadsCount`);
+ * undefined before the backend starts.
+ */
+export async function wasmThreadsCount(): Promise<number | undefined> {
+  if (!tf.engine().registry['wasm']) return undefined;
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  return wasm.getThreadsCount();
 }

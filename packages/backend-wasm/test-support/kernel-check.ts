@@ -23,7 +23,7 @@ export function values(count: number, seed: number): Float32Array {
 /** A kernel input: float values from a seed, or explicit values. */
 export interface InputSpec {
   shape: number[];
-  dtype?: 'float32' | 'int32';
+  dtype?: 'float32' | 'int32' | 'bool';
   seed?: number;
   data?: number[];
 }
@@ -31,7 +31,7 @@ export interface InputSpec {
 /** The kernel's output on one backend, and whether the kernel left data behind. */
 export interface KernelRun {
   shape: number[];
-  data: Float32Array | Int32Array;
+  data: Float32Array | Int32Array | Uint8Array;
   leakedTensors: number;
   leakedDataIds: number;
 }
@@ -44,14 +44,15 @@ export async function runOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Rec
     Object.entries(inputs).map(([k, spec]) => {
       const dtype = spec.dtype ?? 'float32';
       const n = tf.util.sizeFromShape(spec.shape);
-      const data = spec.data ?? Array.from(values(n, spec.seed ?? 1));
-      return [k, tf.tensor(dtype === 'int32' ? Int32Array.from(data) : Float32Array.from(data), spec.shape, dtype)];
+      // Generated int32 values: the float values × 1000, rounded (so they are not all 0).
+      const data = spec.data ?? Array.from(values(n, spec.seed ?? 1), (v) => (dtype === 'int32' ? Math.round(v * 1000) : v));
+      return [k, tf.tensor(typedValues(data, dtype), spec.shape, dtype)];
     }),
   );
   const tensorsBefore = tf.memory().numTensors;
   const idsBefore = tf.engine().backend.numDataIds();
   const out = tf.engine().runKernel(kernel, made, attrs) as tf.Tensor;
-  const data = out.dataSync() as Float32Array | Int32Array;
+  const data = out.dataSync() as Float32Array | Int32Array | Uint8Array;
   const shape = out.shape;
   out.dispose();
   const run = {
@@ -62,6 +63,13 @@ export async function runOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Rec
   };
   tf.dispose(Object.values(made));
   return run;
+}
+
+/** Values as the typed array of a dtype (bool: value > 0). */
+export function typedValues(data: ArrayLike<number>, dtype: 'float32' | 'int32' | 'bool'): Float32Array | Int32Array | Uint8Array {
+  if (dtype === 'int32') return Int32Array.from(data);
+  if (dtype === 'bool') return Uint8Array.from(data, (v) => (v > 0 ? 1 : 0));
+  return Float32Array.from(data);
 }
 
 /** Max |a − b|. */

@@ -16,7 +16,7 @@ const send = (message: ReadyMessage | FailedMessage | StepReply) => process.stdo
 async function startBackend(engine: EngineName): Promise<string> {
   if (engine === 'cpu') {
     await useBackend('cpu');
-    return `tfjs cpu`;
+    return 'tfjs-lora cpu';
   }
   if (engine === 'native') {
     const cuda = await import('@tfjs-lora/backend-cuda');
@@ -25,16 +25,16 @@ async function startBackend(engine: EngineName): Promise<string> {
     cuda.registerNativeBackends();
     await useBackend('native');
     const binding = await cuda.loadNativeBinding();
-    return `tfjs native (TensorFlow ${binding.ok ? binding.tensorflowVersion : '?'} C library, CPU)`;
+    return `tfjs-lora native (TensorFlow ${binding.ok ? binding.tensorflowVersion : '?'} C library, CPU)`;
   }
   const threads = engine === 'wasm-2t' ? 2 : 1;
   const wasm = await import('@tfjs-lora/backend-wasm');
-  wasm.registerWasmBackend({ threads } as Parameters<typeof wasm.registerWasmBackend>[0]);
+  wasm.registerWasmBackend({ threads });
   await useBackend('wasm');
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
-  const actual = (tf.backend() as unknown as { getThreadsCount?: () => number }).getThreadsCount?.() ?? threads;
+  const actual = await wasm.wasmThreadsCount();
   if (actual !== threads) throw new Error(`asked wasm for ${threads} threads, it runs ${actual}`);
-  return `tfjs wasm, ${simd}, ${actual} thread${actual > 1 ? 's' : ''}`;
+  return `tfjs-lora wasm, ${simd}, ${actual} thread${actual === 1 ? '' : 's'}`;
 }
 
 async function main(): Promise<void> {

@@ -6,13 +6,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LoraError } from '@tfjs-lora/core';
 import type { Info, KernelScope } from './kernel-scope.js';
 
-/** The two BackendWasm methods used here (public in tfjs-backend-wasm 4.22). */
-interface HeapBackend {
+/** The two BackendWasm methods the composed kernels use (public in tfjs-backend-wasm 4.22). */
+export interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): Info;
   typedArrayFromHeap(t: Info): Float32Array | Int32Array | Uint8Array;
 }
 
-function heap(backend: tf.KernelBackend): HeapBackend {
+/** The wasm backend's heap access (checked: throws a LoraError on a backend without it). */
+export function wasmHeap(backend: tf.KernelBackend): HeapBackend {
   const b = backend as unknown as Partial<HeapBackend>;
   if (typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') {
     throw new LoraError(
@@ -28,31 +29,17 @@ function heap(backend: tf.KernelBackend): HeapBackend {
  * an input. Views are taken after the allocation (allocating may grow, and so move, the heap).
  */
 export function fillOutput(s: KernelScope, shape: number[], inputs: Info[], fill: (out: Float32Array, ...ins: Float32Array[]) => void): Info {
-  const h = heap(s.backend);
+  const h = wasmHeap(s.backend);
   const out = s.adopt(h.makeOutput(shape, 'float32'));
   const views = inputs.map((t) => h.typedArrayFromHeap(t) as Float32Array);
   fill(h.typedArrayFromHeap(out) as Float32Array, ...views);
   return out;
 }
 
-/** Swaps the last two axes of x [..., R, C] (blocked copy). */
+/** Swaps the last two axes of x [..., R, C] (the Transpose kernel: tiled JavaScript or tfjs's, whichever is faster). */
 export function transposeLast2(s: KernelScope, x: Info): Info {
-  const r = x.shape[x.shape.length - 2];
-  const c = x.shape[x.shape.length - 1];
-  const batch = tf.util.sizeFromShape(x.shape.slice(0, -2));
-  const B = 32;
-  return fillOutput(s, [...x.shape.slice(0, -2), c, r], [x], (out, xs) => {
-    for (let n = 0; n < batch; n++) {
-      const base = n * r * c;
-      for (let i0 = 0; i0 < r; i0 += B) {
-        const i1 = Math.min(i0 + B, r);
-        for (let j0 = 0; j0 < c; j0 += B) {
-          const j1 = Math.min(j0 + B, c);
-          for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[base + j * r + i] = xs[base + i * c + j];
-        }
-      }
-    }
-  });
+  const r = x.shape.length;
+  return s.transpose(x, [...x.shape.slice(0, -2).map((_, i) => i), r - 1, r - 2]);
 }
 
 /** The geometry of a 2-D convolution, as `backend_util.computeConv2DInfo` returns it. */
