@@ -31,7 +31,7 @@ async function startBackend(engine: EngineName): Promise<string> {
   const wasm = await import('@tfjs-lora/backend-wasm');
   wasm.registerWasmBackend({ threads });
   await useBackend('wasm');
-  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
   const actual = await wasm.wasmThreadsCount();
   if (actual !== threads) throw new Error(`asked wasm for ${threads} threads, it runs ${actual}`);
   return `tfjs-lora wasm, ${simd}, ${actual} thread${actual === 1 ? '' : 's'}`;
