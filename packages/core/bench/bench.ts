@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { cpus } from 'node:os';
 import { loadMnist, mnistTensors, type MnistData } from '../src/data/mnist.js';
-import { applyLora, registerLoraBackend, useBackend, type LoraBackend, type LoraModel } from '../src/index.js';
+// Core through its own package name (its built dist), not ../src: @tfjs-lora/backend-cuda (the native column)
+// imports the built core, and two copies of core in one process register two LoraLayer classes with tfjs.
+import { applyLora, registerLoraBackend, useBackend, type LoraBackend, type LoraModel } from '@tfjs-lora/core';
 
 const BATCH = 64;
 const R = 8;

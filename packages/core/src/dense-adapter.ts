@@ -3,6 +3,8 @@ import { layers as tflLayers, type LayerVariable } from '@tensorflow/tfjs-layers
 import { activeKernels } from './backend.js';
 import { LoraError } from './errors/index.js';
 import { initDenseLora } from './init.js';
+import { doraLinear } from './dora-linear.js';
+import { loraLinear } from './lora-linear.js';
 import type { Layer, LayerAdapter } from './layer-adapter.js';
 
 /** Finds a layer's weight by its local name (`kernel`, `bias`, ...). */
@@ -43,6 +45,22 @@ function dotLast(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
   return tf.reshape(tf.matMul(flat, m as tf.Tensor2D), [...lead, m.shape[1] as number]);
 }
 
+/** {@link loraLinear} on a Dense layer's weights; null when its kernel trains (autodiff then). */
+function customGradDense(layer: Layer, x: tf.Tensor, loraInput: tf.Tensor, loraA: tf.Tensor, loraB: tf.Tensor, scaling: number): tf.Tensor | null {
+  const kernel = requireWeight(layer, 'kernel');
+  if (kernel.trainable) return null;
+  const b = weightByName(layer, 'bias');
+  return loraLinear({
+    x,
+    kernel: kernel.read() as tf.Tensor2D,
+    loraA: loraA as tf.Tensor2D,
+    loraB: loraB as tf.Tensor2D,
+    scaling,
+    ...(b ? { bias: b.read() as tf.Tensor1D } : {}),
+    ...(loraInput !== x ? { loraInput } : {}),
+  });
+}
+
 /** The built-in adapter for tfjs `Dense` layers (PyTorch `nn.Linear` in PEFT). */
 export const denseAdapter: LayerAdapter = {
   name: 'dense',
@@ -66,18 +84,31 @@ export const denseAdapter: LayerAdapter = {
     return b ? tf.add(y, b.read()) : y;
   },
   loraForward: (_layer, x, loraA, loraB) => dotLast(dotLast(x, loraA), loraB),
+  // Precedence: a backend's fused `loraMatMul` (e.g. WebGPU, with its own gradient) for rank-2 input;
+  // otherwise the hand-written gradient of `loraLinear`; autodiff of the composed form (null here)
+  // only when the base kernel trains.
   fusedForward(layer, x, loraA, loraB, scaling) {
     const fused = activeKernels().loraMatMul;
-    if (!fused || x.rank !== 2) return null;
+    if (fused && x.rank === 2) {
+      const b = weightByName(layer, 'bias');
+      return fused({
+        x: x as tf.Tensor2D,
+        kernel: requireWeight(layer, 'kernel').read() as tf.Tensor2D,
+        loraA: loraA as tf.Tensor2D,
+        loraB: loraB as tf.Tensor2D,
+        scaling,
+        bias: b ? (b.read() as tf.Tensor1D) : undefined,
+      });
+    }
+    return customGradDense(layer, x, x, loraA, loraB, scaling);
+  },
+  dropoutForward: (layer, x, loraInput, loraA, loraB, scaling) => customGradDense(layer, x, loraInput, loraA, loraB, scaling),
+  doraForward(layer, x, loraA, loraB, magnitude, scaling) {
+    const kernel = requireWeight(layer, 'kernel');
+    if (kernel.trainable) return null;
     const b = weightByName(layer, 'bias');
-    return fused({
-      x: x as tf.Tensor2D,
-      kernel: requireWeight(layer, 'kernel').read() as tf.Tensor2D,
-      loraA: loraA as tf.Tensor2D,
-      loraB: loraB as tf.Tensor2D,
-      scaling,
-      bias: b ? (b.read() as tf.Tensor1D) : undefined,
-    });
+    const factors = { loraA: loraA as tf.Tensor2D, loraB: loraB as tf.Tensor2D, magnitude: magnitude as tf.Tensor1D };
+    return doraLinear({ x, kernel: kernel.read() as tf.Tensor2D, ...factors, scaling, ...(b ? { bias: b.read() as tf.Tensor1D } : {}) });
   },
   deltaWeight: (_layer, loraA, loraB) => tf.matMul(loraA as tf.Tensor2D, loraB as tf.Tensor2D),
   activate: applyConfiguredActivation,

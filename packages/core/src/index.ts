@@ -44,6 +44,22 @@ export {
   type FactorInit,
   type FactorName,
 } from './layer-adapter.js';
+export { loraLinear, recordingGradients, type LoraLinearArgs } from './lora-linear.js';
+export { doraLinear, type DoraLinearArgs } from './dora-linear.js';
+export {
+  createTrainStep,
+  train,
+  evaluateLoss,
+  resolveLoss,
+  type TrainStep,
+  type TrainStepOptions,
+  type TrainOptions,
+  type TrainHistory,
+  type BatchEnd,
+  type EpochEnd,
+  type LossFunction,
+  type LossName,
+} from './train-step.js';
 export { denseAdapter, weightByName, requireWeight, applyConfiguredActivation } from './dense-adapter.js';
 export { LoraLayer, checkAdapterName, type LoraAdapterSpec, type LoraLayerArgs, type AdapterWeights } from './lora-layer.js';
 export { LoraModel, applyLora, type ApplyLoraOptions, type ParameterCount } from './lora-model.js';

@@ -93,10 +93,13 @@ export class LoraLayer extends layers.Layer {
       const { kind, layer } = this;
       if (live.length === 1) {
         const w = this.weightsOf(live[0]);
-        if (!w.spec.useDora && !(training && w.spec.loraDropout > 0)) {
-          const fused = kind.fusedForward?.(layer, x, w.loraA.read(), w.loraB.read(), w.scaling);
-          if (fused) return kind.activate(layer, fused);
-        }
+        // Adapter fast paths (fused kernels, hand-written gradients); null from a hook means "compose".
+        const dropping = training && w.spec.loraDropout > 0;
+        let y: tf.Tensor | null = null;
+        if (w.magnitude) y = dropping ? null : (kind.doraForward?.(layer, x, w.loraA.read(), w.loraB.read(), w.magnitude.read(), w.scaling) ?? null);
+        else if (!dropping) y = kind.fusedForward?.(layer, x, w.loraA.read(), w.loraB.read(), w.scaling) ?? null;
+        else if (kind.inputDropout && kind.dropoutForward) y = kind.dropoutForward(layer, x, tf.dropout(x, w.spec.loraDropout), w.loraA.read(), w.loraB.read(), w.scaling);
+        if (y) return kind.activate(layer, y);
       }
       const base = kind.baseForward(layer, x);
       let y = base;

@@ -9,7 +9,8 @@ import {
   type Layer,
   type LayerAdapter,
 } from '@tfjs-lora/core';
-import { convGeometry, convolve, dotLast } from './conv-geometry.js';
+import { convGeometry, convolve, dotLast, type ConvGeometry } from './conv-geometry.js';
+import { loraConv, loraConvSupports } from './conv-lora-grad.js';
 import { warnIfNotLowRank } from './param-budget.js';
 
 /** [...kernelSize, in, out] of a convolution kernel. */
@@ -65,6 +66,14 @@ export function mergedIsCheaper(fanIn: number, out: number, r: number): boolean 
   return fanIn * out < 3 * r * (fanIn + out);
 }
 
+/** {@link loraConv} on a convolution layer's weights; null when its kernel trains or the geometry is unsupported. */
+function customGradConv(layer: Layer, g: ConvGeometry, x: tf.Tensor, loraInput: tf.Tensor, loraA: tf.Tensor, loraB: tf.Tensor, scaling: number): tf.Tensor | null {
+  const kernel = requireWeight(layer, 'kernel');
+  if (kernel.trainable || !loraConvSupports(g)) return null;
+  const bias = weightByName(layer, 'bias')?.read();
+  return loraConv({ x, kernel: kernel.read(), loraA, loraB, scaling, geometry: g, ...(bias ? { bias } : {}), ...(loraInput !== x ? { loraInput } : {}) });
+}
+
 /**
  * A LoRA adapter for an N-d convolution with PEFT's semantics (`_ConvNd` in peft/tuners/lora/layer.py).
  * A is a convolution from `in` to `r` channels with the base's kernel size, strides, padding and
@@ -72,7 +81,9 @@ export function mergedIsCheaper(fanIn: number, out: number, r: number): boolean 
  * ΔW = reshape(A, [k·in, r]) · reshape(B, [r, out]) reshaped to [...k, in, out], so merging is exact.
  * (PEFT builds lora_A without the base's dilation; here it has it, so that merged equals unmerged.)
  * With one live adapter the forward pass takes the cheaper exact form ({@link mergedIsCheaper}): one
- * convolution with W + s·ΔW, or the base convolution plus (A(x))·(s·B).
+ * convolution with W + s·ΔW, or the base convolution plus (A(x))·(s·B) with hand-written gradients
+ * ({@link loraConv}: no filter gradient of the frozen kernel), also with LoRA dropout; autodiff of the
+ * composed form when the kernel trains or the layer is a dilated or non-pointwise Conv1D.
  */
 function convAdapter(className: 'Conv1D' | 'Conv2D', spatialRank: number): LayerAdapter {
   const rank = spatialRank + 2;
@@ -108,9 +119,12 @@ function convAdapter(className: 'Conv1D' | 'Conv2D', spatialRank: number): Layer
       if (mergedIsCheaper(loraA.shape.slice(0, -1).reduce((p, q) => p * q, 1), outC, r)) {
         return convolve(x, tf.add(kernel, tf.mul(convDelta(loraA, loraB), scaling)), g, bias);
       }
+      const custom = customGradConv(layer, g, x, x, loraA, loraB, scaling);
+      if (custom) return custom;
       const scaledB = tf.mul(tf.reshape(loraB, [r, outC]), scaling) as tf.Tensor2D; // scale the small factor, not the output
       return tf.add(convolve(x, kernel, g, bias), dotLast(convolve(x, loraA, g), scaledB));
     },
+    dropoutForward: (layer, x, loraInput, loraA, loraB, scaling) => customGradConv(layer, convGeometry(layer, spatialRank), x, loraInput, loraA, loraB, scaling),
     deltaWeight: (_layer, loraA, loraB) => convDelta(loraA, loraB),
     activate: applyConfiguredActivation,
     // DoRA (PEFT): the norm per output channel over (in, ...k), i.e. every axis but the last in tfjs.

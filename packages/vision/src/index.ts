@@ -7,3 +7,4 @@ export { separableConv2dAdapter, useSeparableConv2dPart, type SeparablePart } fr
 export { conv2dTransposeAdapter } from './conv-transpose-adapter.js';
 export { registerVisionAdapters, visionAdapters, separableConv2dPointwiseAdapter } from './register.js';
 export { convGeometry, type ConvGeometry } from './conv-geometry.js';
+export { loraConv, loraConvSupports, type LoraConvArgs } from './conv-lora-grad.js';

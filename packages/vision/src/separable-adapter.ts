@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConfiguredActivation, registerLayerAdapter, requireWeight, weightByName, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { applyConfiguredActivation, loraLinear, registerLayerAdapter, requireWeight, weightByName, type Layer, type LayerAdapter } from '@tfjs-lora/core';
 import { addBias, convGeometry, dotLast } from './conv-geometry.js';
 import { depthwise } from './depthwise-adapter.js';
 import { depthwiseDelta, depthwiseFactorShapes, depthwiseFromTorch, depthwiseToTorch, initDepthwiseFactors } from './depthwise-lora.js';
@@ -61,6 +61,12 @@ export function separableConv2dAdapter(part: SeparablePart = 'pointwise'): Layer
       },
       fusedForward(layer, x, loraA, loraB, scaling) {
         const h = depthwise(x, depthwiseKernel(layer).read(), convGeometry(layer, 2));
+        const pointwise = pointwiseKernel(layer);
+        if (!pointwise.trainable) {
+          // Hand-written gradient (core's loraLinear): dh, dA, dB, never the frozen pointwise kernel's.
+          const b = bias(layer);
+          return loraLinear({ x: h, kernel: matrix(pointwise.read()), loraA: matrix(loraA), loraB: matrix(loraB), scaling, ...(b ? { bias: b as tf.Tensor1D } : {}) });
+        }
         const low = tf.mul(dotLast(dotLast(h, matrix(loraA)), matrix(loraB)), scaling);
         return addBias(tf.add(dotLast(h, matrix(pointwiseKernel(layer).read())), low), bias(layer));
       },

@@ -1,0 +1,138 @@
+// createTrainStep / train against an independent reference: tfjs-layers' own `fit` and a hand-written
+// optimizer.minimize loop with the same seeds, optimizer settings and batches (cpu backend); history,
+// validation, callbacks, errors, and no tensor leaks.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LoraConfigError } from './errors/index.js';
+import { applyLora, type LoraModel } from './lora-model.js';
+import { seededValues } from './random.js';
+import { createTrainStep, evaluateLoss, train } from './train-step.js';
+
+const N = 48;
+const BATCH = 16;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** A small LoRA MLP (same weights every call), with LoRA dropout off so that runs are deterministic. */
+function loraMlp(): { base: tfl.Sequential; lm: LoraModel } {
+  const base = tfl.sequential();
+  base.add(tfl.layers.dense({ name: 'h', units: 12, activation: 'relu', inputShape: [8], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), kernelRegularizer: tfl.regularizers.l2({ l2: 1e-3 }) }));
+  base.add(tfl.layers.dense({ name: 'out', units: 4, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+  const lm = applyLora(base, { r: 2, loraAlpha: 4, targetModules: ['h', 'out'], initLoraWeights: 'gaussian' }, { seed: 5 });
+  return { base, lm };
+}
+
+function dataset(): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const x = tf.tensor2d(seededValues(N * 8, 3), [N, 8]);
+  const labels = Array.from(seededValues(N, 4), (v) => Math.floor((v + 1) * 2) % 4);
+  return { x, y: tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 4), 'float32')) as tf.Tensor2D };
+}
+
+const weightsOf = (m: tfl.LayersModel) => m.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+
+function maxWeightDiff(a: number[][], b: number[][]): number {
+  return Math.max(...a.flatMap((w, i) => w.map((v, j) => Math.abs(v - b[i]![j]!))));
+}
+
+describe('createTrainStep and train (cpu)', () => {
+  it('createTrainStep equals fit (shuffle off) and a plain optimizer.minimize loop, step for step', async () => {
+    const data = dataset();
+    const runs = [loraMlp(), loraMlp(), loraMlp()];
+    // 1. tfjs-layers fit
+    runs[0]!.lm.model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+    const history = await runs[0]!.lm.model.fit(data.x, data.y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 });
+    // 2. createTrainStep
+    const opt = tf.train.adam(0.01);
+    const step = createTrainStep(runs[1]!.lm.model, { optimizer: opt, loss: 'categoricalCrossentropy' });
+    const losses: number[] = [];
+    for (let s = 0; s < N / BATCH; s++) {
+      const [xb, yb] = [tf.slice(data.x, s * BATCH, BATCH), tf.slice(data.y, s * BATCH, BATCH)];
+      losses.push(step(xb, yb));
+      tf.dispose([xb, yb]);
+    }
+    // 3. a hand-written loop (independent of train-step.ts): mean cross-entropy + regularisation
+    const opt3 = tf.train.adam(0.01);
+    const m3 = runs[2]!.lm.model;
+    const vars = m3.trainableWeights.map((w) => w.read() as tf.Variable);
+    for (let s = 0; s < N / BATCH; s++) {
+      tf.tidy(() => {
+        const [xb, yb] = [tf.slice(data.x, s * BATCH, BATCH), tf.slice(data.y, s * BATCH, BATCH)];
+        opt3.minimize(() => {
+          const p = tf.clipByValue(m3.apply(xb, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7);
+          const ce = tf.mean(tf.neg(tf.sum(tf.mul(yb, tf.log(p)), -1)));
+          return m3.calculateLosses().reduce((acc: tf.Tensor, l) => tf.add(acc, l), ce) as tf.Scalar;
+        }, false, vars);
+      });
+    }
+    expect(maxWeightDiff(weightsOf(runs[1]!.lm.model), weightsOf(runs[0]!.lm.model))).toBeLessThan(1e-6);
+    expect(maxWeightDiff(weightsOf(runs[1]!.lm.model), weightsOf(m3))).toBeLessThan(1e-5);
+    // fit's epoch loss is the batch-size-weighted mean of the batch losses.
+    expect(Math.abs((history.history['loss']![0] as number) - losses.reduce((a, b) => a + b) / losses.length)).toBeLessThan(1e-6);
+    expect(Math.max(...weightsOf(runs[1]!.lm.model).flat().map(Math.abs))).toBeGreaterThan(0);
+    [opt, opt3].forEach((o) => o.dispose());
+    runs.forEach(({ base, lm }) => (lm.dispose(), base.dispose()));
+    tf.dispose([data.x, data.y]);
+  });
+
+  it('train equals fit over epochs with a remainder batch, reports batches/epochs/validation, and leaks nothing', async () => {
+    const data = dataset();
+    const val = { x: tf.slice(data.x, 0, 20), y: tf.slice(data.y, 0, 20) };
+    const [a, b] = [loraMlp(), loraMlp()];
+    a.lm.model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    const fitHistory = await a.lm.model.fit(data.x, data.y, { epochs: 2, batchSize: 20, shuffle: false, verbose: 0, validationData: [val.x, val.y] });
+    const opt = tf.train.sgd(0.1);
+    const batchLog: string[] = [];
+    const epochLog: number[] = [];
+    const before = tf.memory().numTensors;
+    const history = await train(b.lm.model, data, {
+      optimizer: opt, loss: 'categoricalCrossentropy', epochs: 2, batchSize: 20, validationData: val,
+      onBatchEnd: ({ epoch, batch, batches }) => void batchLog.push(`${epoch}.${batch}/${batches}`),
+      onEpochEnd: ({ epoch }) => void epochLog.push(epoch),
+    });
+    expect(tf.memory().numTensors).toBe(before); // sgd keeps no state
+    expect(batchLog).toEqual(['0.0/3', '0.1/3', '0.2/3', '1.0/3', '1.1/3', '1.2/3']);
+    expect(epochLog).toEqual([0, 1]);
+    expect(maxWeightDiff(weightsOf(b.lm.model), weightsOf(a.lm.model))).toBeLessThan(1e-6);
+    history.loss.forEach((l, i) => expect(Math.abs(l - (fitHistory.history['loss']![i] as number))).toBeLessThan(1e-5));
+    // fit's val_loss includes the regularisation term; evaluateLoss reports the data loss alone.
+    const reg = tf.tidy(() => b.lm.model.calculateLosses().reduce((s, l) => s + l.dataSync()[0]!, 0));
+    expect(Math.abs(history.valLoss[1]! + reg - (fitHistory.history['val_loss']![1] as number))).toBeLessThan(1e-4);
+    expect(history.valLoss[1]).toBeCloseTo(evaluateLoss(b.lm.model, 'categoricalCrossentropy', val.x, val.y), 6);
+    opt.dispose();
+    [a, b].forEach(({ base, lm }) => (lm.dispose(), base.dispose()));
+    tf.dispose([data.x, data.y, val.x, val.y]);
+  });
+
+  it('a step leaks no tensors once the optimizer has its state, with a seeded shuffle too', async () => {
+    const data = dataset();
+    const { base, lm } = loraMlp();
+    const opt = tf.train.adam(1e-3);
+    await train(lm.model, data, { optimizer: opt, loss: 'categoricalCrossentropy', batchSize: 16, shuffleSeed: 9 });
+    const before = tf.memory().numTensors;
+    const history = await train(lm.model, data, { optimizer: opt, loss: 'categoricalCrossentropy', batchSize: 16, shuffleSeed: 9, epochs: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(history.loss.every(Number.isFinite)).toBe(true);
+    opt.dispose();
+    lm.dispose();
+    base.dispose();
+    tf.dispose([data.x, data.y]);
+  });
+
+  it('rejects unknown losses, bad epochs and a model with nothing to train, saying what was expected', async () => {
+    const { base, lm } = loraMlp();
+    const opt = tf.train.sgd(0.1);
+    expect(() => createTrainStep(lm.model, { optimizer: opt, loss: 'hinge' as 'meanSquaredError' })).toThrow(/Unknown loss 'hinge'.*categoricalCrossentropy/);
+    const data = dataset();
+    await expect(train(lm.model, data, { optimizer: opt, loss: 'meanSquaredError', epochs: 0 })).rejects.toThrow(LoraConfigError);
+    base.trainable = false;
+    expect(() => createTrainStep(base, { optimizer: opt, loss: 'meanSquaredError' })).toThrow(/no trainable weights/);
+    opt.dispose();
+    lm.dispose();
+    base.dispose();
+    tf.dispose([data.x, data.y]);
+  });
+});
