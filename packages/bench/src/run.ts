@@ -3,7 +3,7 @@
 // once; the conductor asks one worker at a time for a batch of steps (so engines never compete for the
 // cores), rotating the engine order every round, and prints one table per workload with medians.
 //
-//   pnpm bench [--rounds 10] [--engines peft,wasm-1t,...] [--workloads mlp,cnn] [--cpu-cnn] [--target-ms 300]
+//   pnpm bench [--rounds 20] [--engines peft,wasm-1t,...] [--workloads mlp,cnn] [--cpu-cnn] [--target-ms 300]
 import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import type { Variant, WorkloadName } from './workloads.js';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '20' },
     engines: { type: 'string', default: ENGINES.join(',') },
     workloads: { type: 'string', default: 'mlp,cnn' },
     'cpu-cnn': { type: 'boolean', default: false },
@@ -57,20 +57,18 @@ async function main(): Promise<void> {
     else skipped.push(`${engine}: ${worker.ready.error}`);
   }
   const results: Results = {};
-  // Warm-up: 3 steps of every model. Every engine then runs the same number of steps per request (sized
-  // so the slowest engine's request takes about TARGET_MS), so all run the same training and their
-  // losses can be compared.
-  const slowest = new Map<string, number>();
+  // Warm-up: 3 steps of every model, which also size each engine's requests to about TARGET_MS of its own
+  // work: a fast engine asked for only a few steps at a time would be timed cold after every switch.
+  const steps = new Map<string, number>();
   for (const [engine, worker] of workers) {
     for (const w of worker.workloads) {
       for (const v of VARIANTS) {
         const reply = await worker.request({ workload: w, variant: v, steps: 3 });
-        slowest.set(`${w}/${v}`, Math.max(slowest.get(`${w}/${v}`) ?? 0, Math.min(...reply.times)));
+        steps.set(`${engine}/${w}/${v}`, Math.max(2, Math.min(50, Math.round(TARGET_MS / Math.max(Math.min(...reply.times), 0.05)))));
         ((results[w] ??= {})[engine] ??= {})[v] = { times: [], firstLoss: reply.firstLoss, loss: reply.loss, trainable: worker.ready.ready ? worker.ready.trainable[`${w}/${v}`] : 0 };
       }
     }
   }
-  const stepsOf = (w: WorkloadName, v: Variant) => Math.max(2, Math.min(25, Math.round(TARGET_MS / slowest.get(`${w}/${v}`)!)));
   const engines = [...workers.keys()];
   for (let round = 0; round < ROUNDS; round++) {
     const order = engines.map((_, k) => engines[(k + round) % engines.length]);
@@ -79,7 +77,7 @@ async function main(): Promise<void> {
         for (const engine of order) {
           const worker = workers.get(engine)!;
           if (!worker.workloads.includes(w)) continue;
-          const reply = await worker.request({ workload: w, variant: v, steps: stepsOf(w, v) });
+          const reply = await worker.request({ workload: w, variant: v, steps: steps.get(`${engine}/${w}/${v}`)! });
           const series = results[w]![engine]![v]!;
           series.times.push(...reply.times);
           series.loss = reply.loss;
@@ -92,7 +90,7 @@ async function main(): Promise<void> {
   const labels = Object.fromEntries([...workers].map(([e, w]) => [e, w.ready.ready ? w.ready.label : e]));
   const cpu = cpus();
   console.log(`\nMachine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical cores, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`${ROUNDS} interleaved rounds after 3 warm-up steps, the same steps on every engine; each worker runs alone while timed; PEFT with torch.set_num_threads(2).\n`);
+  console.log(`${ROUNDS} interleaved rounds after 3 warm-up steps, each request ≈ ${TARGET_MS} ms of the engine's own work; each worker runs alone while timed; PEFT with torch.set_num_threads(2).\n`);
   console.log(formatTables(results, labels));
   const mlp = results.mlp;
   for (const engine of ['wasm-1t', 'wasm-2t'] as const) {
