@@ -7,27 +7,16 @@ semantics, as the tfjs run). Prints one JSON line with the median milliseconds p
 
   /tmp/peftenv/bin/python peft_cnn_bench.py [--batch 64] [--steps 30] [--threads 2]
 """
-import argparse, json, statistics, time
+import argparse, json, os, statistics, sys, time
 
 import peft
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from peft import LoraConfig, get_peft_model
 
-
-class Cnn(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3)
-        self.conv2 = nn.Conv2d(32, 64, 3)
-        self.fc1 = nn.Linear(1600, 128)
-        self.head = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return self.head(F.relu(self.fc1(torch.flatten(x, 1))))
+# The network is the root benchmark's (packages/bench/src/peft_worker.py), so both time the same model.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "src"))
+from peft_worker import Cnn  # noqa: E402
 
 
 def time_steps(model, batch, steps, warmup=3):
