@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@tfjs-lora/core';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { batchMatMul, registerWasmBackend, transpose } from '../src/index.js';
+import { batchMatMul, registerWasmBackend, slice, transpose } from '../src/index.js';
 import { originalKernel } from '../src/kernels/originals.js';
 import { values } from '../test-support/kernel-check.js';
 import { median } from './timing.js';
@@ -47,6 +47,16 @@ const rows: [string, number, number][] = [];
   const call = (f: tf.KernelFunc) => () => () => f({ inputs: { x }, attrs: { perm: [1, 0] }, backend }) as tf.TensorInfo;
   const r = compare(60, { stock: call(originalKernel(tf.Transpose)), ours: call(transpose) }, () => []);
   rows.push(['Transpose 512×512', r.stock, r.ours]);
+  x.dispose();
+}
+
+// Slice: one batch of 64 rows cut out of the data (tfjs's kernel first copies all of x off the heap).
+for (const n of [4096, 60000]) {
+  const x = t([n, 784], 6);
+  let i = 0;
+  const call = (f: tf.KernelFunc) => () => () => f({ inputs: { x }, attrs: { begin: [(i++ * 64) % (n - 63), 0], size: [64, -1] }, backend }) as tf.TensorInfo;
+  const r = compare(n > 10000 ? 20 : 60, { stock: call(originalKernel(tf.Slice)), ours: call(slice) }, () => []);
+  rows.push([`Slice 64 rows of [${n}, 784]`, r.stock, r.ours]);
   x.dispose();
 }
 

@@ -11,5 +11,6 @@ export { batchMatMul, batchMatMulConfig } from './kernels/BatchMatMul.js';
 export { maxPoolGrad, maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 export { transpose, transposeConfig } from './kernels/Transpose.js';
 export { identity, identityConfig } from './kernels/Identity.js';
+export { slice, sliceConfig } from './kernels/Slice.js';
 export { clearTransposeCache, transposeCacheStats, setTransposeCacheEnabled } from './kernels/transpose-cache.js';
 export { useNodeThreads, createThreadedBackend, threadedFiles, type ThreadedFiles } from './threads/node-threads.js';

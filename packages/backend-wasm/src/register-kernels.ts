@@ -7,6 +7,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseCon
 import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { overrideWasmKernel } from './kernels/originals.js';
+import { sliceConfig } from './kernels/Slice.js';
 import { transposeConfig } from './kernels/Transpose.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 
@@ -25,6 +26,7 @@ export const fasterKernelConfigs: readonly tf.KernelConfig[] = [
   maxPoolGradConfig,
   transposeConfig,
   identityConfig,
+  sliceConfig,
 ];
 
 /**
@@ -43,8 +45,8 @@ export function registerTrainingKernels(): string[] {
 }
 
 /**
- * Replaces tfjs-backend-wasm's `Conv2DBackpropInput`, `BatchMatMul`, `MaxPoolGrad`, `Transpose` and `Identity`
- * with {@link fasterKernelConfigs}
+ * Replaces tfjs-backend-wasm's `Conv2DBackpropInput`, `BatchMatMul`, `MaxPoolGrad`, `Transpose`, `Identity` and
+ * `Slice` with {@link fasterKernelConfigs}
  * (each keeps the original for the cases it delegates). Needs @tensorflow/tfjs-backend-wasm imported;
  * the wasm LoRA backend calls it in `init()`. Idempotent; returns the names replaced by this call.
  */

@@ -5,8 +5,9 @@
 // in rounds (rotating order) after a warm-up; medians of ms per step. `fit` is timed over one call of
 // --steps batches (its per-call setup included, divided by the steps), as a training epoch would be;
 // so is core's `train`. Both make each batch from the whole data; the other variants get pre-cut batches.
-// (Most of fit's extra time on stock wasm is cutting the batches: its Slice kernel takes 2-5 ms for
-// 64 rows of 784; `train` copies batches from one host read instead.)
+// (Most of fit's extra time on stock wasm is cutting the batches: fit gathers each batch with GatherV2,
+// ~2 ms for 64 rows of 784 on stock wasm, whose Slice is slower still (it reads the whole input);
+// `train` copies batches from one host read instead.)
 //
 //   pnpm --filter @tfjs-lora/core bench:fit   (or: cd packages/core && npx tsx bench/fit-overhead.ts [wasm|cpu] [--rounds N] [--steps N])
 import { wasmBackend } from './wasm-backend.js';
