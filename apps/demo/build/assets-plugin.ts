@@ -18,6 +18,7 @@ export function demoAssets(): Plugin {
           const bytes = files.get(path);
           if (!bytes) return next();
           res.setHeader('Content-Type', TYPES[path.split('.').pop()!] ?? 'application/octet-stream');
+          for (const [name, value] of Object.entries(server.config.server.headers ?? {})) if (value !== undefined) res.setHeader(name, value);
           res.end(bytes);
         }, next);
       });

@@ -2,7 +2,7 @@
 // drives Debian's Chromium (playwright-core, never `playwright install`; WebGPU on SwiftShader), trains
 // short vision runs on webgpu and on wasm, downloads the adapter and validates it with core's PEFT loader
 // in Node, loads it back from the files, switches adapters, merges/unmerges, and saves a screenshot to
-// docs/demo.png. Skips with a printed reason when Chromium is absent, unless CI or
+// docs/demo.png. The app is served cross-origin isolated (COOP/COEP), so wasm runs multi-threaded. Skips with a printed reason when Chromium is absent, unless CI or
 // TFJS_LORA_REQUIRE_WEBGPU=1 is set (then it fails).
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -31,6 +31,7 @@ interface RunResult {
   accuracy: number;
   baseTestLoss: number;
   testLoss: number;
+  seconds: number;
 }
 
 describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
@@ -92,6 +93,7 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
       accuracy: Number(data['accuracy']),
       baseTestLoss: Number(data['baseTestLoss']),
       testLoss: Number(data['testLoss']),
+      seconds: Number(data['seconds']),
     };
   }
 
@@ -102,10 +104,14 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
   const WEBGPU_RUN = { epochs: '1', 'train-size': '192', 'test-size': '200', batch: '32', lr: '0.01', rank: '4', alpha: '8' };
   const describeRun = (r: RunResult) =>
     `${r.backend}: training loss ${r.firstLoss.toFixed(3)} -> ${r.lastLoss.toFixed(3)}, test loss ${r.baseTestLoss.toFixed(3)} -> ${r.testLoss.toFixed(3)}, ` +
-    `test accuracy ${r.baseAccuracy.toFixed(3)} -> ${r.accuracy.toFixed(3)}`;
+    `test accuracy ${r.baseAccuracy.toFixed(3)} -> ${r.accuracy.toFixed(3)} (${r.seconds.toFixed(1)} s)`;
 
   it('trains a short vision run on webgpu (SwiftShader): loss falls, accuracy beats the base model', async () => {
-    await page.goto(`${url}?backend=webgpu`);
+    const response = await page.goto(`${url}?backend=webgpu`);
+    // Cross-origin isolated (vite.config.ts headers), which wasm threads need; same-origin assets all load.
+    expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin');
+    expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const unavailable = await useBackend('webgpu');
     if (unavailable) {
       if (REQUIRE) throw new Error(`webgpu required here but unavailable: ${unavailable}`);
@@ -123,8 +129,16 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
   it('trains on wasm, downloads the adapter as PEFT files that core loads with the trained shapes', async () => {
     if (!page.url().startsWith(url)) await page.goto(`${url}?backend=wasm`);
     expect(await useBackend('wasm')).toBeNull();
+    // The worker is isolated too, and wasm runs one thread per core (at most 8) where there are two or more.
+    const status = await page.$eval('#backend-status', (e): Record<string, string | undefined> => ({ ...(e as HTMLElement).dataset, text: e.textContent ?? '' }));
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Number(status['threads']);
+    expect(status['isolated']).toBe('true');
+    expect(status['text']).toBe(`running on wasm, ${threads} thread${threads === 1 ? '' : 's'}`);
+    if (cores >= 2) expect(threads).toBeGreaterThanOrEqual(2);
+    else expect(threads).toBe(1);
     const r = await train('wasm-r4', WASM_RUN, ALL);
-    console.log(describeRun(r));
+    console.log(`${describeRun(r)}, ${threads} threads on ${cores} cores`);
     expect(r.backend).toBe('wasm');
     expect(r.lastLoss).toBeLessThan(r.firstLoss);
     expect(r.testLoss).toBeLessThan(r.baseTestLoss);

@@ -19,6 +19,8 @@ let manifest: DataManifest | null = null;
 let task: Task = 'vision';
 let training = false;
 let lastInput: Float32Array | null = null;
+/** `?threads=N`: ask wasm for N threads (1: tfjs's single-threaded build); default every core, at most 8. */
+const wasmThreads = Number(new URLSearchParams(location.search).get('threads')) || undefined;
 const adapterLists: Record<Task, { adapters: AdapterInfo[]; active: string | null }> = { vision: { adapters: [], active: null }, text: { adapters: [], active: null } };
 
 const num = (id: string): number => Number($<HTMLInputElement>(id).value);
@@ -58,15 +60,21 @@ async function startBackend(name: string): Promise<void> {
   $('backend-status').textContent = `starting ${name}…`;
   client = new WorkerClient(onEvent, (m) => log(`worker error: ${m}`));
   try {
-    const init = await call<InitResult>({ type: 'init', backend: name });
+    const init = await call<InitResult>({ type: 'init', backend: name, ...(wasmThreads ? { wasmThreads } : {}) });
     manifest = init.manifest;
     const select = $<HTMLSelectElement>('backend');
     select.replaceChildren(
       el('option', { value: 'auto', selected: name === 'auto' }, name === 'auto' ? `auto (${init.backend})` : 'auto'),
       ...init.backends.map((b) => el('option', { value: b.name, disabled: !b.ok, selected: name === b.name, title: b.reason ?? '' }, b.ok ? b.name : `${b.name}: unavailable (${b.reason})`)),
     );
-    $('backend-status').textContent = `running on ${init.backend}`;
-    $('backend-status').dataset['backend'] = init.backend;
+    const threads = init.wasmThreads;
+    const status = $('backend-status');
+    status.textContent = `running on ${init.backend}${threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`}`;
+    status.title = init.crossOriginIsolated ? 'cross-origin isolated: wasm may use threads' : 'not cross-origin isolated: wasm runs one thread';
+    status.dataset['backend'] = init.backend;
+    status.dataset['isolated'] = String(init.crossOriginIsolated);
+    if (threads === undefined) delete status.dataset['threads'];
+    else status.dataset['threads'] = String(threads);
     for (const b of init.backends) if (!b.ok) log(`${b.name} unavailable: ${b.reason}`);
     renderDomains();
     document.body.dataset['ready'] = 'true';
@@ -156,6 +164,7 @@ async function train(): Promise<void> {
       adapter: r.adapter.name,
       firstLoss: String(r.firstLoss),
       lastLoss: String(r.lastLoss),
+      seconds: String(r.seconds),
       ...(r.baseAccuracy !== undefined
         ? { baseAccuracy: String(r.baseAccuracy), accuracy: String(r.accuracy), baseTestLoss: String(r.baseTestLoss), testLoss: String(r.testLoss) }
         : {}),

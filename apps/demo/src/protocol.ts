@@ -72,7 +72,7 @@ export interface AdapterInfo {
 }
 
 export type Request =
-  | { type: 'init'; backend: string }
+  | { type: 'init'; backend: string; /** wasm threads to ask for (default: every core, at most 8). */ wasmThreads?: number }
   | { type: 'params'; task: Task; r: number; targets: string[] }
   | { type: 'train'; settings: TrainSettings }
   | { type: 'stop' }
@@ -91,6 +91,10 @@ export interface InitResult {
   backend: string;
   backends: BackendStatus[];
   manifest: DataManifest;
+  /** Whether the worker is cross-origin isolated (SharedArrayBuffer, so wasm can use threads). */
+  crossOriginIsolated: boolean;
+  /** wasm only: the threads XNNPACK runs with (`wasmThreadsCount()`). */
+  wasmThreads?: number;
 }
 
 export interface TrainResult {

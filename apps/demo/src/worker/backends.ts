@@ -36,11 +36,14 @@ export const webglBackend: LoraBackend = {
 
 let registered = false;
 
-/** Registers the four backends once; `origin` is where the app serves `tfjs-wasm/*.wasm`. */
-export function registerDemoBackends(origin: string): void {
+/**
+ * Registers the four backends once; `origin` is where the app serves `tfjs-wasm/*.wasm`, `wasmThreads`
+ * the wasm thread count (`false`: tfjs's single-threaded build; see wasm-threads.ts).
+ */
+export function registerDemoBackends(origin: string, wasmThreads: number | false): void {
   if (registered) return;
   registered = true;
-  registerWasmBackend({ wasmPaths: `${origin}/tfjs-wasm/` });
+  registerWasmBackend({ wasmPaths: `${origin}/tfjs-wasm/`, threads: wasmThreads });
   registerWebgpuBackend();
   registerLoraBackend(webglBackend);
 }

@@ -2,12 +2,14 @@
 // (WebGPU, wasm and cpu work in Chromium's dedicated workers; WebGL through an OffscreenCanvas).
 // One backend per worker: the page starts a new worker to switch backends.
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmThreadsCount } from '@tfjs-lora/backend-wasm';
 import { useBackend } from '@tfjs-lora/core';
 import type { DataManifest, InitResult, LatencyResult, Request, Response, Task, WorkerEvent } from '../protocol.js';
 import type { AdapterSet } from './adapters.js';
 import { backendStatuses, registerDemoBackends } from './backends.js';
 import { TextTask } from './text-task.js';
 import { VisionTask } from './vision-task.js';
+import { isCrossOriginIsolated, wasmThreadsWanted, withWasmThreadCap } from './wasm-threads.js';
 
 const scope = self as unknown as { postMessage(m: unknown, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null; location: Location };
 const origin = scope.location.origin;
@@ -35,11 +37,16 @@ async function handle(req: Request): Promise<unknown> {
   switch (req.type) {
     case 'init': {
       manifest = (await (await fetch(`${origin}/data/manifest.json`)).json()) as DataManifest;
-      registerDemoBackends(origin);
+      const threads = wasmThreadsWanted(req.wasmThreads);
+      registerDemoBackends(origin, threads);
       const backends = await backendStatuses();
-      const chosen = await useBackend(req.backend === 'auto' ? 'auto' : [req.backend]);
-      await tf.ready();
-      return { backend: chosen.name, backends, manifest } satisfies InitResult;
+      const chosen = await withWasmThreadCap(threads, async () => {
+        const b = await useBackend(req.backend === 'auto' ? 'auto' : [req.backend]);
+        await tf.ready();
+        return b;
+      });
+      const wasmThreads = chosen.name === 'wasm' ? await wasmThreadsCount() : undefined;
+      return { backend: chosen.name, backends, manifest, crossOriginIsolated: isCrossOriginIsolated(), wasmThreads } satisfies InitResult;
     }
     case 'params':
       return (await adaptersOf(req.task)).params(req.r, req.targets);
