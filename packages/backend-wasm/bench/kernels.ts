@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@tfjs-lora/core';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { batchMatMul, registerWasmBackend, slice, transpose } from '../src/index.js';
+import { batchMatMul, gatherV2, registerWasmBackend, slice, transpose } from '../src/index.js';
 import { originalKernel } from '../src/kernels/originals.js';
 import { values } from '../test-support/kernel-check.js';
 import { median } from './timing.js';
@@ -57,6 +57,22 @@ for (const n of [4096, 60000]) {
   const call = (f: tf.KernelFunc) => () => () => f({ inputs: { x }, attrs: { begin: [(i++ * 64) % (n - 63), 0], size: [64, -1] }, backend }) as tf.TensorInfo;
   const r = compare(n > 10000 ? 20 : 60, { stock: call(originalKernel(tf.Slice)), ours: call(slice) }, () => []);
   rows.push([`Slice 64 rows of [${n}, 784]`, r.stock, r.ours]);
+  x.dispose();
+}
+
+// GatherV2: one batch of 64 rows of the data (tfjs-layers' `fit` cuts every batch of x and y with it),
+// and an Embedding layer's forward (vocabulary 65, dimension 64, 64 sequences of 32 ids). New indices
+// each call.
+for (const g of [
+  { name: 'GatherV2 64 rows of [4096, 784]', x: [4096, 784], ids: [64] },
+  { name: 'GatherV2 embedding [65, 64], ids 64×32', x: [65, 64], ids: [64, 32] },
+]) {
+  const x = t(g.x, 7);
+  let k = 0;
+  const make = () => [tf.tensor(Array.from({ length: tf.util.sizeFromShape(g.ids) }, () => (k = (k * 1103515245 + 12345) % 2 ** 31) % g.x[0]), g.ids, 'int32')];
+  const call = (f: tf.KernelFunc) => (fresh: tf.Tensor[]) => () => f({ inputs: { x, indices: fresh[0] }, attrs: { axis: 0, batchDims: 0 }, backend }) as tf.TensorInfo;
+  const r = compare(60, { stock: call(originalKernel(tf.GatherV2)), ours: call(gatherV2) }, make);
+  rows.push([g.name, r.stock, r.ours]);
   x.dispose();
 }
 

@@ -12,5 +12,6 @@ export { maxPoolGrad, maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 export { transpose, transposeConfig } from './kernels/Transpose.js';
 export { identity, identityConfig } from './kernels/Identity.js';
 export { slice, sliceConfig } from './kernels/Slice.js';
+export { gatherV2, gatherV2Config } from './kernels/GatherV2.js';
 export { clearTransposeCache, transposeCacheStats, setTransposeCacheEnabled } from './kernels/transpose-cache.js';
 export { useNodeThreads, createThreadedBackend, threadedFiles, type ThreadedFiles } from './threads/node-threads.js';

@@ -4,6 +4,7 @@ import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+import { gatherV2Config } from './kernels/GatherV2.js';
 import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { overrideWasmKernel } from './kernels/originals.js';
@@ -27,6 +28,7 @@ export const fasterKernelConfigs: readonly tf.KernelConfig[] = [
   transposeConfig,
   identityConfig,
   sliceConfig,
+  gatherV2Config,
 ];
 
 /**
@@ -45,8 +47,8 @@ export function registerTrainingKernels(): string[] {
 }
 
 /**
- * Replaces tfjs-backend-wasm's `Conv2DBackpropInput`, `BatchMatMul`, `MaxPoolGrad`, `Transpose`, `Identity` and
- * `Slice` with {@link fasterKernelConfigs}
+ * Replaces tfjs-backend-wasm's `Conv2DBackpropInput`, `BatchMatMul`, `MaxPoolGrad`, `Transpose`, `Identity`,
+ * `Slice` and `GatherV2` with {@link fasterKernelConfigs}
  * (each keeps the original for the cases it delegates). Needs @tensorflow/tfjs-backend-wasm imported;
  * the wasm LoRA backend calls it in `init()`. Idempotent; returns the names replaced by this call.
  */
