@@ -1,6 +1,6 @@
 import './register.js';
 
-export { wasmBackend, registerWasmBackend, nodeWasmFolder, wasmThreadsCount, type WasmBackendOptions, type WasmPaths } from './wasm-backend.js';
+export { wasmBackend, registerWasmBackend, nodeWasmFolder, wasmThreadsCount, wasmThreadsPlan, type WasmBackendOptions, type WasmPaths } from './wasm-backend.js';
 export { registerTrainingKernels, trainingKernelConfigs, registerFasterKernels, fasterKernelConfigs } from './register-kernels.js';
 export { conv2DBackpropFilter, conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 export { depthwiseConv2dNativeBackpropInput, depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
@@ -15,3 +15,12 @@ export { slice, sliceConfig } from './kernels/Slice.js';
 export { gatherV2, gatherV2Config } from './kernels/GatherV2.js';
 export { clearTransposeCache, transposeCacheStats, setTransposeCacheEnabled } from './kernels/transpose-cache.js';
 export { useNodeThreads, createThreadedBackend, threadedFiles, type ThreadedFiles } from './threads/node-threads.js';
+export {
+  useBrowserThreads,
+  resolveBrowserThreads,
+  browserThreadsPlan,
+  withHardwareConcurrency,
+  MAX_WASM_THREADS,
+  type BrowserThreadsInput,
+  type BrowserThreadsPlan,
+} from './threads/browser-threads.js';

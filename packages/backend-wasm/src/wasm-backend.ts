@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LoraError, registerLoraBackend, type Availability, type LoraBackend } from '@tfjs-lora/core';
 import { setTransposeCacheEnabled } from './kernels/transpose-cache.js';
 import { registerFasterKernels, registerTrainingKernels } from './register-kernels.js';
+import { browserThreadsPlan, MAX_WASM_THREADS, type BrowserThreadsPlan, useBrowserThreads } from './threads/browser-threads.js';
 import { useNodeThreads } from './threads/node-threads.js';
 
 /** Where the wasm binaries are: a folder (ending in '/') or a map from binary name to URL/path. */
@@ -30,9 +31,11 @@ export interface WasmBackendOptions {
   /**
    * Threads for XNNPACK (1–8), or false for one. Default: in Node, the number of cores
    * (`os.availableParallelism()`, at most 8; threads only where it is above 1), through the threaded
-   * build tfjs-backend-wasm ships but does not start in Node; in a browser, tfjs's own choice: threads
-   * only where the page is cross-origin isolated (`crossOriginIsolated`, needed for SharedArrayBuffer),
-   * half the logical cores. A number in a browser caps tfjs's choice.
+   * build tfjs-backend-wasm ships but does not start in Node; in a browser or worker, one per logical
+   * core (`navigator.hardwareConcurrency`, at most 8; threads only where it is above 1), and only where
+   * the page is cross-origin isolated (`crossOriginIsolated`, needed for SharedArrayBuffer): elsewhere one
+   * thread whatever is asked ({@link wasmThreadsPlan} says why). 1 is the same as false. In both, tfjs's
+   * cap of half the logical cores is lifted while the backend initialises.
    */
   threads?: number | false;
 }
@@ -40,7 +43,7 @@ export interface WasmBackendOptions {
 const WASM_BINARIES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
 let options: WasmBackendOptions = {};
-const MAX_THREADS = 8;
+const MAX_THREADS = MAX_WASM_THREADS;
 
 function nodeVersion(): string | undefined {
   return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
@@ -72,9 +75,10 @@ function checkThreads(threads: unknown): void {
   }
 }
 
-/** The thread count in effect for `threads` (Node: default from the core count). */
+/** The thread count in effect for `threads` (Node: default from the core count; browser: see browser-threads.ts). */
 async function resolveThreads(threads: number | false | undefined): Promise<number | false | undefined> {
-  if (threads !== undefined || nodeVersion() === undefined) return threads;
+  if (nodeVersion() === undefined) return browserThreadsPlan(threads).threads;
+  if (threads !== undefined) return threads;
   const os = await nodeBuiltin<{ availableParallelism?: () => number; cpus(): unknown[] }>('os');
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   return cores > 1 ? Math.min(cores, MAX_THREADS) : false;
@@ -128,10 +132,10 @@ export const wasmBackend: LoraBackend = {
     const threads = await resolveThreads(options.threads);
     if (nodeVersion() !== undefined) {
       useNodeThreads(wasm, threads ?? false, typeof paths === 'string' ? paths : undefined);
-    } else if (threads === false) {
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    } else if (threads !== undefined) {
-      wasm.setThreadsCount(threads);
+    } else {
+      // Asked for threads where they cannot run (not cross-origin isolated): say why, once.
+      if (typeof options.threads === 'number' && options.threads > 1 && threads === false) console.warn(`@tfjs-lora/backend-wasm: ${browserThreadsPlan(options.threads).reason}`);
+      useBrowserThreads(wasm, threads ?? false);
     }
   },
 };
@@ -154,6 +158,15 @@ export function registerWasmBackend(opts: WasmBackendOptions = {}): LoraBackend 
   registerTrainingKernels();
   registerLoraBackend(wasmBackend);
   return wasmBackend;
+}
+
+/**
+ * The wasm thread count a browser page or worker gets with the current `threads` option, and why (e.g.
+ * one thread because the page is not cross-origin isolated); undefined in Node, where the default is
+ * the core count (at most 8).
+ */
+export function wasmThreadsPlan(): BrowserThreadsPlan | undefined {
+  return nodeVersion() === undefined ? browserThreadsPlan(options.threads) : undefined;
 }
 
 /**

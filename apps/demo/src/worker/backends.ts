@@ -4,7 +4,7 @@
 // (plain tfjs-backend-webgl on an OffscreenCanvas, no fused LoRA kernels; core composes tfjs ops).
 // (cpu: core imports @tensorflow/tfjs-backend-cpu itself when the cpu backend is first used.)
 import { listLoraBackends, registerLoraBackend, type Availability, type LoraBackend } from '@tfjs-lora/core';
-import { registerWasmBackend } from '@tfjs-lora/backend-wasm';
+import { MAX_WASM_THREADS, registerWasmBackend } from '@tfjs-lora/backend-wasm';
 import { registerWebgpuBackend } from '@tfjs-lora/backend-webgpu';
 import type { BackendStatus } from '../protocol.js';
 
@@ -38,12 +38,15 @@ let registered = false;
 
 /**
  * Registers the four backends once; `origin` is where the app serves `tfjs-wasm/*.wasm`, `wasmThreads`
- * the wasm thread count (`false`: tfjs's single-threaded build; see wasm-threads.ts).
+ * the wasm thread count asked for with `?threads=N` (1: tfjs's single-threaded build; clamped to 1–8).
+ * Without it, @tfjs-lora/backend-wasm's default: one thread per logical core (at most 8) where the
+ * worker is cross-origin isolated, one elsewhere; it also lifts tfjs's cores / 2 cap.
  */
-export function registerDemoBackends(origin: string, wasmThreads: number | false): void {
+export function registerDemoBackends(origin: string, wasmThreads?: number): void {
   if (registered) return;
   registered = true;
-  registerWasmBackend({ wasmPaths: `${origin}/tfjs-wasm/`, threads: wasmThreads });
+  const threads = wasmThreads === undefined ? undefined : Math.min(Math.max(Math.floor(wasmThreads), 1), MAX_WASM_THREADS);
+  registerWasmBackend({ wasmPaths: `${origin}/tfjs-wasm/`, ...(threads === undefined ? {} : { threads }) });
   registerWebgpuBackend();
   registerLoraBackend(webglBackend);
 }

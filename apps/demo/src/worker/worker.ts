@@ -9,9 +9,13 @@ import type { AdapterSet } from './adapters.js';
 import { backendStatuses, registerDemoBackends } from './backends.js';
 import { TextTask } from './text-task.js';
 import { VisionTask } from './vision-task.js';
-import { isCrossOriginIsolated, wasmThreadsWanted, withWasmThreadCap } from './wasm-threads.js';
 
-const scope = self as unknown as { postMessage(m: unknown, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null; location: Location };
+const scope = self as unknown as {
+  postMessage(m: unknown, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  location: Location;
+  crossOriginIsolated?: boolean;
+};
 const origin = scope.location.origin;
 let manifest: DataManifest | null = null;
 let vision: Promise<VisionTask> | null = null;
@@ -37,16 +41,14 @@ async function handle(req: Request): Promise<unknown> {
   switch (req.type) {
     case 'init': {
       manifest = (await (await fetch(`${origin}/data/manifest.json`)).json()) as DataManifest;
-      const threads = wasmThreadsWanted(req.wasmThreads);
-      registerDemoBackends(origin, threads);
+      // wasm threads: @tfjs-lora/backend-wasm's default (one per core, at most 8, where cross-origin
+      // isolated), or `?threads=N` from the page.
+      registerDemoBackends(origin, req.wasmThreads);
       const backends = await backendStatuses();
-      const chosen = await withWasmThreadCap(threads, async () => {
-        const b = await useBackend(req.backend === 'auto' ? 'auto' : [req.backend]);
-        await tf.ready();
-        return b;
-      });
+      const chosen = await useBackend(req.backend === 'auto' ? 'auto' : [req.backend]);
+      await tf.ready();
       const wasmThreads = chosen.name === 'wasm' ? await wasmThreadsCount() : undefined;
-      return { backend: chosen.name, backends, manifest, crossOriginIsolated: isCrossOriginIsolated(), wasmThreads } satisfies InitResult;
+      return { backend: chosen.name, backends, manifest, crossOriginIsolated: scope.crossOriginIsolated === true, wasmThreads } satisfies InitResult;
     }
     case 'params':
       return (await adaptersOf(req.task)).params(req.r, req.targets);
