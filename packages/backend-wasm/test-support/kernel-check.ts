@@ -127,3 +127,25 @@ export function undilateFilter(data: ArrayLike<number>, shape: number[], dh: num
 export function pair(v: number | [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : v;
 }
+
+/**
+ * The gradient of `f` at a seeded input of `shape` on cpu and on wasm, with the tensors each run left
+ * behind (0 when nothing leaks); `setUp` makes extra inputs on the active backend (disposed after).
+ */
+export async function gradientOnBoth(
+  shape: number[],
+  f: (x: tf.Tensor, extra: tf.Tensor[]) => tf.Tensor,
+  setUp: () => tf.Tensor[] = () => [],
+): Promise<Record<'cpu' | 'wasm', { data: number[]; leaked: number }>> {
+  const run = async (backend: 'cpu' | 'wasm') => {
+    await tf.setBackend(backend);
+    const x = tf.tensor(values(tf.util.sizeFromShape(shape), 3), shape);
+    const extra = setUp();
+    const before = tf.memory().numTensors;
+    const g = tf.grad((v: tf.Tensor) => f(v, extra))(x);
+    const out = { data: Array.from(g.dataSync()), leaked: tf.memory().numTensors - before - 1 };
+    tf.dispose([x, g, ...extra]);
+    return out;
+  };
+  return { cpu: await run('cpu'), wasm: await run('wasm') };
+}

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients
 import { beforeAll, describe, expect, it } from 'vitest';
-import { onBoth, setUpBackends, values } from '../../test-support/kernel-check.js';
+import { gradientOnBoth, onBoth, setUpBackends, values } from '../../test-support/kernel-check.js';
 import { gatherBlocks, gatherV2 } from './GatherV2.js';
 import { originalKernel } from './originals.js';
 
@@ -164,22 +164,15 @@ describe('GatherV2 (wasm, heap copy) vs cpu', () => {
     ['last axis', [3, 4, 5], [4, 4, 0], -1, 0],
     // (tfjs's gradient for batchDims 1 calls the chained `x.split`, which tfjs-core alone does not register.)
   ] as [string, number[], number[], number, number][])('its gradient matches cpu (%s: UnsortedSegmentSum)', async (_n, shape, ids, axis, batchDims) => {
-    const run = async (backend: string) => {
-      await tf.setBackend(backend);
-      const x = tf.tensor(values(tf.util.sizeFromShape(shape), 3), shape);
-      const idShape = batchDims ? [shape[0], ids.length / shape[0]] : [ids.length];
-      const indices = tf.tensor(ids, idShape, 'int32');
-      const before = tf.memory().numTensors;
-      const g = tf.grad((v: tf.Tensor) => {
+    const idShape = batchDims ? [shape[0], ids.length / shape[0]] : [ids.length];
+    const { cpu, wasm } = await gradientOnBoth(
+      shape,
+      (v, [indices]) => {
         const y = tf.gather(v, indices, axis, batchDims);
         return tf.sum(tf.mul(y, tf.reshape(tf.range(1, y.size + 1), y.shape)));
-      })(x);
-      const out = { data: Array.from(g.dataSync()), leaked: tf.memory().numTensors - before - 1 };
-      tf.dispose([x, indices, g]);
-      return out;
-    };
-    const cpu = await run('cpu');
-    const wasm = await run('wasm');
+      },
+      () => [tf.tensor(ids, idShape, 'int32')],
+    );
     expect(wasm.data).toEqual(cpu.data);
     expect(wasm.leaked).toBe(0);
   });

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients
 import { beforeAll, describe, expect, it } from 'vitest';
-import { onBoth, setUpBackends, values } from '../../test-support/kernel-check.js';
+import { gradientOnBoth, onBoth, setUpBackends, values } from '../../test-support/kernel-check.js';
 import { contiguousOffset, slice } from './Slice.js';
 
 const DTYPES = ['float32', 'int32', 'bool'] as const;
@@ -106,17 +106,7 @@ describe('Slice (wasm, heap copy) vs cpu', () => {
     expect(tf.memory().numBytes).toBe(bytes);
     data.dispose();
 
-    const run = async (backend: string) => {
-      await tf.setBackend(backend);
-      const x = tf.tensor(values(4 * 3 * 5, 3), [4, 3, 5]);
-      const before = tf.memory().numTensors;
-      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(v, [1, 0, 0], [2, -1, -1]), tf.reshape(tf.range(0, 30), [2, 3, 5]))))(x);
-      const out = { data: Array.from(g.dataSync()), leaked: tf.memory().numTensors - before - 1 };
-      tf.dispose([x, g]);
-      return out;
-    };
-    const cpu = await run('cpu');
-    const wasm = await run('wasm');
+    const { cpu, wasm } = await gradientOnBoth([4, 3, 5], (v) => tf.sum(tf.mul(tf.slice(v, [1, 0, 0], [2, -1, -1]), tf.reshape(tf.range(0, 30), [2, 3, 5]))));
     expect(wasm.data).toEqual(cpu.data);
     expect(wasm.leaked).toBe(0);
   });

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients
 import { beforeAll, describe, expect, it } from 'vitest';
-import { onBoth, setUpBackends, values } from '../../test-support/kernel-check.js';
+import { gradientOnBoth, onBoth, setUpBackends, values } from '../../test-support/kernel-check.js';
 import { javascriptIsFaster, transpose } from './Transpose.js';
 
 const DTYPES = ['float32', 'int32', 'bool'] as const;
@@ -57,17 +57,7 @@ describe('Transpose (wasm, JavaScript) vs cpu', () => {
   });
 
   it('tf.transpose leaves no tensor behind and its gradient matches cpu', async () => {
-    const run = async (backend: string) => {
-      await tf.setBackend(backend);
-      const x = tf.tensor(values(2 * 3 * 4, 3), [2, 3, 4]);
-      const before = tf.memory().numTensors;
-      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.transpose(v, [2, 0, 1]), tf.reshape(tf.range(0, 24), [4, 2, 3]))))(x);
-      const out = { data: Array.from(g.dataSync()), leaked: tf.memory().numTensors - before - 1 };
-      tf.dispose([x, g]);
-      return out;
-    };
-    const cpu = await run('cpu');
-    const wasm = await run('wasm');
+    const { cpu, wasm } = await gradientOnBoth([2, 3, 4], (v) => tf.sum(tf.mul(tf.transpose(v, [2, 0, 1]), tf.reshape(tf.range(0, 24), [4, 2, 3]))));
     expect(wasm.data).toEqual(cpu.data);
     expect(wasm.leaked).toBe(0);
   });
