@@ -1,29 +1,7 @@
 // The fused LoRA matmul for the native TensorFlow backends ('native', 'cuda').
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError, type LoraMatMulArgs } from '@tfjs-lora/core';
+import { checkLoraMatMulArgs, loraLinear, type LoraMatMulArgs } from '@tfjs-lora/core';
 import type { NodeKernelBackend } from './native-binding.js';
-
-function checkShapes({ x, kernel, loraA, loraB, bias }: LoraMatMulArgs): void {
-  const inF = x.shape[1];
-  const out = kernel.shape[1];
-  const r = loraA.shape[1];
-  const ok =
-    x.rank === 2 &&
-    kernel.rank === 2 &&
-    loraA.rank === 2 &&
-    loraB.rank === 2 &&
-    kernel.shape[0] === inF &&
-    loraA.shape[0] === inF &&
-    loraB.shape[0] === r &&
-    loraB.shape[1] === out &&
-    (!bias || (bias.rank === 1 && bias.shape[0] === out));
-  if (!ok) {
-    throw new ShapeMismatchError(
-      `loraMatMul (native): expected x [n, in], kernel [in, out], loraA [in, r], loraB [r, out], bias [out]; found ` +
-        `x [${x.shape}], kernel [${kernel.shape}], loraA [${loraA.shape}], loraB [${loraB.shape}]${bias ? `, bias [${bias.shape}]` : ''}.`,
-    );
-  }
-}
 
 /** TensorFlow ops called on the binding directly (float32), skipping tfjs's per-op dispatch. */
 function tfOps(backend: NodeKernelBackend) {
@@ -42,17 +20,16 @@ function tfOps(backend: NodeKernelBackend) {
  * `y = x·W + bias + s·(x·A)·B` on TensorFlow, each product one `MatMul` op executed on the binding
  * directly (transposes as op attributes, never materialised), the bias one `BiasAdd`. Its gradient
  * (`tf.customGrad`) is written by hand: dx = dy·Wᵀ + (s·dy·Bᵀ)·Aᵀ, dA = xᵀ·(s·dy·Bᵀ), dB = (s·x·A)ᵀ·dy,
- * dbias = Σ dy, and no dW for the frozen kernel. On another tfjs backend it uses tfjs ops. Equal to
+ * dbias = Σ dy, and no dW for the frozen kernel. On another tfjs backend it is core's `loraLinear`. Equal to
  * core's `composedLoraMatMul` within float32 rounding.
  */
 export function nativeLoraMatMul(args: LoraMatMulArgs): tf.Tensor2D {
-  checkShapes(args);
+  checkLoraMatMulArgs(args, 'loraMatMul (native)');
   const { kernel, scaling } = args;
   const backend = tf.backend() as NodeKernelBackend;
-  const native = typeof backend.executeSingleOutput === 'function' && backend.binding !== undefined;
-  const ops = native
-    ? tfOps(backend)
-    : { matMul: (a: tf.TensorInfo, b: tf.TensorInfo, ta = false, tb = false) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, ta, tb), add: (a: tf.TensorInfo, b: tf.TensorInfo) => tf.add(a as tf.Tensor2D, b as tf.Tensor2D), biasAdd: (a: tf.TensorInfo, b: tf.TensorInfo) => tf.add(a as tf.Tensor2D, b as tf.Tensor1D) };
+  // Elsewhere (a caller on another tfjs backend): core's LoRA linear, whose gradient is written the same way.
+  if (typeof backend.executeSingleOutput !== 'function' || backend.binding === undefined) return loraLinear(args) as tf.Tensor2D;
+  const ops = tfOps(backend);
   const forward = (x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor1D | undefined, save: tf.GradSaveFunc) => {
     const down = ops.matMul(x, a);
     const scaled = scaling === 1 ? down : tf.mul(down, scaling); // s·x·A [n, r]

@@ -28,6 +28,7 @@ export {
   type Availability,
 } from './backend.js';
 export {
+  checkLoraMatMulArgs,
   composedLoraMatMul,
   composedMultiAdapterMatMul,
   type LoraKernels,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapeMismatchError } from './errors/index.js';
 
 /** Arguments of a fused LoRA matmul: `y = x·W + bias + scaling·(x·A)·B` (pre-activation). */
 export interface LoraMatMulArgs {
@@ -36,6 +37,33 @@ export interface LoraKernels {
   loraMatMul?: (args: LoraMatMulArgs) => tf.Tensor2D;
   /** Per-row adapter delta `s[i]·(x[i]·A[i])·B[i]`; rows with index -1 get zeros. */
   multiAdapterMatMul?: (args: MultiAdapterMatMulArgs) => tf.Tensor2D;
+}
+
+/**
+ * Checks the shapes of a fused LoRA matmul's arguments (x [n, in], kernel [in, out], loraA [in, r],
+ * loraB [r, out], bias [out]); throws a ShapeMismatchError naming `kernelName` (e.g. 'loraMatMul (webgpu)')
+ * and every shape found. For backends implementing {@link LoraKernels.loraMatMul}.
+ */
+export function checkLoraMatMulArgs({ x, kernel, loraA, loraB, bias }: LoraMatMulArgs, kernelName: string): void {
+  const inF = x.shape[1];
+  const out = kernel.shape[1];
+  const r = loraA.shape[1];
+  const ok =
+    x.rank === 2 &&
+    kernel.rank === 2 &&
+    loraA.rank === 2 &&
+    loraB.rank === 2 &&
+    kernel.shape[0] === inF &&
+    loraA.shape[0] === inF &&
+    loraB.shape[0] === r &&
+    loraB.shape[1] === out &&
+    (!bias || (bias.rank === 1 && bias.shape[0] === out));
+  if (!ok) {
+    throw new ShapeMismatchError(
+      `${kernelName}: expected x [n, in], kernel [in, out], loraA [in, r], loraB [r, out], bias [out]; found ` +
+        `x [${x.shape}], kernel [${kernel.shape}], loraA [${loraA.shape}], loraB [${loraB.shape}]${bias ? `, bias [${bias.shape}]` : ''}.`,
+    );
+  }
 }
 
 /** The composed (unfused) LoRA matmul built from tfjs-core ops; works on every backend. */

@@ -21,6 +21,22 @@ function geometryOf(layer: Layer): ConvGeometry {
 }
 
 /**
+ * The factor shapes (with the low-rank warning) and initialisation of a LoRA on a depthwise kernel found
+ * by `kernel`: shared by DepthwiseConv2D and SeparableConv2D's depthwise part.
+ */
+export function depthwiseFactorHooks(kernel: LayerAdapter['kernel']): Pick<LayerAdapter, 'factorShapes' | 'initFactors'> {
+  return {
+    factorShapes(layer, r) {
+      const shape = kernel(layer).shape as number[];
+      const [kh, kw, c, m] = shape;
+      warnIfNotLowRank(layer, r, r * (kh * kw + c * m), kh * kw * c * m, 'depthwise kernel');
+      return depthwiseFactorShapes(shape, r);
+    },
+    initFactors: (layer, r, scaling, mode, seed) => initDepthwiseFactors(kernel(layer).read(), r, scaling, mode, seed),
+  };
+}
+
+/**
  * LoRA for tfjs `DepthwiseConv2D` with an exactly mergeable low-rank update (see
  * {@link depthwiseDelta}): PEFT cannot merge grouped convolutions; here ΔD has the depthwise kernel's
  * own shape. The forward pass with one live adapter is a single depthwise convolution with
@@ -35,13 +51,7 @@ export const depthwiseConv2dAdapter: LayerAdapter = {
   check: (layer) => void geometryOf(layer),
   kernel: kernelOf,
   bias: (layer) => weightByName(layer, 'bias'),
-  factorShapes(layer, r) {
-    const shape = kernelOf(layer).shape as number[];
-    const [kh, kw, c, m] = shape;
-    warnIfNotLowRank(layer, r, r * (kh * kw + c * m), kh * kw * c * m, 'depthwise kernel');
-    return depthwiseFactorShapes(shape, r);
-  },
-  initFactors: (layer, r, scaling, mode, seed) => initDepthwiseFactors(kernelOf(layer).read(), r, scaling, mode, seed),
+  ...depthwiseFactorHooks(kernelOf),
   baseForward(layer, x) {
     return addBias(depthwise(x, kernelOf(layer).read(), geometryOf(layer)), weightByName(layer, 'bias')?.read());
   },

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyConfiguredActivation, loraLinear, registerLayerAdapter, requireWeight, weightByName, type Layer, type LayerAdapter } from '@tfjs-lora/core';
 import { addBias, convGeometry, dotLast } from './conv-geometry.js';
-import { depthwise } from './depthwise-adapter.js';
-import { depthwiseDelta, depthwiseFactorShapes, depthwiseFromTorch, depthwiseToTorch, initDepthwiseFactors } from './depthwise-lora.js';
+import { depthwise, depthwiseFactorHooks } from './depthwise-adapter.js';
+import { depthwiseDelta, depthwiseFromTorch, depthwiseToTorch } from './depthwise-lora.js';
 import { warnIfNotLowRank } from './param-budget.js';
 import { convDelta, convFromTorch, convToTorch, initConvFactors } from './conv-adapter.js';
 
@@ -79,13 +79,7 @@ export function separableConv2dAdapter(part: SeparablePart = 'pointwise'): Layer
     ...common,
     name: 'separable-conv2d-depthwise',
     kernel: depthwiseKernel,
-    factorShapes(layer, r) {
-      const shape = depthwiseKernel(layer).shape as number[];
-      const [kh, kw, c, m] = shape;
-      warnIfNotLowRank(layer, r, r * (kh * kw + c * m), kh * kw * c * m, 'depthwise kernel');
-      return depthwiseFactorShapes(shape, r);
-    },
-    initFactors: (layer, r, scaling, mode, seed) => initDepthwiseFactors(depthwiseKernel(layer).read(), r, scaling, mode, seed),
+    ...depthwiseFactorHooks(depthwiseKernel),
     loraForward(layer, x, loraA, loraB) {
       const h = depthwise(x, depthwiseDelta(loraA, loraB), convGeometry(layer, 2));
       return dotLast(h, matrix(pointwiseKernel(layer).read()));

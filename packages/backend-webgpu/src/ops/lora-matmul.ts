@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError, type LoraMatMulArgs } from '@tfjs-lora/core';
+import { checkLoraMatMulArgs, type LoraMatMulArgs } from '@tfjs-lora/core';
 import { LORA_MATMUL, type LoraMatMulAttrs } from '../kernels/lora-matmul.js';
 
 /** Runs the `LoraMatMul` kernel: `p·q + scale2·(p2·q2) + bias` (q, q2 optionally stored transposed). */
@@ -15,29 +15,6 @@ export function runLoraMatMul(
   return tf.engine().runKernel(LORA_MATMUL, inputs, attrs) as tf.Tensor2D;
 }
 
-function checkShapes({ x, kernel, loraA, loraB, bias }: LoraMatMulArgs): void {
-  const [, inF] = x.shape;
-  const [kin, out] = kernel.shape;
-  const [ain, r] = loraA.shape;
-  const ok =
-    x.rank === 2 &&
-    kernel.rank === 2 &&
-    loraA.rank === 2 &&
-    loraB.rank === 2 &&
-    kin === inF &&
-    ain === inF &&
-    loraB.shape[0] === r &&
-    loraB.shape[1] === out &&
-    (!bias || (bias.rank === 1 && bias.shape[0] === out));
-  if (!ok) {
-    throw new ShapeMismatchError(
-      `loraMatMul (webgpu): expected x [n, in], kernel [in, out], loraA [in, r], loraB [r, out], bias [out]; found ` +
-        `x [${x.shape}], kernel [${kernel.shape}], loraA [${loraA.shape}], loraB [${loraB.shape}]` +
-        `${bias ? `, bias [${bias.shape}]` : ''}.`,
-    );
-  }
-}
-
 /**
  * The fused LoRA matmul for the 'webgpu' backend: `y = x·W + bias + s·(x·A)·B`, with x·A computed once
  * (tfjs matMul, [n, r]) and the low-rank product added in the same output pass as x·W (`LoraMatMul`).
@@ -46,7 +23,7 @@ function checkShapes({ x, kernel, loraA, loraB, bias }: LoraMatMulArgs): void {
  * Equal to core's `composedLoraMatMul` within float32 rounding.
  */
 export function webgpuLoraMatMul(args: LoraMatMulArgs): tf.Tensor2D {
-  checkShapes(args);
+  checkLoraMatMulArgs(args, 'loraMatMul (webgpu)');
   const { kernel, scaling } = args;
   const forward = (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
     const xa = tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D);
