@@ -22,7 +22,15 @@ let skipped = 0;
 console.log('\nTest totals by package:');
 for (const d of dirs) {
   const f = join(d, REPORT);
-  if (!existsSync(f)) continue;
+  if (!existsSync(f)) {
+    // A package with tests that left no report did not run them (turbo stopped early, or its run crashed).
+    const pkg = join(d, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).scripts?.test) {
+      console.log(`  ${d.slice(root.length + 1).padEnd(28)} no test report: its tests did not run (counted as 1 failed)`);
+      failed += 1;
+    }
+    continue;
+  }
   const j = JSON.parse(readFileSync(f, 'utf8'));
   const p = j.numPassedTests ?? 0;
   // Failed tests, plus test files that failed before running any test (import or collection errors).
