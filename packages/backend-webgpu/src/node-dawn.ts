@@ -130,7 +130,7 @@ export async function setupDawn(options: ResolvedWebgpuOptions, env: Record<stri
   const dawn = await loadDawn();
   if (typeof dawn === 'string') return { ok: false, reason: dawn };
   const notes: string[] = [];
-  let candidates: ConcreteDawnBackend[] = [];
+  let candidates: ConcreteDawnBackend[];
   if (options.dawnBackend !== 'auto') candidates = [options.dawnBackend];
   else {
     const problem = await vulkanProblem(env);

@@ -136,7 +136,10 @@ async function benchBackend(name: string, data: MnistData): Promise<Result> {
     losses[which].push(fn(x, y));
   };
   const train = { lora: step('lora', loraStep), full: step('full', fullStep) };
-  for (let i = 0; i < plan.warmup; i++) (train.lora(i), train.full(i));
+  for (let i = 0; i < plan.warmup; i++) {
+    train.lora(i);
+    train.full(i);
+  }
   const trainTimes = interleaved(train, plan.rounds, plan.perRound);
 
   // B ≠ 0 after training; give the merged copy the trained factors, then merge it.

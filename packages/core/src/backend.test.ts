@@ -90,7 +90,7 @@ describe('LoRA backend registry', () => {
     expect(activeLoraBackend()?.name).toBe('cpu-fused');
     expect(activeKernels().loraMatMul).toBeDefined();
     const base = tfl.sequential({ layers: [tfl.layers.dense({ name: 'fc', units: 4, inputShape: [5], activation: 'tanh' })] });
-    const lm = await applyLora(base, { targetModules: ['fc'], r: 2, initLoraWeights: false });
+    const lm = applyLora(base, { targetModules: ['fc'], r: 2, initLoraWeights: false });
     const x = tf.randomNormal([3, 5], 0, 1, 'float32', 1);
     const fused = lm.model.predict(x) as tf.Tensor;
     expect(calls).toBe(1);

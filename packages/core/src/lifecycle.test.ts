@@ -20,17 +20,17 @@ describe('tensor accounting over a LoraModel lifecycle', () => {
       ],
     });
     const before = tf.memory().numTensors;
-    const lm = await applyLora(base, { targetModules: ['fc1'], r: 2, modulesToSave: ['head'], initLoraWeights: 'pissa' });
-    await lm.addAdapter('b', { targetModules: ['fc1', 'fc2'], r: 3 });
-    await lm.addAdapter('dora', { targetModules: ['fc2'], r: 2, useDora: true });
+    const lm = applyLora(base, { targetModules: ['fc1'], r: 2, modulesToSave: ['head'], initLoraWeights: 'pissa' });
+    lm.addAdapter('b', { targetModules: ['fc1', 'fc2'], r: 3 });
+    lm.addAdapter('dora', { targetModules: ['fc2'], r: 2, useDora: true });
     expect(() => lm.addWeightedAdapter(['b', 'dora'], [1, 1], 'bad', 'cat')).toThrow(/DoRA/);
     expect(lm.adapterNames).toEqual(['default', 'b', 'dora']);
-    await lm.addWeightedAdapter(['default', 'b'], [1, 1], 'mix', 'cat');
+    lm.addWeightedAdapter(['default', 'b'], [1, 1], 'mix', 'cat');
     lm.setAdapter(['b', 'dora']);
     lm.merge();
     lm.unmerge();
-    const plain = await lm.mergeAndUnload();
-    const unloaded = await lm.unload();
+    const plain = lm.mergeAndUnload();
+    const unloaded = lm.unload();
     lm.deleteAdapter('default');
     plain.dispose();
     unloaded.dispose();
@@ -46,7 +46,7 @@ describe('tensor accounting over a LoraModel lifecycle', () => {
         tfl.layers.dense({ name: 'head', units: 10, activation: 'softmax' }),
       ],
     });
-    const lora = await applyLora(base, { r: 8, loraAlpha: 16, targetModules: ['hidden'] });
+    const lora = applyLora(base, { r: 8, loraAlpha: 16, targetModules: ['hidden'] });
     const p = lora.trainableParameters();
     expect(p.trainable).toBe(8 * (784 + 64));
     expect(p.total).toBe(784 * 64 + 64 + 64 * 10 + 10 + 8 * (784 + 64));

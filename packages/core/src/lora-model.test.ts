@@ -47,7 +47,7 @@ describe('LoraModel on a functional model', () => {
 
   it('wraps targets, keeps layer names, and starts equal to the base (B = 0)', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: ['d1', 'd2'], r: 2, loraAlpha: 4 }, { seed: 3 });
+    const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2, loraAlpha: 4 }, { seed: 3 });
     expect(lm.model.getLayer('d1')).toBeInstanceOf(LoraLayer);
     expect(lm.model.getLayer('head')).not.toBeInstanceOf(LoraLayer);
     const a = predict(base);
@@ -63,7 +63,7 @@ describe('LoraModel on a functional model', () => {
 
   it('merge → unmerge restores the base kernels bit-exactly; merged output equals unmerged within 1e-5', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: 'all-linear', r: 3, loraAlpha: 6, useRslora: true });
+    const lm = applyLora(base, { targetModules: 'all-linear', r: 3, loraAlpha: 6, useRslora: true });
     expect(lm.loraLayers().map((l) => l.path)).toEqual(['d1', 'd2']); // head is the output layer
     randomiseAdapters(lm);
     const kernels = lm.loraLayers().map(({ layer }) => Array.from(layer.kind.kernel(layer.layer).read().dataSync()));
@@ -82,8 +82,8 @@ describe('LoraModel on a functional model', () => {
 
   it('100 merge/unmerge/setAdapter cycles leak no tensor', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: ['d1', 'd2'], r: 2 });
-    await lm.addAdapter('other', { targetModules: ['d2'], r: 4, useDora: true });
+    const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2 });
+    lm.addAdapter('other', { targetModules: ['d2'], r: 4, useDora: true });
     randomiseAdapters(lm);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) {
@@ -102,12 +102,12 @@ describe('LoraModel on a functional model', () => {
 
   it('disableAdapters / withAdaptersDisabled give the base model output', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: ['d1'], r: 2 });
+    const lm = applyLora(base, { targetModules: ['d1'], r: 2 });
     randomiseAdapters(lm);
     const ref = predict(base);
     const on = predict(lm.model);
     expect(maxAbsDiff(on, ref)).toBeGreaterThan(1e-3);
-    const off = await lm.withAdaptersDisabled(() => predict(lm.model));
+    const off = lm.withAdaptersDisabled(() => predict(lm.model));
     expect(maxAbsDiff(off, ref)).toBe(0);
     const again = predict(lm.model);
     expect(maxAbsDiff(again, on)).toBe(0);
@@ -118,7 +118,7 @@ describe('LoraModel on a functional model', () => {
 
   it('model.save() of an unmerged LoRA model loads back with tf.loadLayersModel', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: ['d1', 'd2'], r: 2 }, { adapterName: 'style_a' });
+    const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2 }, { adapterName: 'style_a' });
     randomiseAdapters(lm);
     let artifacts: tf.io.ModelArtifacts | undefined;
     await lm.model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
@@ -137,10 +137,10 @@ describe('LoraModel on a functional model', () => {
 
   it('mergeAndUnload returns stock layers only, with the adapted output, and leaves the LoraModel as it was', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: ['d1', 'd2'], r: 2 });
+    const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2 });
     randomiseAdapters(lm);
     const before = predict(lm.model);
-    const plain = await lm.mergeAndUnload();
+    const plain = lm.mergeAndUnload();
     const json = JSON.stringify(plain.toJSON(null, false));
     expect(json).not.toContain('LoraLayer');
     expect(plain.weights.map((w) => w.originalName).sort()).toEqual(base.weights.map((w) => w.originalName).sort());
@@ -157,8 +157,8 @@ describe('LoraModel on a functional model', () => {
 
   it('named adapters: only the active one trains; setAdapter switches outputs; deleteAdapter frees weights', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: ['d1'], r: 2 });
-    await lm.addAdapter('b', { targetModules: ['d1', 'd2'], r: 3 });
+    const lm = applyLora(base, { targetModules: ['d1'], r: 2 });
+    lm.addAdapter('b', { targetModules: ['d1', 'd2'], r: 3 });
     expect(lm.activeAdapters).toEqual(['default']);
     randomiseAdapters(lm);
     const names = () => lm.model.trainableWeights.map((w) => w.originalName).sort();
@@ -181,7 +181,7 @@ describe('LoraModel on a functional model', () => {
 
   it('modulesToSave: the head trains, and disabling adapters restores its original weights', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: ['d1'], r: 2, modulesToSave: ['head'] });
+    const lm = applyLora(base, { targetModules: ['d1'], r: 2, modulesToSave: ['head'] });
     expect(lm.model.trainableWeights.map((w) => w.originalName)).toContain('head/kernel');
     const head = lm.model.getLayer('head');
     const original = head.getWeights().map((t) => t.arraySync());
@@ -197,11 +197,11 @@ describe('LoraModel on a functional model', () => {
   it('PiSSA and OLoRA initialisation keep the initial output equal to the base output', async () => {
     for (const init of ['pissa', 'olora', 'pissa_niter_4'] as const) {
       const base = functional();
-      const lm = await applyLora(base, { targetModules: ['d1', 'd2'], r: 2, initLoraWeights: init });
+      const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2, initLoraWeights: init });
       const a = predict(base);
       const b = predict(lm.model);
       expect(maxAbsDiff(a, b), init).toBeLessThan(1e-5);
-      const off = await lm.withAdaptersDisabled(() => predict(lm.model));
+      const off = lm.withAdaptersDisabled(() => predict(lm.model));
       expect(maxAbsDiff(a, off), `${init} moves the principal part out of W`).toBeGreaterThan(1e-3);
       tf.dispose([a, b, off]);
       lm.dispose();
@@ -211,7 +211,7 @@ describe('LoraModel on a functional model', () => {
 
   it('dropout acts only in training', async () => {
     const base = functional();
-    const lm = await applyLora(base, { targetModules: ['d1'], r: 2, loraDropout: 0.5 });
+    const lm = applyLora(base, { targetModules: ['d1'], r: 2, loraDropout: 0.5 });
     randomiseAdapters(lm);
     const input = x();
     const a = lm.model.apply(input, { training: false }) as tf.Tensor;
@@ -228,7 +228,7 @@ describe('LoraModel on a functional model', () => {
     const base = functional();
     expect(() => applyLora(base, { targetModules: ['q_proj'] })).toThrow(LoraConfigError);
     expect(() => applyLora(base, { targetModules: ['q_proj'] })).toThrow(/d1/);
-    const lm = await applyLora(base, { targetModules: ['d1'], r: 2 });
+    const lm = applyLora(base, { targetModules: ['d1'], r: 2 });
     const w = lm.loraLayers()[0].layer.weightsOf('default');
     tf.tidy(() => {
       w.loraB.write(tf.fill(w.loraB.shape as number[], Number.NaN));

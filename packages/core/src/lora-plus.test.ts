@@ -21,7 +21,7 @@ describe('LoRA+ optimizer', () => {
 
   it('one SGD step moves A by lr·g and B by lr·λ·g', async () => {
     const base = tfl.sequential({ layers: [tfl.layers.dense({ name: 'fc', units: 3, inputShape: [4] })] });
-    const lm = await applyLora(base, { targetModules: ['fc'], r: 2, initLoraWeights: false }, { seed: 1 });
+    const lm = applyLora(base, { targetModules: ['fc'], r: 2, initLoraWeights: false }, { seed: 1 });
     const x = tf.randomNormal([6, 4], 0, 1, 'float32', 2);
     const y = tf.randomNormal([6, 3], 0, 1, 'float32', 3);
     const loss = () => tf.mean(tf.square(tf.sub(lm.model.apply(x) as tf.Tensor, y))) as tf.Scalar;
@@ -46,7 +46,7 @@ describe('LoRA+ optimizer', () => {
 
   it('works with model.compile/fit and rejects bad settings', async () => {
     const base = tfl.sequential({ layers: [tfl.layers.dense({ name: 'fc', units: 2, inputShape: [3] })] });
-    const lm = await applyLora(base, { targetModules: ['fc'], r: 1 });
+    const lm = applyLora(base, { targetModules: ['fc'], r: 1 });
     lm.model.compile({ optimizer: loraPlusOptimizer({ learningRate: 0.01 }), loss: 'meanSquaredError' });
     const h = await lm.model.fit(tf.ones([4, 3]), tf.zeros([4, 2]), { epochs: 2, verbose: 0 });
     expect(h.history.loss.length).toBe(2);

@@ -59,7 +59,7 @@ describe.skipIf(!fixturesPresent()).each(DENSE_CASES)('PEFT case %s (cpu)', (nam
     await tf.setBackend('cpu');
     c = loadPeftCase(name);
     base = buildBase(c);
-    lm = await applyLora(base, fromPeftJson(c.adapterConfig));
+    lm = applyLora(base, fromPeftJson(c.adapterConfig));
     loadAdapter(lm, c);
   });
 
@@ -112,7 +112,7 @@ describe.skipIf(!fixturesPresent()).each(DENSE_CASES)('PEFT case %s (cpu)', (nam
   });
 
   it('matches merge_and_unload weights, and the merged model gives the adapted output', async () => {
-    const merged = await lm.mergeAndUnload();
+    const merged = lm.mergeAndUnload();
     expect(merged.layers.every((l) => l.getClassName() === 'Dense')).toBe(true);
     for (const l of c.spec.layers) {
       const [kernel, bias] = merged.getLayer(l.name).getWeights();

@@ -137,7 +137,7 @@ describe.skipIf(!fixturesPresent())('safetensors fuzz', () => {
         counts.ok++;
       } catch (e) {
         if (!AdapterFormatError.isInstance(e)) {
-          throw new Error(`variant ${i} (${name} of ${source.path}) threw ${String(e)} instead of AdapterFormatError`);
+          throw new Error(`variant ${i} (${name} of ${source.path}) threw ${String(e)} instead of AdapterFormatError`, { cause: e });
         }
         counts.rejected++;
       }

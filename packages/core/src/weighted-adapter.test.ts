@@ -18,8 +18,8 @@ function mlp(): tfl.LayersModel {
 
 async function twoAdapters(rB = 3): Promise<{ base: tfl.LayersModel; lm: LoraModel }> {
   const base = mlp();
-  const lm = await applyLora(base, { targetModules: ['fc1', 'fc2'], r: 3, loraAlpha: 6 });
-  await lm.addAdapter('b', { targetModules: ['fc1', 'fc2'], r: rB, loraAlpha: 2 });
+  const lm = applyLora(base, { targetModules: ['fc1', 'fc2'], r: 3, loraAlpha: 6 });
+  lm.addAdapter('b', { targetModules: ['fc1', 'fc2'], r: rB, loraAlpha: 2 });
   let seed = 11;
   for (const { layer } of lm.loraLayers()) {
     for (const name of layer.adapterNames) {
@@ -51,7 +51,7 @@ describe('addWeightedAdapter', () => {
   it("'cat' gives exactly Σ wᵢΔWᵢ with rank Σ rᵢ (negative weights allowed)", async () => {
     const { base, lm } = await twoAdapters(2);
     const want = weightedDelta(lm, ['default', 'b'], [0.7, -0.4]);
-    await lm.addWeightedAdapter(['default', 'b'], [0.7, -0.4], 'mix', 'cat');
+    lm.addWeightedAdapter(['default', 'b'], [0.7, -0.4], 'mix', 'cat');
     expect(lm.peftConfig('mix')).toMatchObject({ r: 5, loraAlpha: 5 });
     for (const { path, layer } of lm.loraLayers()) {
       const got = layer.deltaWeight('mix');
@@ -65,7 +65,7 @@ describe('addWeightedAdapter', () => {
 
   it("'linear' combines the factors: A = Σ√(wᵢsᵢ)Aᵢ, B = Σ√(wᵢsᵢ)Bᵢ (PEFT's definition)", async () => {
     const { base, lm } = await twoAdapters(3);
-    await lm.addWeightedAdapter(['default', 'b'], [0.5, 2], 'lin', 'linear');
+    lm.addWeightedAdapter(['default', 'b'], [0.5, 2], 'lin', 'linear');
     for (const { layer } of lm.loraLayers()) {
       const d = layer.weightsOf('default');
       const b = layer.weightsOf('b');
@@ -85,8 +85,8 @@ describe('addWeightedAdapter', () => {
   it("'svd' with enough rank reproduces Σ wᵢΔWᵢ; with less it gives the best rank-k approximation", async () => {
     const { base, lm } = await twoAdapters(3);
     const want = weightedDelta(lm, ['default', 'b'], [1, 0.5]);
-    await lm.addWeightedAdapter(['default', 'b'], [1, 0.5], 'full', 'svd', { svdRank: 6 });
-    await lm.addWeightedAdapter(['default', 'b'], [1, 0.5], 'low', 'svd', { svdRank: 2 });
+    lm.addWeightedAdapter(['default', 'b'], [1, 0.5], 'full', 'svd', { svdRank: 6 });
+    lm.addWeightedAdapter(['default', 'b'], [1, 0.5], 'low', 'svd', { svdRank: 2 });
     for (const { path, layer } of lm.loraLayers()) {
       const full = layer.deltaWeight('full');
       expect(maxAbsDiff(full, want.get(path)!)).toBeLessThan(1e-4);

@@ -12,7 +12,7 @@ import { applyLora, useBackend } from '@tfjs-lora/core';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { nextTokenLoss } from '../src/lm-training.js';
-import { BASE_ADAPTER, mixedAdapterView, predictLoopingAdapters } from '../src/mixed-batch.js';
+import { mixedAdapterView, predictLoopingAdapters } from '../src/mixed-batch.js';
 import { loadMobyDickLM } from '../src/pretrained.js';
 import { registerNlpAdapters } from '../src/register.js';
 import { modelFiles, modelFromFiles } from '../src/model-files.js';

@@ -1,7 +1,6 @@
 // The committed Moby Dick character LM (models/moby-dick-char, written by scripts/pretrain-moby-dick.ts):
 // it loads, is under 5 MB, and its held-out perplexity recomputed here equals the one the script recorded.
 import '@tensorflow/tfjs-backend-cpu';
-import * as tf from '@tensorflow/tfjs-core';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -49,10 +49,16 @@ export function permuteInto(x: HeapArray, out: HeapArray, shape: readonly number
     return;
   }
   const inStrides = new Array<number>(r);
-  for (let i = r - 1, s = 1; i >= 0; i--) (inStrides[i] = s), (s *= shape[i]);
+  for (let i = r - 1, s = 1; i >= 0; i--) {
+    inStrides[i] = s;
+    s *= shape[i];
+  }
   const outShape = perm.map((a) => shape[a]);
   const outStrides = new Array<number>(r);
-  for (let i = r - 1, s = 1; i >= 0; i--) (outStrides[i] = s), (s *= outShape[i]);
+  for (let i = r - 1, s = 1; i >= 0; i--) {
+    outStrides[i] = s;
+    s *= outShape[i];
+  }
   const src = perm.map((a) => inStrides[a]); // input stride of each output axis
 
   if (perm[r - 1] === r - 1) {

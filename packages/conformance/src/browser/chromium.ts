@@ -127,7 +127,7 @@ export async function runConformanceInChromium(options: ChromiumConformanceOptio
     try {
       await page.waitForFunction(() => 'runConformance' in globalThis, undefined, { timeout: 30_000 });
     } catch (e) {
-      throw new Error(`the conformance page did not start (${(e as Error).message.split('\n')[0]}); page errors: ${errors.join(' | ') || 'none'}`);
+      throw new Error(`the conformance page did not start (${(e as Error).message.split('\n')[0]}); page errors: ${errors.join(' | ') || 'none'}`, { cause: e });
     }
     const request: PageRequest = { backend: options.backend ?? 'webgpu', cases: options.cases, fixturesUrl: `${ORIGIN}/fixtures/` };
     const response = await withTimeout(
