@@ -25,7 +25,12 @@ export function tfjsTestConfig(options: TfjsTestConfigOptions = {}): UserConfig 
         optimizer: {
           ssr: {
             enabled: true,
-            include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', ...(options.tfjs ?? [])],
+            include: [
+              '@tensorflow/tfjs-core',
+              '@tensorflow/tfjs-layers',
+              '@tensorflow/tfjs-backend-cpu',
+              ...(options.tfjs ?? []),
+            ],
           },
         },
       },

@@ -28,7 +28,9 @@ if (!fresh) {
   console.log(`[bootstrap] ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error(`[bootstrap] dependency install failed (exit ${r.status}). Check network access to the npm registry.`);
+    console.error(
+      `[bootstrap] dependency install failed (exit ${r.status}). Check network access to the npm registry.`,
+    );
     process.exit(r.status ?? 1);
   }
 }

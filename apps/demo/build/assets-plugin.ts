@@ -3,7 +3,12 @@
 import type { Plugin } from 'vite';
 import { buildAssets } from './assets.js';
 
-const TYPES: Record<string, string> = { json: 'application/json', bin: 'application/octet-stream', wasm: 'application/wasm', txt: 'text/plain; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  json: 'application/json',
+  bin: 'application/octet-stream',
+  wasm: 'application/wasm',
+  txt: 'text/plain; charset=utf-8',
+};
 
 /** The demo's data, models and wasm binaries as part of the site. */
 export function demoAssets(): Plugin {
@@ -18,7 +23,8 @@ export function demoAssets(): Plugin {
           const bytes = files.get(path);
           if (!bytes) return next();
           res.setHeader('Content-Type', TYPES[path.split('.').pop()!] ?? 'application/octet-stream');
-          for (const [name, value] of Object.entries(server.config.server.headers ?? {})) if (value !== undefined) res.setHeader(name, value);
+          for (const [name, value] of Object.entries(server.config.server.headers ?? {}))
+            if (value !== undefined) res.setHeader(name, value);
           res.end(bytes);
         }, next);
       });

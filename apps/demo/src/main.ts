@@ -1,7 +1,18 @@
 // The demo page: controls, chart, drawing pad and adapter management. All tfjs work happens in the
 // worker (src/worker/worker.ts); this file only sends requests and renders what comes back.
 import { drawingToMnist, invert } from './data/drawing.js';
-import type { AdapterInfo, DataManifest, InitResult, LatencyResult, ParamsResult, PredictResult, Task, TrainResult, TrainSettings, WorkerEvent } from './protocol.js';
+import type {
+  AdapterInfo,
+  DataManifest,
+  InitResult,
+  LatencyResult,
+  ParamsResult,
+  PredictResult,
+  Task,
+  TrainResult,
+  TrainSettings,
+  WorkerEvent,
+} from './protocol.js';
 import { TrainingChart } from './ui/chart.js';
 import { WorkerClient, WorkerReplacedError } from './ui/client.js';
 import { $, download, el, pct } from './ui/dom.js';
@@ -9,8 +20,22 @@ import { drawPad, PAD_SIZE, paintImage } from './ui/draw-pad.js';
 import './style.css';
 
 const TARGETS: Record<Task, { all: string[]; on: string[]; r: number; alpha: number; lr: number; batch: number }> = {
-  vision: { all: ['conv1', 'conv2', 'fc1', 'head'], on: ['conv1', 'conv2', 'fc1', 'head'], r: 4, alpha: 8, lr: 0.003, batch: 32 },
-  text: { all: ['query', 'key', 'value', 'output', 'fc_in', 'fc_out', 'wte'], on: ['query', 'value'], r: 8, alpha: 16, lr: 0.005, batch: 16 },
+  vision: {
+    all: ['conv1', 'conv2', 'fc1', 'head'],
+    on: ['conv1', 'conv2', 'fc1', 'head'],
+    r: 4,
+    alpha: 8,
+    lr: 0.003,
+    batch: 32,
+  },
+  text: {
+    all: ['query', 'key', 'value', 'output', 'fc_in', 'fc_out', 'wte'],
+    on: ['query', 'value'],
+    r: 8,
+    alpha: 16,
+    lr: 0.005,
+    batch: 16,
+  },
 };
 
 const chart = new TrainingChart($<HTMLCanvasElement>('chart'));
@@ -21,7 +46,10 @@ let training = false;
 let lastInput: Float32Array | null = null;
 /** `?threads=N`: ask wasm for N threads (1: tfjs's single-threaded build); default every core, at most 8. */
 const wasmThreads = Number(new URLSearchParams(location.search).get('threads')) || undefined;
-const adapterLists: Record<Task, { adapters: AdapterInfo[]; active: string | null }> = { vision: { adapters: [], active: null }, text: { adapters: [], active: null } };
+const adapterLists: Record<Task, { adapters: AdapterInfo[]; active: string | null }> = {
+  vision: { adapters: [], active: null },
+  text: { adapters: [], active: null },
+};
 
 const num = (id: string): number => Number($<HTMLInputElement>(id).value);
 const log = (message: string): void => {
@@ -29,7 +57,8 @@ const log = (message: string): void => {
   pre.textContent += `${new Date().toLocaleTimeString()}  ${message}\n`;
   pre.scrollTop = pre.scrollHeight;
 };
-const fail = (e: unknown): void => void (e instanceof WorkerReplacedError || log(`error: ${(e as Error).message ?? String(e)}`));
+const fail = (e: unknown): void =>
+  void (e instanceof WorkerReplacedError || log(`error: ${(e as Error).message ?? String(e)}`));
 const call = <T>(...args: Parameters<WorkerClient['call']>): Promise<T> => {
   if (!client) return Promise.reject(new Error('no worker running'));
   return client.call<T>(...args);
@@ -39,7 +68,8 @@ function onEvent(e: WorkerEvent): void {
   if (e.event === 'log') log(e.message);
   else if (e.event === 'step') {
     chart.step(e.step, e.loss, e.accuracy);
-    $('result').textContent = `step ${e.step} (epoch ${e.epoch}): loss ${e.loss.toFixed(3)}${e.accuracy !== undefined ? `, batch accuracy ${pct(e.accuracy)}` : ''}`;
+    $('result').textContent =
+      `step ${e.step} (epoch ${e.epoch}): loss ${e.loss.toFixed(3)}${e.accuracy !== undefined ? `, batch accuracy ${pct(e.accuracy)}` : ''}`;
   } else if (e.event === 'eval') {
     chart.evaluation(e.step, e.accuracy);
     log(`test accuracy (${e.label}): ${pct(e.accuracy)}`);
@@ -65,12 +95,20 @@ async function startBackend(name: string): Promise<void> {
     const select = $<HTMLSelectElement>('backend');
     select.replaceChildren(
       el('option', { value: 'auto', selected: name === 'auto' }, name === 'auto' ? `auto (${init.backend})` : 'auto'),
-      ...init.backends.map((b) => el('option', { value: b.name, disabled: !b.ok, selected: name === b.name, title: b.reason ?? '' }, b.ok ? b.name : `${b.name}: unavailable (${b.reason})`)),
+      ...init.backends.map((b) =>
+        el(
+          'option',
+          { value: b.name, disabled: !b.ok, selected: name === b.name, title: b.reason ?? '' },
+          b.ok ? b.name : `${b.name}: unavailable (${b.reason})`,
+        ),
+      ),
     );
     const threads = init.wasmThreads;
     const status = $('backend-status');
     status.textContent = `running on ${init.backend}${threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`}`;
-    status.title = init.crossOriginIsolated ? 'cross-origin isolated: wasm may use threads' : 'not cross-origin isolated: wasm runs one thread';
+    status.title = init.crossOriginIsolated
+      ? 'cross-origin isolated: wasm may use threads'
+      : 'not cross-origin isolated: wasm runs one thread';
     status.dataset['backend'] = init.backend;
     status.dataset['isolated'] = String(init.crossOriginIsolated);
     if (threads === undefined) delete status.dataset['threads'];
@@ -90,7 +128,15 @@ async function startBackend(name: string): Promise<void> {
 function renderDomains(): void {
   if (!manifest) return;
   $<HTMLSelectElement>('domain').replaceChildren(
-    ...manifest.domains.map((d) => el('option', { value: d.id, disabled: !d.available, title: d.reason ?? '' }, d.available ? `${d.label} (${d.trainCount} train, ${d.testCount} test)` : `${d.label}: unavailable (${d.reason})`)),
+    ...manifest.domains.map((d) =>
+      el(
+        'option',
+        { value: d.id, disabled: !d.available, title: d.reason ?? '' },
+        d.available
+          ? `${d.label} (${d.trainCount} train, ${d.testCount} test)`
+          : `${d.label}: unavailable (${d.reason})`,
+      ),
+    ),
   );
   const text = $<HTMLInputElement>('task-text');
   text.disabled = !manifest.text.available;
@@ -109,7 +155,14 @@ function setTask(next: Task): void {
   $<HTMLInputElement>('adapter-name').value = task === 'vision' ? 'inverted-r4' : 'speech-r8';
   $('targets').replaceChildren(
     el('legend', {}, 'target modules'),
-    ...t.all.map((name) => el('label', {}, el('input', { type: 'checkbox', name: 'target', value: name, checked: t.on.includes(name) }), ` ${name}`)),
+    ...t.all.map((name) =>
+      el(
+        'label',
+        {},
+        el('input', { type: 'checkbox', name: 'target', value: name, checked: t.on.includes(name) }),
+        ` ${name}`,
+      ),
+    ),
   );
   renderAdapters();
   void refreshParams();
@@ -122,11 +175,15 @@ function targets(): string[] {
 async function refreshParams(): Promise<void> {
   if (!client || document.body.dataset['ready'] !== 'true') return;
   const p = await call<ParamsResult>({ type: 'params', task, r: num('rank'), targets: targets() });
-  const row = (cells: (string | number)[], cls = '') => el('tr', { class: cls }, ...cells.map((c) => el('td', {}, typeof c === 'number' ? c.toLocaleString('en-US') : c)));
+  const row = (cells: (string | number)[], cls = '') =>
+    el('tr', { class: cls }, ...cells.map((c) => el('td', {}, typeof c === 'number' ? c.toLocaleString('en-US') : c)));
   $('params').replaceChildren(
     el('tr', {}, el('th', {}, 'layer'), el('th', {}, 'full fine-tuning'), el('th', {}, `LoRA r=${num('rank')}`)),
     ...p.rows.filter((r) => r.base > 0).map((r) => row([r.layer, r.base, r.lora || '–'])),
-    row(['total trainable', p.full, `${p.lora.toLocaleString('en-US')} (${((100 * p.lora) / p.full).toFixed(2)}%)`], 'total'),
+    row(
+      ['total trainable', p.full, `${p.lora.toLocaleString('en-US')} (${((100 * p.lora) / p.full).toFixed(2)}%)`],
+      'total',
+    ),
   );
 }
 
@@ -156,7 +213,9 @@ async function train(): Promise<void> {
   const result = $('result');
   delete result.dataset['state'];
   chart.reset();
-  log(`training '${s.adapterName}' (${s.task}${s.task === 'vision' ? `, ${s.domain}` : ''}): r=${s.r}, alpha=${s.loraAlpha}, targets ${s.targets.join(', ')}, lr ${s.learningRate}`);
+  log(
+    `training '${s.adapterName}' (${s.task}${s.task === 'vision' ? `, ${s.domain}` : ''}): r=${s.r}, alpha=${s.loraAlpha}, targets ${s.targets.join(', ')}, lr ${s.learningRate}`,
+  );
   try {
     const r = await call<TrainResult>({ type: 'train', settings: s });
     Object.assign(result.dataset, {
@@ -166,7 +225,12 @@ async function train(): Promise<void> {
       lastLoss: String(r.lastLoss),
       seconds: String(r.seconds),
       ...(r.baseAccuracy !== undefined
-        ? { baseAccuracy: String(r.baseAccuracy), accuracy: String(r.accuracy), baseTestLoss: String(r.baseTestLoss), testLoss: String(r.testLoss) }
+        ? {
+            baseAccuracy: String(r.baseAccuracy),
+            accuracy: String(r.accuracy),
+            baseTestLoss: String(r.baseTestLoss),
+            testLoss: String(r.testLoss),
+          }
         : {}),
     });
     result.textContent =
@@ -174,10 +238,13 @@ async function train(): Promise<void> {
       (r.baseAccuracy !== undefined
         ? `; test set: accuracy ${pct(r.baseAccuracy)} → ${pct(r.accuracy!)}, loss ${r.baseTestLoss!.toFixed(3)} → ${r.testLoss!.toFixed(3)} (base → LoRA)`
         : '') +
-      (r.perplexity !== undefined ? `; held-out perplexity ${r.basePerplexity!.toFixed(2)} → ${r.perplexity.toFixed(2)} (base → LoRA)` : '') +
+      (r.perplexity !== undefined
+        ? `; held-out perplexity ${r.basePerplexity!.toFixed(2)} → ${r.perplexity.toFixed(2)} (base → LoRA)`
+        : '') +
       (r.stopped ? ' (stopped)' : '');
     const p = r.parameters;
-    $('params-core').textContent = `'${r.adapter.name}' by core's trainableParameters(): ${p.trainable.toLocaleString('en-US')} trainable of ${p.total.toLocaleString('en-US')} (${p.percent.toFixed(2)}%)`;
+    $('params-core').textContent =
+      `'${r.adapter.name}' by core's trainableParameters(): ${p.trainable.toLocaleString('en-US')} trainable of ${p.total.toLocaleString('en-US')} (${p.percent.toFixed(2)}%)`;
     log(result.textContent);
     if (r.samples) showSamples(r.samples);
     if (task === 'vision') await predictCurrent();
@@ -200,7 +267,17 @@ function classes(): string[] {
 function bars(id: string, probs: number[]): void {
   const names = classes();
   const top = probs.indexOf(Math.max(...probs));
-  $(id).replaceChildren(...probs.map((p, i) => el('li', { class: i === top ? 'top' : '' }, el('span', { class: 'name' }, names[i] ?? String(i)), el('span', { class: 'bar', style: `width:${Math.round(p * 60)}px` }), `${(100 * p).toFixed(0)}%`)));
+  $(id).replaceChildren(
+    ...probs.map((p, i) =>
+      el(
+        'li',
+        { class: i === top ? 'top' : '' },
+        el('span', { class: 'name' }, names[i] ?? String(i)),
+        el('span', { class: 'bar', style: `width:${Math.round(p * 60)}px` }),
+        `${(100 * p).toFixed(0)}%`,
+      ),
+    ),
+  );
   $(id).dataset['top'] = String(top);
 }
 
@@ -228,7 +305,11 @@ function renderAdapters(): void {
   const select = $<HTMLSelectElement>('adapters');
   select.replaceChildren(
     ...adapters.map((a) =>
-      el('option', { value: a.name, selected: a.name === active }, `${a.name} (${a.domain || a.task}, r=${a.r}${a.accuracy !== undefined ? `, ${pct(a.accuracy)}` : ''}, ${a.source})`),
+      el(
+        'option',
+        { value: a.name, selected: a.name === active },
+        `${a.name} (${a.domain || a.task}, r=${a.r}${a.accuracy !== undefined ? `, ${pct(a.accuracy)}` : ''}, ${a.source})`,
+      ),
     ),
   );
   select.dataset['active'] = active ?? '';
@@ -237,7 +318,9 @@ function renderAdapters(): void {
 
 async function refreshIdb(): Promise<void> {
   const keys = await call<string[]>({ type: 'listIdb' });
-  $<HTMLSelectElement>('idb-list').replaceChildren(...keys.map((k) => el('option', { value: k }, k.replace('indexeddb://tfjs-lora-demo/', ''))));
+  $<HTMLSelectElement>('idb-list').replaceChildren(
+    ...keys.map((k) => el('option', { value: k }, k.replace('indexeddb://tfjs-lora-demo/', ''))),
+  );
 }
 
 async function latency(merge: boolean): Promise<void> {
@@ -252,11 +335,17 @@ async function loadFiles(files: FileList): Promise<void> {
   const list = [...files];
   const config = list.find((f) => f.name.endsWith('.json'));
   const weights = list.find((f) => f.name.endsWith('.safetensors'));
-  if (!config || !weights) throw new Error(`Select both adapter_config.json and adapter_model.safetensors (got ${list.map((f) => f.name).join(', ')}).`);
+  if (!config || !weights)
+    throw new Error(
+      `Select both adapter_config.json and adapter_model.safetensors (got ${list.map((f) => f.name).join(', ')}).`,
+    );
   const name = weights.name.replace(/[-_]?adapter_model\.safetensors$/, '') || 'from-file';
   const c = new Uint8Array(await config.arrayBuffer());
   const w = new Uint8Array(await weights.arrayBuffer());
-  const unique = adapterLists.vision.adapters.some((a) => a.name === name) || adapterLists.text.adapters.some((a) => a.name === name) ? `${name}-loaded` : name;
+  const unique =
+    adapterLists.vision.adapters.some((a) => a.name === name) || adapterLists.text.adapters.some((a) => a.name === name)
+      ? `${name}-loaded`
+      : name;
   const info = await call<AdapterInfo>({ type: 'loadFiles', name: unique, config: c, weights: w }, [w.buffer]);
   log(`loaded '${info.name}' from files (${info.task}, r=${info.r}, targets ${info.targets.join(', ')})`);
   if (info.task !== task) document.querySelector<HTMLInputElement>(`input[name=task][value=${info.task}]`)!.click();
@@ -269,7 +358,8 @@ const on = (id: string, event: string, fn: (e: Event) => unknown): void =>
   });
 
 on('backend', 'change', (e) => startBackend((e.target as HTMLSelectElement).value));
-for (const r of document.querySelectorAll<HTMLInputElement>('input[name=task]')) r.addEventListener('change', () => setTask(r.value as Task));
+for (const r of document.querySelectorAll<HTMLInputElement>('input[name=task]'))
+  r.addEventListener('change', () => setTask(r.value as Task));
 on('targets', 'change', refreshParams);
 on('rank', 'change', refreshParams);
 on('train', 'click', train);
@@ -279,18 +369,33 @@ const pad = drawPad($<HTMLCanvasElement>('pad'), (rgba) => {
   const digit = drawingToMnist(rgba, PAD_SIZE);
   // The adapted digit domain is inverted (black ink on white): feed the drawing the way that domain looks.
   const domain = $<HTMLSelectElement>('domain').value;
-  $('preview-label').textContent = domain.includes('inverted') ? 'model input (inverted, like the domain)' : 'model input';
+  $('preview-label').textContent = domain.includes('inverted')
+    ? 'model input (inverted, like the domain)'
+    : 'model input';
   return predict(domain.includes('inverted') ? invert(digit) : digit).catch(fail);
 });
 on('pad-clear', 'click', () => pad.clear());
 let testIndex = 0;
 on('test-image', 'click', async () => {
   const domain = $<HTMLSelectElement>('domain').value;
-  const r = await call<{ pixels: Float32Array; label: number }>({ type: 'testImage', domain, index: (testIndex = (testIndex * 7 + 13) % 997) });
+  const r = await call<{ pixels: Float32Array; label: number }>({
+    type: 'testImage',
+    domain,
+    index: (testIndex = (testIndex * 7 + 13) % 997),
+  });
   $('preview-label').textContent = `test image, label: ${classes()[r.label]}`;
   await predict(r.pixels);
 });
-on('generate', 'click', async () => showSamples(await call({ type: 'sample', prompt: $<HTMLInputElement>('prompt').value, tokens: 100, seed: 1 + (Date.now() % 1000) })));
+on('generate', 'click', async () =>
+  showSamples(
+    await call({
+      type: 'sample',
+      prompt: $<HTMLInputElement>('prompt').value,
+      tokens: 100,
+      seed: 1 + (Date.now() % 1000),
+    }),
+  ),
+);
 on('adapters', 'change', async (e) => {
   await call({ type: 'setAdapter', task, name: (e.target as HTMLSelectElement).value });
   log(`active adapter: ${(e.target as HTMLSelectElement).value}`);
@@ -330,4 +435,3 @@ window.addEventListener('beforeunload', (e) => {
 setTask('vision');
 const initial = new URLSearchParams(location.search).get('backend') ?? 'auto';
 void startBackend(initial);
-

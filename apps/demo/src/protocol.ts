@@ -72,7 +72,11 @@ export interface AdapterInfo {
 }
 
 export type Request =
-  | { type: 'init'; backend: string; /** wasm threads to ask for (default: every core, at most 8). */ wasmThreads?: number }
+  | {
+      type: 'init';
+      backend: string;
+      /** wasm threads to ask for (default: every core, at most 8). */ wasmThreads?: number;
+    }
   | { type: 'params'; task: Task; r: number; targets: string[] }
   | { type: 'train'; settings: TrainSettings }
   | { type: 'stop' }

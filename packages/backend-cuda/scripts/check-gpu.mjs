@@ -10,7 +10,11 @@
 import { execFileSync } from 'node:child_process';
 
 try {
-  console.log(execFileSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8' }).trim());
+  console.log(
+    execFileSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], {
+      encoding: 'utf8',
+    }).trim(),
+  );
 } catch (e) {
   console.log(`nvidia-smi: ${e.message.split('\n')[0]} (no NVIDIA driver visible)`);
 }
@@ -25,7 +29,9 @@ if (!status.ok) {
   console.log(`cuda: unavailable (${status.kind}): ${status.reason}`);
   process.exit(1);
 }
-console.log(`cuda: available: ${status.packageName} from ${status.packageDir}, TensorFlow ${status.tensorflowVersion}, GPU device: ${status.gpu}`);
+console.log(
+  `cuda: available: ${status.packageName} from ${status.packageDir}, TensorFlow ${status.tensorflowVersion}, GPU device: ${status.gpu}`,
+);
 const time = async (backend) => {
   await tf.setBackend(backend);
   const a = tf.randomNormal([1024, 1024]);

@@ -7,7 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { composedLoraMatMul, useBackend } from '@tfjs-lora/core';
 import { describe, expect, it } from 'vitest';
 import { builtNativePackage } from '../test-support/native-build.js';
-import { cudaBackend, cudaBindingStatus, CUDA_LIBRARIES, missingSharedLibraries, nativeBackend, registerCudaBackend, type NodeKernelBackend } from './index.js';
+import {
+  cudaBackend,
+  cudaBindingStatus,
+  CUDA_LIBRARIES,
+  missingSharedLibraries,
+  nativeBackend,
+  registerCudaBackend,
+  type NodeKernelBackend,
+} from './index.js';
 
 const built = builtNativePackage('gpu');
 if (built.skip) console.warn(`cuda backend tests skipped: ${built.skip}`);
@@ -32,7 +40,10 @@ describe.skipIf(built.skip !== null)('cuda backend on the CPU build of tfjs-node
   it('binding loaded, libraries present, no GPU visible: says so and what to check', async () => {
     const status = await cudaBindingStatus({ allowCpuDevice: false, cudaLibraries: ['libc.so.6'] });
     expect(status).toMatchObject({ ok: false, kind: 'no-gpu' });
-    if (!status.ok) expect(status.reason).toMatch(/TensorFlow sees no GPU, although the CUDA and cuDNN libraries load\. Check that nvidia-smi lists a GPU.*CUDA_VISIBLE_DEVICES/);
+    if (!status.ok)
+      expect(status.reason).toMatch(
+        /TensorFlow sees no GPU, although the CUDA and cuDNN libraries load\. Check that nvidia-smi lists a GPU.*CUDA_VISIBLE_DEVICES/,
+      );
   });
 
   it("isAvailable() refuses a CPU device unless the test-only switch is on; useBackend('cuda') then runs on tfjs-node-gpu", async () => {
@@ -56,7 +67,9 @@ describe.skipIf(built.skip !== null)('cuda backend on the CPU build of tfjs-node
     const b = tf.randomNormal([2, 5], 0, 1, 'float32', 4) as tf.Tensor2D;
     const before = tf.memory().numTensors;
     const args = { x, kernel, loraA: a, loraB: b, scaling: 0.5 };
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(cudaBackend.kernels!.loraMatMul!(args), composedLoraMatMul(args)))).dataSync()[0]);
+    const diff = tf.tidy(
+      () => tf.max(tf.abs(tf.sub(cudaBackend.kernels!.loraMatMul!(args), composedLoraMatMul(args)))).dataSync()[0],
+    );
     expect(diff).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, kernel, a, b]);
@@ -68,4 +81,5 @@ describe.skipIf(built.skip !== null)('cuda backend on the CPU build of tfjs-node
   });
 });
 
-if (built.skip) describe('cuda backend on the CPU build of tfjs-node-gpu', () => it.skip(`skipped: ${built.skip}`, () => {}));
+if (built.skip)
+  describe('cuda backend on the CPU build of tfjs-node-gpu', () => it.skip(`skipped: ${built.skip}`, () => {}));

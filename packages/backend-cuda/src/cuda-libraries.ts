@@ -19,7 +19,8 @@ export const CUDA_LIBRARIES: readonly string[] = [
 ];
 
 /** The versions tfjs-node-gpu 4.22 needs, in words (for messages and the README). */
-export const CUDA_REQUIREMENT = 'libtensorflow 2.9.1 (tfjs-node-gpu 4.22) needs CUDA 11.2 (11.x, soname .so.11) and cuDNN 8.1 (8.x), plus the NVIDIA driver (libcuda.so.1)';
+export const CUDA_REQUIREMENT =
+  'libtensorflow 2.9.1 (tfjs-node-gpu 4.22) needs CUDA 11.2 (11.x, soname .so.11) and cuDNN 8.1 (8.x), plus the NVIDIA driver (libcuda.so.1)';
 
 interface DlopenProcess {
   dlopen(module: { exports: unknown }, filename: string): void;

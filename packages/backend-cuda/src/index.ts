@@ -22,7 +22,12 @@ export {
   type NativeBindingStatus,
   type NodeKernelBackend,
 } from './native-binding.js';
-export { classifyLoadError, missingLibraryIn, BUILD_NATIVE_COMMAND, type UnavailableKind } from './unavailable-reason.js';
+export {
+  classifyLoadError,
+  missingLibraryIn,
+  BUILD_NATIVE_COMMAND,
+  type UnavailableKind,
+} from './unavailable-reason.js';
 export { CUDA_LIBRARIES, CUDA_REQUIREMENT, missingSharedLibraries } from './cuda-libraries.js';
 export { nativeLoraMatMul } from './lora-matmul.js';
 export { stepConfig, registerFasterStep } from './kernels/Step.js';

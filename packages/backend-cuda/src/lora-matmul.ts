@@ -10,7 +10,11 @@ function tfOps(backend: NodeKernelBackend) {
   const bool = (name: string, value: boolean) => ({ name, type: binding.TF_ATTR_BOOL, value });
   return {
     matMul: (a: tf.TensorInfo, b: tf.TensorInfo, ta = false, tb = false) =>
-      backend.executeSingleOutput('MatMul', [t, bool('transpose_a', ta), bool('transpose_b', tb)], [a, b]) as tf.Tensor2D,
+      backend.executeSingleOutput(
+        'MatMul',
+        [t, bool('transpose_a', ta), bool('transpose_b', tb)],
+        [a, b],
+      ) as tf.Tensor2D,
     add: (a: tf.TensorInfo, b: tf.TensorInfo) => backend.executeSingleOutput('AddV2', [t], [a, b]) as tf.Tensor2D,
     biasAdd: (a: tf.TensorInfo, b: tf.TensorInfo) => backend.executeSingleOutput('BiasAdd', [t], [a, b]) as tf.Tensor2D,
   };
@@ -28,9 +32,16 @@ export function nativeLoraMatMul(args: LoraMatMulArgs): tf.Tensor2D {
   const { kernel, scaling } = args;
   const backend = tf.backend() as NodeKernelBackend;
   // Elsewhere (a caller on another tfjs backend): core's LoRA linear, whose gradient is written the same way.
-  if (typeof backend.executeSingleOutput !== 'function' || backend.binding === undefined) return loraLinear(args) as tf.Tensor2D;
+  if (typeof backend.executeSingleOutput !== 'function' || backend.binding === undefined)
+    return loraLinear(args) as tf.Tensor2D;
   const ops = tfOps(backend);
-  const forward = (x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor1D | undefined, save: tf.GradSaveFunc) => {
+  const forward = (
+    x: tf.Tensor2D,
+    a: tf.Tensor2D,
+    b: tf.Tensor2D,
+    bias: tf.Tensor1D | undefined,
+    save: tf.GradSaveFunc,
+  ) => {
     const down = ops.matMul(x, a);
     const scaled = scaling === 1 ? down : tf.mul(down, scaling); // s·x·A [n, r]
     const y = ops.add(ops.matMul(x, kernel), ops.matMul(scaled, b));
@@ -48,9 +59,13 @@ export function nativeLoraMatMul(args: LoraMatMulArgs): tf.Tensor2D {
     return { value, gradFunc };
   };
   if (args.bias) {
-    const f = tf.customGrad((x, a, b, bias, save) => forward(x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor2D, bias as tf.Tensor1D, save as tf.GradSaveFunc));
+    const f = tf.customGrad((x, a, b, bias, save) =>
+      forward(x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor2D, bias as tf.Tensor1D, save as tf.GradSaveFunc),
+    );
     return f(args.x, args.loraA, args.loraB, args.bias) as tf.Tensor2D;
   }
-  const f = tf.customGrad((x, a, b, save) => forward(x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor2D, undefined, save as tf.GradSaveFunc));
+  const f = tf.customGrad((x, a, b, save) =>
+    forward(x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor2D, undefined, save as tf.GradSaveFunc),
+  );
   return f(args.x, args.loraA, args.loraB) as tf.Tensor2D;
 }

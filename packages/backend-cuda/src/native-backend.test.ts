@@ -16,13 +16,27 @@ import { cudaBindingStatus, loadNativeBinding, nativeBindingStatus, nativeLoraMa
 const built = builtNativePackage('cpu');
 if (built.skip) console.warn(`native backend tests skipped: ${built.skip}`);
 
-const seeded = (n: number, seed: number, scale = 1) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7.13 + i * 1.37) * scale);
+const seeded = (n: number, seed: number, scale = 1) =>
+  Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7.13 + i * 1.37) * scale);
 const t2 = (r: number, c: number, seed: number, scale = 1) => tf.tensor2d(seeded(r * c, seed, scale), [r, c]);
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 
 /** Forward and gradients (x, A, B, bias) of sum(f ⊙ up) for one loraMatMul implementation. */
-function loraOutputs(impl: typeof composedLoraMatMul, kernel: tf.Tensor2D, inputs: tf.Tensor[], up: tf.Tensor): tf.Tensor[] {
-  const f = (...t: tf.Tensor[]) => impl({ x: t[0] as tf.Tensor2D, kernel, loraA: t[1] as tf.Tensor2D, loraB: t[2] as tf.Tensor2D, bias: t[3] as tf.Tensor1D, scaling: 2.5 });
+function loraOutputs(
+  impl: typeof composedLoraMatMul,
+  kernel: tf.Tensor2D,
+  inputs: tf.Tensor[],
+  up: tf.Tensor,
+): tf.Tensor[] {
+  const f = (...t: tf.Tensor[]) =>
+    impl({
+      x: t[0] as tf.Tensor2D,
+      kernel,
+      loraA: t[1] as tf.Tensor2D,
+      loraB: t[2] as tf.Tensor2D,
+      bias: t[3] as tf.Tensor1D,
+      scaling: 2.5,
+    });
   return tf.tidy(() => [f(...inputs), ...tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(f(...t), up)))(inputs)]);
 }
 
@@ -33,7 +47,13 @@ describe.skipIf(built.skip !== null)('native backend on the built binding', () =
     expect(await nativeBindingStatus()).toEqual({ ok: true });
     expect(tf.getBackend()).toBe('cpu');
     const status = await loadNativeBinding();
-    expect(status).toMatchObject({ ok: true, flavor: 'cpu', packageDir: built.dir, gpu: false, tensorflowVersion: '2.21.0' });
+    expect(status).toMatchObject({
+      ok: true,
+      flavor: 'cpu',
+      packageDir: built.dir,
+      gpu: false,
+      tensorflowVersion: '2.21.0',
+    });
   });
 
   it("is what useBackend('native') activates: tfjs's 'tensorflow' backend, with the faster Step", async () => {
@@ -118,7 +138,10 @@ describe.skipIf(built.skip !== null)('native backend on the built binding', () =
   it("makes 'cuda' refuse in this process, saying tfjs-node already owns the 'tensorflow' backend", async () => {
     const status = await cudaBindingStatus();
     expect(status.ok).toBe(false);
-    if (!status.ok) expect(status.reason).toMatch(/'tensorflow' backend in this process comes from @tensorflow\/tfjs-node|already provides tfjs's 'tensorflow' backend/);
+    if (!status.ok)
+      expect(status.reason).toMatch(
+        /'tensorflow' backend in this process comes from @tensorflow\/tfjs-node|already provides tfjs's 'tensorflow' backend/,
+      );
   });
 
   it('libtensorflow missing (a copy of the package without deps/lib, loaded in a child process without LD_LIBRARY_PATH)', () => {
@@ -134,7 +157,10 @@ describe.skipIf(built.skip !== null)('native backend on the built binding', () =
       const code = `const m = await import(${JSON.stringify(entry)}); console.log(JSON.stringify(await m.loadNativeBinding({ packageDir: ${JSON.stringify(pkg)} })));`;
       const env = { ...process.env };
       delete env['LD_LIBRARY_PATH'];
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env, encoding: 'utf8' });
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+        env,
+        encoding: 'utf8',
+      });
       expect(child.status, child.stderr).toBe(0);
       const status = JSON.parse(child.stdout.trim().split('\n').pop()!);
       expect(status).toMatchObject({ ok: false, kind: 'library-missing' });

@@ -4,7 +4,12 @@ import { registerLoraBackend, type Availability, type LoraBackend } from '@tfjs-
 import { CUDA_LIBRARIES, CUDA_REQUIREMENT, missingSharedLibraries } from './cuda-libraries.js';
 import { registerFasterStep } from './kernels/Step.js';
 import { nativeLoraMatMul } from './lora-matmul.js';
-import { loadedNativeBinding, loadNativeBinding, type NativeBindingOptions, type NativeBindingStatus } from './native-binding.js';
+import {
+  loadedNativeBinding,
+  loadNativeBinding,
+  type NativeBindingOptions,
+  type NativeBindingStatus,
+} from './native-binding.js';
 
 /** Options of the 'cuda' backend. */
 export interface CudaBackendOptions extends Omit<NativeBindingOptions, 'flavor'> {
@@ -36,20 +41,31 @@ export async function cudaBindingStatus(opts: CudaBackendOptions = options.cuda 
   const status = await loadNativeBinding({ ...opts, flavor: 'gpu' });
   if (!status.ok || status.gpu) return status;
   if (status.flavor !== 'gpu') {
-    return { ...status, ok: false, kind: 'load-failed', reason: `the 'tensorflow' backend in this process comes from ${status.packageName} (CPU only); 'cuda' needs @tensorflow/tfjs-node-gpu loaded first` };
+    return {
+      ...status,
+      ok: false,
+      kind: 'load-failed',
+      reason: `the 'tensorflow' backend in this process comes from ${status.packageName} (CPU only); 'cuda' needs @tensorflow/tfjs-node-gpu loaded first`,
+    };
   }
   if (opts.allowCpuDevice ?? env('TFJS_LORA_CUDA_ALLOW_CPU') === '1') return status;
   const where = `${status.packageName} loaded (${status.packageDir}, TensorFlow ${status.tensorflowVersion}) but TensorFlow sees no GPU`;
   const missing = missingSharedLibraries(opts.cudaLibraries ?? CUDA_LIBRARIES);
   if (missing.length > 0) {
-    return { ...status, ok: false, kind: 'library-missing', reason: `${where}: the dynamic loader cannot find ${missing.join(', ')}. ${CUDA_REQUIREMENT}; install them and put their folder on LD_LIBRARY_PATH` };
+    return {
+      ...status,
+      ok: false,
+      kind: 'library-missing',
+      reason: `${where}: the dynamic loader cannot find ${missing.join(', ')}. ${CUDA_REQUIREMENT}; install them and put their folder on LD_LIBRARY_PATH`,
+    };
   }
   const visible = env('CUDA_VISIBLE_DEVICES');
   return {
     ...status,
     ok: false,
     kind: 'no-gpu',
-    reason: `${where}, although the CUDA and cuDNN libraries load. Check that nvidia-smi lists a GPU, that the driver supports CUDA 11 (>= 450.80.02), ` +
+    reason:
+      `${where}, although the CUDA and cuDNN libraries load. Check that nvidia-smi lists a GPU, that the driver supports CUDA 11 (>= 450.80.02), ` +
       `and CUDA_VISIBLE_DEVICES (${visible === undefined ? 'unset' : `'${visible}'`}); a binding built against CPU libtensorflow never sees one`,
   };
 }

@@ -10,7 +10,10 @@ import { classifyLoadError, type UnavailableKind } from './unavailable-reason.js
 export type NativeFlavor = 'cpu' | 'gpu';
 
 /** The npm package of each flavor. */
-export const NATIVE_PACKAGES: Readonly<Record<NativeFlavor, string>> = { cpu: '@tensorflow/tfjs-node', gpu: '@tensorflow/tfjs-node-gpu' };
+export const NATIVE_PACKAGES: Readonly<Record<NativeFlavor, string>> = {
+  cpu: '@tensorflow/tfjs-node',
+  gpu: '@tensorflow/tfjs-node-gpu',
+};
 
 /** The sub-folder of a build:native cache folder holding each flavor's package copy. */
 const CACHE_FOLDERS: Readonly<Record<NativeFlavor, string>> = { cpu: 'tfjs-node', gpu: 'tfjs-node-gpu' };
@@ -38,10 +41,19 @@ export type NativeBindingStatus =
 
 /** The part of tfjs-node's NodeJSKernelBackend this package uses. */
 export interface NodeKernelBackend extends tf.KernelBackend {
-  readonly binding: { readonly TF_Version: string; readonly TF_ATTR_TYPE: number; readonly TF_ATTR_BOOL: number; readonly TF_FLOAT: number };
+  readonly binding: {
+    readonly TF_Version: string;
+    readonly TF_ATTR_TYPE: number;
+    readonly TF_ATTR_BOOL: number;
+    readonly TF_FLOAT: number;
+  };
   readonly isUsingGpuDevice: boolean;
   readonly isGPUPackage: boolean;
-  executeSingleOutput(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: tf.TensorInfo[]): tf.Tensor;
+  executeSingleOutput(
+    name: string,
+    attrs: { name: string; type: number; value: unknown }[],
+    inputs: tf.TensorInfo[],
+  ): tf.Tensor;
 }
 
 type Loaded = Extract<NativeBindingStatus, { ok: true }>;
@@ -62,7 +74,9 @@ export function findNativeCacheDir(from: string = dirname(fileURLToPath(import.m
 }
 
 /** The package folder to load for these options, or a 'package-missing' status. */
-export function locateNativePackage(options: NativeBindingOptions = {}): { packageDir: string } | Extract<NativeBindingStatus, { ok: false }> {
+export function locateNativePackage(
+  options: NativeBindingOptions = {},
+): { packageDir: string } | Extract<NativeBindingStatus, { ok: false }> {
   const flavor = options.flavor ?? 'cpu';
   const packageName = options.packageName ?? NATIVE_PACKAGES[flavor];
   if (options.packageDir) return { packageDir: resolve(options.packageDir) };
@@ -78,8 +92,20 @@ export function locateNativePackage(options: NativeBindingOptions = {}): { packa
   }
 }
 
-function loadedStatus(backend: NodeKernelBackend, flavor: NativeFlavor, packageName: string, packageDir: string): Loaded {
-  return { ok: true, flavor, packageName, packageDir, gpu: backend.isUsingGpuDevice === true, tensorflowVersion: String(backend.binding.TF_Version) };
+function loadedStatus(
+  backend: NodeKernelBackend,
+  flavor: NativeFlavor,
+  packageName: string,
+  packageDir: string,
+): Loaded {
+  return {
+    ok: true,
+    flavor,
+    packageName,
+    packageDir,
+    gpu: backend.isUsingGpuDevice === true,
+    tensorflowVersion: String(backend.binding.TF_Version),
+  };
 }
 
 /**
@@ -108,7 +134,12 @@ export async function loadNativeBinding(options: NativeBindingOptions = {}): Pro
   const existing = tf.engine().registry['tensorflow'] as NodeKernelBackend | undefined;
   if (existing?.binding) {
     // The application imported tfjs-node itself: use that binding.
-    owner = loadedStatus(existing, existing.isGPUPackage ? 'gpu' : 'cpu', existing.isGPUPackage ? NATIVE_PACKAGES.gpu : NATIVE_PACKAGES.cpu, '(loaded by the application)');
+    owner = loadedStatus(
+      existing,
+      existing.isGPUPackage ? 'gpu' : 'cpu',
+      existing.isGPUPackage ? NATIVE_PACKAGES.gpu : NATIVE_PACKAGES.cpu,
+      '(loaded by the application)',
+    );
     return owner;
   }
   const previous = tf.engine().backendName;
@@ -127,7 +158,13 @@ export async function loadNativeBinding(options: NativeBindingOptions = {}): Pro
   }
   const backend = tf.findBackend('tensorflow') as NodeKernelBackend | null;
   if (!backend?.binding) {
-    return { ok: false, kind: 'load-failed', packageName, packageDir, reason: `${packageName} loaded from ${packageDir} but registered no working 'tensorflow' backend` };
+    return {
+      ok: false,
+      kind: 'load-failed',
+      packageName,
+      packageDir,
+      reason: `${packageName} loaded from ${packageDir} but registered no working 'tensorflow' backend`,
+    };
   }
   if (previous && previous !== 'tensorflow') await tf.setBackend(previous);
   owner = loadedStatus(backend, flavor, packageName, packageDir);

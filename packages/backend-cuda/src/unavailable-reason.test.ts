@@ -7,7 +7,15 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyLoadError, cudaBackend, loadNativeBinding, missingLibraryIn, missingSharedLibraries, NATIVE_PACKAGES, nativeBackend } from './index.js';
+import {
+  classifyLoadError,
+  cudaBackend,
+  loadNativeBinding,
+  missingLibraryIn,
+  missingSharedLibraries,
+  NATIVE_PACKAGES,
+  nativeBackend,
+} from './index.js';
 
 const installedDir = (name: string) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
 
@@ -20,7 +28,11 @@ describe('native backends: registration', () => {
     expect(cudaBackend.priority).toBeGreaterThan(30); // webgpu
     expect(nativeBackend.priority).toBeGreaterThan(10); // wasm
     expect(nativeBackend.priority).toBeLessThan(30);
-    expect(listLoraBackends().map((b) => b.name).slice(0, 2)).toEqual(['cuda', 'native']);
+    expect(
+      listLoraBackends()
+        .map((b) => b.name)
+        .slice(0, 2),
+    ).toEqual(['cuda', 'native']);
   });
 });
 
@@ -30,29 +42,40 @@ describe('native backends: unavailable reasons (real failures)', () => {
     expect(status.ok).toBe(false);
     if (status.ok) return;
     expect(status.kind).toBe('package-missing');
-    expect(status.reason).toMatch(/^@tensorflow\/tfjs-node-not-installed is not installed\. Install it: npm install @tensorflow\/tfjs-node-not-installed@4\.22\.0/);
+    expect(status.reason).toMatch(
+      /^@tensorflow\/tfjs-node-not-installed is not installed\. Install it: npm install @tensorflow\/tfjs-node-not-installed@4\.22\.0/,
+    );
   });
 
   for (const flavor of ['cpu', 'gpu'] as const) {
     const name = NATIVE_PACKAGES[flavor];
     const dir = installedDir(name);
     const built = existsSync(join(dir, 'lib'));
-    it.skipIf(built)(`native addon missing (${name} installed without its install script): names the exact rebuild command`, async () => {
-      const status = await loadNativeBinding({ flavor, packageDir: dir });
-      expect(status.ok).toBe(false);
-      if (status.ok) return;
-      expect(status.kind).toBe('addon-missing');
-      expect(status.reason).toContain(`${join(dir, 'lib', 'napi-v8', 'tfjs_binding.node')}`);
-      expect(status.reason).toContain(`npm rebuild ${name} --build-addon-from-source`);
-      expect(status.reason).toContain('pnpm --filter @tfjs-lora/backend-cuda build:native');
-    });
-    if (built) console.warn(`skipped: ${name} in node_modules has a lib/ folder (its binding was installed), so the addon-missing failure cannot be produced from it`);
+    it.skipIf(built)(
+      `native addon missing (${name} installed without its install script): names the exact rebuild command`,
+      async () => {
+        const status = await loadNativeBinding({ flavor, packageDir: dir });
+        expect(status.ok).toBe(false);
+        if (status.ok) return;
+        expect(status.kind).toBe('addon-missing');
+        expect(status.reason).toContain(`${join(dir, 'lib', 'napi-v8', 'tfjs_binding.node')}`);
+        expect(status.reason).toContain(`npm rebuild ${name} --build-addon-from-source`);
+        expect(status.reason).toContain('pnpm --filter @tfjs-lora/backend-cuda build:native');
+      },
+    );
+    if (built)
+      console.warn(
+        `skipped: ${name} in node_modules has a lib/ folder (its binding was installed), so the addon-missing failure cannot be produced from it`,
+      );
   }
 
   it('useBackend lists cuda and native with their reasons when neither can load', async () => {
     // Point both at the installed packages (no addon): one error names both.
     const { registerNativeBackends } = await import('./index.js');
-    registerNativeBackends({ native: { packageDir: installedDir(NATIVE_PACKAGES.cpu) }, cuda: { packageDir: installedDir(NATIVE_PACKAGES.gpu) } });
+    registerNativeBackends({
+      native: { packageDir: installedDir(NATIVE_PACKAGES.cpu) },
+      cuda: { packageDir: installedDir(NATIVE_PACKAGES.gpu) },
+    });
     const err = await useBackend(['cuda', 'native']).catch((e: unknown) => e);
     expect(BackendUnavailableError.isInstance(err)).toBe(true);
     const attempts = (err as BackendUnavailableError).attempts;
@@ -76,7 +99,10 @@ describe('native backends: shared-library errors', () => {
       message = (e as Error).message;
     }
     expect(missingLibraryIn(message)).toBe('libcudnn-absent-for-test.so.8');
-    const c = classifyLoadError(new Error(message.replace('libcudnn-absent-for-test.so.8', 'libcudnn.so.8')), NATIVE_PACKAGES.gpu);
+    const c = classifyLoadError(
+      new Error(message.replace('libcudnn-absent-for-test.so.8', 'libcudnn.so.8')),
+      NATIVE_PACKAGES.gpu,
+    );
     expect(c.kind).toBe('library-missing');
     expect(c.reason).toContain('CUDA 11.2');
     expect(c.reason).toContain('cuDNN 8.1');

@@ -23,7 +23,11 @@ function isPackageNotFound(e: unknown, packageName: string): boolean {
 }
 
 /** Classifies an error thrown while loading `packageName` (from `packageDir` when known). */
-export function classifyLoadError(e: unknown, packageName: string, packageDir?: string): { kind: UnavailableKind; reason: string } {
+export function classifyLoadError(
+  e: unknown,
+  packageName: string,
+  packageDir?: string,
+): { kind: UnavailableKind; reason: string } {
   const message = (e as Error)?.message ?? String(e);
   if (isPackageNotFound(e, packageName)) {
     return {
@@ -32,21 +36,27 @@ export function classifyLoadError(e: unknown, packageName: string, packageDir?: 
     };
   }
   if (/tfjs_binding\.node\) can not be found/.test(message)) {
-    const at = /at path: (\S+?)\.?\s/.exec(message)?.[1] ?? `${packageDir ?? packageName}/lib/napi-v8/tfjs_binding.node`;
+    const at =
+      /at path: (\S+?)\.?\s/.exec(message)?.[1] ?? `${packageDir ?? packageName}/lib/napi-v8/tfjs_binding.node`;
     return {
       kind: 'addon-missing',
-      reason: `${packageName}'s native addon is missing (${at}). Rebuild it: npm rebuild ${packageName} --build-addon-from-source; ` +
+      reason:
+        `${packageName}'s native addon is missing (${at}). Rebuild it: npm rebuild ${packageName} --build-addon-from-source; ` +
         `in this repository, where libtensorflow cannot be downloaded: ${BUILD_NATIVE_COMMAND} (then it is found in .cache/tfjs-native or TFJS_LORA_NATIVE_DIR)`,
     };
   }
   const lib = missingLibraryIn(message);
   if (lib && /^lib(cuda|cudart|cublas|cufft|curand|cusolver|cusparse|cudnn|nvinfer)/.test(lib)) {
-    return { kind: 'library-missing', reason: `${packageName} cannot load ${lib}: ${CUDA_REQUIREMENT}. Install them and put their folder on LD_LIBRARY_PATH.` };
+    return {
+      kind: 'library-missing',
+      reason: `${packageName} cannot load ${lib}: ${CUDA_REQUIREMENT}. Install them and put their folder on LD_LIBRARY_PATH.`,
+    };
   }
   if (lib) {
     return {
       kind: 'library-missing',
-      reason: `${packageName}'s binding cannot load ${lib} (${message.split('\n')[0]}). libtensorflow is expected in ${packageDir ?? packageName}/deps/lib ` +
+      reason:
+        `${packageName}'s binding cannot load ${lib} (${message.split('\n')[0]}). libtensorflow is expected in ${packageDir ?? packageName}/deps/lib ` +
         `(the binding's rpath) or on LD_LIBRARY_PATH; reinstall ${packageName} or rebuild: ${BUILD_NATIVE_COMMAND}`,
     };
   }

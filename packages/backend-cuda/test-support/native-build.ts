@@ -9,7 +9,10 @@ export function builtNativePackage(flavor: NativeFlavor): { dir: string; skip: n
   if ('ok' in located) return { dir: null, skip: `${located.reason}` };
   const binding = join(located.packageDir, 'lib', 'napi-v8', 'tfjs_binding.node');
   if (!existsSync(binding)) {
-    return { dir: null, skip: `${NATIVE_PACKAGES[flavor]} has no built binding (${binding}); run ${BUILD_NATIVE_COMMAND}` };
+    return {
+      dir: null,
+      skip: `${NATIVE_PACKAGES[flavor]} has no built binding (${binding}); run ${BUILD_NATIVE_COMMAND}`,
+    };
   }
   return { dir: located.packageDir, skip: null };
 }

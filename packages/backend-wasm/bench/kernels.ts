@@ -20,7 +20,11 @@ const backend = tf.backend();
 
 type Run = () => tf.TensorInfo;
 /** Times `make()` then `run(made)` (only `run` timed) for two variants, alternating blocks of 10. */
-function compare(reps: number, variants: Record<'stock' | 'ours', (fresh: tf.Tensor[]) => Run>, make: () => tf.Tensor[]): Record<'stock' | 'ours', number> {
+function compare(
+  reps: number,
+  variants: Record<'stock' | 'ours', (fresh: tf.Tensor[]) => Run>,
+  make: () => tf.Tensor[],
+): Record<'stock' | 'ours', number> {
   const times: Record<string, number[]> = { stock: [], ours: [] };
   for (let r = 0; r < reps; r += 10) {
     for (const name of (r / 10) % 2 ? (['ours', 'stock'] as const) : (['stock', 'ours'] as const)) {
@@ -44,7 +48,8 @@ const rows: [string, number, number][] = [];
 // Transpose 512×512.
 {
   const x = t([512, 512], 1);
-  const call = (f: tf.KernelFunc) => () => () => f({ inputs: { x }, attrs: { perm: [1, 0] }, backend }) as tf.TensorInfo;
+  const call = (f: tf.KernelFunc) => () => () =>
+    f({ inputs: { x }, attrs: { perm: [1, 0] }, backend }) as tf.TensorInfo;
   const r = compare(60, { stock: call(originalKernel(tf.Transpose)), ours: call(transpose) }, () => []);
   rows.push(['Transpose 512×512', r.stock, r.ours]);
   x.dispose();
@@ -54,7 +59,8 @@ const rows: [string, number, number][] = [];
 for (const n of [4096, 60000]) {
   const x = t([n, 784], 6);
   let i = 0;
-  const call = (f: tf.KernelFunc) => () => () => f({ inputs: { x }, attrs: { begin: [(i++ * 64) % (n - 63), 0], size: [64, -1] }, backend }) as tf.TensorInfo;
+  const call = (f: tf.KernelFunc) => () => () =>
+    f({ inputs: { x }, attrs: { begin: [(i++ * 64) % (n - 63), 0], size: [64, -1] }, backend }) as tf.TensorInfo;
   const r = compare(n > 10000 ? 20 : 60, { stock: call(originalKernel(tf.Slice)), ours: call(slice) }, () => []);
   rows.push([`Slice 64 rows of [${n}, 784]`, r.stock, r.ours]);
   x.dispose();
@@ -69,8 +75,15 @@ for (const g of [
 ]) {
   const x = t(g.x, 7);
   let k = 0;
-  const make = () => [tf.tensor(Array.from({ length: tf.util.sizeFromShape(g.ids) }, () => (k = (k * 1103515245 + 12345) % 2 ** 31) % g.x[0]), g.ids, 'int32')];
-  const call = (f: tf.KernelFunc) => (fresh: tf.Tensor[]) => () => f({ inputs: { x, indices: fresh[0] }, attrs: { axis: 0, batchDims: 0 }, backend }) as tf.TensorInfo;
+  const make = () => [
+    tf.tensor(
+      Array.from({ length: tf.util.sizeFromShape(g.ids) }, () => (k = (k * 1103515245 + 12345) % 2 ** 31) % g.x[0]),
+      g.ids,
+      'int32',
+    ),
+  ];
+  const call = (f: tf.KernelFunc) => (fresh: tf.Tensor[]) => () =>
+    f({ inputs: { x, indices: fresh[0] }, attrs: { axis: 0, batchDims: 0 }, backend }) as tf.TensorInfo;
   const r = compare(60, { stock: call(originalKernel(tf.GatherV2)), ours: call(gatherV2) }, make);
   rows.push([g.name, r.stock, r.ours]);
   x.dispose();
@@ -79,17 +92,41 @@ for (const g of [
 // The transposed products of the MLP LoRA step's backward pass. Frozen weights are the same tensor
 // every step (ours keeps Wᵀ); activations and trainable factors are new tensors every step.
 const products: { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean; frozen: 'a' | 'b' | null }[] = [
-  { name: 'dx = dy·W1ᵀ (64×512 · (784×512)ᵀ, W frozen)', a: [64, 512], b: [784, 512], ta: false, tb: true, frozen: 'b' },
-  { name: 'dx = dy·W2ᵀ (64×512 · (512×512)ᵀ, W frozen)', a: [64, 512], b: [512, 512], ta: false, tb: true, frozen: 'b' },
+  {
+    name: 'dx = dy·W1ᵀ (64×512 · (784×512)ᵀ, W frozen)',
+    a: [64, 512],
+    b: [784, 512],
+    ta: false,
+    tb: true,
+    frozen: 'b',
+  },
+  {
+    name: 'dx = dy·W2ᵀ (64×512 · (512×512)ᵀ, W frozen)',
+    a: [64, 512],
+    b: [512, 512],
+    ta: false,
+    tb: true,
+    frozen: 'b',
+  },
   { name: 'dx = dy·W3ᵀ (64×10 · (512×10)ᵀ, W frozen)', a: [64, 10], b: [512, 10], ta: false, tb: true, frozen: 'b' },
   { name: 'dA = xᵀ·g (64×784)ᵀ · 64×8', a: [64, 784], b: [64, 8], ta: true, tb: false, frozen: null },
   { name: 'dB = (xA)ᵀ·dy (64×8)ᵀ · 64×512', a: [64, 8], b: [64, 512], ta: true, tb: false, frozen: null },
   { name: 'd(xA) = dy·Bᵀ 64×512 · (8×512)ᵀ', a: [64, 512], b: [8, 512], ta: false, tb: true, frozen: null },
-  { name: 'dW = xᵀ·dy (64×784)ᵀ · 64×512 (full fine-tuning)', a: [64, 784], b: [64, 512], ta: true, tb: false, frozen: null },
+  {
+    name: 'dW = xᵀ·dy (64×784)ᵀ · 64×512 (full fine-tuning)',
+    a: [64, 784],
+    b: [64, 512],
+    ta: true,
+    tb: false,
+    frozen: null,
+  },
 ];
 for (const p of products) {
   const fixed = { a: t(p.a, 2), b: t(p.b, 3) };
-  const make = () => [p.frozen === 'a' ? null : t(p.a, 4), p.frozen === 'b' ? null : t(p.b, 5)].filter((x): x is tf.Tensor => x !== null);
+  const make = () =>
+    [p.frozen === 'a' ? null : t(p.a, 4), p.frozen === 'b' ? null : t(p.b, 5)].filter(
+      (x): x is tf.Tensor => x !== null,
+    );
   const call = (f: tf.KernelFunc) => (fresh: tf.Tensor[]) => {
     const a = p.frozen === 'a' ? fixed.a : fresh[0];
     const b = p.frozen === 'b' ? fixed.b : fresh[p.frozen === 'a' ? 0 : 1];
@@ -102,7 +139,8 @@ for (const p of products) {
 
 console.log('\nKernels, one thread, same process (median ms; ratio = stock / ours)\n');
 console.log('| kernel | stock ms | ours ms | speed-up |\n|---|---|---|---|');
-for (const [name, s, o] of rows) console.log(`| ${name} | ${s.toFixed(3)} | ${o.toFixed(3)} | ${(s / o).toFixed(1)}x |`);
+for (const [name, s, o] of rows)
+  console.log(`| ${name} | ${s.toFixed(3)} | ${o.toFixed(3)} | ${(s / o).toFixed(1)}x |`);
 
 // Whole step and threads: child processes, interleaved.
 const configs = ['stock', 'ours-1', 'ours-2'];
@@ -117,10 +155,16 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const metrics = ['stepMs', 'mm1024', 'mm64x784x512', 'mm64x512x512'];
-console.log(`\nMLP LoRA step and untransposed matMuls: ${rounds} rounds of child processes, interleaved (median of per-process medians, ms)\n`);
+console.log(
+  `\nMLP LoRA step and untransposed matMuls: ${rounds} rounds of child processes, interleaved (median of per-process medians, ms)\n`,
+);
 console.log(`| metric | ${configs.join(' | ')} | stock / ours-1 | ours-1 / ours-2 |\n|---|---|---|---|---|---|`);
 for (const m of metrics) {
   const v = configs.map((c) => median(results[c].map((x) => x[m])));
-  console.log(`| ${m} | ${v.map((x) => x.toFixed(2)).join(' | ')} | ${(v[0] / v[1]).toFixed(2)}x | ${(v[1] / v[2]).toFixed(2)}x |`);
+  console.log(
+    `| ${m} | ${v.map((x) => x.toFixed(2)).join(' | ')} | ${(v[0] / v[1]).toFixed(2)}x | ${(v[1] / v[2]).toFixed(2)}x |`,
+  );
 }
-console.log(`\nthreads: ${configs.map((c) => `${c}=${results[c][0].threads}`).join(', ')}; final losses ${configs.map((c) => results[c][0].lastLoss.toFixed(4)).join(' / ')}`);
+console.log(
+  `\nthreads: ${configs.map((c) => `${c}=${results[c][0].threads}`).join(', ')}; final losses ${configs.map((c) => results[c][0].lastLoss.toFixed(4)).join(' / ')}`,
+);

@@ -17,8 +17,23 @@ await useBackend('wasm');
 const BATCH = 64;
 function mlp(): tfl.Sequential {
   const m = tfl.sequential();
-  m.add(tfl.layers.dense({ name: 'hidden1', units: 512, activation: 'relu', inputShape: [784], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tfl.layers.dense({ name: 'hidden2', units: 512, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+  m.add(
+    tfl.layers.dense({
+      name: 'hidden1',
+      units: 512,
+      activation: 'relu',
+      inputShape: [784],
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
+  m.add(
+    tfl.layers.dense({
+      name: 'hidden2',
+      units: 512,
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   m.add(tfl.layers.dense({ name: 'head', units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
   return m;
 }
@@ -27,12 +42,22 @@ const vars = lora.model.trainableWeights.map((w) => w.read() as tf.Variable);
 const opt = tf.train.adam(1e-3);
 const batches = Array.from({ length: 8 }, (_, i) => [
   tf.tensor(values(BATCH * 784, 100 + i), [BATCH, 784]),
-  tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, j) => (i * 7 + j * 3) % 10), 'int32'), 10),
+  tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: BATCH }, (_, j) => (i * 7 + j * 3) % 10),
+      'int32',
+    ),
+    10,
+  ),
 ]);
 const losses: number[] = [];
 const step = (i: number) => {
   const [x, y] = batches[i % batches.length];
-  const cost = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, lora.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars)!;
+  const cost = opt.minimize(
+    () => tf.losses.softmaxCrossEntropy(y, lora.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+    true,
+    vars,
+  )!;
   losses.push(cost.dataSync()[0]);
   cost.dispose();
 };

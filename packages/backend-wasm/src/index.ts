@@ -1,10 +1,29 @@
 import './register.js';
 
-export { wasmBackend, registerWasmBackend, nodeWasmFolder, wasmThreadsCount, wasmThreadsPlan, type WasmBackendOptions, type WasmPaths } from './wasm-backend.js';
-export { registerTrainingKernels, trainingKernelConfigs, registerFasterKernels, fasterKernelConfigs } from './register-kernels.js';
+export {
+  wasmBackend,
+  registerWasmBackend,
+  nodeWasmFolder,
+  wasmThreadsCount,
+  wasmThreadsPlan,
+  type WasmBackendOptions,
+  type WasmPaths,
+} from './wasm-backend.js';
+export {
+  registerTrainingKernels,
+  trainingKernelConfigs,
+  registerFasterKernels,
+  fasterKernelConfigs,
+} from './register-kernels.js';
 export { conv2DBackpropFilter, conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
-export { depthwiseConv2dNativeBackpropInput, depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
-export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
+export {
+  depthwiseConv2dNativeBackpropInput,
+  depthwiseConv2dNativeBackpropInputConfig,
+} from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+export {
+  depthwiseConv2dNativeBackpropFilter,
+  depthwiseConv2dNativeBackpropFilterConfig,
+} from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 export { unsortedSegmentSum, unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 export { conv2DBackpropInput, conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 export { batchMatMul, batchMatMulConfig } from './kernels/BatchMatMul.js';

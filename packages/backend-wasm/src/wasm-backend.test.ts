@@ -19,7 +19,12 @@ describe('wasm LoRA backend', () => {
 
   it('registers the four training kernels for wasm', () => {
     expect(trainingKernelConfigs.map((k) => k.kernelName).sort()).toEqual(
-      ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum'].sort(),
+      [
+        'Conv2DBackpropFilter',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+        'UnsortedSegmentSum',
+      ].sort(),
     );
     for (const k of trainingKernelConfigs) expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).toBe(k.kernelFunc);
   });
@@ -71,7 +76,9 @@ describe('wasm LoRA backend', () => {
     const loss = (await lora.model.trainOnBatch(xs, ys)) as number;
     expect(backend.name).toBe('wasm');
     expect(Number.isFinite(loss)).toBe(true);
-    const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(lora.model.getLayer('conv').getWeights()[0], convBefore))).dataSync()[0]);
+    const moved = tf.tidy(
+      () => tf.max(tf.abs(tf.sub(lora.model.getLayer('conv').getWeights()[0], convBefore))).dataSync()[0],
+    );
     expect(moved).toBeGreaterThan(0);
     tf.dispose([xs, ys, convBefore]);
     lora.dispose();

@@ -2,7 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LoraError, registerLoraBackend, type Availability, type LoraBackend } from '@tfjs-lora/core';
 import { setTransposeCacheEnabled } from './kernels/transpose-cache.js';
 import { registerFasterKernels, registerTrainingKernels } from './register-kernels.js';
-import { browserThreadsPlan, MAX_WASM_THREADS, type BrowserThreadsPlan, useBrowserThreads } from './threads/browser-threads.js';
+import {
+  browserThreadsPlan,
+  MAX_WASM_THREADS,
+  type BrowserThreadsPlan,
+  useBrowserThreads,
+} from './threads/browser-threads.js';
 import { useNodeThreads } from './threads/node-threads.js';
 
 /** Where the wasm binaries are: a folder (ending in '/') or a map from binary name to URL/path. */
@@ -70,8 +75,14 @@ export async function nodeWasmFolder(): Promise<string> {
 }
 
 function checkThreads(threads: unknown): void {
-  if (threads !== undefined && threads !== false && !(Number.isInteger(threads) && (threads as number) >= 1 && (threads as number) <= MAX_THREADS)) {
-    throw new LoraError(`registerWasmBackend({ threads }): expected false or an integer from 1 to ${MAX_THREADS}; found ${String(threads)}. Pass false for one thread.`);
+  if (
+    threads !== undefined &&
+    threads !== false &&
+    !(Number.isInteger(threads) && (threads as number) >= 1 && (threads as number) <= MAX_THREADS)
+  ) {
+    throw new LoraError(
+      `registerWasmBackend({ threads }): expected false or an integer from 1 to ${MAX_THREADS}; found ${String(threads)}. Pass false for one thread.`,
+    );
   }
 }
 
@@ -106,17 +117,26 @@ export const wasmBackend: LoraBackend = {
     try {
       await import('@tensorflow/tfjs-backend-wasm');
     } catch (e) {
-      return { ok: false, reason: `@tensorflow/tfjs-backend-wasm could not be imported (${(e as Error).message}); install it (4.22, a peer dependency)` };
+      return {
+        ok: false,
+        reason: `@tensorflow/tfjs-backend-wasm could not be imported (${(e as Error).message}); install it (4.22, a peer dependency)`,
+      };
     }
     if (nodeVersion() !== undefined) {
       try {
         const paths = options.wasmPaths ?? (await nodeWasmFolder());
         const missing = await missingNodeBinaries(paths);
         if (missing.length > 0) {
-          return { ok: false, reason: `the wasm binaries are missing: ${missing.join(', ')}; reinstall @tensorflow/tfjs-backend-wasm or pass wasmPaths` };
+          return {
+            ok: false,
+            reason: `the wasm binaries are missing: ${missing.join(', ')}; reinstall @tensorflow/tfjs-backend-wasm or pass wasmPaths`,
+          };
         }
       } catch (e) {
-        return { ok: false, reason: `the wasm binaries could not be located (${(e as Error).message}); pass wasmPaths to registerWasmBackend()` };
+        return {
+          ok: false,
+          reason: `the wasm binaries could not be located (${(e as Error).message}); pass wasmPaths to registerWasmBackend()`,
+        };
       }
     }
     return { ok: true };
@@ -134,7 +154,8 @@ export const wasmBackend: LoraBackend = {
       useNodeThreads(wasm, threads ?? false, typeof paths === 'string' ? paths : undefined);
     } else {
       // Asked for threads where they cannot run (not cross-origin isolated): say why, once.
-      if (typeof options.threads === 'number' && options.threads > 1 && threads === false) console.warn(`@tfjs-lora/backend-wasm: ${browserThreadsPlan(options.threads).reason}`);
+      if (typeof options.threads === 'number' && options.threads > 1 && threads === false)
+        console.warn(`@tfjs-lora/backend-wasm: ${browserThreadsPlan(options.threads).reason}`);
       useBrowserThreads(wasm, threads ?? false);
     }
   },
@@ -147,7 +168,11 @@ export const wasmBackend: LoraBackend = {
  */
 export function registerWasmBackend(opts: WasmBackendOptions = {}): LoraBackend {
   checkThreads(opts.threads);
-  const changes = opts.wasmPaths !== undefined || opts.usePlatformFetch !== undefined || opts.fasterKernels !== undefined || opts.threads !== undefined;
+  const changes =
+    opts.wasmPaths !== undefined ||
+    opts.usePlatformFetch !== undefined ||
+    opts.fasterKernels !== undefined ||
+    opts.threads !== undefined;
   if (changes && tf.engine().registry['wasm']) {
     throw new LoraError(
       `registerWasmBackend(options): the wasm backend is already initialised, so its options can no longer change. ` +

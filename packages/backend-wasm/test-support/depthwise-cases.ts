@@ -21,9 +21,42 @@ export const DEPTHWISE_CASES: DepthwiseCase[] = [
   { x: [1, 11, 6, 3], filter: [4, 3, 3, 2], strides: [3, 1], dilations: 1, pad: 'same' },
   { x: [2, 9, 10, 3], filter: [3, 3, 3, 2], strides: 1, dilations: 2, pad: 'same' },
   { x: [1, 11, 9, 2], filter: [3, 2, 2, 1], strides: 1, dilations: [3, 2], pad: 'valid' },
-  { x: [2, 6, 7, 5], filter: [3, 3, 5, 1], strides: 1, dilations: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { x: [1, 8, 9, 2], filter: [3, 3, 2, 2], strides: 2, dilations: 1, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
-  { x: [1, 8, 9, 3], filter: [3, 3, 3, 1], strides: 1, dilations: 2, pad: [[0, 0], [3, 1], [0, 2], [0, 0]] },
+  {
+    x: [2, 6, 7, 5],
+    filter: [3, 3, 5, 1],
+    strides: 1,
+    dilations: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 8, 9, 2],
+    filter: [3, 3, 2, 2],
+    strides: 2,
+    dilations: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 8, 9, 3],
+    filter: [3, 3, 3, 1],
+    strides: 1,
+    dilations: 2,
+    pad: [
+      [0, 0],
+      [3, 1],
+      [0, 2],
+      [0, 0],
+    ],
+  },
   { x: [2, 7, 9, 3], filter: [5, 5, 3, 1], strides: 2, dilations: 1, pad: 1 },
   { x: [2, 5, 5, 6], filter: [1, 1, 6, 2], strides: 1, dilations: 1, pad: 'valid' },
 ];
@@ -32,4 +65,3 @@ export const DEPTHWISE_CASES: DepthwiseCase[] = [
 export function caseLabel(c: DepthwiseCase): string {
   return `x ${c.x} filter ${c.filter} strides ${c.strides} dilations ${c.dilations} pad ${JSON.stringify(c.pad)}`;
 }
-

@@ -37,7 +37,12 @@ export interface KernelRun {
 }
 
 /** Runs a registered kernel on `backend` with inputs built from specs. */
-export async function runOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Record<string, InputSpec>, attrs: tf.NamedAttrMap): Promise<KernelRun> {
+export async function runOn(
+  backend: 'cpu' | 'wasm',
+  kernel: string,
+  inputs: Record<string, InputSpec>,
+  attrs: tf.NamedAttrMap,
+): Promise<KernelRun> {
   await tf.setBackend(backend);
   if (tf.getBackend() !== backend) throw new Error(`test setup: expected backend ${backend}, found ${tf.getBackend()}`);
   const made = Object.fromEntries(
@@ -45,7 +50,8 @@ export async function runOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Rec
       const dtype = spec.dtype ?? 'float32';
       const n = tf.util.sizeFromShape(spec.shape);
       // Generated int32 values: the float values × 1000, rounded (so they are not all 0).
-      const data = spec.data ?? Array.from(values(n, spec.seed ?? 1), (v) => (dtype === 'int32' ? Math.round(v * 1000) : v));
+      const data =
+        spec.data ?? Array.from(values(n, spec.seed ?? 1), (v) => (dtype === 'int32' ? Math.round(v * 1000) : v));
       return [k, tf.tensor(typedValues(data, dtype), spec.shape, dtype)];
     }),
   );
@@ -66,7 +72,10 @@ export async function runOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Rec
 }
 
 /** Values as the typed array of a dtype (bool: value > 0). */
-export function typedValues(data: ArrayLike<number>, dtype: 'float32' | 'int32' | 'bool'): Float32Array | Int32Array | Uint8Array {
+export function typedValues(
+  data: ArrayLike<number>,
+  dtype: 'float32' | 'int32' | 'bool',
+): Float32Array | Int32Array | Uint8Array {
   if (dtype === 'int32') return Int32Array.from(data);
   if (dtype === 'bool') return Uint8Array.from(data, (v) => (v > 0 ? 1 : 0));
   return Float32Array.from(data);
@@ -80,7 +89,11 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Runs the kernel on cpu and wasm; returns both results. */
-export async function onBoth(kernel: string, inputs: Record<string, InputSpec>, attrs: tf.NamedAttrMap): Promise<{ cpu: KernelRun; wasm: KernelRun }> {
+export async function onBoth(
+  kernel: string,
+  inputs: Record<string, InputSpec>,
+  attrs: tf.NamedAttrMap,
+): Promise<{ cpu: KernelRun; wasm: KernelRun }> {
   const cpu = await runOn('cpu', kernel, inputs, attrs);
   const wasm = await runOn('wasm', kernel, inputs, attrs);
   return { cpu, wasm };
@@ -97,7 +110,12 @@ export function attrMap(attrs: object): tf.NamedAttrMap {
  * kernels ignore dilations (tfjs's gradients require 1), so the dilated cases are checked against cpu
  * running the undilated equivalent.
  */
-export function dilateFilter(data: Float32Array, shape: number[], dh: number, dw: number): { data: Float32Array; shape: number[] } {
+export function dilateFilter(
+  data: Float32Array,
+  shape: number[],
+  dh: number,
+  dw: number,
+): { data: Float32Array; shape: number[] } {
   const [fh, fw, c, m] = shape;
   const eh = (fh - 1) * dh + 1;
   const ew = (fw - 1) * dw + 1;

@@ -20,7 +20,11 @@ function work(): { product: Float32Array; losses: number[] } {
   const opt = tf.train.adam(0.01);
   const losses: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const loss = opt.minimize(() => tf.losses.meanSquaredError(y, tf.add(tf.matMul(x, w), tf.matMul(tf.matMul(x, a), b))) as tf.Scalar, true, [a, b])!;
+    const loss = opt.minimize(
+      () => tf.losses.meanSquaredError(y, tf.add(tf.matMul(x, w), tf.matMul(tf.matMul(x, a), b))) as tf.Scalar,
+      true,
+      [a, b],
+    )!;
     losses.push(loss.dataSync()[0]);
     loss.dispose();
   }

@@ -46,7 +46,8 @@ async function compare(variants: Record<string, () => tf.Tensor | tf.Tensor[]>):
     await timeOnce(fn);
     times[name] = [];
   }
-  for (let r = 0; r < ROUNDS; r++) for (const [name, fn] of Object.entries(variants)) times[name].push(await timeOnce(fn));
+  for (let r = 0; r < ROUNDS; r++)
+    for (const [name, fn] of Object.entries(variants)) times[name].push(await timeOnce(fn));
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
@@ -61,7 +62,13 @@ function fwdBwd(impl: (a: LoraMatMulArgs) => tf.Tensor2D, args: LoraMatMulArgs, 
 }
 
 /** The obvious per-row alternative: one masked LoRA product per adapter, summed. */
-function loopOverAdapters(x: tf.Tensor2D, a: tf.Tensor3D, b: tf.Tensor3D, scalings: number[], index: tf.Tensor1D): tf.Tensor2D {
+function loopOverAdapters(
+  x: tf.Tensor2D,
+  a: tf.Tensor3D,
+  b: tf.Tensor3D,
+  scalings: number[],
+  index: tf.Tensor1D,
+): tf.Tensor2D {
   return tf.tidy(() => {
     let out: tf.Tensor = tf.zeros([x.shape[0], b.shape[2]]);
     for (let i = 0; i < scalings.length; i++) {
@@ -79,18 +86,40 @@ async function main(): Promise<void> {
   await useBackend('webgpu');
   const report = (await webgpuAdapterReport())!;
   console.log(`adapter: ${describeAdapter(report)}`);
-  console.log(`shapes: M=${M} K=${K} N=${N}; medians of ${ROUNDS} interleaved rounds x ${REPS} calls; ratio = composed / fused\n`);
+  console.log(
+    `shapes: M=${M} K=${K} N=${N}; medians of ${ROUNDS} interleaved rounds x ${REPS} calls; ratio = composed / fused\n`,
+  );
   const rows: string[][] = [];
   const x = rand([M, K], 1) as tf.Tensor2D;
   const kernel = rand([K, N]) as tf.Tensor2D;
   const bias = rand([N]) as tf.Tensor1D;
   const dy = rand([M, N], 1);
   for (const r of RANKS) {
-    const args: LoraMatMulArgs = { x, kernel, loraA: rand([K, r]) as tf.Tensor2D, loraB: rand([r, N]) as tf.Tensor2D, scaling: 2, bias };
+    const args: LoraMatMulArgs = {
+      x,
+      kernel,
+      loraA: rand([K, r]) as tf.Tensor2D,
+      loraB: rand([r, N]) as tf.Tensor2D,
+      scaling: 2,
+      bias,
+    };
     const fwd = await compare({ composed: () => composedLoraMatMul(args), fused: () => webgpuLoraMatMul(args) });
-    const both = await compare({ composed: fwdBwd(composedLoraMatMul, args, dy), fused: fwdBwd(webgpuLoraMatMul, args, dy) });
-    rows.push([`LoRA forward, r=${r}`, fwd.composed.toFixed(2), fwd.fused.toFixed(2), (fwd.composed / fwd.fused).toFixed(2)]);
-    rows.push([`LoRA forward+backward, r=${r}`, both.composed.toFixed(2), both.fused.toFixed(2), (both.composed / both.fused).toFixed(2)]);
+    const both = await compare({
+      composed: fwdBwd(composedLoraMatMul, args, dy),
+      fused: fwdBwd(webgpuLoraMatMul, args, dy),
+    });
+    rows.push([
+      `LoRA forward, r=${r}`,
+      fwd.composed.toFixed(2),
+      fwd.fused.toFixed(2),
+      (fwd.composed / fwd.fused).toFixed(2),
+    ]);
+    rows.push([
+      `LoRA forward+backward, r=${r}`,
+      both.composed.toFixed(2),
+      both.fused.toFixed(2),
+      (both.composed / both.fused).toFixed(2),
+    ]);
     tf.dispose([args.loraA, args.loraB]);
   }
   const r = 16;
@@ -98,20 +127,43 @@ async function main(): Promise<void> {
   const b = rand([ADAPTERS, r, N]) as tf.Tensor3D;
   const scalingList = Array.from({ length: ADAPTERS }, (_, i) => 1 + i / 4);
   const scalings = tf.tensor1d(scalingList);
-  const index = tf.tensor1d(Int32Array.from({ length: M }, (_, i) => (i % (ADAPTERS + 1)) - 1), 'int32');
+  const index = tf.tensor1d(
+    Int32Array.from({ length: M }, (_, i) => (i % (ADAPTERS + 1)) - 1),
+    'int32',
+  );
   const multi = { x, loraA: a, loraB: b, scalings, adapterIndex: index };
   const per = await compare({
     loop: () => loopOverAdapters(x, a, b, scalingList, index),
     gather: () => composedMultiAdapterMatMul(multi),
     fused: () => webgpuMultiAdapterMatMul(multi),
   });
-  rows.push([`per-row ${ADAPTERS} adapters r=${r}: loop`, per.loop.toFixed(2), per.fused.toFixed(2), (per.loop / per.fused).toFixed(2)]);
-  rows.push([`per-row ${ADAPTERS} adapters r=${r}: gather (core)`, per.gather.toFixed(2), per.fused.toFixed(2), (per.gather / per.fused).toFixed(2)]);
+  rows.push([
+    `per-row ${ADAPTERS} adapters r=${r}: loop`,
+    per.loop.toFixed(2),
+    per.fused.toFixed(2),
+    (per.loop / per.fused).toFixed(2),
+  ]);
+  rows.push([
+    `per-row ${ADAPTERS} adapters r=${r}: gather (core)`,
+    per.gather.toFixed(2),
+    per.fused.toFixed(2),
+    (per.gather / per.fused).toFixed(2),
+  ]);
   const head = ['workload', 'composed ms', 'fused ms', 'ratio'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  console.log([line(head), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n'));
-  if (report.software) console.log(`\nnote: ${report.device || 'this adapter'} is a software rasteriser: these ratios are not representative of a GPU.`);
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(
+    [
+      line(head),
+      `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+      ...rows.map(line),
+    ].join('\n'),
+  );
+  if (report.software)
+    console.log(
+      `\nnote: ${report.device || 'this adapter'} is a software rasteriser: these ratios are not representative of a GPU.`,
+    );
   tf.dispose([x, kernel, bias, dy, a, b, scalings, index]);
   await disposeWebgpuBackend();
 }

@@ -72,7 +72,12 @@ export function adapterReport(
 /** One line naming the adapter, e.g. `llvmpipe-… (OpenGL version 4.5 … Mesa 22.3.6) via Dawn opengl, compatibility, software`. */
 export function describeAdapter(r: WebgpuAdapterReport): string {
   const name = [r.vendor, r.architecture, r.device].filter(Boolean).join(' ') || 'unnamed adapter';
-  const via = r.source === 'dawn' ? ` via Dawn ${r.dawnBackend}` : r.source === 'browser' ? ' in the browser' : ' (preset navigator.gpu)';
+  const via =
+    r.source === 'dawn'
+      ? ` via Dawn ${r.dawnBackend}`
+      : r.source === 'browser'
+        ? ' in the browser'
+        : ' (preset navigator.gpu)';
   const level = r.featureLevel ? `, ${r.featureLevel}` : '';
   const kind = r.software ? ', software' : ', hardware';
   return `${name}${r.description ? ` (${r.description})` : ''}${via}${level}${kind}${r.isFallbackAdapter ? ', fallback adapter' : ''}`;

@@ -37,20 +37,28 @@ function presetGpu(): GpuLike | undefined {
 /** Why a browser (or worker) without `navigator.gpu` cannot run WebGPU. */
 export function browserReason(): string {
   const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext;
-  if (secure === false) return 'navigator.gpu is undefined: WebGPU is only exposed to secure contexts (https:// or http://localhost)';
+  if (secure === false)
+    return 'navigator.gpu is undefined: WebGPU is only exposed to secure contexts (https:// or http://localhost)';
   return (
     'navigator.gpu is undefined: this browser does not expose WebGPU (Chrome/Edge 113+ and Safari 26+ do; ' +
     'Chromium on Linux needs --enable-unsafe-webgpu, Firefox needs dom.webgpu.enabled)'
   );
 }
 
-async function requestFrom(gpu: GpuLike, options: ResolvedWebgpuOptions, where: string): Promise<GpuAdapterLike | string> {
+async function requestFrom(
+  gpu: GpuLike,
+  options: ResolvedWebgpuOptions,
+  where: string,
+): Promise<GpuAdapterLike | string> {
   try {
     const adapter = await gpu.requestAdapter({
       powerPreference: options.powerPreference,
       ...(options.featureLevel ? { featureLevel: options.featureLevel } : {}),
     });
-    return adapter ?? `${where}.requestAdapter() returned null: no usable GPU adapter (GPU or driver blocklisted, or WebGPU disabled)`;
+    return (
+      adapter ??
+      `${where}.requestAdapter() returned null: no usable GPU adapter (GPU or driver blocklisted, or WebGPU disabled)`
+    );
   } catch (e) {
     return `${where}.requestAdapter() threw: ${(e as Error).message}`;
   }

@@ -37,7 +37,10 @@ const WEBGPU_PACKAGE = 'webgpu';
 /** Why importing the `webgpu` package failed: not installed, or dawn.node did not load (the message names the library). */
 export function dawnLoadFailure(e: unknown): string {
   const err = e as Error & { code?: string };
-  if ((err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') && err.message.includes(`'${WEBGPU_PACKAGE}'`)) {
+  if (
+    (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') &&
+    err.message.includes(`'${WEBGPU_PACKAGE}'`)
+  ) {
     return `the optional peer dependency 'webgpu' (Dawn for Node) is not installed; install it: npm install webgpu@0.6.2`;
   }
   return `the 'webgpu' package could not load Dawn (dawn.node): ${err.message}`;
@@ -113,7 +116,8 @@ async function tryBackend(
     return { ok: false, reason: `${backend}: requestAdapter failed: ${(e as Error).message}` };
   }
   if (!adapter) {
-    const hint = gl && featureLevel === 'core' ? " (Dawn's OpenGL backends offer only featureLevel 'compatibility')" : '';
+    const hint =
+      gl && featureLevel === 'core' ? " (Dawn's OpenGL backends offer only featureLevel 'compatibility')" : '';
     return { ok: false, reason: `${backend}: Dawn found no adapter with featureLevel '${featureLevel}'${hint}` };
   }
   defaultFeatureLevel(gpu, featureLevel);
@@ -126,7 +130,10 @@ async function tryBackend(
  * installed and Mesa OpenGL (surfaceless EGL, compatibility feature level) otherwise. Installs
  * `navigator.gpu` and Dawn's WebGPU globals. Never throws: a failure says why each backend was refused.
  */
-export async function setupDawn(options: ResolvedWebgpuOptions, env: Record<string, string | undefined>): Promise<DawnSetup | DawnFailure> {
+export async function setupDawn(
+  options: ResolvedWebgpuOptions,
+  env: Record<string, string | undefined>,
+): Promise<DawnSetup | DawnFailure> {
   const dawn = await loadDawn();
   if (typeof dawn === 'string') return { ok: false, reason: dawn };
   const notes: string[] = [];

@@ -58,7 +58,12 @@ export function processEnv(): Record<string, string | undefined> {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 }
 
-function pick<T extends string>(field: string, value: string | undefined, allowed: readonly T[], source: string): T | undefined {
+function pick<T extends string>(
+  field: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  source: string,
+): T | undefined {
   if (value === undefined || value === '') return undefined;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new LoraConfigError(`${source} is ${JSON.stringify(value)}; expected one of ${allowed.join(', ')}.`, { field });
@@ -96,9 +101,12 @@ export function resolveWebgpuOptions(
   }
   const powerPreference = options.powerPreference ?? 'high-performance';
   if (powerPreference !== 'low-power' && powerPreference !== 'high-performance') {
-    throw new LoraConfigError(`option powerPreference is ${JSON.stringify(powerPreference)}; expected 'low-power' or 'high-performance'.`, {
-      field: 'powerPreference',
-    });
+    throw new LoraConfigError(
+      `option powerPreference is ${JSON.stringify(powerPreference)}; expected 'low-power' or 'high-performance'.`,
+      {
+        field: 'powerPreference',
+      },
+    );
   }
   return { dawnBackend, featureLevel, powerPreference, dawnFlags: [...(options.dawnFlags ?? [])], cpuHandoffThreshold };
 }

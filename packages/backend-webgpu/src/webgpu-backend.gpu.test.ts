@@ -19,8 +19,12 @@ async function loraRun(): Promise<Float32Array[]> {
     ],
   });
   tf.tidy(() => {
-    base.getLayer('fc1').setWeights([tf.tensor2d(seededValues(11 * 13, 1, 0.5), [11, 13]), tf.tensor1d(seededValues(13, 2))]);
-    base.getLayer('fc2').setWeights([tf.tensor2d(seededValues(13 * 6, 3, 0.5), [13, 6]), tf.tensor1d(seededValues(6, 4))]);
+    base
+      .getLayer('fc1')
+      .setWeights([tf.tensor2d(seededValues(11 * 13, 1, 0.5), [11, 13]), tf.tensor1d(seededValues(13, 2))]);
+    base
+      .getLayer('fc2')
+      .setWeights([tf.tensor2d(seededValues(13 * 6, 3, 0.5), [13, 6]), tf.tensor1d(seededValues(6, 4))]);
   });
   const lm = applyLora(base, { r: 3, loraAlpha: 6, targetModules: ['fc1', 'fc2'] }, { seed: 7 });
   for (const { layer } of lm.loraLayers()) {
@@ -32,9 +36,16 @@ async function loraRun(): Promise<Float32Array[]> {
   }
   const x = tf.tensor2d(seededValues(5 * 11, 5), [5, 11]);
   const vars = lm.model.trainableWeights.map((v) => tf.engine().registeredVariables[v.name]);
-  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(lm.model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
+  const { value, grads } = tf.variableGrads(
+    () => tf.sum(tf.square(lm.model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
+    vars,
+  );
   const y = lm.model.predict(x) as tf.Tensor;
-  const out = [await y.data(), await value.data(), ...(await Promise.all(vars.map((v) => grads[v.name].data())))] as Float32Array[];
+  const out = [
+    await y.data(),
+    await value.data(),
+    ...(await Promise.all(vars.map((v) => grads[v.name].data()))),
+  ] as Float32Array[];
   tf.dispose([y, value, x, ...Object.values(grads)]);
   lm.dispose();
   base.dispose();

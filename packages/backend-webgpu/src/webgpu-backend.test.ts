@@ -18,7 +18,8 @@ describe('registration', () => {
     expect(WEBGPU_PRIORITY).toBeGreaterThan(10);
     expect(webgpuBackend.kernels).toBe(webgpuKernels);
     expect(Object.keys(webgpuKernels).sort()).toEqual(['loraMatMul', 'multiAdapterMatMul']);
-    for (const name of ['LoraMatMul', 'LoraBgmvShrink', 'LoraBgmvExpand']) expect(getKernel(name, 'webgpu'), name).toBeDefined();
+    for (const name of ['LoraMatMul', 'LoraBgmvShrink', 'LoraBgmvExpand'])
+      expect(getKernel(name, 'webgpu'), name).toBeDefined();
     expect(getKernel('LoraMatMul', 'cpu')).toBeUndefined(); // other backends keep the composed ops
   });
 
@@ -37,8 +38,14 @@ describe('resolveWebgpuOptions', () => {
       cpuHandoffThreshold: undefined,
     });
     const env = { [ENV.dawnBackend]: 'opengles', [ENV.featureLevel]: 'core', [ENV.cpuHandoffThreshold]: '0' };
-    expect(resolveWebgpuOptions({}, env)).toMatchObject({ dawnBackend: 'opengles', featureLevel: 'core', cpuHandoffThreshold: 0 });
-    expect(resolveWebgpuOptions({ dawnBackend: 'vulkan', featureLevel: 'compatibility', cpuHandoffThreshold: 5 }, env)).toMatchObject({
+    expect(resolveWebgpuOptions({}, env)).toMatchObject({
+      dawnBackend: 'opengles',
+      featureLevel: 'core',
+      cpuHandoffThreshold: 0,
+    });
+    expect(
+      resolveWebgpuOptions({ dawnBackend: 'vulkan', featureLevel: 'compatibility', cpuHandoffThreshold: 5 }, env),
+    ).toMatchObject({
       dawnBackend: 'vulkan',
       featureLevel: 'compatibility',
       cpuHandoffThreshold: 5,
@@ -49,7 +56,9 @@ describe('resolveWebgpuOptions', () => {
     expect(() => resolveWebgpuOptions({}, { [ENV.dawnBackend]: 'd3d12' })).toThrow(
       /environment variable TFJS_LORA_WEBGPU_DAWN_BACKEND is "d3d12"; expected one of auto, vulkan, opengl, opengles/,
     );
-    expect(() => resolveWebgpuOptions({}, { [ENV.cpuHandoffThreshold]: 'all' })).toThrow(/WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD is "all"/);
+    expect(() => resolveWebgpuOptions({}, { [ENV.cpuHandoffThreshold]: 'all' })).toThrow(
+      /WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD is "all"/,
+    );
     expect(() => resolveWebgpuOptions({ featureLevel: 'max' as never }, {})).toThrow(/option featureLevel is "max"/);
   });
 
@@ -68,7 +77,9 @@ describe('resolveWebgpuOptions', () => {
 
 describe('reasons', () => {
   it('says which Vulkan piece is missing when Vulkan is forced without a driver', async () => {
-    const r = await setupDawn(resolveWebgpuOptions({ dawnBackend: 'vulkan' }, {}), { VK_DRIVER_FILES: '/nonexistent/icd.json' });
+    const r = await setupDawn(resolveWebgpuOptions({ dawnBackend: 'vulkan' }, {}), {
+      VK_DRIVER_FILES: '/nonexistent/icd.json',
+    });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.reason).toMatch(
       /^Dawn \(Node\) has no usable backend: vulkan: (the Vulkan loader libvulkan\.so\.1 was not found \(Debian\/Ubuntu package libvulkan1\)|no Vulkan driver manifest)/,
@@ -76,10 +87,16 @@ describe('reasons', () => {
   });
 
   it('tells a missing webgpu package from a dawn.node that does not load', () => {
-    const notInstalled = Object.assign(new Error("Cannot find package 'webgpu' imported from /app/x.js"), { code: 'ERR_MODULE_NOT_FOUND' });
-    expect(dawnLoadFailure(notInstalled)).toBe("the optional peer dependency 'webgpu' (Dawn for Node) is not installed; install it: npm install webgpu@0.6.2");
+    const notInstalled = Object.assign(new Error("Cannot find package 'webgpu' imported from /app/x.js"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    expect(dawnLoadFailure(notInstalled)).toBe(
+      "the optional peer dependency 'webgpu' (Dawn for Node) is not installed; install it: npm install webgpu@0.6.2",
+    );
     const badBinary = new Error('libEGL.so.1: cannot open shared object file: No such file or directory');
-    expect(dawnLoadFailure(badBinary)).toMatch(/could not load Dawn \(dawn\.node\): libEGL\.so\.1: cannot open shared object file/);
+    expect(dawnLoadFailure(badBinary)).toMatch(
+      /could not load Dawn \(dawn\.node\): libEGL\.so\.1: cannot open shared object file/,
+    );
   });
 
   it('explains a browser without navigator.gpu', () => {
@@ -108,18 +125,26 @@ describe('adapter report', () => {
   });
 
   it('flags software adapters by name and describes the adapter in one line', () => {
-    const soft = adapterReport(adapter('llvmpipe (LLVM 15.0.6, 256 bits)', 'OpenGL version 4.5 (Core Profile) Mesa 22.3.6'), {
-      source: 'dawn',
-      dawnBackend: 'opengl',
-      featureLevel: 'compatibility',
-      notes: [],
-    });
+    const soft = adapterReport(
+      adapter('llvmpipe (LLVM 15.0.6, 256 bits)', 'OpenGL version 4.5 (Core Profile) Mesa 22.3.6'),
+      {
+        source: 'dawn',
+        dawnBackend: 'opengl',
+        featureLevel: 'compatibility',
+        notes: [],
+      },
+    );
     expect(soft.software).toBe(true);
     expect(soft.features).toEqual(['float32-filterable', 'texture-compression-bc']);
     expect(describeAdapter(soft)).toBe(
       'llvmpipe (LLVM 15.0.6, 256 bits) (OpenGL version 4.5 (Core Profile) Mesa 22.3.6) via Dawn opengl, compatibility, software',
     );
-    const hard = adapterReport(adapter('NVIDIA H200', 'NVIDIA driver 580'), { source: 'dawn', dawnBackend: 'vulkan', featureLevel: 'core', notes: [] });
+    const hard = adapterReport(adapter('NVIDIA H200', 'NVIDIA driver 580'), {
+      source: 'dawn',
+      dawnBackend: 'vulkan',
+      featureLevel: 'core',
+      notes: [],
+    });
     expect(hard.software).toBe(false);
     expect(describeAdapter(hard)).toMatch(/^NVIDIA H200 .* via Dawn vulkan, core, hardware$/);
   });

@@ -76,7 +76,10 @@ export const webgpuBackend: LoraBackend = {
     try {
       await import('@tensorflow/tfjs-backend-webgpu');
     } catch (e) {
-      return { ok: false, reason: `@tensorflow/tfjs-backend-webgpu could not be imported (${(e as Error).message}); install it (4.22, a peer dependency)` };
+      return {
+        ok: false,
+        reason: `@tensorflow/tfjs-backend-webgpu could not be imported (${(e as Error).message}); install it (4.22, a peer dependency)`,
+      };
     }
     return { ok: true };
   },
@@ -86,7 +89,8 @@ export const webgpuBackend: LoraBackend = {
     if (!ctx.ok) throw new LoraError(`WebGPU is not available: ${ctx.reason}`);
     await import('@tensorflow/tfjs-backend-webgpu'); // after navigator.gpu exists: it registers its kernels
     registerWebgpuKernels();
-    if (opts.cpuHandoffThreshold !== undefined) tf.env().set('WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD', opts.cpuHandoffThreshold);
+    if (opts.cpuHandoffThreshold !== undefined)
+      tf.env().set('WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD', opts.cpuHandoffThreshold);
     if (!tf.engine().registry['webgpu']) registerFactory(ctx); // an initialised tfjs webgpu backend is kept
   },
 };
@@ -132,10 +136,14 @@ export async function disposeWebgpuBackend(): Promise<void> {
   await releaseGpu();
   if (hadFactory) {
     // a lazy factory that holds no GPU object: the next use acquires the GPU again
-    tf.registerBackend('webgpu', async () => {
-      const again = await acquireGpu(resolved());
-      if (!again.ok) throw new LoraError(`WebGPU is not available: ${again.reason}`);
-      return createTfBackend(again);
-    }, 3);
+    tf.registerBackend(
+      'webgpu',
+      async () => {
+        const again = await acquireGpu(resolved());
+        if (!again.ok) throw new LoraError(`WebGPU is not available: ${again.reason}`);
+        return createTfBackend(again);
+      },
+      3,
+    );
   }
 }

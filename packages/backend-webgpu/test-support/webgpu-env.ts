@@ -13,7 +13,8 @@ export async function webgpuTestEnvironment(file: string): Promise<{ ok: true } 
   registerWebgpuBackend({ cpuHandoffThreshold: 0 });
   const avail = await webgpuBackend.isAvailable();
   if (avail.ok) return avail;
-  if (process.env[REQUIRE_ENV] === '1') throw new Error(`${file}: WebGPU is required (${REQUIRE_ENV}=1) but unavailable: ${avail.reason}`);
+  if (process.env[REQUIRE_ENV] === '1')
+    throw new Error(`${file}: WebGPU is required (${REQUIRE_ENV}=1) but unavailable: ${avail.reason}`);
   console.warn(`SKIP ${file}: WebGPU unavailable here: ${avail.reason}`);
   return avail;
 }

@@ -28,14 +28,23 @@ const VARIANTS: Variant[] = ['lora', 'full'];
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 /** The command line of each engine's worker, or why it cannot run here. */
-function workerCommand(engine: EngineName, workloads: WorkloadName[]): { command: string; args: string[] } | { skip: string } {
+function workerCommand(
+  engine: EngineName,
+  workloads: WorkloadName[],
+): { command: string; args: string[] } | { skip: string } {
   const list = workloads.join(',');
   if (engine === 'peft') {
     const python = process.env['PEFT_PYTHON'] ?? '/tmp/peftenv/bin/python';
-    if (!existsSync(python)) return { skip: `no Python with PEFT at ${python} (set PEFT_PYTHON; see ../shared/docs/PLATFORM.md for the offline install)` };
+    if (!existsSync(python))
+      return {
+        skip: `no Python with PEFT at ${python} (set PEFT_PYTHON; see ../shared/docs/PLATFORM.md for the offline install)`,
+      };
     return { command: python, args: [fileURLToPath(new URL('./peft_worker.py', import.meta.url)), '2', list] };
   }
-  return { command: process.execPath, args: ['--import', 'tsx', fileURLToPath(new URL('./worker.ts', import.meta.url)), engine, list] };
+  return {
+    command: process.execPath,
+    args: ['--import', 'tsx', fileURLToPath(new URL('./worker.ts', import.meta.url)), engine, list],
+  };
 }
 
 async function main(): Promise<void> {
@@ -64,8 +73,16 @@ async function main(): Promise<void> {
     for (const w of worker.workloads) {
       for (const v of VARIANTS) {
         const reply = await worker.request({ workload: w, variant: v, steps: 3 });
-        steps.set(`${engine}/${w}/${v}`, Math.max(2, Math.min(50, Math.round(TARGET_MS / Math.max(Math.min(...reply.times), 0.05)))));
-        ((results[w] ??= {})[engine] ??= {})[v] = { times: [], firstLoss: reply.firstLoss, loss: reply.loss, trainable: worker.ready.ready ? worker.ready.trainable[`${w}/${v}`] : 0 };
+        steps.set(
+          `${engine}/${w}/${v}`,
+          Math.max(2, Math.min(50, Math.round(TARGET_MS / Math.max(Math.min(...reply.times), 0.05)))),
+        );
+        ((results[w] ??= {})[engine] ??= {})[v] = {
+          times: [],
+          firstLoss: reply.firstLoss,
+          loss: reply.loss,
+          trainable: worker.ready.ready ? worker.ready.trainable[`${w}/${v}`] : 0,
+        };
       }
     }
   }
@@ -89,8 +106,12 @@ async function main(): Promise<void> {
   const exits = await Promise.all([...workers.values()].map((w) => w.close()));
   const labels = Object.fromEntries([...workers].map(([e, w]) => [e, w.ready.ready ? w.ready.label : e]));
   const cpu = cpus();
-  console.log(`\nMachine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical cores, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`${ROUNDS} interleaved rounds after 3 warm-up steps, each request ≈ ${TARGET_MS} ms of the engine's own work; each worker runs alone while timed; PEFT with torch.set_num_threads(2).\n`);
+  console.log(
+    `\nMachine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical cores, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
+  );
+  console.log(
+    `${ROUNDS} interleaved rounds after 3 warm-up steps, each request ≈ ${TARGET_MS} ms of the engine's own work; each worker runs alone while timed; PEFT with torch.set_num_threads(2).\n`,
+  );
   console.log(formatTables(results, labels));
   const mlp = results.mlp;
   for (const engine of ['wasm-1t', 'wasm-2t'] as const) {

@@ -24,7 +24,8 @@ export interface Series {
 export type Results = Partial<Record<WorkloadName, Partial<Record<EngineName, Partial<Record<Variant, Series>>>>>>;
 
 const num = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+const ratio = (a: number, b: number): string =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
 
 /** `median (q1–q3)` of a series, or '–'. */
 export function formatTiming(s: Series | undefined): string {
@@ -46,15 +47,21 @@ export function formatTables(results: Results, labels: Partial<Record<EngineName
   for (const workload of Object.keys(results) as WorkloadName[]) {
     const engines = results[workload]!;
     const peft = engines.peft;
-    out.push(`**${WORKLOADS[workload].title}**, batch 64, Adam, LoRA r=8 on ${WORKLOADS[workload].targets.join(', ')}; ms per training step, median (IQR)`);
+    out.push(
+      `**${WORKLOADS[workload].title}**, batch 64, Adam, LoRA r=8 on ${WORKLOADS[workload].targets.join(', ')}; ms per training step, median (IQR)`,
+    );
     out.push('');
-    out.push('| engine | LoRA step | full FT step | LoRA / full | LoRA vs PEFT LoRA | full vs PyTorch full | trainable LoRA / full | loss first → last: LoRA; full |');
+    out.push(
+      '| engine | LoRA step | full FT step | LoRA / full | LoRA vs PEFT LoRA | full vs PyTorch full | trainable LoRA / full | loss first → last: LoRA; full |',
+    );
     out.push('|---|---:|---:|---:|---:|---:|---:|---|');
     for (const [engine, v] of Object.entries(engines) as [EngineName, Partial<Record<Variant, Series>>][]) {
       const lora = v.lora;
       const full = v.full;
       const trainable = `${lora?.trainable.toLocaleString('en-US') ?? '–'} / ${full?.trainable.toLocaleString('en-US') ?? '–'}`;
-      const losses = [lora, full].map((x) => (x === undefined ? '–' : `${x.firstLoss.toFixed(2)} → ${x.loss.toFixed(2)}`)).join('; ');
+      const losses = [lora, full]
+        .map((x) => (x === undefined ? '–' : `${x.firstLoss.toFixed(2)} → ${x.loss.toFixed(2)}`))
+        .join('; ');
       out.push(
         `| ${labels[engine] ?? engine} | ${formatTiming(lora)} | ${formatTiming(full)} | ${ratio(medianOf(lora), medianOf(full))} | ` +
           `${engine === 'peft' ? '1×' : ratio(medianOf(lora), medianOf(peft?.lora))} | ${engine === 'peft' ? '1×' : ratio(medianOf(full), medianOf(peft?.full))} | ${trainable} | ${losses} |`,

@@ -18,17 +18,23 @@ export interface Worker {
 }
 
 /** Spawns `command args`, waits for its ready line (or its death, with its stderr's last lines). */
-export async function startWorker(engine: EngineName, command: string, args: string[], workloads: WorkloadName[]): Promise<Worker> {
+export async function startWorker(
+  engine: EngineName,
+  command: string,
+  args: string[],
+  workloads: WorkloadName[],
+): Promise<Worker> {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   let exitCode: number | null = null;
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exitCode = code))));
-  const died = (what: string) => new Error(`${engine} worker ${what}; its stderr ends with:\n${stderr.split('\n').slice(-8).join('\n')}`);
+  const died = (what: string) =>
+    new Error(`${engine} worker ${what}; its stderr ends with:\n${stderr.split('\n').slice(-8).join('\n')}`);
   const nextLine = async (): Promise<string> => {
     const next = await Promise.race([lines.next(), exited.then(() => ({ done: true as const, value: undefined }))]);
-    if (next.done) throw died(`exited (code ${await exited ?? exitCode})`);
+    if (next.done) throw died(`exited (code ${(await exited) ?? exitCode})`);
     return next.value;
   };
   let ready: ReadyMessage | FailedMessage;

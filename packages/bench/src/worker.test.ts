@@ -18,17 +18,30 @@ describe('benchmark workers', () => {
   });
 
   it('an engine that cannot start reports why instead of a row', async () => {
-    const w = await startWorker('native', process.execPath, ['-e', 'process.stderr.write("no binding here"); process.exit(3)'], ['mlp']);
+    const w = await startWorker(
+      'native',
+      process.execPath,
+      ['-e', 'process.stderr.write("no binding here"); process.exit(3)'],
+      ['mlp'],
+    );
     expect(w.ready.ready).toBe(false);
     expect(!w.ready.ready && w.ready.error).toMatch(/exited \(code 3\).*no binding here/);
   });
 
   const python = process.env['PEFT_PYTHON'] ?? '/tmp/peftenv/bin/python';
   it.skipIf(!existsSync(python))('the PEFT worker counts the same trainable parameters as ours', async () => {
-    const w = await startWorker('peft', python, [fileURLToPath(new URL('./peft_worker.py', import.meta.url)), '1', 'mlp,cnn'], ['mlp', 'cnn']);
+    const w = await startWorker(
+      'peft',
+      python,
+      [fileURLToPath(new URL('./peft_worker.py', import.meta.url)), '1', 'mlp,cnn'],
+      ['mlp', 'cnn'],
+    );
     expect(w.ready).toMatchObject({ ready: true, trainable: { 'mlp/lora': 22_736, 'mlp/full': 669_706 } });
     const ours = await startWorker('wasm-1t', process.execPath, ['--import', 'tsx', worker, 'wasm-1t', 'cnn'], ['cnn']);
-    expect(ours.ready.ready && ours.ready.trainable).toEqual({ 'cnn/lora': (w.ready.ready && w.ready.trainable['cnn/lora'])!, 'cnn/full': (w.ready.ready && w.ready.trainable['cnn/full'])! });
+    expect(ours.ready.ready && ours.ready.trainable).toEqual({
+      'cnn/lora': (w.ready.ready && w.ready.trainable['cnn/lora'])!,
+      'cnn/full': (w.ready.ready && w.ready.trainable['cnn/full'])!,
+    });
     const reply = await w.request({ workload: 'cnn', variant: 'lora', steps: 3 });
     expect(reply.loss).toBeLessThan(reply.firstLoss);
     expect(await Promise.all([w.close(), ours.close()])).toEqual(['exited', 'exited']);

@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline';
 import type { EngineName, FailedMessage, ReadyMessage, StepReply, StepRequest } from './protocol.js';
 import { buildTrainer, type Trainer, type Variant, type WorkloadName } from './workloads.js';
 
-const send = (message: ReadyMessage | FailedMessage | StepReply) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const send = (message: ReadyMessage | FailedMessage | StepReply) =>
+  process.stdout.write(`${JSON.stringify(message)}\n`);
 
 /** Starts the tfjs backend of `engine`; returns a label for the table. */
 async function startBackend(engine: EngineName): Promise<string> {
@@ -48,7 +49,8 @@ async function main(): Promise<void> {
     return;
   }
   const trainers = new Map<string, Trainer>();
-  for (const w of workloads) for (const v of ['lora', 'full'] as Variant[]) trainers.set(`${w}/${v}`, buildTrainer(w, v));
+  for (const w of workloads)
+    for (const v of ['lora', 'full'] as Variant[]) trainers.set(`${w}/${v}`, buildTrainer(w, v));
   send({ ready: true, label, trainable: Object.fromEntries([...trainers].map(([k, t]) => [k, t.trainable])) });
   for await (const line of createInterface({ input: process.stdin })) {
     if (!line.trim()) continue;

@@ -35,7 +35,13 @@ function buildMlp(): tfl.Sequential {
   const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
   return tfl.sequential({
     layers: [
-      tfl.layers.dense({ name: 'hidden1', units: 512, activation: 'relu', inputShape: [784], kernelInitializer: init(1) }),
+      tfl.layers.dense({
+        name: 'hidden1',
+        units: 512,
+        activation: 'relu',
+        inputShape: [784],
+        kernelInitializer: init(1),
+      }),
       tfl.layers.dense({ name: 'hidden2', units: 512, activation: 'relu', kernelInitializer: init(2) }),
       tfl.layers.dense({ name: 'head', units: 10, kernelInitializer: init(3) }),
     ],
@@ -58,18 +64,29 @@ function buildCnn(): tfl.LayersModel {
 export function buildTrainer(workload: WorkloadName, variant: Variant): Trainer {
   const base = workload === 'mlp' ? buildMlp() : buildCnn();
   let lora: LoraModel | undefined;
-  if (variant === 'lora') lora = applyLora(base, { r: RANK, loraAlpha: 2 * RANK, targetModules: WORKLOADS[workload].targets }, { seed: 7 });
+  if (variant === 'lora')
+    lora = applyLora(base, { r: RANK, loraAlpha: 2 * RANK, targetModules: WORKLOADS[workload].targets }, { seed: 7 });
   const model = lora ? lora.model : base;
   const inputShape = workload === 'mlp' ? [BATCH, 784] : [BATCH, 28, 28, 1];
   const x = tf.randomUniform(inputShape, 0, 1, 'float32', 1);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => (i * 7) % 10), 'int32'), 10);
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: BATCH }, (_, i) => (i * 7) % 10),
+      'int32',
+    ),
+    10,
+  );
   const optimizer = tf.train.adam(1e-3);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const trainable = vars.reduce((n, v) => n + v.size, 0);
   return {
     trainable,
     step() {
-      const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars)!;
+      const cost = optimizer.minimize(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        true,
+        vars,
+      )!;
       const loss = cost.dataSync()[0];
       cost.dispose();
       return loss;

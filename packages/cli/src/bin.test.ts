@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const run = (...args: string[]) => spawnSync(tsx, [join(root, 'src', 'bin.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+const run = (...args: string[]) =>
+  spawnSync(tsx, [join(root, 'src', 'bin.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
 describe.skipIf(!existsSync(tsx))('tfjs-lora binary', () => {
   it('exits 0 with usage on --help', () => {

@@ -72,11 +72,27 @@ describe.skipIf(!present)('tfjs-lora CLI', () => {
   it('inspect --json gives {config, modules, totalParams} with ‖ΔW‖ as PEFT computed it (real DistilBERT adapter)', async () => {
     const r = await cli('inspect', '--json', join(FIXTURES, 'peft-real', 'distilbert-emotion-q_v'));
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { config: Record<string, unknown>; modules: Record<string, unknown>[]; totalParams: number };
+    const j = JSON.parse(r.out) as {
+      config: Record<string, unknown>;
+      modules: Record<string, unknown>[];
+      totalParams: number;
+    };
     expect(j.config['task_type']).toBe('SEQ_CLS');
     expect(j.modules.length).toBe(12);
-    expect(Object.keys(j.modules[0]!)).toEqual(['path', 'kind', 'in', 'out', 'r', 'alpha', 'scaling', 'params', 'deltaNorm']);
-    const ref = JSON.parse(readFileSync(resolve(here, '../../core/test-support/peft-real-reference.json'), 'utf8'))['distilbert-emotion-q_v'].modules as { path: string; delta_norm: number }[];
+    expect(Object.keys(j.modules[0]!)).toEqual([
+      'path',
+      'kind',
+      'in',
+      'out',
+      'r',
+      'alpha',
+      'scaling',
+      'params',
+      'deltaNorm',
+    ]);
+    const ref = JSON.parse(readFileSync(resolve(here, '../../core/test-support/peft-real-reference.json'), 'utf8'))[
+      'distilbert-emotion-q_v'
+    ].modules as { path: string; delta_norm: number }[];
     for (const m of ref) {
       const row = j.modules.find((x) => x['path'] === m.path)!;
       expect(Math.abs((row['deltaNorm'] as number) - m.delta_norm) / m.delta_norm).toBeLessThan(1e-6);
@@ -84,9 +100,17 @@ describe.skipIf(!present)('tfjs-lora CLI', () => {
     expect(j.totalParams).toBe(12 * 2 * 8 * 768 + 768 * 768 + 768 + 6 * 768 + 6);
   });
 
-  it('merge writes a stock LayersModel that gives PEFT\'s adapted output', async () => {
+  it("merge writes a stock LayersModel that gives PEFT's adapted output", async () => {
     await saveLinearBase(join(tmp, 'base'));
-    const r = await cli('merge', '--model', join(tmp, 'base', 'model.json'), '--adapter', join(LINEAR, 'adapter'), '--out', join(tmp, 'merged'));
+    const r = await cli(
+      'merge',
+      '--model',
+      join(tmp, 'base', 'model.json'),
+      '--adapter',
+      join(LINEAR, 'adapter'),
+      '--out',
+      join(tmp, 'merged'),
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/merged 1 LoRA module\(s\) into .*model.json/);
@@ -97,7 +121,15 @@ describe.skipIf(!present)('tfjs-lora CLI', () => {
     expect(maxAbsDiff(y, io['output']!)).toBeLessThan(1e-5);
     tf.dispose([y, ...Object.values(io)]);
     merged.dispose();
-    const again = await cli('merge', '--model', join(tmp, 'base', 'model.json'), '--adapter', join(LINEAR, 'adapter'), '--out', join(tmp, 'merged'));
+    const again = await cli(
+      'merge',
+      '--model',
+      join(tmp, 'base', 'model.json'),
+      '--adapter',
+      join(LINEAR, 'adapter'),
+      '--out',
+      join(tmp, 'merged'),
+    );
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/^error: .*exists already; choose another --out or pass --force/);
   });
@@ -110,23 +142,41 @@ describe.skipIf(!present)('tfjs-lora CLI', () => {
     expect(fail.err.trim().split('\n')).toHaveLength(1);
     expect(fail.err).toMatch(/error: 1 adapter module\(s\) match no layer of the model: 'fc' \(nearest: dense_1\)/);
     writeFileSync(join(tmp, 'map.json'), JSON.stringify({ fc: 'dense_1' }));
-    const ok = await cli('merge', '--model', model, '--adapter', join(LINEAR, 'adapter'), '--out', join(tmp, 'm2'), '--map', join(tmp, 'map.json'));
+    const ok = await cli(
+      'merge',
+      '--model',
+      model,
+      '--adapter',
+      join(LINEAR, 'adapter'),
+      '--out',
+      join(tmp, 'm2'),
+      '--map',
+      join(tmp, 'map.json'),
+    );
     expect(ok.code).toBe(0);
   });
 
-  it('convert: directory → single file → directory gives back PEFT\'s bytes; --dtype bf16 halves the weights', async () => {
+  it("convert: directory → single file → directory gives back PEFT's bytes; --dtype bf16 halves the weights", async () => {
     const single = join(tmp, 'linear.safetensors');
     expect((await cli('convert', join(LINEAR, 'adapter'), single)).code).toBe(0);
     expect((await cli('inspect', single)).out).toMatch(/^fc +linear/m);
     const back = join(tmp, 'back');
     expect((await cli('convert', single, back)).code).toBe(0);
-    expect(readFileSync(join(back, 'adapter_model.safetensors')).equals(readFileSync(join(LINEAR, 'adapter', 'adapter_model.safetensors')))).toBe(true);
-    expect(JSON.parse(readFileSync(join(back, 'adapter_config.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(LINEAR, 'adapter', 'adapter_config.json'), 'utf8')));
+    expect(
+      readFileSync(join(back, 'adapter_model.safetensors')).equals(
+        readFileSync(join(LINEAR, 'adapter', 'adapter_model.safetensors')),
+      ),
+    ).toBe(true);
+    expect(JSON.parse(readFileSync(join(back, 'adapter_config.json'), 'utf8'))).toEqual(
+      JSON.parse(readFileSync(join(LINEAR, 'adapter', 'adapter_config.json'), 'utf8')),
+    );
     const half = join(tmp, 'half');
     const r = await cli('convert', join(LINEAR, 'adapter'), half, '--dtype', 'bf16');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(statSync(join(half, 'adapter_model.safetensors')).size).toBeLessThan(statSync(join(LINEAR, 'adapter', 'adapter_model.safetensors')).size * 0.75);
+    expect(statSync(join(half, 'adapter_model.safetensors')).size).toBeLessThan(
+      statSync(join(LINEAR, 'adapter', 'adapter_model.safetensors')).size * 0.75,
+    );
     const a = JSON.parse((await cli('inspect', '--json', join(LINEAR, 'adapter'))).out).modules[0].deltaNorm as number;
     const b = JSON.parse((await cli('inspect', '--json', half)).out).modules[0].deltaNorm as number;
     expect(Math.abs(a - b) / a).toBeLessThan(1e-2);
@@ -151,7 +201,11 @@ describe.skipIf(!present)('tfjs-lora CLI', () => {
     registerCommand({
       name: 'distill',
       register(program, ctx) {
-        program.command('distill').description('distill an adapter (registered by another package)').argument('<data>').action((data: string) => ctx.io.out(`distilling ${data}\n`));
+        program
+          .command('distill')
+          .description('distill an adapter (registered by another package)')
+          .argument('<data>')
+          .action((data: string) => ctx.io.out(`distilling ${data}\n`));
       },
     });
     expect((await cli('--help')).out).toMatch(/distill/);

@@ -6,12 +6,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LoraError } from '@tfjs-lora/core';
 
-
 async function read(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (e) {
-    throw new LoraError(`Cannot read ${what} '${path}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path.`);
+    throw new LoraError(
+      `Cannot read ${what} '${path}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path.`,
+    );
   }
 }
 
@@ -22,10 +23,14 @@ export async function loadModelFile(modelJsonPath: string): Promise<tfl.LayersMo
     json = JSON.parse((await read(modelJsonPath, 'the model')).toString('utf8')) as tf.io.ModelJSON;
   } catch (e) {
     if (LoraError.isInstance(e)) throw e;
-    throw new LoraError(`'${modelJsonPath}' is not JSON (${(e as Error).message}); expected a TensorFlow.js model.json.`);
+    throw new LoraError(
+      `'${modelJsonPath}' is not JSON (${(e as Error).message}); expected a TensorFlow.js model.json.`,
+    );
   }
   if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new LoraError(`'${modelJsonPath}' is not a TensorFlow.js LayersModel model.json (expected modelTopology and weightsManifest).`);
+    throw new LoraError(
+      `'${modelJsonPath}' is not a TensorFlow.js LayersModel model.json (expected modelTopology and weightsManifest).`,
+    );
   }
   const dir = dirname(modelJsonPath);
   const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
@@ -43,17 +48,22 @@ export async function loadModelFile(modelJsonPath: string): Promise<tfl.LayersMo
 
 /** Saves a LayersModel as `dir/model.json` + `dir/weights.bin` (the layout tf.loadLayersModel reads). */
 export async function saveModelDir(model: tfl.LayersModel, dir: string): Promise<void> {
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    await mkdir(dir, { recursive: true });
-    const modelJson = {
-      modelTopology: artifacts.modelTopology,
-      format: artifacts.format,
-      generatedBy: artifacts.generatedBy,
-      convertedBy: 'tfjs-lora merge',
-      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-    };
-    await writeFile(join(dir, 'weights.bin'), new Uint8Array(tf.io.concatenateArrayBuffers(artifacts.weightData ?? [])));
-    await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
-    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      await mkdir(dir, { recursive: true });
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: 'tfjs-lora merge',
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+      };
+      await writeFile(
+        join(dir, 'weights.bin'),
+        new Uint8Array(tf.io.concatenateArrayBuffers(artifacts.weightData ?? [])),
+      );
+      await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
 }

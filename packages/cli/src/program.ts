@@ -66,7 +66,9 @@ export function createProgram(options: CreateProgramOptions = {}): Command {
   const io = options.io ?? processIO;
   const program = new Command('tfjs-lora');
   program
-    .description('Inspect, merge and convert Hugging Face PEFT LoRA adapters for TensorFlow.js, and run LoRA training experiments')
+    .description(
+      'Inspect, merge and convert Hugging Face PEFT LoRA adapters for TensorFlow.js, and run LoRA training experiments',
+    )
     .option('--verbose', 'print details and, on errors, the stack trace')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })

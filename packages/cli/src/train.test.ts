@@ -16,7 +16,18 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 describe('tfjs-lora train', () => {
   it('is listed in --help with its options', async () => {
     const { out } = await run(['train', '--help']);
-    for (const flag of ['--task', '--domain', '--rank', '--alpha', '--targets', '--epochs', '--steps', '--backend', '--out']) expect(out).toContain(flag);
+    for (const flag of [
+      '--task',
+      '--domain',
+      '--rank',
+      '--alpha',
+      '--targets',
+      '--epochs',
+      '--steps',
+      '--backend',
+      '--out',
+    ])
+      expect(out).toContain(flag);
   });
 
   it('rejects a bad task, rank or backend with one clear line and exit code 1', async () => {

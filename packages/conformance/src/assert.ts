@@ -63,16 +63,22 @@ export async function expectClose(
     if (scale > 1) unit = ` (in units of max |expected| = ${scale.toPrecision(4)})`;
   }
   recordComparison(what, diff, tol);
-  if (!(diff <= tol)) throw new ConformanceFailure(`${what}: max |Δ| = ${diff.toExponential(3)}${unit} exceeds the tolerance ${tol} on '${tf.getBackend()}'`);
+  if (!(diff <= tol))
+    throw new ConformanceFailure(
+      `${what}: max |Δ| = ${diff.toExponential(3)}${unit} exceeds the tolerance ${tol} on '${tf.getBackend()}'`,
+    );
   return diff;
 }
 
 /** Throws unless every element of the two arrays is identical (bit-exact, NaN equal to NaN). */
 export function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  if (actual.length !== expected.length) throw new ConformanceFailure(`${what}: ${actual.length} values, expected ${expected.length}`);
+  if (actual.length !== expected.length)
+    throw new ConformanceFailure(`${what}: ${actual.length} values, expected ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
     if (!Object.is(actual[i], expected[i])) {
-      throw new ConformanceFailure(`${what}: element ${i} is ${actual[i]}, expected exactly ${expected[i]} (not bit-exact)`);
+      throw new ConformanceFailure(
+        `${what}: element ${i} is ${actual[i]}, expected exactly ${expected[i]} (not bit-exact)`,
+      );
     }
   }
 }
@@ -80,7 +86,10 @@ export function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<n
 /** Throws unless tf.memory().numTensors is back to `before`. */
 export function expectNoLeak(before: number, what: string): void {
   const now = tf.memory().numTensors;
-  if (now !== before) throw new ConformanceFailure(`${what}: ${now - before} tensor(s) leaked (numTensors ${before} → ${now}) on '${tf.getBackend()}'`);
+  if (now !== before)
+    throw new ConformanceFailure(
+      `${what}: ${now - before} tensor(s) leaked (numTensors ${before} → ${now}) on '${tf.getBackend()}'`,
+    );
 }
 
 /** Throws with `message` unless `ok`. */

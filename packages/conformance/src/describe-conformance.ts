@@ -31,13 +31,19 @@ function printGaps(title: string, gaps: readonly KnownGap[]): void {
 
 /** Set TFJS_LORA_CONFORMANCE_REPORT=1 to print, per check, the comparison closest to its tolerance. */
 function reportWanted(): boolean {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['TFJS_LORA_CONFORMANCE_REPORT'] === '1';
+  return (
+    (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
+      'TFJS_LORA_CONFORMANCE_REPORT'
+    ] === '1'
+  );
 }
 
 function printReport(title: string, rows: { name: string; closest?: Closest | null; ms?: number }[]): void {
   if (!reportWanted()) return;
   const lines = rows.map((r) => {
-    const c = r.closest ? `${r.closest.diff.toExponential(2)} / ${r.closest.tol} (${r.closest.what})` : 'exact or boolean checks only';
+    const c = r.closest
+      ? `${r.closest.diff.toExponential(2)} / ${r.closest.tol} (${r.closest.what})`
+      : 'exact or boolean checks only';
     return `  ${c} — ${r.name}${r.ms === undefined ? '' : ` [${r.ms} ms]`}`;
   });
   console.log(`${title}: closest comparison per check (max |Δ| / tolerance):\n${lines.join('\n')}`);
@@ -53,15 +59,22 @@ function describeGaps(gaps: readonly KnownGap[]): void {
  * known gap with its reason (or a failure with `require`). PEFT cases come from `fixturesRoot`; the
  * layer-adapter packages (@tfjs-lora/vision, @tfjs-lora/nlp) are imported when installed.
  */
-export async function describeBackendConformance(backendName: string, options: DescribeConformanceOptions = {}): Promise<void> {
+export async function describeBackendConformance(
+  backendName: string,
+  options: DescribeConformanceOptions = {},
+): Promise<void> {
   const title = options.title ?? `conformance: ${backendName}`;
   const backend = getLoraBackend(backendName);
-  const avail = backend ? await backend.isAvailable() : { ok: false as const, reason: `no LoRA backend '${backendName}' is registered (import its package)` };
+  const avail = backend
+    ? await backend.isAvailable()
+    : { ok: false as const, reason: `no LoRA backend '${backendName}' is registered (import its package)` };
   if (!avail.ok) {
     if (options.require) {
-      describe(title, () => it(`backend '${backendName}' is available`, () => {
-        throw new Error(`'${backendName}' is required here but unavailable: ${avail.reason}`);
-      }));
+      describe(title, () =>
+        it(`backend '${backendName}' is available`, () => {
+          throw new Error(`'${backendName}' is required here but unavailable: ${avail.reason}`);
+        }),
+      );
       return;
     }
     const gaps = [{ name: `backend ${backendName}`, reason: avail.reason }];
@@ -103,9 +116,16 @@ export async function describeBackendConformance(backendName: string, options: D
  * Declares tests for results computed elsewhere (a browser page): one passing or failing test per
  * check, one skipped test per gap.
  */
-export function describeConformanceResults(title: string, results: readonly CheckResult[], gaps: readonly KnownGap[]): void {
+export function describeConformanceResults(
+  title: string,
+  results: readonly CheckResult[],
+  gaps: readonly KnownGap[],
+): void {
   printGaps(title, gaps);
-  printReport(title, results.filter((r) => r.passed));
+  printReport(
+    title,
+    results.filter((r) => r.passed),
+  );
   describe(title, () => {
     for (const r of results) {
       it(r.name, () => {

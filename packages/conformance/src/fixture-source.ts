@@ -47,7 +47,10 @@ export function fetchFixtureSource(baseUrl: string): FixtureSource {
 export async function listPeftCases(root: string): Promise<string[]> {
   try {
     const entries = await (await fsPromises()).readdir(`${root}/peft-cases`, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }

@@ -1,8 +1,34 @@
-export { describeBackendConformance, describeConformanceResults, defaultFixturesRoot, type DescribeConformanceOptions } from './describe-conformance.js';
-export { conformancePlan, runPlan, canReadSync, type ConformancePlan, type ConformancePlanOptions, type CheckResult } from './suite.js';
+export {
+  describeBackendConformance,
+  describeConformanceResults,
+  defaultFixturesRoot,
+  type DescribeConformanceOptions,
+} from './describe-conformance.js';
+export {
+  conformancePlan,
+  runPlan,
+  canReadSync,
+  type ConformancePlan,
+  type ConformancePlanOptions,
+  type CheckResult,
+} from './suite.js';
 export { TOLERANCES, tolerancesFor, type ConformanceTolerances } from './tolerances.js';
 export { ConformanceFailure, type ConformanceCheck, type KnownGap } from './types.js';
 export { nodeFixtureSource, fetchFixtureSource, listPeftCases, type FixtureSource } from './fixture-source.js';
-export { loadPeftCase, disposeCase, buildBase, LAYER_KINDS, type PeftCase, type CaseLayer, type LayerKind } from './peft-case.js';
-export { runConformanceInChromium, bundlePage, CHROMIUM_ARGS, type ChromiumConformanceOptions, type ChromiumConformanceResult } from './browser/chromium.js';
+export {
+  loadPeftCase,
+  disposeCase,
+  buildBase,
+  LAYER_KINDS,
+  type PeftCase,
+  type CaseLayer,
+  type LayerKind,
+} from './peft-case.js';
+export {
+  runConformanceInChromium,
+  bundlePage,
+  CHROMIUM_ARGS,
+  type ChromiumConformanceOptions,
+  type ChromiumConformanceResult,
+} from './browser/chromium.js';
 export { ADAPTER_PACKAGES, importAdapterPackages } from './adapter-packages.js';

@@ -72,7 +72,9 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
   // A LoRA backend may run on a tfjs backend of another name ('native' and 'cuda' on 'tensorflow').
   const tfBackend = getLoraBackend(backend)?.tfBackend ?? backend;
   if (tf.getBackend() !== tfBackend) {
-    throw new ConformanceFailure(`conformancePlan('${backend}') needs '${tfBackend}' to be the active tfjs backend; found '${tf.getBackend()}'. Call useBackend('${backend}') first.`);
+    throw new ConformanceFailure(
+      `conformancePlan('${backend}') needs '${tfBackend}' to be the active tfjs backend; found '${tf.getBackend()}'. Call useBackend('${backend}') first.`,
+    );
   }
   const tolerances = { ...tolerancesFor(backend), ...options.tolerances };
   const checks: ConformanceCheck[] = [];
@@ -84,7 +86,10 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
       gaps.push(...r.gaps);
     }
   } else {
-    gaps.push({ name: 'peft/*', reason: options.fixturesMissingReason ?? 'no PEFT reference cases were given (../shared/fixtures/peft-cases)' });
+    gaps.push({
+      name: 'peft/*',
+      reason: options.fixturesMissingReason ?? 'no PEFT reference cases were given (../shared/fixtures/peft-cases)',
+    });
   }
   checks.push(...fusedKernelChecks(tolerances), ...trainingChecks(tfBackend, tolerances));
   const sync = canReadSync();
@@ -92,7 +97,10 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
   if (!sync.ok) {
     const why = `no synchronous reads on '${backend}' (${sync.reason})`;
     gaps.push({ name: 'merge/unmerge: safeMerge', reason: `LoraLayer.merge({safeMerge}) reads with dataSync; ${why}` });
-    gaps.push({ name: "init: initLoraWeights 'pissa' / 'olora'", reason: `core's SVD/QR initialisers read with dataSync; ${why}` });
+    gaps.push({
+      name: "init: initLoraWeights 'pissa' / 'olora'",
+      reason: `core's SVD/QR initialisers read with dataSync; ${why}`,
+    });
   }
   return { backend, tolerances, checks, gaps };
 }
@@ -121,7 +129,12 @@ export async function runPlan(plan: ConformancePlan): Promise<CheckResult[]> {
       await check.run();
       results.push({ name: check.name, passed: true, ms: Date.now() - t0, closest: closestComparison() });
     } catch (e) {
-      results.push({ name: check.name, passed: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e), ms: Date.now() - t0 });
+      results.push({
+        name: check.name,
+        passed: false,
+        error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+        ms: Date.now() - t0,
+      });
     }
   }
   return results;

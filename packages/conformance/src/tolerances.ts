@@ -37,11 +37,51 @@ export interface ConformanceTolerances {
  * budget; their fused LoRA matmul is held to 1e-4, as WebGPU's.
  */
 export const TOLERANCES: Readonly<Record<string, ConformanceTolerances>> = {
-  cpu: { peftOutput: 1e-5, peftGradient: 1e-5, peftMerged: 1e-5, trainingLoss: 1e-6, trainingWeights: 1e-6, mergedOutput: 1e-5, fusedKernels: 1e-5 },
-  wasm: { peftOutput: 1e-5, peftGradient: 1e-5, peftMerged: 1e-5, trainingLoss: 1e-5, trainingWeights: 1e-5, mergedOutput: 1e-5, fusedKernels: 1e-5 },
-  native: { peftOutput: 1e-5, peftGradient: 1e-5, peftMerged: 1e-5, trainingLoss: 1e-5, trainingWeights: 1e-5, mergedOutput: 1e-5, fusedKernels: 1e-4 },
-  cuda: { peftOutput: 1e-5, peftGradient: 1e-5, peftMerged: 1e-5, trainingLoss: 1e-5, trainingWeights: 1e-5, mergedOutput: 1e-5, fusedKernels: 1e-4 },
-  webgpu: { peftOutput: 1e-4, peftGradient: 1e-4, peftMerged: 1e-5, trainingLoss: 1e-5, trainingWeights: 1e-4, mergedOutput: 1e-4, fusedKernels: 1e-4 },
+  cpu: {
+    peftOutput: 1e-5,
+    peftGradient: 1e-5,
+    peftMerged: 1e-5,
+    trainingLoss: 1e-6,
+    trainingWeights: 1e-6,
+    mergedOutput: 1e-5,
+    fusedKernels: 1e-5,
+  },
+  wasm: {
+    peftOutput: 1e-5,
+    peftGradient: 1e-5,
+    peftMerged: 1e-5,
+    trainingLoss: 1e-5,
+    trainingWeights: 1e-5,
+    mergedOutput: 1e-5,
+    fusedKernels: 1e-5,
+  },
+  native: {
+    peftOutput: 1e-5,
+    peftGradient: 1e-5,
+    peftMerged: 1e-5,
+    trainingLoss: 1e-5,
+    trainingWeights: 1e-5,
+    mergedOutput: 1e-5,
+    fusedKernels: 1e-4,
+  },
+  cuda: {
+    peftOutput: 1e-5,
+    peftGradient: 1e-5,
+    peftMerged: 1e-5,
+    trainingLoss: 1e-5,
+    trainingWeights: 1e-5,
+    mergedOutput: 1e-5,
+    fusedKernels: 1e-4,
+  },
+  webgpu: {
+    peftOutput: 1e-4,
+    peftGradient: 1e-4,
+    peftMerged: 1e-5,
+    trainingLoss: 1e-5,
+    trainingWeights: 1e-4,
+    mergedOutput: 1e-4,
+    fusedKernels: 1e-4,
+  },
 };
 
 /** The tolerances of a backend; unknown backends get WebGPU's (the loosest documented). */

@@ -12,15 +12,19 @@ const run = await runConformanceInChromium({ fixturesRoot: root, cases });
 const title = `conformance: webgpu (Chromium ${run.browserVersion || '?'}${run.adapter ? `, ${run.adapter}` : ''})`;
 
 if (run.unavailable) {
-  if (REQUIRE) describe(title, () => it('WebGPU in Chromium is available', () => {
-    throw new Error(`required here (TFJS_LORA_REQUIRE_WEBGPU=1) but unavailable: ${run.unavailable}`);
-  }));
+  if (REQUIRE)
+    describe(title, () =>
+      it('WebGPU in Chromium is available', () => {
+        throw new Error(`required here (TFJS_LORA_REQUIRE_WEBGPU=1) but unavailable: ${run.unavailable}`);
+      }),
+    );
   else {
     console.warn(`${title}: 1 known gap(s):\n  - webgpu in Chromium: ${run.unavailable}`);
     describe(title, () => it.skip(`known gap: webgpu in Chromium: ${run.unavailable}`, () => {}));
   }
 } else {
   if (run.errors.length > 0) console.warn(`page errors:\n${run.errors.join('\n')}`);
-  if (!cases.length) run.gaps.push({ name: 'peft/*', reason: `no PEFT cases under ${root}/peft-cases (set TFJS_LORA_FIXTURES)` });
+  if (!cases.length)
+    run.gaps.push({ name: 'peft/*', reason: `no PEFT cases under ${root}/peft-cases (set TFJS_LORA_FIXTURES)` });
   describeConformanceResults(title, run.results, run.gaps);
 }

@@ -47,12 +47,28 @@ async function registerNative(): Promise<string | null> {
   }
 }
 
-
 function buildMlp(): tfl.Sequential {
   const model = tfl.sequential();
-  model.add(tfl.layers.dense({ name: 'hidden1', units: 512, activation: 'relu', inputShape: [784], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
-  model.add(tfl.layers.dense({ name: 'hidden2', units: 512, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
-  model.add(tfl.layers.dense({ name: 'head', units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
+  model.add(
+    tfl.layers.dense({
+      name: 'hidden1',
+      units: 512,
+      activation: 'relu',
+      inputShape: [784],
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
+  model.add(
+    tfl.layers.dense({
+      name: 'hidden2',
+      units: 512,
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
+  model.add(
+    tfl.layers.dense({ name: 'head', units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }),
+  );
   return model;
 }
 
@@ -60,7 +76,11 @@ function buildMlp(): tfl.Sequential {
 function trainingStep(model: tfl.LayersModel, optimizer: tf.Optimizer): (x: tf.Tensor, y: tf.Tensor) => number {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return (x, y) => {
-    const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars)!;
+    const cost = optimizer.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      true,
+      vars,
+    )!;
     const loss = cost.dataSync()[0];
     cost.dispose();
     return loss;
@@ -87,7 +107,11 @@ function timing(v: number[]): Timing {
 }
 
 /** Runs each named function `perRound` times per round, rotating the order every round; returns times in ms. */
-function interleaved(fns: Record<string, (i: number) => void>, rounds: number, perRound: number): Record<string, number[]> {
+function interleaved(
+  fns: Record<string, (i: number) => void>,
+  rounds: number,
+  perRound: number,
+): Record<string, number[]> {
   const names = Object.keys(fns);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   let i = 0;
@@ -122,7 +146,10 @@ async function benchBackend(name: string, data: MnistData): Promise<Result> {
   await useBackend(name);
   const plan = PLAN[name];
   const { xs, ys } = mnistTensors(data);
-  const batches = Array.from({ length: data.count / BATCH }, (_, i) => [tf.slice(xs, [i * BATCH, 0], [BATCH, 784]), tf.slice(ys, [i * BATCH, 0], [BATCH, 10])]);
+  const batches = Array.from({ length: data.count / BATCH }, (_, i) => [
+    tf.slice(xs, [i * BATCH, 0], [BATCH, 784]),
+    tf.slice(ys, [i * BATCH, 0], [BATCH, 10]),
+  ]);
   tf.dispose([xs, ys]);
   const base = buildMlp();
   const fullModel = buildMlp(); // same seeds: the same initial weights as base
@@ -145,7 +172,10 @@ async function benchBackend(name: string, data: MnistData): Promise<Result> {
   // B ≠ 0 after training; give the merged copy the trained factors, then merge it.
   for (const { path, layer } of lora.loraLayers()) {
     const src = layer.weightsOf('default');
-    const dst = merged.loraLayers().find((l) => l.path === path)!.layer.weightsOf('default');
+    const dst = merged
+      .loraLayers()
+      .find((l) => l.path === path)!
+      .layer.weightsOf('default');
     dst.loraA.write(src.loraA.read());
     dst.loraB.write(src.loraB.read());
   }
@@ -195,7 +225,11 @@ function table(results: Result[]): string {
     ['forward, LoRA merged, ms (IQR)', (r) => fmt(r.forwardMerged)],
     ['unmerged / base (forward)', (r) => ratio(r.forwardUnmerged, r.forwardBase)],
     ['merged / base (forward)', (r) => ratio(r.forwardMerged, r.forwardBase)],
-    ['trainable params, LoRA', (r) => `${r.trainable.toLocaleString('en')} (${((100 * r.trainable) / r.total).toFixed(2)}% of ${r.total.toLocaleString('en')})`],
+    [
+      'trainable params, LoRA',
+      (r) =>
+        `${r.trainable.toLocaleString('en')} (${((100 * r.trainable) / r.total).toFixed(2)}% of ${r.total.toLocaleString('en')})`,
+    ],
     ['trainable params, full', (r) => `${r.full.toLocaleString('en')} (100%)`],
     ['measured training steps per variant', (r) => String(r.steps)],
   ];
@@ -207,7 +241,8 @@ function table(results: Result[]): string {
 async function main(): Promise<void> {
   const nativeSkipped = await registerNative();
   if (nativeSkipped) console.error(`native column skipped: ${nativeSkipped}`);
-  const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['cpu', 'wasm', ...(nativeSkipped ? [] : ['native'])];
+  const wanted =
+    process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['cpu', 'wasm', ...(nativeSkipped ? [] : ['native'])];
   registerLoraBackend(wasmBackend);
   const data = loadMnist({ split: 'train', limit: 8 * BATCH });
   const results: Result[] = [];
@@ -216,16 +251,26 @@ async function main(): Promise<void> {
     const t = performance.now();
     results.push(await benchBackend(name, data));
     const r = results.at(-1)!;
-    console.error(`${name}: done in ${((performance.now() - t) / 1000).toFixed(1)} s; loss LoRA ${r.lossDrop.lora.map((v) => v.toFixed(3)).join(' → ')}, full ${r.lossDrop.full.map((v) => v.toFixed(3)).join(' → ')}`);
+    console.error(
+      `${name}: done in ${((performance.now() - t) / 1000).toFixed(1)} s; loss LoRA ${r.lossDrop.lora.map((v) => v.toFixed(3)).join(' → ')}, full ${r.lossDrop.full.map((v) => v.toFixed(3)).join(' → ')}`,
+    );
   }
   const cpu = cpus();
-  const simd = wanted.includes('wasm') ? `; wasm SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}, 1 thread (tfjs turns wasm threads off in Node)` : '';
-  console.log(`\nMachine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} logical cores, Node ${process.version}, tfjs ${tf.version_core}${simd}`);
-  console.log(`Medians (interquartile range) of interleaved runs after warm-up; forward = predict on batch 64; LoRA on hidden1, hidden2 and head; step = optimizer.minimize over the trainable variables.\n`);
+  const simd = wanted.includes('wasm')
+    ? `; wasm SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}, 1 thread (tfjs turns wasm threads off in Node)`
+    : '';
+  console.log(
+    `\nMachine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} logical cores, Node ${process.version}, tfjs ${tf.version_core}${simd}`,
+  );
+  console.log(
+    `Medians (interquartile range) of interleaved runs after warm-up; forward = predict on batch 64; LoRA on hidden1, hidden2 and head; step = optimizer.minimize over the trainable variables.\n`,
+  );
   console.log(table(results));
   const [wasm, native] = ['wasm', 'native'].map((n) => results.find((r) => r.backend === n));
   if (wasm && native) {
-    console.log(`\nnative / wasm: LoRA step ${ratio(native.loraStep, wasm.loraStep)}, full step ${ratio(native.fullStep, wasm.fullStep)}, forward (LoRA unmerged) ${ratio(native.forwardUnmerged, wasm.forwardUnmerged)}`);
+    console.log(
+      `\nnative / wasm: LoRA step ${ratio(native.loraStep, wasm.loraStep)}, full step ${ratio(native.fullStep, wasm.fullStep)}, forward (LoRA unmerged) ${ratio(native.forwardUnmerged, wasm.forwardUnmerged)}`,
+    );
   }
   console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }

@@ -16,7 +16,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { applyLora, createTrainStep, registerLoraBackend, train, useBackend } from '../src/index.js';
 
-const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '8' }, steps: { type: 'string', default: '8' } } });
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string', default: '8' }, steps: { type: 'string', default: '8' } },
+});
 const BACKEND = positionals[0] ?? 'wasm';
 const ROUNDS = Number(opts.rounds);
 const STEPS = Number(opts.steps);
@@ -24,9 +27,31 @@ const BATCH = 64;
 
 function buildLoraMlp(): tfl.LayersModel {
   const model = tfl.sequential();
-  model.add(tfl.layers.dense({ name: 'hidden1', units: 512, activation: 'relu', inputShape: [784], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
-  model.add(tfl.layers.dense({ name: 'hidden2', units: 512, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
-  model.add(tfl.layers.dense({ name: 'head', units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
+  model.add(
+    tfl.layers.dense({
+      name: 'hidden1',
+      units: 512,
+      activation: 'relu',
+      inputShape: [784],
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
+  model.add(
+    tfl.layers.dense({
+      name: 'hidden2',
+      units: 512,
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
+  model.add(
+    tfl.layers.dense({
+      name: 'head',
+      units: 10,
+      activation: 'softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }),
+    }),
+  );
   return applyLora(model, { r: 8, loraAlpha: 16, targetModules: ['hidden1', 'hidden2', 'head'] }, { seed: 7 }).model;
 }
 
@@ -36,8 +61,22 @@ async function main(): Promise<void> {
   registerLoraBackend(wasmBackend);
   await useBackend(BACKEND);
   const x = tf.randomUniform([STEPS * BATCH, 784], 0, 1, 'float32', 1);
-  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: STEPS * BATCH }, (_, i) => (i * 7) % 10), 'int32'), 10), 'float32'));
-  const batches = Array.from({ length: STEPS }, (_, i) => [tf.slice(x, i * BATCH, BATCH), tf.slice(y, i * BATCH, BATCH)] as const);
+  const y = tf.tidy(() =>
+    tf.cast(
+      tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: STEPS * BATCH }, (_, i) => (i * 7) % 10),
+          'int32',
+        ),
+        10,
+      ),
+      'float32',
+    ),
+  );
+  const batches = Array.from(
+    { length: STEPS },
+    (_, i) => [tf.slice(x, i * BATCH, BATCH), tf.slice(y, i * BATCH, BATCH)] as const,
+  );
   const loss = 'categoricalCrossentropy';
 
   const fitModel = buildLoraMlp();
@@ -67,7 +106,14 @@ async function main(): Promise<void> {
     'optimizer.minimize loop': async () => {
       const t = performance.now();
       for (const [xb, yb] of batches) {
-        const cost = loopOpt.minimize(() => tf.mean(tfl.metrics.categoricalCrossentropy(yb, loopModel.apply(xb, { training: true }) as tf.Tensor)) as tf.Scalar, true, loopVars)!;
+        const cost = loopOpt.minimize(
+          () =>
+            tf.mean(
+              tfl.metrics.categoricalCrossentropy(yb, loopModel.apply(xb, { training: true }) as tf.Tensor),
+            ) as tf.Scalar,
+          true,
+          loopVars,
+        )!;
         cost.dataSync();
         cost.dispose();
       }
@@ -94,15 +140,21 @@ async function main(): Promise<void> {
     }
   }
   const base = median(times['optimizer.minimize loop']!);
-  console.log(`\nLoRA MLP 784-512-512-10, r=8, batch 64, Adam, ${BACKEND} backend; ${ROUNDS} interleaved rounds × ${STEPS} steps per variant; medians of per-round ms/step`);
+  console.log(
+    `\nLoRA MLP 784-512-512-10, r=8, batch 64, Adam, ${BACKEND} backend; ${ROUNDS} interleaved rounds × ${STEPS} steps per variant; medians of per-round ms/step`,
+  );
   console.log(`| variant | ms/step (median) | min–max | vs minimize loop |\n|---|---:|---:|---:|`);
   for (const name of names) {
     const v = times[name]!;
-    console.log(`| ${name} | ${median(v).toFixed(2)} | ${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)} | ${(median(v) / base).toFixed(3)}× |`);
+    console.log(
+      `| ${name} | ${median(v).toFixed(2)} | ${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)} | ${(median(v) / base).toFixed(3)}× |`,
+    );
   }
   const fitRatio = median(times['model.fit']!) / base;
   const fitVsTrain = median(times['model.fit']!) / median(times['train (core; whole data in, batches made per step)']!);
-  console.log(`\nfit / minimize loop = ${fitRatio.toFixed(3)} (${fitRatio > 1.1 ? 'over' : 'within'} the 10% budget); fit / train = ${fitVsTrain.toFixed(3)}; trainOnBatch / loop = ${(median(times['model.trainOnBatch']!) / base).toFixed(3)}; createTrainStep / loop = ${(median(times['createTrainStep']!) / base).toFixed(3)}`);
+  console.log(
+    `\nfit / minimize loop = ${fitRatio.toFixed(3)} (${fitRatio > 1.1 ? 'over' : 'within'} the 10% budget); fit / train = ${fitVsTrain.toFixed(3)}; trainOnBatch / loop = ${(median(times['model.trainOnBatch']!) / base).toFixed(3)}; createTrainStep / loop = ${(median(times['createTrainStep']!) / base).toFixed(3)}`,
+  );
   tf.dispose([x, y, ...batches.flat()]);
 }
 

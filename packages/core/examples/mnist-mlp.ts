@@ -20,7 +20,6 @@ const LORA = { r: 8, loraAlpha: 16, targetModules: ['hidden', 'head'] };
 const HIDDEN = 128;
 const BATCH = 64;
 
-
 type Split = { xs: tf.Tensor2D; ys: tf.Tensor2D };
 type Score = { loss: number; accuracy: number };
 
@@ -31,8 +30,22 @@ function buildMlp(): tfl.Sequential {
   const model = tfl.sequential();
   // Pixels to [−1, 1]: inversion then flips the input's sign rather than shifting every unit by a constant.
   model.add(tfl.layers.rescaling({ name: 'rescale', scale: 2, offset: -1, inputShape: [784] }));
-  model.add(tfl.layers.dense({ name: 'hidden', units: HIDDEN, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
-  model.add(tfl.layers.dense({ name: 'head', units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+  model.add(
+    tfl.layers.dense({
+      name: 'hidden',
+      units: HIDDEN,
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
+  model.add(
+    tfl.layers.dense({
+      name: 'head',
+      units: 10,
+      activation: 'softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   return model;
 }
 
@@ -46,7 +59,14 @@ function evaluate(model: tfl.LayersModel, data: Split): Score {
 }
 
 /** Trains with fit, printing one line per epoch (and a live batch counter on a terminal); returns batch losses. */
-async function train(label: string, model: tfl.LayersModel, data: Split, heldOut: Split, epochs: number, learningRate: number): Promise<number[]> {
+async function train(
+  label: string,
+  model: tfl.LayersModel,
+  data: Split,
+  heldOut: Split,
+  epochs: number,
+  learningRate: number,
+): Promise<number[]> {
   model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const losses: number[] = [];
   const steps = Math.ceil(data.xs.shape[0] / BATCH);
@@ -62,7 +82,10 @@ async function train(label: string, model: tfl.LayersModel, data: Split, heldOut
       },
       onBatchEnd: async (batch, logs) => {
         losses.push(logs?.['loss'] as number);
-        if (process.stdout.isTTY && batch % 10 === 0) process.stdout.write(`\r  ${label}  batch ${batch + 1}/${steps}  loss ${(logs?.['loss'] as number).toFixed(4)}   `);
+        if (process.stdout.isTTY && batch % 10 === 0)
+          process.stdout.write(
+            `\r  ${label}  batch ${batch + 1}/${steps}  loss ${(logs?.['loss'] as number).toFixed(4)}   `,
+          );
       },
       onEpochEnd: async (epoch, logs) => {
         const held = evaluate(model, heldOut);
@@ -95,10 +118,18 @@ function asciiPlot(values: number[], width = 64, height = 12): string {
     grid[r][c] = '•';
     for (let below = r + 1; below < height; below++) grid[below][c] = grid[below][c] === ' ' ? '·' : grid[below][c];
   });
-  const label = (r: number): string => Math.exp(hi - ((hi - lo) * r) / (height - 1)).toPrecision(3).padStart(7);
-  const lines = grid.map((cells, r) => `${r === 0 || r === height - 1 || r === Math.floor(height / 2) ? label(r) : ' '.repeat(7)} ┤${cells.join('')}`);
+  const label = (r: number): string =>
+    Math.exp(hi - ((hi - lo) * r) / (height - 1))
+      .toPrecision(3)
+      .padStart(7);
+  const lines = grid.map(
+    (cells, r) =>
+      `${r === 0 || r === height - 1 || r === Math.floor(height / 2) ? label(r) : ' '.repeat(7)} ┤${cells.join('')}`,
+  );
   lines.push(`${' '.repeat(8)}└${'─'.repeat(cols)}`);
-  lines.push(`${' '.repeat(9)}batch 1${' '.repeat(Math.max(1, cols - 7 - String(values.length).length - 6))}batch ${values.length}`);
+  lines.push(
+    `${' '.repeat(9)}batch 1${' '.repeat(Math.max(1, cols - 7 - String(values.length).length - 6))}batch ${values.length}`,
+  );
   return lines.join('\n');
 }
 
@@ -125,7 +156,9 @@ async function chooseBackend(requested: string | undefined): Promise<LoraBackend
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const backend = await chooseBackend(args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined);
-  console.log(`tfjs-lora MNIST → inverted MNIST  |  backend: ${backend.name} (tf.getBackend() = '${tf.getBackend()}')  |  node ${process.version}`);
+  console.log(
+    `tfjs-lora MNIST → inverted MNIST  |  backend: ${backend.name} (tf.getBackend() = '${tf.getBackend()}')  |  node ${process.version}`,
+  );
   const times: [string, number][] = [];
   const timed = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
     const t = performance.now();
@@ -138,40 +171,71 @@ async function main(): Promise<void> {
     const preData = loadMnist({ split: 'train', limit: PRETRAIN.images });
     const adaptData = loadMnist({ split: 'train', offset: ADAPT.offset, limit: ADAPT.images });
     const testData = loadMnist({ split: 'test' });
-    return { pre: mnistTensors(preData), adapt: mnistTensors(adaptData, { invert: true }), test: mnistTensors(testData), testInverted: mnistTensors(testData, { invert: true }) };
+    return {
+      pre: mnistTensors(preData),
+      adapt: mnistTensors(adaptData, { invert: true }),
+      test: mnistTensors(testData),
+      testInverted: mnistTensors(testData, { invert: true }),
+    };
   });
-  console.log(`data: ${PRETRAIN.images} MNIST digits to pre-train, ${ADAPT.images} other digits inverted to adapt, 10000 test digits (plain and inverted)\n`);
+  console.log(
+    `data: ${PRETRAIN.images} MNIST digits to pre-train, ${ADAPT.images} other digits inverted to adapt, 10000 test digits (plain and inverted)\n`,
+  );
 
-  console.log(`1) Pre-training the base MLP 784-${HIDDEN}-10 on MNIST (full fine-tuning, ${PRETRAIN.epochs} epochs, batch ${BATCH}, Adam ${PRETRAIN.learningRate})`);
+  console.log(
+    `1) Pre-training the base MLP 784-${HIDDEN}-10 on MNIST (full fine-tuning, ${PRETRAIN.epochs} epochs, batch ${BATCH}, Adam ${PRETRAIN.learningRate})`,
+  );
   const base = buildMlp();
-  const preLosses = await timed('pre-train base (full)', () => train('base', base, pre, test, PRETRAIN.epochs, PRETRAIN.learningRate));
+  const preLosses = await timed('pre-train base (full)', () =>
+    train('base', base, pre, test, PRETRAIN.epochs, PRETRAIN.learningRate),
+  );
   const baseClean = evaluate(base, test);
   const baseInverted = evaluate(base, testInverted);
-  console.log(`   base model: MNIST test accuracy ${pct(baseClean.accuracy)}; inverted MNIST accuracy ${pct(baseInverted.accuracy)} (loss ${baseInverted.loss.toFixed(3)})\n`);
+  console.log(
+    `   base model: MNIST test accuracy ${pct(baseClean.accuracy)}; inverted MNIST accuracy ${pct(baseInverted.accuracy)} (loss ${baseInverted.loss.toFixed(3)})\n`,
+  );
 
   const lm = applyLora(base, LORA, { seed: 7 });
   const params = lm.trainableParameters();
   const full = base.countParams();
-  console.log(`2) LoRA r=${LORA.r}, alpha=${LORA.loraAlpha} on Dense layers ${LORA.targetModules.join(', ')} (base frozen), ${ADAPT.epochs} epochs, Adam ${ADAPT.learningRate}, on inverted MNIST`);
-  console.log(`   trainable parameters: LoRA ${params.trainable.toLocaleString('en')} of ${params.total.toLocaleString('en')} (${params.percent.toFixed(2)}%)  vs  full fine-tuning ${full.toLocaleString('en')} of ${full.toLocaleString('en')} (100%)`);
-  const loraLosses = await timed('LoRA fine-tune', () => train('lora', lm.model, adapt, testInverted, ADAPT.epochs, ADAPT.learningRate));
+  console.log(
+    `2) LoRA r=${LORA.r}, alpha=${LORA.loraAlpha} on Dense layers ${LORA.targetModules.join(', ')} (base frozen), ${ADAPT.epochs} epochs, Adam ${ADAPT.learningRate}, on inverted MNIST`,
+  );
+  console.log(
+    `   trainable parameters: LoRA ${params.trainable.toLocaleString('en')} of ${params.total.toLocaleString('en')} (${params.percent.toFixed(2)}%)  vs  full fine-tuning ${full.toLocaleString('en')} of ${full.toLocaleString('en')} (100%)`,
+  );
+  const loraLosses = await timed('LoRA fine-tune', () =>
+    train('lora', lm.model, adapt, testInverted, ADAPT.epochs, ADAPT.learningRate),
+  );
   const loraInverted = evaluate(lm.model, testInverted);
   const trainedCount = lm.trainableParameters().trainable;
   const frozenKept = lm.model.weights
     .filter((w) => !w.trainable)
-    .every((w) => sameBits(w, base.weights.find((b) => b.originalName === w.originalName)!));
+    .every((w) =>
+      sameBits(
+        w,
+        base.weights.find((b) => b.originalName === w.originalName)!,
+      ),
+    );
   const baseAgain = lm.withAdaptersDisabled(() => evaluate(lm.model, test));
   const merged = lm.mergeAndUnload();
   const mergedInverted = evaluate(merged, testInverted);
   merged.dispose();
-  console.log(`   after LoRA: inverted MNIST accuracy ${pct(loraInverted.accuracy)} (loss ${loraInverted.loss.toFixed(3)}); merged into a plain model: ${pct(mergedInverted.accuracy)}`);
-  console.log(`   frozen base weights bit-identical after training: ${frozenKept ? 'yes' : 'NO'}; trainable after fit: ${trainedCount}; adapters disabled → MNIST ${pct(baseAgain.accuracy)} (the base model, unchanged)\n`);
+  console.log(
+    `   after LoRA: inverted MNIST accuracy ${pct(loraInverted.accuracy)} (loss ${loraInverted.loss.toFixed(3)}); merged into a plain model: ${pct(mergedInverted.accuracy)}`,
+  );
+  console.log(
+    `   frozen base weights bit-identical after training: ${frozenKept ? 'yes' : 'NO'}; trainable after fit: ${trainedCount}; adapters disabled → MNIST ${pct(baseAgain.accuracy)} (the base model, unchanged)\n`,
+  );
 
   let fullInverted: Score | null = null;
   const runFull = args.includes('--full') || (!args.includes('--no-full') && backend.name !== 'cpu');
-  if (!runFull) console.log('3) Reference full fine-tuning skipped (--no-full, or the slow cpu backend; --full forces it)\n');
+  if (!runFull)
+    console.log('3) Reference full fine-tuning skipped (--no-full, or the slow cpu backend; --full forces it)\n');
   else {
-    console.log(`3) Reference: full fine-tuning of a copy of the base model on inverted MNIST (${ADAPT.epochs} epochs, Adam 1e-3)`);
+    console.log(
+      `3) Reference: full fine-tuning of a copy of the base model on inverted MNIST (${ADAPT.epochs} epochs, Adam 1e-3)`,
+    );
     const copy = buildMlp();
     copy.setWeights(base.getWeights());
     await timed('full fine-tune (reference)', () => train('full', copy, adapt, testInverted, ADAPT.epochs, 1e-3));
@@ -184,8 +248,13 @@ async function main(): Promise<void> {
   console.log(`  backend                      ${backend.name}`);
   console.log(`  base on MNIST                ${pct(baseClean.accuracy)}`);
   console.log(`  base on inverted MNIST       ${pct(baseInverted.accuracy)}  (before LoRA)`);
-  console.log(`  LoRA on inverted MNIST       ${pct(loraInverted.accuracy)}  (after LoRA; ${params.trainable.toLocaleString('en')} trainable = ${params.percent.toFixed(2)}% of ${params.total.toLocaleString('en')})`);
-  if (fullInverted) console.log(`  full FT on inverted MNIST    ${pct(fullInverted.accuracy)}  (reference; ${full.toLocaleString('en')} trainable = 100%)`);
+  console.log(
+    `  LoRA on inverted MNIST       ${pct(loraInverted.accuracy)}  (after LoRA; ${params.trainable.toLocaleString('en')} trainable = ${params.percent.toFixed(2)}% of ${params.total.toLocaleString('en')})`,
+  );
+  if (fullInverted)
+    console.log(
+      `  full FT on inverted MNIST    ${pct(fullInverted.accuracy)}  (reference; ${full.toLocaleString('en')} trainable = 100%)`,
+    );
   for (const [name, ms] of times) console.log(`  time: ${name.padEnd(28)} ${seconds(ms)}`);
   console.log(`\nLoRA training loss per batch (log scale), ${loraLosses.length} batches:`);
   console.log(asciiPlot(loraLosses));

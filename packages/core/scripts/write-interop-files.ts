@@ -6,7 +6,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { interopBase, interopInput, jsWrittenInputs, trainInteropAdapters, INTEROP_DIR } from '../test-support/interop-data.js';
+import {
+  interopBase,
+  interopInput,
+  jsWrittenInputs,
+  trainInteropAdapters,
+  INTEROP_DIR,
+} from '../test-support/interop-data.js';
 import { encodeSafetensors, findPeftWeightLayout, savePeftAdapter, writeSafetensors } from '../src/index.js';
 import { paramToPeft } from '../src/peft/weight-layouts.js';
 

@@ -41,7 +41,13 @@ describe('LoRA backend registry', () => {
 
   it('skips unavailable higher-priority backends and throws ONE error listing every candidate and why', async () => {
     let inits = 0;
-    register({ name: 'gpu-x', tfBackend: 'gpu-x', priority: 100, isAvailable: async () => ({ ok: false, reason: 'no navigator.gpu' }), init: async () => {} });
+    register({
+      name: 'gpu-x',
+      tfBackend: 'gpu-x',
+      priority: 100,
+      isAvailable: async () => ({ ok: false, reason: 'no navigator.gpu' }),
+      init: async () => {},
+    });
     register({
       name: 'broken',
       tfBackend: 'broken',
@@ -64,7 +70,13 @@ describe('LoRA backend registry', () => {
   });
 
   it('refuses a second backend under a taken name unless override', () => {
-    const a: LoraBackend = { name: 'dup', tfBackend: 'cpu', priority: -1, isAvailable: async () => ({ ok: true }), init: async () => {} };
+    const a: LoraBackend = {
+      name: 'dup',
+      tfBackend: 'cpu',
+      priority: -1,
+      isAvailable: async () => ({ ok: true }),
+      init: async () => {},
+    };
     register(a);
     register(a); // same object: no-op
     expect(() => registerLoraBackend({ ...a })).toThrow(LoraError);
@@ -89,7 +101,9 @@ describe('LoRA backend registry', () => {
     await useBackend('cpu-fused');
     expect(activeLoraBackend()?.name).toBe('cpu-fused');
     expect(activeKernels().loraMatMul).toBeDefined();
-    const base = tfl.sequential({ layers: [tfl.layers.dense({ name: 'fc', units: 4, inputShape: [5], activation: 'tanh' })] });
+    const base = tfl.sequential({
+      layers: [tfl.layers.dense({ name: 'fc', units: 4, inputShape: [5], activation: 'tanh' })],
+    });
     const lm = applyLora(base, { targetModules: ['fc'], r: 2, initLoraWeights: false });
     const x = tf.randomNormal([3, 5], 0, 1, 'float32', 1);
     const fused = lm.model.predict(x) as tf.Tensor;

@@ -41,7 +41,10 @@ export const cpuBackend: LoraBackend = {
       await import('@tensorflow/tfjs-backend-cpu');
       return { ok: true };
     } catch (e) {
-      return { ok: false, reason: `@tensorflow/tfjs-backend-cpu could not be imported (${(e as Error).message}); install it` };
+      return {
+        ok: false,
+        reason: `@tensorflow/tfjs-backend-cpu could not be imported (${(e as Error).message}); install it`,
+      };
     }
   },
   async init() {
@@ -119,7 +122,10 @@ export async function useBackend(spec: string | readonly string[] = 'auto'): Pro
   for (const name of names) {
     const entry = registry.get(name);
     if (!entry) {
-      attempts.push({ name, reason: `not registered (registered: ${[...registry.keys()].join(', ')}); import its package, e.g. @tfjs-lora/backend-${name}` });
+      attempts.push({
+        name,
+        reason: `not registered (registered: ${[...registry.keys()].join(', ')}); import its package, e.g. @tfjs-lora/backend-${name}`,
+      });
       continue;
     }
     const reason = await tryBackend(entry);

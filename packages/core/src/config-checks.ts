@@ -60,7 +60,13 @@ export function checkSelector(field: Field, src: Source, v: unknown): ModuleSele
   }
   if (v instanceof RegExp) {
     if (v.flags.replace('u', '') !== '') {
-      fail(field, src, 'a RegExp without flags other than u', v, 'PEFT stores the pattern source only, so flags would be lost; write a flagless RegExp.');
+      fail(
+        field,
+        src,
+        'a RegExp without flags other than u',
+        v,
+        'PEFT stores the pattern source only, so flags would be lost; write a flagless RegExp.',
+      );
     }
     return v;
   }
@@ -68,7 +74,11 @@ export function checkSelector(field: Field, src: Source, v: unknown): ModuleSele
 }
 
 /** Validates rankPattern / alphaPattern values. */
-export function checkPattern(field: 'rankPattern' | 'alphaPattern', src: Source, v: unknown): Readonly<Record<string, number>> {
+export function checkPattern(
+  field: 'rankPattern' | 'alphaPattern',
+  src: Source,
+  v: unknown,
+): Readonly<Record<string, number>> {
   const isRank = field === 'rankPattern';
   const valueRule = isRank ? 'a positive integer rank' : 'a finite, non-zero alpha';
   if (!isRecord(v)) fail(field, src, `an object mapping layer-name regexes to ${valueRule}`, v, 'Pass {} for none.');
@@ -76,7 +86,13 @@ export function checkPattern(field: 'rankPattern' | 'alphaPattern', src: Source,
   for (const [key, value] of Object.entries(v)) {
     checkRegex(field, src, key, 'keyed by regular expressions');
     if (!(isRank ? isPositiveInt(value) : isAlpha(value))) {
-      fail(field, src, `${valueRule} for every key`, { [key]: value }, `Set ${JSON.stringify(key)} to e.g. ${isRank ? 4 : 16}.`);
+      fail(
+        field,
+        src,
+        `${valueRule} for every key`,
+        { [key]: value },
+        `Set ${JSON.stringify(key)} to e.g. ${isRank ? 4 : 16}.`,
+      );
     }
     out[key] = value as number;
   }
@@ -88,8 +104,15 @@ export function checkInit(src: Source, v: unknown): InitLoraWeights {
   if (typeof v === 'boolean' || v === 'gaussian' || v === 'pissa' || v === 'olora') return v;
   if (typeof v === 'string' && /^pissa_niter_\d+$/.test(v)) return v as `pissa_niter_${number}`;
   const known = ['loftq', 'eva', 'corda', 'orthogonal', 'mica', 'lora_ga'].includes(String(v));
-  fail('initLoraWeights', src, "one of true, false, 'gaussian', 'pissa', 'pissa_niter_K' (K a non-negative integer), 'olora'", v,
-    known ? `PEFT's '${String(v)}' initialization is not implemented in tfjs-lora; use an adapter initialized another way.` : 'Pick one of the allowed values.');
+  fail(
+    'initLoraWeights',
+    src,
+    "one of true, false, 'gaussian', 'pissa', 'pissa_niter_K' (K a non-negative integer), 'olora'",
+    v,
+    known
+      ? `PEFT's '${String(v)}' initialization is not implemented in tfjs-lora; use an adapter initialized another way.`
+      : 'Pick one of the allowed values.',
+  );
 }
 
 /** Whether a PEFT field's value turns its feature on (not null, false or empty). */
@@ -101,14 +124,20 @@ export function isActive(v: unknown): boolean {
 
 /** PEFT fields whose features tfjs-lora does not implement, with the feature's name. */
 export const REFUSED: Readonly<Record<string, string>> = {
-  loftq_config: 'LoftQ initialization', use_qalora: 'QALoRA', layer_replication: 'layer replication',
-  trainable_token_indices: 'trainable tokens', target_parameters: 'LoRA on bare parameters (target_parameters)',
-  alora_invocation_tokens: 'activated LoRA (aLoRA)', use_bdlora: 'BD-LoRA', lora_bias: 'a trainable LoRA bias (lora_bias)',
+  loftq_config: 'LoftQ initialization',
+  use_qalora: 'QALoRA',
+  layer_replication: 'layer replication',
+  trainable_token_indices: 'trainable tokens',
+  target_parameters: 'LoRA on bare parameters (target_parameters)',
+  alora_invocation_tokens: 'activated LoRA (aLoRA)',
+  use_bdlora: 'BD-LoRA',
+  lora_bias: 'a trainable LoRA bias (lora_bias)',
 };
 
 /** Throws when a PEFT field turns on a feature tfjs-lora does not implement. */
 export function refuseUnsupported(key: string, value: unknown): void {
-  const feature = REFUSED[key] ?? (key.endsWith('_config') && key !== 'megatron_config' ? `the ${key} variant` : undefined);
+  const feature =
+    REFUSED[key] ?? (key.endsWith('_config') && key !== 'megatron_config' ? `the ${key} variant` : undefined);
   if (feature === undefined || !isActive(value)) return;
   throw new LoraConfigError(
     `"${key}" is ${show(value)}, which turns on ${feature}; tfjs-lora does not implement it. Expected null, false or empty ` +
@@ -120,13 +149,19 @@ export function refuseUnsupported(key: string, value: unknown): void {
 /** Validates and deep-freezes the uninterpreted PEFT fields kept in `extra`. */
 export function checkExtra(v: unknown): Readonly<Record<string, unknown>> {
   const todo = 'Pass an object of PEFT fields (snake_case) to keep as they are, e.g. { task_type: "CAUSAL_LM" }.';
-  if (!isRecord(v)) throw new LoraConfigError(`LoraConfig.extra must be a plain object of JSON data; found ${show(v)}. ${todo}`, { field: 'extra' });
+  if (!isRecord(v))
+    throw new LoraConfigError(`LoraConfig.extra must be a plain object of JSON data; found ${show(v)}. ${todo}`, {
+      field: 'extra',
+    });
   const interpreted = Object.values(PEFT_KEYS);
   for (const [key, value] of Object.entries(v)) {
     if (key === 'peft_type' || interpreted.includes(key)) {
       const camel = FIELDS.find((f) => PEFT_KEYS[f] === key);
-      throw new LoraConfigError(`LoraConfig.extra must not hold "${key}", which tfjs-lora interprets; found ${show(value)}. ` +
-        (camel ? `Set LoraConfig.${camel} instead.` : 'peft_type is always "LORA"; remove it.'), { field: 'extra' });
+      throw new LoraConfigError(
+        `LoraConfig.extra must not hold "${key}", which tfjs-lora interprets; found ${show(value)}. ` +
+          (camel ? `Set LoraConfig.${camel} instead.` : 'peft_type is always "LORA"; remove it.'),
+        { field: 'extra' },
+      );
     }
     refuseUnsupported(key, value);
   }
@@ -134,7 +169,10 @@ export function checkExtra(v: unknown): Readonly<Record<string, unknown>> {
   try {
     copy = structuredClone(v);
   } catch (e) {
-    throw new LoraConfigError(`LoraConfig.extra must hold JSON data only; found ${show(v)}. ${todo}`, { field: 'extra', cause: e });
+    throw new LoraConfigError(`LoraConfig.extra must hold JSON data only; found ${show(v)}. ${todo}`, {
+      field: 'extra',
+      cause: e,
+    });
   }
   return deepFreeze(copy);
 }
@@ -154,4 +192,3 @@ export function suggestKey(key: string): string {
   const known = [...FIELDS, 'extra'];
   return known.includes(camel) ? camel : (closestNames(key, known, 1)[0] ?? 'r');
 }
-

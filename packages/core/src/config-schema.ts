@@ -39,20 +39,40 @@ export type Field = Exclude<keyof LoraConfig, 'extra'>;
 
 /** Each interpreted field and its snake_case name in PEFT's adapter_config.json. */
 export const PEFT_KEYS: Readonly<Record<Field, string>> = Object.freeze({
-  r: 'r', loraAlpha: 'lora_alpha', loraDropout: 'lora_dropout', targetModules: 'target_modules',
-  excludeModules: 'exclude_modules', bias: 'bias', modulesToSave: 'modules_to_save',
-  initLoraWeights: 'init_lora_weights', useRslora: 'use_rslora', useDora: 'use_dora',
-  rankPattern: 'rank_pattern', alphaPattern: 'alpha_pattern', layersToTransform: 'layers_to_transform',
-  layersPattern: 'layers_pattern', fanInFanOut: 'fan_in_fan_out',
+  r: 'r',
+  loraAlpha: 'lora_alpha',
+  loraDropout: 'lora_dropout',
+  targetModules: 'target_modules',
+  excludeModules: 'exclude_modules',
+  bias: 'bias',
+  modulesToSave: 'modules_to_save',
+  initLoraWeights: 'init_lora_weights',
+  useRslora: 'use_rslora',
+  useDora: 'use_dora',
+  rankPattern: 'rank_pattern',
+  alphaPattern: 'alpha_pattern',
+  layersToTransform: 'layers_to_transform',
+  layersPattern: 'layers_pattern',
+  fanInFanOut: 'fan_in_fan_out',
 });
 /** Every interpreted field, in PEFT_KEYS order. */
 export const FIELDS = Object.keys(PEFT_KEYS) as Field[];
 
 /** PEFT 0.21's defaults for every interpreted field. */
 export const LORA_DEFAULTS: Readonly<Omit<LoraConfig, 'extra'>> = Object.freeze({
-  r: 8, loraAlpha: 8, loraDropout: 0, targetModules: null, excludeModules: null, bias: 'none',
-  modulesToSave: null, initLoraWeights: true, useRslora: false, useDora: false,
-  rankPattern: Object.freeze({}), alphaPattern: Object.freeze({}), layersToTransform: null,
-  layersPattern: null, fanInFanOut: false,
+  r: 8,
+  loraAlpha: 8,
+  loraDropout: 0,
+  targetModules: null,
+  excludeModules: null,
+  bias: 'none',
+  modulesToSave: null,
+  initLoraWeights: true,
+  useRslora: false,
+  useDora: false,
+  rankPattern: Object.freeze({}),
+  alphaPattern: Object.freeze({}),
+  layersToTransform: null,
+  layersPattern: null,
+  fanInFanOut: false,
 });
-

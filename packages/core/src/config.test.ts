@@ -15,12 +15,16 @@ import { LoraConfigError } from './errors/index.js';
 import { FIXTURES as FIXTURE_DIR, fixturesPresent } from '../test-support/fixtures.js';
 
 const FIXTURES = `${FIXTURE_DIR}/`;
-if (!fixturesPresent()) console.warn(`SKIP PEFT adapter_config.json round trips: ${FIXTURES} not found (set TFJS_LORA_FIXTURES)`);
+if (!fixturesPresent())
+  console.warn(`SKIP PEFT adapter_config.json round trips: ${FIXTURES} not found (set TFJS_LORA_FIXTURES)`);
 
 /** Every adapter_config.json under the shared PEFT fixtures, by case name. */
 function fixtureConfigs(): [string, Record<string, unknown>][] {
   const out: [string, Record<string, unknown>][] = [];
-  for (const [dir, file] of [['peft-cases', 'adapter/adapter_config.json'], ['peft-real', 'adapter_config.json']]) {
+  for (const [dir, file] of [
+    ['peft-cases', 'adapter/adapter_config.json'],
+    ['peft-real', 'adapter_config.json'],
+  ]) {
     for (const name of readdirSync(`${FIXTURES}${dir}`)) {
       const path = `${FIXTURES}${dir}/${name}/${file}`;
       if (existsSync(path)) out.push([`${dir}/${name}`, JSON.parse(readFileSync(path, 'utf8'))]);
@@ -54,9 +58,22 @@ describe('loraConfig defaults', () => {
     // Values printed by PEFT 0.21: LoraConfig().to_dict()
     const c = loraConfig();
     expect(c).toEqual({
-      r: 8, loraAlpha: 8, loraDropout: 0, bias: 'none', initLoraWeights: true, useRslora: false,
-      useDora: false, rankPattern: {}, alphaPattern: {}, fanInFanOut: false, targetModules: null,
-      excludeModules: null, modulesToSave: null, layersToTransform: null, layersPattern: null, extra: {},
+      r: 8,
+      loraAlpha: 8,
+      loraDropout: 0,
+      bias: 'none',
+      initLoraWeights: true,
+      useRslora: false,
+      useDora: false,
+      rankPattern: {},
+      alphaPattern: {},
+      fanInFanOut: false,
+      targetModules: null,
+      excludeModules: null,
+      modulesToSave: null,
+      layersToTransform: null,
+      layersPattern: null,
+      extra: {},
     });
     expect({ ...LORA_DEFAULTS, extra: {} }).toEqual(c);
   });
@@ -82,8 +99,17 @@ describe('loraConfig defaults', () => {
     }
     for (const bias of ['none', 'all', 'lora_only'] as const) expect(loraConfig({ bias }).bias).toBe(bias);
     const c = loraConfig({
-      r: 16, loraAlpha: -4, loraDropout: 0.5, targetModules: ['q', 'v'], excludeModules: /.*\.skip/, layersToTransform: [0, 2],
-      layersPattern: 'layer', useDora: true, initLoraWeights: 'pissa', fanInFanOut: true, useRslora: true,
+      r: 16,
+      loraAlpha: -4,
+      loraDropout: 0.5,
+      targetModules: ['q', 'v'],
+      excludeModules: /.*\.skip/,
+      layersToTransform: [0, 2],
+      layersPattern: 'layer',
+      useDora: true,
+      initLoraWeights: 'pissa',
+      fanInFanOut: true,
+      useRslora: true,
     });
     expect(c.loraAlpha).toBe(-4); // PEFT allows negative alpha
     expect(c.useDora && c.initLoraWeights === 'pissa').toBe(true); // PEFT allows DoRA with PiSSA
@@ -112,7 +138,12 @@ describe('loraConfig validation', () => {
     ['initLoraWeights unknown', { initLoraWeights: 'xavier' as 'olora' }, 'initLoraWeights', '"xavier"'],
     ['initLoraWeights loftq', { initLoraWeights: 'loftq' as 'olora' }, 'initLoraWeights', 'not implemented'],
     ['initLoraWeights eva', { initLoraWeights: 'eva' as 'olora' }, 'initLoraWeights', '"eva"'],
-    ['pissa_niter not an integer', { initLoraWeights: 'pissa_niter_x' as 'olora' }, 'initLoraWeights', '"pissa_niter_x"'],
+    [
+      'pissa_niter not an integer',
+      { initLoraWeights: 'pissa_niter_x' as 'olora' },
+      'initLoraWeights',
+      '"pissa_niter_x"',
+    ],
     ['pissa_niter negative', { initLoraWeights: 'pissa_niter_-1' }, 'initLoraWeights', '"pissa_niter_-1"'],
     ['rankPattern value 0', { rankPattern: { fc: 0 } }, 'rankPattern', '{"fc":0}'],
     ['rankPattern value fractional', { rankPattern: { fc: 1.5 } }, 'rankPattern', '{"fc":1.5}'],
@@ -121,21 +152,66 @@ describe('loraConfig validation', () => {
     ['alphaPattern value 0', { alphaPattern: { fc: 0 } }, 'alphaPattern', '{"fc":0}'],
     ['alphaPattern value NaN', { alphaPattern: { fc: NaN } }, 'alphaPattern', 'fc'],
     ['layersToTransform negative', { targetModules: ['q'], layersToTransform: -1 }, 'layersToTransform', '-1'],
-    ['layersToTransform fractional entry', { targetModules: ['q'], layersToTransform: [1, 1.5] }, 'layersToTransform', '[1,1.5]'],
+    [
+      'layersToTransform fractional entry',
+      { targetModules: ['q'], layersToTransform: [1, 1.5] },
+      'layersToTransform',
+      '[1,1.5]',
+    ],
     ['targetModules bad regex', { targetModules: 'q[' }, 'targetModules', '"q["'],
     ['targetModules not a selector', { targetModules: 5 as unknown as string }, 'targetModules', '5'],
-    ['targetModules list with a number', { targetModules: ['q', 1] as unknown as string[] }, 'targetModules', '["q",1]'],
+    [
+      'targetModules list with a number',
+      { targetModules: ['q', 1] as unknown as string[] },
+      'targetModules',
+      '["q",1]',
+    ],
     ['targetModules RegExp with flags', { targetModules: /q/i }, 'targetModules', '/q/i'],
     ['excludeModules bad regex', { excludeModules: '(x' }, 'excludeModules', '"(x"'],
     ['modulesToSave a string', { modulesToSave: 'classifier' as unknown as string[] }, 'modulesToSave', '"classifier"'],
     ['modulesToSave bad regex', { modulesToSave: ['a)'] }, 'modulesToSave', '"a)"'],
-    ['layersPattern bad regex', { targetModules: ['q'], layersToTransform: 0, layersPattern: '[' }, 'layersPattern', '"["'],
-    ['layersPattern a number', { targetModules: ['q'], layersToTransform: 0, layersPattern: 3 as unknown as string }, 'layersPattern', '3'],
-    ['layersPattern without layersToTransform', { targetModules: ['q'], layersPattern: 'layer' }, 'layersPattern', 'layersToTransform'],
-    ['layersToTransform with a regex string target', { targetModules: '.*q', layersToTransform: [0] }, 'layersToTransform', '".*q"'],
-    ['layersToTransform with a RegExp target', { targetModules: /.*q/, layersToTransform: [0] }, 'layersToTransform', '/.*q/'],
-    ['layersToTransform with all-linear', { targetModules: 'all-linear', layersToTransform: [0] }, 'layersToTransform', 'all-linear'],
-    ['layersPattern with a regex string target', { targetModules: '.*q', layersPattern: 'layer' }, 'layersPattern', '"layer"'],
+    [
+      'layersPattern bad regex',
+      { targetModules: ['q'], layersToTransform: 0, layersPattern: '[' },
+      'layersPattern',
+      '"["',
+    ],
+    [
+      'layersPattern a number',
+      { targetModules: ['q'], layersToTransform: 0, layersPattern: 3 as unknown as string },
+      'layersPattern',
+      '3',
+    ],
+    [
+      'layersPattern without layersToTransform',
+      { targetModules: ['q'], layersPattern: 'layer' },
+      'layersPattern',
+      'layersToTransform',
+    ],
+    [
+      'layersToTransform with a regex string target',
+      { targetModules: '.*q', layersToTransform: [0] },
+      'layersToTransform',
+      '".*q"',
+    ],
+    [
+      'layersToTransform with a RegExp target',
+      { targetModules: /.*q/, layersToTransform: [0] },
+      'layersToTransform',
+      '/.*q/',
+    ],
+    [
+      'layersToTransform with all-linear',
+      { targetModules: 'all-linear', layersToTransform: [0] },
+      'layersToTransform',
+      'all-linear',
+    ],
+    [
+      'layersPattern with a regex string target',
+      { targetModules: '.*q', layersPattern: 'layer' },
+      'layersPattern',
+      '"layer"',
+    ],
     ['extra holding an interpreted key', { extra: { lora_alpha: 3 } }, 'extra', 'loraAlpha'],
     ['extra holding peft_type', { extra: { peft_type: 'LORA' } }, 'extra', 'peft_type'],
     ['extra not an object', { extra: 'x' as unknown as Record<string, unknown> }, 'extra', '"x"'],
@@ -149,9 +225,18 @@ describe('loraConfig validation', () => {
   });
 
   it('rejects unknown keys, suggesting the camelCase name and listing the known ones', () => {
-    const err = expectConfigError(() => loraConfig({ lora_alpha: 16 } as LoraConfigInput), 'lora_alpha', '"lora_alpha"', 'did you mean "loraAlpha"');
+    const err = expectConfigError(
+      () => loraConfig({ lora_alpha: 16 } as LoraConfigInput),
+      'lora_alpha',
+      '"lora_alpha"',
+      'did you mean "loraAlpha"',
+    );
     expect(err.message).toContain('Known options: r, loraAlpha, loraDropout, targetModules');
-    expectConfigError(() => loraConfig({ targetModule: ['q'] } as LoraConfigInput), 'targetModule', 'did you mean "targetModules"');
+    expectConfigError(
+      () => loraConfig({ targetModule: ['q'] } as LoraConfigInput),
+      'targetModule',
+      'did you mean "targetModules"',
+    );
     expectConfigError(() => loraConfig({ rank: 4 } as LoraConfigInput), 'rank', '"rank"', 'did you mean "r"');
   });
 
@@ -168,10 +253,15 @@ describe.skipIf(!fixturesPresent())('PEFT adapter_config.json', () => {
   const fixtures = fixturesPresent() ? fixtureConfigs() : [];
 
   it('finds the shared fixtures', () => {
-    expect(fixtures.map(([name]) => name)).toEqual(expect.arrayContaining([
-      'peft-cases/linear', 'peft-cases/mlp_patterns', 'peft-cases/dora_linear', 'peft-real/gpt2-seqcls-c_attn',
-      'peft-real/distilbert-emotion-q_v',
-    ]));
+    expect(fixtures.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'peft-cases/linear',
+        'peft-cases/mlp_patterns',
+        'peft-cases/dora_linear',
+        'peft-real/gpt2-seqcls-c_attn',
+        'peft-real/distilbert-emotion-q_v',
+      ]),
+    );
   });
 
   it.each(fixtures)('%s loads and round-trips unchanged', (_, json) => {
@@ -202,10 +292,23 @@ describe.skipIf(!fixturesPresent())('PEFT adapter_config.json', () => {
   it('writes a fresh config with every interpreted key, extra and peft_type LORA, RegExp as its source', () => {
     const json = toPeftJson(loraConfig({ targetModules: /.*\.(q|v)/, extra: { task_type: 'CAUSAL_LM' } }));
     expect(json).toEqual({
-      alpha_pattern: {}, bias: 'none', exclude_modules: null, fan_in_fan_out: false, init_lora_weights: true,
-      layers_pattern: null, layers_to_transform: null, lora_alpha: 8, lora_dropout: 0, modules_to_save: null,
-      peft_type: 'LORA', r: 8, rank_pattern: {}, target_modules: '.*\\.(q|v)', task_type: 'CAUSAL_LM',
-      use_dora: false, use_rslora: false,
+      alpha_pattern: {},
+      bias: 'none',
+      exclude_modules: null,
+      fan_in_fan_out: false,
+      init_lora_weights: true,
+      layers_pattern: null,
+      layers_to_transform: null,
+      lora_alpha: 8,
+      lora_dropout: 0,
+      modules_to_save: null,
+      peft_type: 'LORA',
+      r: 8,
+      rank_pattern: {},
+      target_modules: '.*\\.(q|v)',
+      task_type: 'CAUSAL_LM',
+      use_dora: false,
+      use_rslora: false,
     });
     expect(Object.keys(json)).toEqual(Object.keys(json).sort());
     expect(fromPeftJson(json).targetModules).toBe('.*\\.(q|v)');
@@ -227,7 +330,12 @@ describe.skipIf(!fixturesPresent())('PEFT adapter_config.json', () => {
   });
 
   it('names the snake_case key in messages about a file', () => {
-    expectConfigError(() => fromPeftJson({ ...peftFixture('linear'), lora_dropout: 2 }), 'loraDropout', '"lora_dropout" in adapter_config.json', '2');
+    expectConfigError(
+      () => fromPeftJson({ ...peftFixture('linear'), lora_dropout: 2 }),
+      'loraDropout',
+      '"lora_dropout" in adapter_config.json',
+      '2',
+    );
     expectConfigError(() => fromPeftJson({ ...peftFixture('linear'), r: 0 }), 'r', '"r" in adapter_config.json');
   });
 
@@ -241,7 +349,14 @@ describe.skipIf(!fixturesPresent())('PEFT adapter_config.json', () => {
   const refused: [string, unknown, string][] = [
     ['loftq_config', { loftq_bits: 4, loftq_iter: 1 }, 'LoftQ'],
     ['use_qalora', true, 'QALoRA'],
-    ['layer_replication', [[0, 4], [2, 5]], 'layer replication'],
+    [
+      'layer_replication',
+      [
+        [0, 4],
+        [2, 5],
+      ],
+      'layer replication',
+    ],
     ['trainable_token_indices', [1, 2], 'trainable tokens'],
     ['target_parameters', ['experts.weight'], 'target_parameters'],
     ['eva_config', { rho: 2 }, 'eva_config'],
@@ -254,12 +369,26 @@ describe.skipIf(!fixturesPresent())('PEFT adapter_config.json', () => {
     ['lora_bias', true, 'lora_bias'],
   ];
   it.each(refused)('refuses %s = %j', (key, value, feature) => {
-    expectConfigError(() => fromPeftJson({ ...peftFixture('linear'), [key]: value }), key, `"${key}"`, feature, 'does not implement');
+    expectConfigError(
+      () => fromPeftJson({ ...peftFixture('linear'), [key]: value }),
+      key,
+      `"${key}"`,
+      feature,
+      'does not implement',
+    );
   });
 
-  it.each(['loftq', 'eva', 'corda', 'orthogonal', 'mica', 'lora_ga', 'bogus'])('refuses init_lora_weights %j', (init) => {
-    expectConfigError(() => fromPeftJson({ ...peftFixture('linear'), init_lora_weights: init }), 'initLoraWeights', `"${init}"`, '"init_lora_weights"');
-  });
+  it.each(['loftq', 'eva', 'corda', 'orthogonal', 'mica', 'lora_ga', 'bogus'])(
+    'refuses init_lora_weights %j',
+    (init) => {
+      expectConfigError(
+        () => fromPeftJson({ ...peftFixture('linear'), init_lora_weights: init }),
+        'initLoraWeights',
+        `"${init}"`,
+        '"init_lora_weights"',
+      );
+    },
+  );
 
   it('keeps megatron_config and other unknown fields in extra', () => {
     const json = { ...peftFixture('linear'), megatron_config: { tp: 2 }, made_up_field: [1, { a: 2 }] };
@@ -281,14 +410,23 @@ describe('scaling and patterns', () => {
     const c = fromPeftJson(peftFixture('mlp_patterns'));
     expect(c.rankPattern).toEqual({ fc2: 2 });
     expect(c.alphaPattern).toEqual({ fc1: 12 });
-    expect([rankFor(c, 'fc1'), alphaFor(c, 'fc1'), scalingFor(rankFor(c, 'fc1'), alphaFor(c, 'fc1'), c.useRslora)]).toEqual([4, 12, 3]);
-    expect([rankFor(c, 'fc2'), alphaFor(c, 'fc2'), scalingFor(rankFor(c, 'fc2'), alphaFor(c, 'fc2'), c.useRslora)]).toEqual([2, 4, 2]);
+    expect([
+      rankFor(c, 'fc1'),
+      alphaFor(c, 'fc1'),
+      scalingFor(rankFor(c, 'fc1'), alphaFor(c, 'fc1'), c.useRslora),
+    ]).toEqual([4, 12, 3]);
+    expect([
+      rankFor(c, 'fc2'),
+      alphaFor(c, 'fc2'),
+      scalingFor(rankFor(c, 'fc2'), alphaFor(c, 'fc2'), c.useRslora),
+    ]).toEqual([2, 4, 2]);
     expect([rankFor(c, 'out'), alphaFor(c, 'out')]).toEqual([4, 4]);
   });
 
   it("matches keys like PEFT's get_pattern_key: whole path or dotted suffix, as a regex, first key wins", () => {
     const c = loraConfig({
-      r: 8, loraAlpha: 16,
+      r: 8,
+      loraAlpha: 16,
       rankPattern: { fc: 2, 'layers\\.0\\.q': 3, 'layers\\.\\d+\\.q': 5, 'layers.1.k': 7 },
       alphaPattern: { 'enc.*\\.v': 32 },
     });

@@ -1,9 +1,28 @@
 import { LoraConfigError } from './errors/index.js';
 import {
-  checkExtra, checkInit, checkPattern, checkRegex, checkSelector, checkStrings, fail, isAlpha, isPositiveInt, isRecord,
-  refuseUnsupported, show, suggestKey, type Source,
+  checkExtra,
+  checkInit,
+  checkPattern,
+  checkRegex,
+  checkSelector,
+  checkStrings,
+  fail,
+  isAlpha,
+  isPositiveInt,
+  isRecord,
+  refuseUnsupported,
+  show,
+  suggestKey,
+  type Source,
 } from './config-checks.js';
-import { FIELDS, LORA_DEFAULTS, PEFT_KEYS, type Field, type LoraConfig, type LoraConfigInput } from './config-schema.js';
+import {
+  FIELDS,
+  LORA_DEFAULTS,
+  PEFT_KEYS,
+  type Field,
+  type LoraConfig,
+  type LoraConfigInput,
+} from './config-schema.js';
 import { matchesPatternKey } from './target-match.js';
 
 export { LORA_DEFAULTS, PEFT_KEYS } from './config-schema.js';
@@ -18,7 +37,8 @@ function resolve(input: Record<string, unknown>, src: Source): LoraConfig {
   const r = pick('r');
   if (!isPositiveInt(r)) fail('r', src, 'a positive integer (the LoRA rank)', r, 'Use e.g. r: 8.');
   const loraAlpha = pick('loraAlpha');
-  if (!isAlpha(loraAlpha)) fail('loraAlpha', src, 'a finite, non-zero number', loraAlpha, 'Use e.g. loraAlpha: 16 (often 2 × r).');
+  if (!isAlpha(loraAlpha))
+    fail('loraAlpha', src, 'a finite, non-zero number', loraAlpha, 'Use e.g. loraAlpha: 16 (often 2 × r).');
   const loraDropout = pick('loraDropout');
   if (typeof loraDropout !== 'number' || !(loraDropout >= 0 && loraDropout < 1)) {
     fail('loraDropout', src, 'a probability in [0, 1)', loraDropout, 'Use 0 for no dropout, or e.g. 0.05.');
@@ -36,7 +56,10 @@ function resolve(input: Record<string, unknown>, src: Source): LoraConfig {
   const targetModules = checkSelector('targetModules', src, pick('targetModules'));
   const excludeModules = checkSelector('excludeModules', src, pick('excludeModules'));
   const rawSave = pick('modulesToSave');
-  const modulesToSave = rawSave === null ? null : checkStrings('modulesToSave', src, rawSave, 'Pass null or a list of layer names, e.g. ["classifier"].');
+  const modulesToSave =
+    rawSave === null
+      ? null
+      : checkStrings('modulesToSave', src, rawSave, 'Pass null or a list of layer names, e.g. ["classifier"].');
   for (const m of modulesToSave ?? []) checkRegex('modulesToSave', src, m, 'a list of layer names (regexes)');
 
   const rawLayers = pick('layersToTransform');
@@ -44,40 +67,70 @@ function resolve(input: Record<string, unknown>, src: Source): LoraConfig {
   if (rawLayers !== null && !isIndex(rawLayers) && !(Array.isArray(rawLayers) && rawLayers.every(isIndex))) {
     fail('layersToTransform', src, 'null, a non-negative integer, or a list of them', rawLayers, 'Use e.g. [0, 1, 2].');
   }
-  const layersToTransform = Array.isArray(rawLayers) ? Object.freeze([...(rawLayers as number[])]) : (rawLayers as number | null);
+  const layersToTransform = Array.isArray(rawLayers)
+    ? Object.freeze([...(rawLayers as number[])])
+    : (rawLayers as number | null);
   const rawPattern = pick('layersPattern');
   let layersPattern: string | readonly string[] | null = null;
   if (typeof rawPattern === 'string') layersPattern = rawPattern;
-  else if (rawPattern !== null) layersPattern = checkStrings('layersPattern', src, rawPattern, 'Pass null, a string like "layer", or a list of such strings.');
+  else if (rawPattern !== null)
+    layersPattern = checkStrings(
+      'layersPattern',
+      src,
+      rawPattern,
+      'Pass null, a string like "layer", or a list of such strings.',
+    );
   for (const p of typeof layersPattern === 'string' ? [layersPattern] : (layersPattern ?? [])) {
     checkRegex('layersPattern', src, p, 'a layer-name regex');
   }
   const regexTarget = typeof targetModules === 'string' || targetModules instanceof RegExp;
   if (regexTarget && layersToTransform !== null) {
-    fail('layersToTransform', src, 'null when targetModules is a string or RegExp (as in PEFT)', layersToTransform,
-      `targetModules is ${show(targetModules)}; list the layer names instead, or fold the layer numbers into the regex.`);
+    fail(
+      'layersToTransform',
+      src,
+      'null when targetModules is a string or RegExp (as in PEFT)',
+      layersToTransform,
+      `targetModules is ${show(targetModules)}; list the layer names instead, or fold the layer numbers into the regex.`,
+    );
   }
   if (regexTarget && layersPattern !== null) {
-    fail('layersPattern', src, 'null when targetModules is a string or RegExp (as in PEFT)', layersPattern,
-      `targetModules is ${show(targetModules)}; list the layer names instead, or fold the layer numbers into the regex.`);
+    fail(
+      'layersPattern',
+      src,
+      'null when targetModules is a string or RegExp (as in PEFT)',
+      layersPattern,
+      `targetModules is ${show(targetModules)}; list the layer names instead, or fold the layer numbers into the regex.`,
+    );
   }
   if (layersPattern !== null && layersPattern.length > 0 && layersToTransform === null) {
-    fail('layersPattern', src, 'null unless layersToTransform is set (as in PEFT)', layersPattern, 'Set layersToTransform too, or remove layersPattern.');
+    fail(
+      'layersPattern',
+      src,
+      'null unless layersToTransform is set (as in PEFT)',
+      layersPattern,
+      'Set layersToTransform too, or remove layersPattern.',
+    );
   }
 
   const config: LoraConfig = Object.freeze({
-    r, loraAlpha, loraDropout, targetModules, excludeModules, bias, modulesToSave,
+    r,
+    loraAlpha,
+    loraDropout,
+    targetModules,
+    excludeModules,
+    bias,
+    modulesToSave,
     initLoraWeights: checkInit(src, pick('initLoraWeights')),
     ...flags,
     rankPattern: checkPattern('rankPattern', src, pick('rankPattern')),
     alphaPattern: checkPattern('alphaPattern', src, pick('alphaPattern')),
-    layersToTransform, layersPattern,
+    layersToTransform,
+    layersPattern,
     extra: checkExtra(input.extra ?? {}),
   });
   resolved.add(config);
   return config;
 }
-
 
 /**
  * Validates `input` and fills in PEFT 0.21's defaults (r=8, loraAlpha=8, loraDropout=0, bias 'none',
@@ -88,7 +141,10 @@ function resolve(input: Record<string, unknown>, src: Source): LoraConfig {
 export function loraConfig(input: LoraConfigInput = {}): LoraConfig {
   if (resolved.has(input)) return input as LoraConfig;
   if (!isRecord(input)) {
-    throw new LoraConfigError(`loraConfig expects an object of options; found ${show(input)}. Pass e.g. { r: 8, targetModules: ['dense'] }.`, { field: '(input)' });
+    throw new LoraConfigError(
+      `loraConfig expects an object of options; found ${show(input)}. Pass e.g. { r: 8, targetModules: ['dense'] }.`,
+      { field: '(input)' },
+    );
   }
   for (const key of Object.keys(input)) {
     if (key !== 'extra' && !(FIELDS as string[]).includes(key)) {
@@ -123,7 +179,7 @@ function toJsonValue(v: unknown): unknown {
 export function toPeftJson(config: LoraConfig): Record<string, unknown> {
   const c = loraConfig(config);
   const read = asRead.get(c);
-  const out: Record<string, unknown> = { ...toJsonValue(c.extra) as Record<string, unknown> };
+  const out: Record<string, unknown> = { ...(toJsonValue(c.extra) as Record<string, unknown>) };
   if (read?.get('peft_type') !== 'absent') out.peft_type = 'LORA';
   for (const f of FIELDS) {
     const key = PEFT_KEYS[f];
@@ -133,7 +189,11 @@ export function toPeftJson(config: LoraConfig): Record<string, unknown> {
     if (how === 'absent' && isDefault) continue;
     out[key] = how === 'null' && isDefault ? null : value;
   }
-  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
+  return Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map((k) => [k, out[k]]),
+  );
 }
 
 /**
@@ -148,17 +208,25 @@ export function fromPeftJson(json: unknown): LoraConfig {
     try {
       obj = JSON.parse(json);
     } catch (e) {
-      throw new LoraConfigError(`adapter_config.json must be valid JSON; parsing failed (${(e as Error).message}). Pass the file's text unchanged, or the parsed object.`, { cause: e });
+      throw new LoraConfigError(
+        `adapter_config.json must be valid JSON; parsing failed (${(e as Error).message}). Pass the file's text unchanged, or the parsed object.`,
+        { cause: e },
+      );
     }
   }
   if (!isRecord(obj)) {
-    throw new LoraConfigError(`adapter_config.json must hold a JSON object; found ${show(obj)}. Pass PEFT's adapter_config.json.`);
+    throw new LoraConfigError(
+      `adapter_config.json must hold a JSON object; found ${show(obj)}. Pass PEFT's adapter_config.json.`,
+    );
   }
   const how = new Map<string, 'absent' | 'null'>();
   if (!('peft_type' in obj)) how.set('peft_type', 'absent');
   else if (obj.peft_type !== 'LORA') {
-    throw new LoraConfigError(`"peft_type" in adapter_config.json must be "LORA"; found ${show(obj.peft_type)}. ` +
-      'tfjs-lora reads LoRA adapters only; load this adapter with the PEFT method that wrote it.', { field: 'peft_type' });
+    throw new LoraConfigError(
+      `"peft_type" in adapter_config.json must be "LORA"; found ${show(obj.peft_type)}. ` +
+        'tfjs-lora reads LoRA adapters only; load this adapter with the PEFT method that wrote it.',
+      { field: 'peft_type' },
+    );
   }
   const input: Record<string, unknown> = {};
   const extra: Record<string, unknown> = {};

@@ -46,7 +46,14 @@ function dotLast(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
 }
 
 /** {@link loraLinear} on a Dense layer's weights; null when its kernel trains (autodiff then). */
-function customGradDense(layer: Layer, x: tf.Tensor, loraInput: tf.Tensor, loraA: tf.Tensor, loraB: tf.Tensor, scaling: number): tf.Tensor | null {
+function customGradDense(
+  layer: Layer,
+  x: tf.Tensor,
+  loraInput: tf.Tensor,
+  loraA: tf.Tensor,
+  loraB: tf.Tensor,
+  scaling: number,
+): tf.Tensor | null {
   const kernel = requireWeight(layer, 'kernel');
   if (kernel.trainable) return null;
   const b = weightByName(layer, 'bias');
@@ -102,13 +109,20 @@ export const denseAdapter: LayerAdapter = {
     }
     return customGradDense(layer, x, x, loraA, loraB, scaling);
   },
-  dropoutForward: (layer, x, loraInput, loraA, loraB, scaling) => customGradDense(layer, x, loraInput, loraA, loraB, scaling),
+  dropoutForward: (layer, x, loraInput, loraA, loraB, scaling) =>
+    customGradDense(layer, x, loraInput, loraA, loraB, scaling),
   doraForward(layer, x, loraA, loraB, magnitude, scaling) {
     const kernel = requireWeight(layer, 'kernel');
     if (kernel.trainable) return null;
     const b = weightByName(layer, 'bias');
     const factors = { loraA: loraA as tf.Tensor2D, loraB: loraB as tf.Tensor2D, magnitude: magnitude as tf.Tensor1D };
-    return doraLinear({ x, kernel: kernel.read() as tf.Tensor2D, ...factors, scaling, ...(b ? { bias: b.read() as tf.Tensor1D } : {}) });
+    return doraLinear({
+      x,
+      kernel: kernel.read() as tf.Tensor2D,
+      ...factors,
+      scaling,
+      ...(b ? { bias: b.read() as tf.Tensor1D } : {}),
+    });
   },
   deltaWeight: (_layer, loraA, loraB) => tf.matMul(loraA as tf.Tensor2D, loraB as tf.Tensor2D),
   activate: applyConfiguredActivation,

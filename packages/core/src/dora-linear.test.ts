@@ -15,7 +15,24 @@ import { seededValues } from './random.js';
 
 let seed = 500;
 const rand = (shape: number[], lo = -1, hi = 1) =>
-  tf.tidy(() => tf.add(tf.mul(tf.add(tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed++), shape), 1), (hi - lo) / 2), lo));
+  tf.tidy(() =>
+    tf.add(
+      tf.mul(
+        tf.add(
+          tf.tensor(
+            seededValues(
+              shape.reduce((a, b) => a * b, 1),
+              seed++,
+            ),
+            shape,
+          ),
+          1,
+        ),
+        (hi - lo) / 2,
+      ),
+      lo,
+    ),
+  );
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -39,7 +56,9 @@ describe('doraLinear: hand-written gradient vs autodiff with a detached norm (cp
     const s = scalingFor(c.r, 2 * c.r, c.rslora);
     const reference = (xi: tf.Tensor, ai: tf.Tensor, bi: tf.Tensor, mi: tf.Tensor, biasi?: tf.Tensor) => {
       const x2 = tf.reshape(xi, [-1, inF]) as tf.Tensor2D;
-      const norm = stopGradient(tf.norm(tf.add(w, tf.mul(tf.matMul(ai as tf.Tensor2D, bi as tf.Tensor2D), s)), 'euclidean', 0));
+      const norm = stopGradient(
+        tf.norm(tf.add(w, tf.mul(tf.matMul(ai as tf.Tensor2D, bi as tf.Tensor2D), s)), 'euclidean', 0),
+      );
       const base = tf.matMul(x2, w);
       const low = tf.mul(tf.matMul(tf.matMul(x2, ai as tf.Tensor2D), bi as tf.Tensor2D), s);
       const mag = tf.div(mi, norm);
@@ -49,8 +68,19 @@ describe('doraLinear: hand-written gradient vs autodiff with a detached norm (cp
       return tf.reshape(y, [...c.lead, outF]);
     };
     const ours = (xi: tf.Tensor, ai: tf.Tensor, bi: tf.Tensor, mi: tf.Tensor, biasi?: tf.Tensor) =>
-      doraLinear({ x: xi, kernel: w, loraA: ai as tf.Tensor2D, loraB: bi as tf.Tensor2D, magnitude: mi as tf.Tensor1D, scaling: s, ...(biasi ? { bias: biasi as tf.Tensor1D } : {}) });
-    const grads = (f: typeof reference) => tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(f(t[0]!, t[1]!, t[2]!, t[3]!, t[4]), dy)))(bias ? [x, a, b, m, bias] : [x, a, b, m]);
+      doraLinear({
+        x: xi,
+        kernel: w,
+        loraA: ai as tf.Tensor2D,
+        loraB: bi as tf.Tensor2D,
+        magnitude: mi as tf.Tensor1D,
+        scaling: s,
+        ...(biasi ? { bias: biasi as tf.Tensor1D } : {}),
+      });
+    const grads = (f: typeof reference) =>
+      tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(f(t[0]!, t[1]!, t[2]!, t[3]!, t[4]), dy)))(
+        bias ? [x, a, b, m, bias] : [x, a, b, m],
+      );
     const got = grads(ours);
     const want = grads(reference);
     tf.tidy(() => {

@@ -30,11 +30,20 @@ function columnNorm(kernel: tf.Tensor2D, loraA: tf.Tensor2D, loraB: tf.Tensor2D,
 }
 
 /** m / ‖W + s·A·B‖ with the norm detached: its gradient is dm = d(scale) / ‖·‖. */
-function magnitudeScale(magnitude: tf.Tensor1D, kernel: tf.Tensor2D, loraA: tf.Tensor2D, loraB: tf.Tensor2D, scaling: number): tf.Tensor1D {
+function magnitudeScale(
+  magnitude: tf.Tensor1D,
+  kernel: tf.Tensor2D,
+  loraA: tf.Tensor2D,
+  loraB: tf.Tensor2D,
+  scaling: number,
+): tf.Tensor1D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const norm = columnNorm(kernel, loraA, loraB, scaling);
     (args[1] as tf.GradSaveFunc)([norm]);
-    return { value: tf.div(args[0] as tf.Tensor, norm), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.div(dy, saved[0]!)] };
+    return {
+      value: tf.div(args[0] as tf.Tensor, norm),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.div(dy, saved[0]!)],
+    };
   });
   return op(magnitude) as tf.Tensor1D;
 }

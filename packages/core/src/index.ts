@@ -62,7 +62,13 @@ export {
   type LossName,
 } from './train-step.js';
 export { denseAdapter, weightByName, requireWeight, applyConfiguredActivation } from './dense-adapter.js';
-export { LoraLayer, checkAdapterName, type LoraAdapterSpec, type LoraLayerArgs, type AdapterWeights } from './lora-layer.js';
+export {
+  LoraLayer,
+  checkAdapterName,
+  type LoraAdapterSpec,
+  type LoraLayerArgs,
+  type AdapterWeights,
+} from './lora-layer.js';
 export { LoraModel, applyLora, type ApplyLoraOptions, type ParameterCount } from './lora-model.js';
 export { combineFactors, type Combination } from './weighted-adapter.js';
 export { LoraPlusOptimizer, loraPlusOptimizer, isLoraB, type LoraPlusOptions } from './lora-plus.js';
@@ -97,8 +103,22 @@ export {
   type PeftLoraModule,
   type PeftModuleWeights,
 } from './peft/adapter.js';
-export { factorKey, paramKey, classifyPeftKey, effectiveModulesToSave, PEFT_KEY_PREFIX, TASK_MODULES_TO_SAVE, type PeftKeyRole } from './peft/keys.js';
-export { mapPeftModules, normalizeModulePath, type ModuleMap, type ModuleMapping, type PeftLoadOptions } from './peft/module-map.js';
+export {
+  factorKey,
+  paramKey,
+  classifyPeftKey,
+  effectiveModulesToSave,
+  PEFT_KEY_PREFIX,
+  TASK_MODULES_TO_SAVE,
+  type PeftKeyRole,
+} from './peft/keys.js';
+export {
+  mapPeftModules,
+  normalizeModulePath,
+  type ModuleMap,
+  type ModuleMapping,
+  type PeftLoadOptions,
+} from './peft/module-map.js';
 export { planPeftLoad, type PeftLoadPlan, type PeftSource } from './peft/plan.js';
 export {
   decodePeftAdapter,
@@ -111,9 +131,22 @@ export {
   PEFT_CONFIG_METADATA_KEY,
   type PeftAdapterFiles,
 } from './peft/files.js';
-export { peftArtifacts, peftFilesFromArtifacts, peftDownloads, peftBrowserFiles, fetchPeftFiles, PEFT_ARTIFACTS_FORMAT } from './peft/io.js';
+export {
+  peftArtifacts,
+  peftFilesFromArtifacts,
+  peftDownloads,
+  peftBrowserFiles,
+  fetchPeftFiles,
+  PEFT_ARTIFACTS_FORMAT,
+} from './peft/io.js';
 export { loadPeftAdapter, readPeftFiles, type PeftAdapterSource } from './peft/load.js';
-export { savePeftAdapter, encodePeftAdapter, type SavePeftOptions, type PeftSaveResult, type PeftAdapterTarget } from './peft/save.js';
+export {
+  savePeftAdapter,
+  encodePeftAdapter,
+  type SavePeftOptions,
+  type PeftSaveResult,
+  type PeftAdapterTarget,
+} from './peft/save.js';
 export { inspectPeftAdapter, type PeftAdapterSummary, type PeftModuleSummary } from './peft/inspect.js';
 export {
   registerPeftWeightLayout,

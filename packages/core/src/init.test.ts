@@ -13,13 +13,15 @@ beforeAll(async () => {
 });
 
 type M = number[][];
-const mul = (a: M, b: M): M => a.map((row) => (b[0] ?? []).map((_, j) => row.reduce((acc, x, l) => acc + x * b[l]![j]!, 0)));
+const mul = (a: M, b: M): M =>
+  a.map((row) => (b[0] ?? []).map((_, j) => row.reduce((acc, x, l) => acc + x * b[l]![j]!, 0)));
 const tr = (a: M): M => (a[0] ?? []).map((_, j) => a.map((row) => row[j]!));
 const sub = (a: M, b: M): M => a.map((row, i) => row.map((x, j) => x - b[i]![j]!));
 const scale = (a: M, c: number): M => a.map((row) => row.map((x) => x * c));
 const maxAbs = (a: M): number => Math.max(0, ...a.flat().map(Math.abs));
 const sumSq = (a: M): number => a.flat().reduce((acc, x) => acc + x * x, 0);
-const eye = (n: number): M => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+const eye = (n: number): M =>
+  Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
 const stats = (xs: Float32Array | number[]): { mean: number; variance: number; max: number } => {
   let mean = 0;
   for (const x of xs) mean += x / xs.length;
@@ -62,7 +64,7 @@ describe('kaimingUniform', () => {
     const n = t.size;
     expect(max).toBeLessThanOrEqual(bound);
     expect(max).toBeGreaterThan(0.999 * bound);
-    expect(Math.abs(mean)).toBeLessThan(5 * bound / Math.sqrt(3 * n));
+    expect(Math.abs(mean)).toBeLessThan((5 * bound) / Math.sqrt(3 * n));
     expect(Math.abs(variance / (bound ** 2 / 3) - 1)).toBeLessThan(0.03);
     t.dispose();
   });
@@ -90,7 +92,7 @@ describe('initDenseLora: random modes', () => {
     const { mean, variance, max } = stats(a.flat());
     expect(max).toBeLessThanOrEqual(bound);
     expect(max).toBeGreaterThan(0.999 * bound);
-    expect(Math.abs(mean)).toBeLessThan(5 * bound / Math.sqrt(3 * 512 * 64));
+    expect(Math.abs(mean)).toBeLessThan((5 * bound) / Math.sqrt(3 * 512 * 64));
     expect(Math.abs(variance / (bound ** 2 / 3) - 1)).toBeLessThan(0.03);
     expect(maxAbs(b)).toBe(0);
     expect(residual).toBeUndefined();
@@ -104,7 +106,7 @@ describe('initDenseLora: random modes', () => {
     const bound = 1 / Math.sqrt(r);
     expect(max).toBeLessThanOrEqual(bound);
     expect(max).toBeGreaterThan(0.98 * bound);
-    expect(Math.abs(mean)).toBeLessThan(5 * bound / Math.sqrt(3 * r * 48));
+    expect(Math.abs(mean)).toBeLessThan((5 * bound) / Math.sqrt(3 * r * 48));
     expect(Math.abs(variance / (bound ** 2 / 3) - 1)).toBeLessThan(0.1);
     expect(residual).toBeUndefined();
   });

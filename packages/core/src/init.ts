@@ -91,7 +91,13 @@ function take(t: SvdResult): { u: ArrayLike<number>; s: ArrayLike<number>; v: Ar
 }
 
 /** PiSSA: W = V·S·Uhᵀ (PEFT's [out, in]); A = √(Sᵣ/scaling)·Uhᵣ, B = Vᵣ·√(Sᵣ/scaling); residual W − scaling·B·A. */
-function pissaInit(kernel: tf.Tensor2D, r: number, scaling: number, niter: number | null, seed?: number): DenseLoraInit {
+function pissaInit(
+  kernel: tf.Tensor2D,
+  r: number,
+  scaling: number,
+  niter: number | null,
+  seed?: number,
+): DenseLoraInit {
   const [inF, outF] = kernel.shape;
   if (!(scaling > 0)) {
     throw new LoraConfigError(

@@ -80,7 +80,13 @@ export function composedLoraMatMul({ x, kernel, loraA, loraB, scaling, bias }: L
  * The composed per-row multi-adapter product: gathers each row's A and B and runs one batched matmul
  * (no loop over adapters). Rows whose index is -1 produce zeros.
  */
-export function composedMultiAdapterMatMul({ x, loraA, loraB, scalings, adapterIndex }: MultiAdapterMatMulArgs): tf.Tensor2D {
+export function composedMultiAdapterMatMul({
+  x,
+  loraA,
+  loraB,
+  scalings,
+  adapterIndex,
+}: MultiAdapterMatMulArgs): tf.Tensor2D {
   return tf.tidy(() => {
     const valid = tf.greaterEqual(adapterIndex, 0);
     const idx = tf.cast(tf.maximum(adapterIndex, 0), 'int32');

@@ -58,12 +58,26 @@ export interface LayerAdapter {
    * `loraInput` is dropout(x) (PEFT drops the LoRA branch's input only), e.g. with a hand-written
    * gradient. Returns null when it does not apply; the wrapper then composes (autodiff).
    */
-  dropoutForward?(layer: Layer, x: tf.Tensor, loraInput: tf.Tensor, loraA: tf.Tensor, loraB: tf.Tensor, scaling: number): tf.Tensor | null;
+  dropoutForward?(
+    layer: Layer,
+    x: tf.Tensor,
+    loraInput: tf.Tensor,
+    loraA: tf.Tensor,
+    loraB: tf.Tensor,
+    scaling: number,
+  ): tf.Tensor | null;
   /**
    * Optional DoRA path (one live adapter, no LoRA dropout): `(m/‖W + s·ΔW‖)·(base(x) − bias + s·B(A(x))) + bias`
    * with the norm detached, e.g. with hand-written gradients. Null when it does not apply (composed then).
    */
-  doraForward?(layer: Layer, x: tf.Tensor, loraA: tf.Tensor, loraB: tf.Tensor, magnitude: tf.Tensor, scaling: number): tf.Tensor | null;
+  doraForward?(
+    layer: Layer,
+    x: tf.Tensor,
+    loraA: tf.Tensor,
+    loraB: tf.Tensor,
+    magnitude: tf.Tensor,
+    scaling: number,
+  ): tf.Tensor | null;
   /** The unscaled ΔW = A·B in the kernel's shape. */
   deltaWeight(layer: Layer, loraA: tf.Tensor, loraB: tf.Tensor): tf.Tensor;
   /** The layer's activation applied to a pre-activation output. */

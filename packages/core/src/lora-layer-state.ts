@@ -62,7 +62,9 @@ export function encodeLoraState(state: LoraLayerState): string {
 /** Decodes the `lora` field written by {@link encodeLoraState}. */
 export function decodeState(hex: string): LoraLayerState {
   if (!/^(?:[0-9a-f]{2})*$/.test(hex)) {
-    throw new LoraError(`A saved LoraLayer config has a corrupt 'lora' field (expected hex-encoded JSON). Re-save the model.`);
+    throw new LoraError(
+      `A saved LoraLayer config has a corrupt 'lora' field (expected hex-encoded JSON). Re-save the model.`,
+    );
   }
   const bytes = new Uint8Array(hex.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
@@ -81,4 +83,3 @@ export function checkAdapterName(name: string): void {
     );
   }
 }
-

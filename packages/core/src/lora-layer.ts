@@ -17,7 +17,14 @@ import {
   type LoraLayerState,
 } from './lora-layer-state.js';
 
-export { checkAdapterName, encodeLoraState, type AdapterWeights, type LoraAdapterSpec, type LoraLayerArgs, type LoraLayerState };
+export {
+  checkAdapterName,
+  encodeLoraState,
+  type AdapterWeights,
+  type LoraAdapterSpec,
+  type LoraLayerArgs,
+  type LoraLayerState,
+};
 
 /**
  * A LoRA wrapper around one tfjs layer (a `Wrapper`-style layer): `y = act(base(x) + Σ s·B(A(dropout(x))))`
@@ -96,9 +103,20 @@ export class LoraLayer extends layers.Layer {
         // Adapter fast paths (fused kernels, hand-written gradients); null from a hook means "compose".
         const dropping = training && w.spec.loraDropout > 0;
         let y: tf.Tensor | null = null;
-        if (w.magnitude) y = dropping ? null : (kind.doraForward?.(layer, x, w.loraA.read(), w.loraB.read(), w.magnitude.read(), w.scaling) ?? null);
+        if (w.magnitude)
+          y = dropping
+            ? null
+            : (kind.doraForward?.(layer, x, w.loraA.read(), w.loraB.read(), w.magnitude.read(), w.scaling) ?? null);
         else if (!dropping) y = kind.fusedForward?.(layer, x, w.loraA.read(), w.loraB.read(), w.scaling) ?? null;
-        else if (kind.inputDropout && kind.dropoutForward) y = kind.dropoutForward(layer, x, tf.dropout(x, w.spec.loraDropout), w.loraA.read(), w.loraB.read(), w.scaling);
+        else if (kind.inputDropout && kind.dropoutForward)
+          y = kind.dropoutForward(
+            layer,
+            x,
+            tf.dropout(x, w.spec.loraDropout),
+            w.loraA.read(),
+            w.loraB.read(),
+            w.scaling,
+          );
         if (y) return kind.activate(layer, y);
       }
       const base = kind.baseForward(layer, x);
@@ -167,7 +185,10 @@ export class LoraLayer extends layers.Layer {
   addAdapter(name: string, spec: LoraAdapterSpec): void {
     checkAdapterName(name);
     if (this.specs[name]) {
-      throw new AdapterStateError(`Layer '${this.name}' already has an adapter '${name}'. Delete it first or pick another name.`, { adapter: name });
+      throw new AdapterStateError(
+        `Layer '${this.name}' already has an adapter '${name}'. Delete it first or pick another name.`,
+        { adapter: name },
+      );
     }
     this.specs[name] = { ...spec };
     if (this.built) this.createVariables(name, spec);
@@ -179,7 +200,9 @@ export class LoraLayer extends layers.Layer {
   initAdapter(name: string, mode: InitLoraWeights, seed?: number): void {
     const w = this.weightsOf(name);
     if (this.mergedNames.length > 0) {
-      throw new AdapterStateError(`Layer '${this.name}': unmerge before initialising adapter '${name}'.`, { adapter: name });
+      throw new AdapterStateError(`Layer '${this.name}': unmerge before initialising adapter '${name}'.`, {
+        adapter: name,
+      });
     }
     tf.tidy(() => {
       const init = this.kind.initFactors(this.layer, w.spec.r, w.scaling, mode, seed);
@@ -197,7 +220,9 @@ export class LoraLayer extends layers.Layer {
   deleteAdapter(name: string): void {
     const w = this.weightsOf(name);
     if (this.mergedNames.includes(name)) {
-      throw new AdapterStateError(`Layer '${this.name}': adapter '${name}' is merged; unmerge before deleting it.`, { adapter: name });
+      throw new AdapterStateError(`Layer '${this.name}': adapter '${name}' is merged; unmerge before deleting it.`, {
+        adapter: name,
+      });
     }
     for (const v of [w.loraA, w.loraB, w.magnitude]) v?.dispose();
     this.vars.delete(name);
@@ -258,7 +283,9 @@ export class LoraLayer extends layers.Layer {
         for (const name of [...this.mergedNames].reverse()) {
           const w = this.weightsOf(name);
           if (w.magnitude) {
-            throw new AdapterStateError(`Layer '${this.name}': DoRA adapter '${name}' was merged before the model was saved and cannot be unmerged.`);
+            throw new AdapterStateError(
+              `Layer '${this.name}': DoRA adapter '${name}' was merged before the model was saved and cannot be unmerged.`,
+            );
           }
           weight = tf.sub(weight, scale(this.kind.deltaWeight(this.layer, w.loraA.read(), w.loraB.read()), w.scaling));
         }
@@ -299,7 +326,9 @@ export class LoraLayer extends layers.Layer {
     const inner = config['layer'] as { className: string; config: tf.serialization.ConfigDict };
     const entry = tf.serialization.SerializationMap.getMap().classNameMap[inner.className];
     if (!entry) {
-      throw new LoraError(`Cannot rebuild the layer inside LoraLayer '${String(config['name'])}': class '${inner.className}' is not registered. Import the package that defines it.`);
+      throw new LoraError(
+        `Cannot rebuild the layer inside LoraLayer '${String(config['name'])}': class '${inner.className}' is not registered. Import the package that defines it.`,
+      );
     }
     const [innerCls, fromConfig] = entry;
     const layer = fromConfig(innerCls, { ...inner.config }) as unknown as Layer;
@@ -321,7 +350,10 @@ export class LoraLayer extends layers.Layer {
 
   private weightNorm(weight: tf.Tensor): tf.Tensor {
     if (!this.kind.weightNorm) {
-      throw new LoraConfigError(`DoRA is not supported for ${this.layer.getClassName()} layers ('${this.name}'). Set useDora: false for it.`, { field: 'useDora' });
+      throw new LoraConfigError(
+        `DoRA is not supported for ${this.layer.getClassName()} layers ('${this.name}'). Set useDora: false for it.`,
+        { field: 'useDora' },
+      );
     }
     return this.kind.weightNorm(this.layer, weight);
   }

@@ -10,10 +10,16 @@ import { applyLora, type LoraModel } from './lora-model.js';
 /** A functional model with a residual add and a Dense head: x → d1 → relu → (d2 + d1) → head. */
 function functional(seed = 1): tfl.LayersModel {
   const input = tfl.input({ shape: [6] });
-  const d1 = tfl.layers.dense({ name: 'd1', units: 8, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }).apply(input) as tfl.SymbolicTensor;
-  const d2 = tfl.layers.dense({ name: 'd2', units: 8, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }).apply(d1) as tfl.SymbolicTensor;
+  const d1 = tfl.layers
+    .dense({ name: 'd1', units: 8, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed }) })
+    .apply(input) as tfl.SymbolicTensor;
+  const d2 = tfl.layers
+    .dense({ name: 'd2', units: 8, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) })
+    .apply(d1) as tfl.SymbolicTensor;
   const sum = tfl.layers.add().apply([d1, d2]) as tfl.SymbolicTensor;
-  const head = tfl.layers.dense({ name: 'head', units: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 2 }) }).apply(sum) as tfl.SymbolicTensor;
+  const head = tfl.layers
+    .dense({ name: 'head', units: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 2 }) })
+    .apply(sum) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: head });
 }
 
@@ -54,9 +60,12 @@ describe('LoraModel on a functional model', () => {
     const b = predict(lm.model);
     expect(maxAbsDiff(a, b)).toBe(0);
     tf.dispose([a, b]);
-    expect(lm.model.trainableWeights.map((w) => w.originalName).sort()).toEqual(
-      ['d1/lora_A.default', 'd1/lora_B.default', 'd2/lora_A.default', 'd2/lora_B.default'],
-    );
+    expect(lm.model.trainableWeights.map((w) => w.originalName).sort()).toEqual([
+      'd1/lora_A.default',
+      'd1/lora_B.default',
+      'd2/lora_A.default',
+      'd2/lora_B.default',
+    ]);
     lm.dispose();
     base.dispose();
   });
@@ -121,7 +130,11 @@ describe('LoraModel on a functional model', () => {
     const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2 }, { adapterName: 'style_a' });
     randomiseAdapters(lm);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await lm.model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await lm.model.save(
+      tf.io.withSaveHandler(
+        async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+      ),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const layer = loaded.getLayer('d1') as LoraLayer;
     expect(layer).toBeInstanceOf(LoraLayer);
@@ -265,7 +278,11 @@ describe('LoraModel on a functional model', () => {
       const frozen = lm.model.weights.filter((w) => !want.includes(w.originalName));
       expect(frozen.every((w) => !w.trainable)).toBe(true);
       const names2 = new Set(frozen.map((w) => w.name));
-      expect(Object.values(tf.engine().registeredVariables).filter((v) => names2.has(v.name)).every((v) => !v.trainable)).toBe(true);
+      expect(
+        Object.values(tf.engine().registeredVariables)
+          .filter((v) => names2.has(v.name))
+          .every((v) => !v.trainable),
+      ).toBe(true);
       lm.dispose();
       base.dispose();
     }
@@ -283,9 +300,14 @@ describe('LoraModel on a functional model', () => {
       const now = new Map(head.weights.map((w) => [w.originalName, Array.from(w.read().dataSync())]));
       for (const [name, values] of original) expect(now.get(name), name).toEqual(values);
       lm.setAdapter('default'); // head: the trained copy
-      expect(Array.from(head.weights.find((w) => w.originalName.endsWith('bias'))!.read().dataSync())).toEqual(
-        (original.find(([n]) => n.endsWith('bias'))![1] as number[]).map((v) => Math.fround(v + 1)),
-      );
+      expect(
+        Array.from(
+          head.weights
+            .find((w) => w.originalName.endsWith('bias'))!
+            .read()
+            .dataSync(),
+        ),
+      ).toEqual((original.find(([n]) => n.endsWith('bias'))![1] as number[]).map((v) => Math.fround(v + 1)));
     }
     lm.dispose();
     base.dispose();
@@ -294,7 +316,9 @@ describe('LoraModel on a functional model', () => {
   it('refuses a model whose layers do not survive a config round trip, leaving it as it was', () => {
     // tfjs-layers 4.22's SeparableConv2D.getConfig() drops depthMultiplier, so a rebuilt layer has other shapes.
     const input = tfl.input({ shape: [6, 6, 2] });
-    const sep = tfl.layers.separableConv2d({ name: 'sep', filters: 4, kernelSize: 3, depthMultiplier: 2 }).apply(input) as tfl.SymbolicTensor;
+    const sep = tfl.layers
+      .separableConv2d({ name: 'sep', filters: 4, kernelSize: 3, depthMultiplier: 2 })
+      .apply(input) as tfl.SymbolicTensor;
     const flat = tfl.layers.flatten().apply(sep) as tfl.SymbolicTensor;
     const head = tfl.layers.dense({ name: 'head', units: 2 }).apply(flat) as tfl.SymbolicTensor;
     const base = tfl.model({ inputs: input, outputs: head });

@@ -4,7 +4,16 @@ import { alphaFor, loraConfig, rankFor, type LoraConfig, type LoraConfigInput } 
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
 import { requireLayerAdapter, type Layer } from './layer-adapter.js';
 import { checkAdapterName, encodeLoraState, LoraLayer, type LoraAdapterSpec } from './lora-layer.js';
-import { carryWeights, isBias, isBuffer, layerInfos, rebuildModel, setWeightsTrainable, walkLayers, type LayerEntry } from './model-graph.js';
+import {
+  carryWeights,
+  isBias,
+  isBuffer,
+  layerInfos,
+  rebuildModel,
+  setWeightsTrainable,
+  walkLayers,
+  type LayerEntry,
+} from './model-graph.js';
 import { ModulesToSave } from './modules-to-save.js';
 import { matchesSelector, selectTargets } from './target-match.js';
 import { planWeightedAdapter, writeCombinedFactors, type Combination } from './weighted-adapter.js';
@@ -85,7 +94,9 @@ export class LoraModel {
       );
     }
     const targets = LoraModel.targetsFor(base, config);
-    const model = rebuildModel(base, (entry, path) => (targets.has(path) ? wrapEntry(entry, name, specFor(config, path)) : entry));
+    const model = rebuildModel(base, (entry, path) =>
+      targets.has(path) ? wrapEntry(entry, name, specFor(config, path)) : entry,
+    );
     carryWeights(base, model);
     const lm = new LoraModel(model, name, config);
     lm.initAdapterIn(name, targets, options.seed);
@@ -118,7 +129,10 @@ export class LoraModel {
   /** The config of an adapter (PEFT's `peft_config[name]`). */
   peftConfig(name = this.active[0]): LoraConfig {
     const c = this.configs.get(name);
-    if (!c) throw new AdapterStateError(`No adapter '${name}'; adapters: ${this.adapterNames.join(', ')}.`, { adapter: name });
+    if (!c)
+      throw new AdapterStateError(`No adapter '${name}'; adapters: ${this.adapterNames.join(', ')}.`, {
+        adapter: name,
+      });
     return c;
   }
 
@@ -147,7 +161,10 @@ export class LoraModel {
    */
   addAdapter(name: string, input: LoraConfig | LoraConfigInput, options: { seed?: number } = {}): void {
     checkAdapterName(name);
-    if (this.configs.has(name)) throw new AdapterStateError(`Adapter '${name}' exists already. Delete it first or pick another name.`, { adapter: name });
+    if (this.configs.has(name))
+      throw new AdapterStateError(`Adapter '${name}' exists already. Delete it first or pick another name.`, {
+        adapter: name,
+      });
     const config = loraConfig(input as LoraConfigInput);
     if (this.loraLayers().some(({ layer }) => layer.merged.length > 0)) {
       throw new AdapterStateError(`Unmerge before adding an adapter.`, { adapter: name });
@@ -180,14 +197,19 @@ export class LoraModel {
     }
     this.saved.activate(this.current, this.disabled ? null : list[0]);
     this.active = list;
-    for (const { layer } of this.loraLayers()) layer.setActiveAdapters(list.filter((n) => layer.adapterNames.includes(n)));
+    for (const { layer } of this.loraLayers())
+      layer.setActiveAdapters(list.filter((n) => layer.adapterNames.includes(n)));
     this.applyTrainability();
   }
 
   /** Deletes an adapter and its weights (PEFT's `delete_adapter`); it must not be the only one. */
   deleteAdapter(name: string): void {
     this.peftConfig(name);
-    if (this.configs.size === 1) throw new AdapterStateError(`Cannot delete '${name}': it is the only adapter. Use mergeAndUnload() or unload().`, { adapter: name });
+    if (this.configs.size === 1)
+      throw new AdapterStateError(
+        `Cannot delete '${name}': it is the only adapter. Use mergeAndUnload() or unload().`,
+        { adapter: name },
+      );
     for (const { layer } of this.loraLayers()) if (layer.adapterNames.includes(name)) layer.deleteAdapter(name);
     this.configs.delete(name);
     this.sources.delete(name);
@@ -279,9 +301,23 @@ export class LoraModel {
   ): void {
     checkAdapterName(name);
     const layers = this.loraLayers();
-    const { rank, config } = planWeightedAdapter(layers, adapters, weights, combination, (a) => this.peftConfig(a), options.svdRank);
+    const { rank, config } = planWeightedAdapter(
+      layers,
+      adapters,
+      weights,
+      combination,
+      (a) => this.peftConfig(a),
+      options.svdRank,
+    );
     this.addAdapter(name, config);
-    writeCombinedFactors(this.loraLayers().map((l) => l.layer), adapters, weights, combination, rank, name);
+    writeCombinedFactors(
+      this.loraLayers().map((l) => l.layer),
+      adapters,
+      weights,
+      combination,
+      rank,
+      name,
+    );
   }
 
   /**
@@ -289,9 +325,16 @@ export class LoraModel {
    * PEFT's `load_adapter`. Every shape is checked first: on a mismatch nothing changes and the
    * ShapeMismatchError names the layer and both shapes. Returns where each module went.
    */
-  async loadAdapter(source: PeftAdapterSource, name: string, options: PeftLoadOptions & { seed?: number } = {}): Promise<PeftSource> {
+  async loadAdapter(
+    source: PeftAdapterSource,
+    name: string,
+    options: PeftLoadOptions & { seed?: number } = {},
+  ): Promise<PeftSource> {
     checkAdapterName(name);
-    if (this.configs.has(name)) throw new AdapterStateError(`Adapter '${name}' exists already. Delete it first or pick another name.`, { adapter: name });
+    if (this.configs.has(name))
+      throw new AdapterStateError(`Adapter '${name}' exists already. Delete it first or pick another name.`, {
+        adapter: name,
+      });
     const owned = !isPeftAdapterInput(source);
     const adapter = owned ? await loadPeftAdapter(source) : peftAdapter(source as PeftAdapterInput);
     try {
@@ -319,7 +362,9 @@ export class LoraModel {
   savedModulePaths(name: string): string[] {
     const selector = this.peftConfig(name).modulesToSave;
     if (!selector || selector.length === 0) return [];
-    return walkLayers(this.current).filter(({ path, layer }) => !(layer instanceof LoraLayer) && matchesSelector(selector, path)).map((l) => l.path);
+    return walkLayers(this.current)
+      .filter(({ path, layer }) => !(layer instanceof LoraLayer) && matchesSelector(selector, path))
+      .map((l) => l.path);
   }
 
   /**
@@ -328,7 +373,10 @@ export class LoraModel {
    */
   savedModuleWeights(name: string, path: string, replace?: tf.Tensor[]): tf.Tensor[] {
     if (!this.savedModulePaths(name).includes(path)) {
-      throw new AdapterStateError(`Layer '${path}' is not in the modules_to_save of adapter '${name}' (${this.savedModulePaths(name).join(', ') || 'none'}).`, { adapter: name });
+      throw new AdapterStateError(
+        `Layer '${path}' is not in the modules_to_save of adapter '${name}' (${this.savedModulePaths(name).join(', ') || 'none'}).`,
+        { adapter: name },
+      );
     }
     const layer = walkLayers(this.current).find((l) => l.path === path)!.layer;
     const live = this.disabled ? null : this.active[0]!;
@@ -397,7 +445,9 @@ export function applyLora(
   options: ApplyLoraOptions = {},
 ): LoraModel {
   if (!model || !Array.isArray((model as { layers?: unknown }).layers)) {
-    throw new LoraConfigError(`applyLora expects a tf.LayersModel (Sequential or functional); found ${typeof model}.`, { field: 'model' });
+    throw new LoraConfigError(`applyLora expects a tf.LayersModel (Sequential or functional); found ${typeof model}.`, {
+      field: 'model',
+    });
   }
   if (!isPeftAdapterInput(config)) return LoraModel.create(model, config, options);
   const plan = planPeftLoad(model, peftAdapter(config), options);

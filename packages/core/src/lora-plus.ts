@@ -51,10 +51,14 @@ export class LoraPlusOptimizer extends tf.Optimizer {
     super();
     const ratio = options.ratio ?? 16;
     if (!(options.learningRate > 0) || !Number.isFinite(options.learningRate)) {
-      throw new LoraConfigError(`LoRA+ learningRate must be a positive number; found ${options.learningRate}.`, { field: 'learningRate' });
+      throw new LoraConfigError(`LoRA+ learningRate must be a positive number; found ${options.learningRate}.`, {
+        field: 'learningRate',
+      });
     }
     if (!(ratio > 0) || !Number.isFinite(ratio)) {
-      throw new LoraConfigError(`LoRA+ ratio must be a positive number (the paper uses 16); found ${ratio}.`, { field: 'ratio' });
+      throw new LoraConfigError(`LoRA+ ratio must be a positive number (the paper uses 16); found ${ratio}.`, {
+        field: 'ratio',
+      });
     }
     const kind = options.optimizer ?? 'adam';
     this.base = make(kind, options.learningRate, options);

@@ -59,7 +59,8 @@ export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path:
     for (let i = 0; i < list.length; i++) {
       const entry = list[i];
       const name = String(entry.config['name'] ?? entry.name);
-      if (CONTAINERS.has(entry.className) && entry.config['layers'] !== undefined) visit(entry.config, `${prefix}${name}.`);
+      if (CONTAINERS.has(entry.className) && entry.config['layers'] !== undefined)
+        visit(entry.config, `${prefix}${name}.`);
       else list[i] = edit(entry, prefix + name);
     }
   };
@@ -73,7 +74,9 @@ export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path:
 export function deserializeLayer(className: string, config: tf.serialization.ConfigDict): Layer {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
   if (!entry) {
-    throw new LoraError(`Class '${className}' is not registered with tfjs serialization; import the package that defines it.`);
+    throw new LoraError(
+      `Class '${className}' is not registered with tfjs serialization; import the package that defines it.`,
+    );
   }
   const [cls, fromConfig] = entry;
   return fromConfig(cls, config) as unknown as Layer;
@@ -109,7 +112,9 @@ export function copyWeightsByName(src: LayersModel, dst: LayersModel): string[] 
  * changed shape), disposing `dst`: the caller's model stays as it was.
  */
 export function carryWeights(src: LayersModel, dst: LayersModel): void {
-  const missing = copyWeightsByName(src, dst).filter((n) => !/\/lora_(?:A|B|magnitude_vector|embedding_A|embedding_B)\./.test(n));
+  const missing = copyWeightsByName(src, dst).filter(
+    (n) => !/\/lora_(?:A|B|magnitude_vector|embedding_A|embedding_B)\./.test(n),
+  );
   if (missing.length === 0) return;
   dst.dispose();
   throw new LoraError(

@@ -8,7 +8,9 @@ import { matchesSelector } from './target-match.js';
 
 /** A layer's weights in a fixed order (by name): freezing can reorder `layer.weights`. */
 function canonical(layer: Layer): LayerVariable[] {
-  return [...layer.weights].sort((a, b) => (a.originalName < b.originalName ? -1 : a.originalName > b.originalName ? 1 : 0));
+  return [...layer.weights].sort((a, b) =>
+    a.originalName < b.originalName ? -1 : a.originalName > b.originalName ? 1 : 0,
+  );
 }
 
 function snapshot(layer: Layer): tf.Tensor[] {
@@ -39,7 +41,11 @@ export class ModulesToSave {
       owners.add(adapter);
       this.owners.set(path, owners);
       if (this.live === null) this.live = adapter;
-      if (this.live !== adapter) this.stashFor(adapter).set(path, this.original.get(path)!.map((t) => tf.keep(tf.clone(t))));
+      if (this.live !== adapter)
+        this.stashFor(adapter).set(
+          path,
+          this.original.get(path)!.map((t) => tf.keep(tf.clone(t))),
+        );
     }
   }
 
@@ -54,10 +60,14 @@ export class ModulesToSave {
         kept.get(path)?.forEach((t) => t.dispose());
         kept.set(path, snapshot(layer));
       }
-      const next = adapter !== null && this.owners.get(path)?.has(adapter) ? this.stash.get(adapter)?.get(path) : original;
+      const next =
+        adapter !== null && this.owners.get(path)?.has(adapter) ? this.stash.get(adapter)?.get(path) : original;
       if (next) restore(layer, next);
       if (adapter !== null) {
-        this.stash.get(adapter)?.get(path)?.forEach((t) => t.dispose());
+        this.stash
+          .get(adapter)
+          ?.get(path)
+          ?.forEach((t) => t.dispose());
         this.stash.get(adapter)?.delete(path);
       }
     }

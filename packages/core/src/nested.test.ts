@@ -28,7 +28,10 @@ describe('nested models', () => {
     expect(maxAbsDiff(off, y0)).toBe(0);
     const on = lm.model.predict(x) as tf.Tensor;
     expect(maxAbsDiff(on, y0)).toBeGreaterThan(1e-4);
-    expect(lm.model.trainableWeights.map((w) => w.originalName).sort()).toEqual(['enc_fc/lora_A.default', 'enc_fc/lora_B.default']);
+    expect(lm.model.trainableWeights.map((w) => w.originalName).sort()).toEqual([
+      'enc_fc/lora_A.default',
+      'enc_fc/lora_B.default',
+    ]);
     const plain = lm.mergeAndUnload();
     const merged = plain.predict(x) as tf.Tensor;
     expect(maxAbsDiff(merged, on)).toBeLessThan(1e-5);

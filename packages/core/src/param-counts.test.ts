@@ -8,10 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fromPeftJson, toPeftJson, loraConfig, type LoraConfigInput } from './config.js';
 import { applyLora } from './lora-model.js';
 
-const reference = JSON.parse(readFileSync(new URL('../test-support/peft-param-counts.json', import.meta.url), 'utf8')) as Record<
-  string,
-  { config: Record<string, unknown>; trainable: number; total: number }
->;
+const reference = JSON.parse(
+  readFileSync(new URL('../test-support/peft-param-counts.json', import.meta.url), 'utf8'),
+) as Record<string, { config: Record<string, unknown>; trainable: number; total: number }>;
 
 /** The PEFT script's Mlp: fc1 12→24, fc2 24→20, head 20→5. */
 function mlp(): tfl.LayersModel {

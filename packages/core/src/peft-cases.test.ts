@@ -11,7 +11,8 @@ import { applyLora, type LoraModel } from './lora-model.js';
 const DENSE_CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear'];
 const TOL = 1e-5;
 
-if (!fixturesPresent()) console.warn('SKIP peft-cases: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
+if (!fixturesPresent())
+  console.warn('SKIP peft-cases: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 
 /** Builds the case's architecture in tfjs with PEFT's base weights (Linear [out,in] → Dense [in,out]). */
 function buildBase(c: PeftCase): tfl.LayersModel {
@@ -103,7 +104,10 @@ describe.skipIf(!fixturesPresent()).each(DENSE_CASES)('PEFT case %s (cpu)', (nam
       const w = layer.weightsOf('default');
       const v = kind === 'lora_A' ? w.loraA : kind === 'lora_B' ? w.loraB : w.magnitude!;
       const g = grads[v.name];
-      const ours = kind === 'lora_magnitude_vector' ? tf.clone(g) : layer.kind.toPeft(layer.layer, kind === 'lora_A' ? 'loraA' : 'loraB', g);
+      const ours =
+        kind === 'lora_magnitude_vector'
+          ? tf.clone(g)
+          : layer.kind.toPeft(layer.layer, kind === 'lora_A' ? 'loraA' : 'loraB', g);
       expect(maxAbsDiff(ours, c.io[key]), key).toBeLessThan(TOL);
       ours.dispose();
     }

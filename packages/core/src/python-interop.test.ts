@@ -20,7 +20,15 @@ import { encodeSafetensors } from './safetensors-write.js';
 
 const dir = fileURLToPath(INTEROP_DIR);
 const json = <T>(name: string): T => JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
-const TORCH_DTYPES: Record<string, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', U8: 'uint8', BOOL: 'bool' };
+const TORCH_DTYPES: Record<string, string> = {
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  I64: 'int64',
+  I32: 'int32',
+  U8: 'uint8',
+  BOOL: 'bool',
+};
 const bitsOf = (values: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(values).buffer));
 
 describe('Python interop (committed results of scripts/python-interop.py)', () => {
@@ -31,7 +39,13 @@ describe('Python interop (committed results of scripts/python-interop.py)', () =
   it('tfjs → Python: safetensors written here are read bit-exactly and re-serialised to the same bytes by Python', () => {
     const committed = readFileSync(join(dir, 'js-written.safetensors'));
     expect(Buffer.from(encodeSafetensors(jsWrittenInputs(), { format: 'pt' })).equals(committed)).toBe(true);
-    const check = json<{ metadata: Record<string, string>; tensors: Record<string, { dtype: string; shape: number[]; sha256: string }>; reserialized_identical: boolean; f16_matches_torch_rounding: boolean; bf16_matches_torch_rounding: boolean }>('js-written.check.json');
+    const check = json<{
+      metadata: Record<string, string>;
+      tensors: Record<string, { dtype: string; shape: number[]; sha256: string }>;
+      reserialized_identical: boolean;
+      f16_matches_torch_rounding: boolean;
+      bf16_matches_torch_rounding: boolean;
+    }>('js-written.check.json');
     expect(check.reserialized_identical).toBe(true);
     expect(check.f16_matches_torch_rounding).toBe(true);
     expect(check.bf16_matches_torch_rounding).toBe(true);
@@ -46,7 +60,10 @@ describe('Python interop (committed results of scripts/python-interop.py)', () =
   });
 
   it('Python → tfjs: every dtype Python wrote reads bit-exactly (F16/BF16 widened exactly)', () => {
-    const expected = json<Record<string, { dtype: string; shape: number[]; float32_bits?: number[]; values?: number[] }>>('py-written.json');
+    const expected =
+      json<Record<string, { dtype: string; shape: number[]; float32_bits?: number[]; values?: number[] }>>(
+        'py-written.json',
+      );
     const before = tf.memory().numTensors;
     const tensors = readSafetensors(readFileSync(join(dir, 'py-written.safetensors')));
     for (const [name, t] of Object.entries(tensors)) {
@@ -55,13 +72,19 @@ describe('Python interop (committed results of scripts/python-interop.py)', () =
       if (e.float32_bits) expect(bitsOf(t.dataSync()), name).toEqual(e.float32_bits);
       else expect(Array.from(t.dataSync()), name).toEqual(e.values);
     }
-    expect(Object.keys(tensors).sort()).toEqual(Object.keys(expected).filter((k) => k !== 'torch_rounding').sort());
+    expect(Object.keys(tensors).sort()).toEqual(
+      Object.keys(expected)
+        .filter((k) => k !== 'torch_rounding')
+        .sort(),
+    );
     tf.dispose(Object.values(tensors));
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rounds float32 to F16 and BF16 exactly as torch does (NaN payloads aside)', () => {
-    const r = json<{ torch_rounding: { source_bits: number[]; f16_bits: number[]; bf16_bits: number[] } }>('py-written.json').torch_rounding;
+    const r = json<{ torch_rounding: { source_bits: number[]; f16_bits: number[]; bf16_bits: number[] } }>(
+      'py-written.json',
+    ).torch_rounding;
     const src = new Float32Array(new Uint32Array(r.source_bits).buffer);
     const f16 = Array.from(f32ToF16(src));
     const bf16 = Array.from(f32ToBf16(src));
@@ -74,10 +97,22 @@ describe('Python interop (committed results of scripts/python-interop.py)', () =
 
   it('tfjs → PEFT: adapters trained and saved here load in PEFT, give our outputs, and PEFT re-saves the same bytes', async () => {
     const d = join(dir, 'tfjs-trained');
-    const results = json<{ max_abs_diff_vs_tfjs: Record<string, number>; peft_resave: Record<string, { weights_identical: boolean; config_fields_differing: string[] }>; peft_layout: string[] }>('tfjs-trained/peft-results.json');
+    const results = json<{
+      max_abs_diff_vs_tfjs: Record<string, number>;
+      peft_resave: Record<string, { weights_identical: boolean; config_fields_differing: string[] }>;
+      peft_layout: string[];
+    }>('tfjs-trained/peft-results.json');
     expect(Object.values(results.max_abs_diff_vs_tfjs).every((v) => v < 1e-5)).toBe(true);
-    expect(results.peft_resave).toEqual({ default: { weights_identical: true, config_fields_differing: [] }, other: { weights_identical: true, config_fields_differing: [] } });
-    expect(results.peft_layout).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'other/adapter_config.json', 'other/adapter_model.safetensors']);
+    expect(results.peft_resave).toEqual({
+      default: { weights_identical: true, config_fields_differing: [] },
+      other: { weights_identical: true, config_fields_differing: [] },
+    });
+    expect(results.peft_layout).toEqual([
+      'adapter_config.json',
+      'adapter_model.safetensors',
+      'other/adapter_config.json',
+      'other/adapter_model.safetensors',
+    ]);
 
     // recompute our side now from the committed files, and compare with what PEFT computed
     const torchBase = readSafetensors(readFileSync(join(d, 'base.safetensors')));
@@ -86,7 +121,10 @@ describe('Python interop (committed results of scripts/python-interop.py)', () =
     const base = interopBase();
     for (const layer of base.layers) {
       const layout = findPeftWeightLayout('Dense')!.params;
-      layer.setWeights([paramToTfjs(layout.weight!, torchBase[`${layer.name}.weight`]!), torchBase[`${layer.name}.bias`]!]);
+      layer.setWeights([
+        paramToTfjs(layout.weight!, torchBase[`${layer.name}.weight`]!),
+        torchBase[`${layer.name}.bias`]!,
+      ]);
     }
     const before = tf.memory().numTensors;
     const adapter = await loadPeftAdapter(join(d, 'adapter'));
@@ -107,15 +145,25 @@ describe('Python interop (committed results of scripts/python-interop.py)', () =
     const merged = lm.mergeAndUnload();
     for (const layer of merged.layers) {
       tf.tidy(() => {
-        expect(maxAbsDiff(tf.transpose(layer.getWeights()[0]!), peft[`merged.${layer.name}.weight`]!), layer.name).toBeLessThan(1e-5);
+        expect(
+          maxAbsDiff(tf.transpose(layer.getWeights()[0]!), peft[`merged.${layer.name}.weight`]!),
+          layer.name,
+        ).toBeLessThan(1e-5);
       });
     }
     merged.dispose();
     const tmp = mkdtempSync(join(tmpdir(), 'tfjs-lora-interop-'));
     await savePeftAdapter(lm, tmp);
     for (const rel of ['', 'other']) {
-      expect(readFileSync(join(tmp, rel, 'adapter_model.safetensors')).equals(readFileSync(join(d, 'adapter', rel, 'adapter_model.safetensors'))), rel).toBe(true);
-      expect(readFileSync(join(tmp, rel, 'adapter_config.json'), 'utf8')).toBe(readFileSync(join(d, 'adapter', rel, 'adapter_config.json'), 'utf8'));
+      expect(
+        readFileSync(join(tmp, rel, 'adapter_model.safetensors')).equals(
+          readFileSync(join(d, 'adapter', rel, 'adapter_model.safetensors')),
+        ),
+        rel,
+      ).toBe(true);
+      expect(readFileSync(join(tmp, rel, 'adapter_config.json'), 'utf8')).toBe(
+        readFileSync(join(d, 'adapter', rel, 'adapter_config.json'), 'utf8'),
+      );
     }
     rmSync(tmp, { recursive: true, force: true });
     lm.dispose();

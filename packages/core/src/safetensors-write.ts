@@ -25,8 +25,13 @@ export interface WriteSafetensorsOptions {
 }
 
 const EXPECTED_ARRAY: Record<SafetensorsDtype, string> = {
-  F32: 'Float32Array', F16: 'Uint16Array (half bit patterns)', BF16: 'Uint16Array (bfloat16 bit patterns)',
-  I32: 'Int32Array', I64: 'BigInt64Array or Int32Array', U8: 'Uint8Array', BOOL: 'Uint8Array of 0/1',
+  F32: 'Float32Array',
+  F16: 'Uint16Array (half bit patterns)',
+  BF16: 'Uint16Array (bfloat16 bit patterns)',
+  I32: 'Int32Array',
+  I64: 'BigInt64Array or Int32Array',
+  U8: 'Uint8Array',
+  BOOL: 'Uint8Array of 0/1',
 };
 const LONE_SURROGATE = /\p{Cs}/u;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -37,18 +42,28 @@ function fail(message: string, tensor?: string): never {
 
 function checkText(what: string, s: unknown, tensor?: string): string {
   if (typeof s !== 'string' || LONE_SURROGATE.test(s)) {
-    fail(`${what} must be a string of valid Unicode (no lone surrogates); found ${JSON.stringify(s) ?? String(s)}. Fix the name or value.`, tensor);
+    fail(
+      `${what} must be a string of valid Unicode (no lone surrogates); found ${JSON.stringify(s) ?? String(s)}. Fix the name or value.`,
+      tensor,
+    );
   }
   return s as string;
 }
 
 function arrayFits(dtype: SafetensorsDtype, data: SafetensorsData): boolean {
   switch (dtype) {
-    case 'F32': return data instanceof Float32Array;
-    case 'F16': case 'BF16': return data instanceof Uint16Array;
-    case 'I32': return data instanceof Int32Array;
-    case 'I64': return data instanceof BigInt64Array || data instanceof Int32Array;
-    case 'U8': case 'BOOL': return data instanceof Uint8Array;
+    case 'F32':
+      return data instanceof Float32Array;
+    case 'F16':
+    case 'BF16':
+      return data instanceof Uint16Array;
+    case 'I32':
+      return data instanceof Int32Array;
+    case 'I64':
+      return data instanceof BigInt64Array || data instanceof Int32Array;
+    case 'U8':
+    case 'BOOL':
+      return data instanceof Uint8Array;
   }
 }
 
@@ -58,7 +73,8 @@ function dataBytes(dtype: SafetensorsDtype, data: SafetensorsData): Uint8Array {
   const raw = new Uint8Array(wide.buffer, wide.byteOffset, wide.byteLength);
   if (LITTLE_ENDIAN || wide.BYTES_PER_ELEMENT === 1) return raw;
   const swapped = raw.slice();
-  for (let i = 0; i < swapped.length; i += wide.BYTES_PER_ELEMENT) swapped.subarray(i, i + wide.BYTES_PER_ELEMENT).reverse();
+  for (let i = 0; i < swapped.length; i += wide.BYTES_PER_ELEMENT)
+    swapped.subarray(i, i + wide.BYTES_PER_ELEMENT).reverse();
   return swapped;
 }
 
@@ -81,21 +97,34 @@ export function encodeSafetensors(
   const encoder = new TextEncoder();
   const items = Object.keys(tensors).map((name) => {
     checkText('A safetensors tensor name', name, name);
-    if (name === '__metadata__') fail(`A tensor cannot be named "__metadata__" (the format reserves it). Rename the tensor.`, name);
+    if (name === '__metadata__')
+      fail(`A tensor cannot be named "__metadata__" (the format reserves it). Rename the tensor.`, name);
     const t = tensors[name]!;
     const dtype = t?.dtype;
     if (!Object.hasOwn(SAFETENSORS_DTYPES, dtype)) {
-      fail(`Tensor ${JSON.stringify(name)}: dtype must be one of ${Object.keys(SAFETENSORS_DTYPES).join(', ')}; found ${JSON.stringify(dtype)}.`, name);
+      fail(
+        `Tensor ${JSON.stringify(name)}: dtype must be one of ${Object.keys(SAFETENSORS_DTYPES).join(', ')}; found ${JSON.stringify(dtype)}.`,
+        name,
+      );
     }
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`Tensor ${JSON.stringify(name)}: shape must be a list of non-negative integers; found ${JSON.stringify(t.shape)}.`, name);
+      fail(
+        `Tensor ${JSON.stringify(name)}: shape must be a list of non-negative integers; found ${JSON.stringify(t.shape)}.`,
+        name,
+      );
     }
     if (!arrayFits(dtype, t.data)) {
-      fail(`Tensor ${JSON.stringify(name)}: ${dtype} data must be a ${EXPECTED_ARRAY[dtype]}; found ${Object.prototype.toString.call(t.data)}.`, name);
+      fail(
+        `Tensor ${JSON.stringify(name)}: ${dtype} data must be a ${EXPECTED_ARRAY[dtype]}; found ${Object.prototype.toString.call(t.data)}.`,
+        name,
+      );
     }
     const numel = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== numel) {
-      fail(`Tensor ${JSON.stringify(name)}: shape [${t.shape.join(', ')}] has ${numel} elements but the data has ${t.data.length}. Pass matching data.`, name);
+      fail(
+        `Tensor ${JSON.stringify(name)}: shape [${t.shape.join(', ')}] has ${numel} elements but the data has ${t.data.length}. Pass matching data.`,
+        name,
+      );
     }
     if (dtype === 'BOOL') {
       const at = (t.data as Uint8Array).findIndex((b) => b > 1);
@@ -103,7 +132,9 @@ export function encodeSafetensors(
     }
     return { name, key: encoder.encode(name), dtype, shape: [...t.shape], bytes: dataBytes(dtype, t.data) };
   });
-  items.sort((a, b) => SAFETENSORS_DTYPES[b.dtype].order - SAFETENSORS_DTYPES[a.dtype].order || compareBytes(a.key, b.key));
+  items.sort(
+    (a, b) => SAFETENSORS_DTYPES[b.dtype].order - SAFETENSORS_DTYPES[a.dtype].order || compareBytes(a.key, b.key),
+  );
 
   const parts: string[] = [];
   if (metadata !== undefined && metadata !== null) {
@@ -116,7 +147,9 @@ export function encodeSafetensors(
   let offset = 0;
   for (const it of items) {
     const end = offset + it.bytes.length;
-    parts.push(`${JSON.stringify(it.name)}:{"dtype":"${it.dtype}","shape":[${it.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(
+      `${JSON.stringify(it.name)}:{"dtype":"${it.dtype}","shape":[${it.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
+    );
     offset = end;
   }
   const json = encoder.encode(`{${parts.join(',')}}`);
@@ -149,19 +182,29 @@ export function writeSafetensors(
   for (const name of Object.keys(tensors)) {
     const t = tensors[name]!;
     if (!t || typeof t.dataSync !== 'function' || t.isDisposed) {
-      fail(`Tensor ${JSON.stringify(name)} is not a live tf.Tensor (found ${t?.isDisposed ? 'a disposed tensor' : typeof t}). Pass tensors that are not disposed.`, name);
+      fail(
+        `Tensor ${JSON.stringify(name)} is not a live tf.Tensor (found ${t?.isDisposed ? 'a disposed tensor' : typeof t}). Pass tensors that are not disposed.`,
+        name,
+      );
     }
     let input: SafetensorsTensorInput;
     if (t.dtype === 'float32') {
       const values = t.dataSync() as Float32Array;
       const dtype = options.floatDtype ?? 'F32';
-      input = { dtype, shape: t.shape, data: dtype === 'F16' ? f32ToF16(values) : dtype === 'BF16' ? f32ToBf16(values) : values };
+      input = {
+        dtype,
+        shape: t.shape,
+        data: dtype === 'F16' ? f32ToF16(values) : dtype === 'BF16' ? f32ToBf16(values) : values,
+      };
     } else if (t.dtype === 'int32') {
       input = { dtype: options.intDtype ?? 'I32', shape: t.shape, data: t.dataSync() as Int32Array };
     } else if (t.dtype === 'bool') {
       input = { dtype: 'BOOL', shape: t.shape, data: Uint8Array.from(t.dataSync() as Uint8Array, (v) => (v ? 1 : 0)) };
     } else {
-      fail(`Tensor ${JSON.stringify(name)} has dtype ${t.dtype}; safetensors files here hold float32, int32 or bool tensors. Cast it first.`, name);
+      fail(
+        `Tensor ${JSON.stringify(name)} has dtype ${t.dtype}; safetensors files here hold float32, int32 or bool tensors. Cast it first.`,
+        name,
+      );
     }
     setOwn(inputs, name, input);
   }

@@ -7,7 +7,12 @@ import { FIXTURES, fixtureFiles, fixturesPresent } from '../test-support/fixture
 import { AdapterFormatError } from './errors/index.js';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './half.js';
 import { decodeSafetensorsEntry, parseSafetensors, readSafetensors } from './safetensors.js';
-import { encodeSafetensors, rawSafetensorsInputs, writeSafetensors, type SafetensorsTensorInput } from './safetensors-write.js';
+import {
+  encodeSafetensors,
+  rawSafetensorsInputs,
+  writeSafetensors,
+  type SafetensorsTensorInput,
+} from './safetensors-write.js';
 
 /** A header + data built by hand, for the rule tests. */
 function file(header: string, data: Uint8Array = new Uint8Array(0), length?: number): Uint8Array {
@@ -36,16 +41,19 @@ describe('safetensors', () => {
     await tf.setBackend('cpu');
   });
 
-  it.skipIf(!fixturesPresent())('re-encodes every shared fixture byte for byte (same layout as Python safetensors)', () => {
-    const files = fixtureFiles();
-    expect(files.length).toBeGreaterThanOrEqual(20);
-    for (const path of files) {
-      const bytes = readFileSync(path);
-      const parsed = parseSafetensors(bytes);
-      const again = encodeSafetensors(rawSafetensorsInputs(parsed.tensors), parsed.metadata);
-      expect(Buffer.from(again).equals(bytes), path).toBe(true);
-    }
-  });
+  it.skipIf(!fixturesPresent())(
+    're-encodes every shared fixture byte for byte (same layout as Python safetensors)',
+    () => {
+      const files = fixtureFiles();
+      expect(files.length).toBeGreaterThanOrEqual(20);
+      for (const path of files) {
+        const bytes = readFileSync(path);
+        const parsed = parseSafetensors(bytes);
+        const again = encodeSafetensors(rawSafetensorsInputs(parsed.tensors), parsed.metadata);
+        expect(Buffer.from(again).equals(bytes), path).toBe(true);
+      }
+    },
+  );
 
   it.skipIf(!fixturesPresent())('reads the PEFT linear case as PEFT wrote it', () => {
     const before = tf.memory().numTensors;
@@ -81,7 +89,18 @@ describe('safetensors', () => {
     const parsed = parseSafetensors(bytes);
     expect(parsed.metadata).toEqual({ format: 'pt' });
     // Python's order: I64, F32 (by name), I32, BF16, F16, U8, BOOL
-    expect(parsed.tensors.map((t) => t.name)).toEqual(['i64', 'empty', 'f32', 'scalar', 'ünï "quoted"\n', 'i32', 'bf16', 'f16', 'u8', 'bool']);
+    expect(parsed.tensors.map((t) => t.name)).toEqual([
+      'i64',
+      'empty',
+      'f32',
+      'scalar',
+      'ünï "quoted"\n',
+      'i32',
+      'bf16',
+      'f16',
+      'u8',
+      'bool',
+    ]);
     const before = tf.memory().numTensors;
     const t = readSafetensors(bytes);
     expect(new Uint32Array(Float32Array.from(t.f32!.dataSync()).buffer)).toEqual(new Uint32Array(specials.buffer));
@@ -99,7 +118,10 @@ describe('safetensors', () => {
   });
 
   it('writes tfjs tensors (float32, int32, bool) and reads them back; F16/BF16/I64 on request', () => {
-    const x = tf.tensor([[1, 2.5], [-3, 0.1]]);
+    const x = tf.tensor([
+      [1, 2.5],
+      [-3, 0.1],
+    ]);
     const ids = tf.tensor([1, -2, 3], [3], 'int32');
     const mask = tf.tensor([true, false], [2], 'bool');
     const before = tf.memory().numTensors;
@@ -150,21 +172,82 @@ describe('safetensors', () => {
       ['header beyond the file', file(ok, F32(2), 5000), /exceeds the file/],
       ['not an object', file('[1]   ', F32(2)), /must start with '\{'/],
       ['bad JSON', file('{"a":{"dtype":"F32",}}', F32(2)), /not valid JSON: expected a key string/],
-      ['duplicate name', file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, F32(2)), /key "a" twice/],
-      ['unknown field', file('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}', F32(2)), /only the fields/],
-      ['unsupported dtype', file('{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}', F32(2)), /does not read F64/],
-      ['prototype dtype', file('{"a":{"dtype":"toString","shape":[1],"data_offsets":[0,8]}}', F32(2)), /dtype must be one of/],
-      ['fractional shape', file('{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}', F32(2)), /non-negative integers/],
-      ['huge shape', file('{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}', F32(2)), /needs more bytes than/],
-      ['offsets out of bounds', file('{"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}', F32(2)), /begin ≤ end ≤ 8/],
-      ['size mismatch', file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}', F32(2)), /span 8 bytes.*needs 4/],
-      ['overlap', file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', F32(2)), /overlaps the previous tensor/],
+      [
+        'duplicate name',
+        file(
+          `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`,
+          F32(2),
+        ),
+        /key "a" twice/,
+      ],
+      [
+        'unknown field',
+        file('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}', F32(2)),
+        /only the fields/,
+      ],
+      [
+        'unsupported dtype',
+        file('{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}', F32(2)),
+        /does not read F64/,
+      ],
+      [
+        'prototype dtype',
+        file('{"a":{"dtype":"toString","shape":[1],"data_offsets":[0,8]}}', F32(2)),
+        /dtype must be one of/,
+      ],
+      [
+        'fractional shape',
+        file('{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}', F32(2)),
+        /non-negative integers/,
+      ],
+      [
+        'huge shape',
+        file('{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}', F32(2)),
+        /needs more bytes than/,
+      ],
+      [
+        'offsets out of bounds',
+        file('{"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}', F32(2)),
+        /begin ≤ end ≤ 8/,
+      ],
+      [
+        'size mismatch',
+        file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}', F32(2)),
+        /span 8 bytes.*needs 4/,
+      ],
+      [
+        'overlap',
+        file(
+          '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}',
+          F32(2),
+        ),
+        /overlaps the previous tensor/,
+      ],
       ['gap', file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', F32(2)), /leaves a gap after 0/],
-      ['trailing bytes', file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', F32(2)), /cover 4; expected them to cover it exactly/],
-      ['metadata not strings', file('{"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', F32(2)), /must be a string/],
+      [
+        'trailing bytes',
+        file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', F32(2)),
+        /cover 4; expected them to cover it exactly/,
+      ],
+      [
+        'metadata not strings',
+        file('{"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', F32(2)),
+        /must be a string/,
+      ],
       ['deep nesting', file(`{"__metadata__":${'['.repeat(50)}${']'.repeat(50)}}`), /nesting no deeper than 8/],
-      ['I64 out of int32 range', file('{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}', new Uint8Array(new BigInt64Array([2n ** 40n]).buffer)), /outside the int32 range/],
-      ['BOOL other than 0/1', file('{"a":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}}', new Uint8Array([2])), /expected 0 or 1/],
+      [
+        'I64 out of int32 range',
+        file(
+          '{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}',
+          new Uint8Array(new BigInt64Array([2n ** 40n]).buffer),
+        ),
+        /outside the int32 range/,
+      ],
+      [
+        'BOOL other than 0/1',
+        file('{"a":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}}', new Uint8Array([2])),
+        /expected 0 or 1/,
+      ],
     ])('%s', (_what, bytes, message) => {
       const before = tf.memory().numTensors;
       const e = formatError(() => readSafetensors(bytes));
@@ -179,16 +262,28 @@ describe('safetensors', () => {
     });
 
     it('names the tensor', () => {
-      const e = formatError(() => parseSafetensors(file('{"lora":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', F32(2))));
+      const e = formatError(() =>
+        parseSafetensors(file('{"lora":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', F32(2))),
+      );
       expect(e.tensor).toBe('lora');
     });
   });
 
   it('rejects data that does not fit its dtype or shape when writing', () => {
-    expect(formatError(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).message).toMatch(/3 elements but the data has 2/);
-    expect(formatError(() => encodeSafetensors({ a: { dtype: 'F16', shape: [1], data: new Float32Array(1) } })).message).toMatch(/Uint16Array/);
-    expect(formatError(() => encodeSafetensors({ __metadata__: { dtype: 'F32', shape: [1], data: new Float32Array(1) } })).message).toMatch(/reserves/);
-    expect(formatError(() => encodeSafetensors({ ['\ud800']: { dtype: 'F32', shape: [1], data: new Float32Array(1) } })).message).toMatch(/lone surrogates/);
+    expect(
+      formatError(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).message,
+    ).toMatch(/3 elements but the data has 2/);
+    expect(
+      formatError(() => encodeSafetensors({ a: { dtype: 'F16', shape: [1], data: new Float32Array(1) } })).message,
+    ).toMatch(/Uint16Array/);
+    expect(
+      formatError(() => encodeSafetensors({ __metadata__: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }))
+        .message,
+    ).toMatch(/reserves/);
+    expect(
+      formatError(() => encodeSafetensors({ ['\ud800']: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }))
+        .message,
+    ).toMatch(/lone surrogates/);
   });
 });
 

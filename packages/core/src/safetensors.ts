@@ -11,10 +11,29 @@ export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'BOOL' |
 
 /** Bytes per element, and the order Python's safetensors lays dtypes out (larger first). */
 export const SAFETENSORS_DTYPES: Readonly<Record<SafetensorsDtype, { bytes: number; order: number }>> = Object.freeze({
-  BOOL: { bytes: 1, order: 0 }, U8: { bytes: 1, order: 4 }, F16: { bytes: 2, order: 11 }, BF16: { bytes: 2, order: 12 },
-  I32: { bytes: 4, order: 13 }, F32: { bytes: 4, order: 15 }, I64: { bytes: 8, order: 17 },
+  BOOL: { bytes: 1, order: 0 },
+  U8: { bytes: 1, order: 4 },
+  F16: { bytes: 2, order: 11 },
+  BF16: { bytes: 2, order: 12 },
+  I32: { bytes: 4, order: 13 },
+  F32: { bytes: 4, order: 15 },
+  I64: { bytes: 8, order: 17 },
 });
-const OTHER_DTYPES = ['F64', 'I8', 'I16', 'U16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64'];
+const OTHER_DTYPES = [
+  'F64',
+  'I8',
+  'I16',
+  'U16',
+  'U32',
+  'U64',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'C64',
+];
 
 /** safetensors' own limit on the JSON header (bytes). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -61,7 +80,8 @@ function asBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
 
 function checkEntry(name: string, info: JsonValue, dataLength: number): Omit<SafetensorsEntry, 'bytes'> {
   const where = `safetensors tensor ${JSON.stringify(name)}`;
-  if (!isJsonObject(info)) bad(`${where}: expected an object {dtype, shape, data_offsets}; found ${showJson(info)}.`, name);
+  if (!isJsonObject(info))
+    bad(`${where}: expected an object {dtype, shape, data_offsets}; found ${showJson(info)}.`, name);
   for (const key of info.keys()) {
     if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') {
       bad(`${where}: expected only the fields dtype, shape, data_offsets; found ${JSON.stringify(key)}.`, name);
@@ -87,7 +107,10 @@ function checkEntry(name: string, info: JsonValue, dataLength: number): Omit<Saf
     if (numel === 0) break;
     numel *= d;
     if (numel * size > dataLength) {
-      bad(`${where}: shape [${dims.join(', ')}] × ${dtype} needs more bytes than the data section holds (${dataLength}).`, name);
+      bad(
+        `${where}: shape [${dims.join(', ')}] × ${dtype} needs more bytes than the data section holds (${dataLength}).`,
+        name,
+      );
     }
   }
   const offsets = info.get('data_offsets');
@@ -96,10 +119,16 @@ function checkEntry(name: string, info: JsonValue, dataLength: number): Omit<Saf
   }
   const [begin, end] = (offsets as { value: number }[]).map((o) => o.value) as [number, number];
   if (begin > end || end > dataLength) {
-    bad(`${where}: data_offsets [${begin}, ${end}] must satisfy begin ≤ end ≤ ${dataLength} (the data section's length).`, name);
+    bad(
+      `${where}: data_offsets [${begin}, ${end}] must satisfy begin ≤ end ≤ ${dataLength} (the data section's length).`,
+      name,
+    );
   }
   if (end - begin !== numel * size) {
-    bad(`${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape [${dims.join(', ')}] × ${dtype} (${size} bytes) needs ${numel * size}.`, name);
+    bad(
+      `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape [${dims.join(', ')}] × ${dtype} (${size} bytes) needs ${numel * size}.`,
+      name,
+    );
   }
   return { name, dtype: dtype as SafetensorsDtype, shape: dims, dataOffsets: [begin, end] };
 }
@@ -113,15 +142,22 @@ function checkEntry(name: string, info: JsonValue, dataLength: number): Omit<Saf
  */
 export function parseSafetensors(input: Uint8Array | ArrayBuffer): ParsedSafetensors {
   const bytes = asBytes(input);
-  if (bytes.length < 8) bad(`safetensors file too short: expected at least the 8-byte header length; found ${bytes.length} bytes.`);
+  if (bytes.length < 8)
+    bad(`safetensors file too short: expected at least the 8-byte header length; found ${bytes.length} bytes.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const high = view.getUint32(4, true);
   const n = high === 0 ? view.getUint32(0, true) : Infinity;
   if (n > MAX_HEADER_BYTES) {
-    bad(`safetensors header length ${high === 0 ? n : view.getBigUint64(0, true)} exceeds the ${MAX_HEADER_BYTES}-byte limit.`);
+    bad(
+      `safetensors header length ${high === 0 ? n : view.getBigUint64(0, true)} exceeds the ${MAX_HEADER_BYTES}-byte limit.`,
+    );
   }
-  if (8 + n > bytes.length) bad(`safetensors header length ${n} exceeds the file: only ${bytes.length - 8} bytes follow the length prefix.`);
-  if (n === 0 || bytes[8] !== 0x7b) bad(`safetensors header must start with '{'; found ${n === 0 ? 'an empty header' : `byte 0x${bytes[8]!.toString(16)}`}.`);
+  if (8 + n > bytes.length)
+    bad(`safetensors header length ${n} exceeds the file: only ${bytes.length - 8} bytes follow the length prefix.`);
+  if (n === 0 || bytes[8] !== 0x7b)
+    bad(
+      `safetensors header must start with '{'; found ${n === 0 ? 'an empty header' : `byte 0x${bytes[8]!.toString(16)}`}.`,
+    );
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
@@ -140,7 +176,8 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): ParsedSafeten
       if (!isJsonObject(info)) bad(`safetensors __metadata__ must be an object of strings; found ${showJson(info)}.`);
       metadata = {};
       for (const [k, v] of info) {
-        if (typeof v !== 'string') bad(`safetensors __metadata__ value for ${JSON.stringify(k)} must be a string; found ${showJson(v)}.`);
+        if (typeof v !== 'string')
+          bad(`safetensors __metadata__ value for ${JSON.stringify(k)} must be a string; found ${showJson(v)}.`);
         setOwn(metadata, k, v);
       }
       continue;
@@ -148,25 +185,38 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): ParsedSafeten
     const e = checkEntry(name, info, dataLength);
     entries.push({ ...e, bytes: bytes.subarray(dataStart + e.dataOffsets[0], dataStart + e.dataOffsets[1]) });
   }
-  const sorted = [...entries].sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
+  const sorted = [...entries].sort(
+    (a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1],
+  );
   let at = 0;
   for (const e of sorted) {
     const [begin, end] = e.dataOffsets;
     if (begin !== at) {
       const rule = begin < at ? `overlaps the previous tensor, which ends at ${at}` : `leaves a gap after ${at}`;
-      bad(`safetensors tensor ${JSON.stringify(e.name)}: data_offsets [${begin}, ${end}] ${rule}; tensors must be contiguous and not overlap.`, e.name);
+      bad(
+        `safetensors tensor ${JSON.stringify(e.name)}: data_offsets [${begin}, ${end}] ${rule}; tensors must be contiguous and not overlap.`,
+        e.name,
+      );
     }
     at = end;
   }
-  if (at !== dataLength) bad(`safetensors data section has ${dataLength} bytes but the tensors cover ${at}; expected them to cover it exactly.`);
+  if (at !== dataLength)
+    bad(
+      `safetensors data section has ${dataLength} bytes but the tensors cover ${at}; expected them to cover it exactly.`,
+    );
   return { metadata, tensors: entries, headerLength: n };
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A typed-array view of `bytes` when aligned on a little-endian host, else an aligned copy. */
-function typed<T>(bytes: Uint8Array, size: number, make: (buf: ArrayBufferLike, offset: number, length: number) => T, copy: boolean): T {
-  const aligned = (bytes.byteOffset % size === 0 && LITTLE_ENDIAN && !copy) ? bytes : bytes.slice();
+function typed<T>(
+  bytes: Uint8Array,
+  size: number,
+  make: (buf: ArrayBufferLike, offset: number, length: number) => T,
+  copy: boolean,
+): T {
+  const aligned = bytes.byteOffset % size === 0 && LITTLE_ENDIAN && !copy ? bytes : bytes.slice();
   if (!LITTLE_ENDIAN) {
     for (let i = 0; i < aligned.length; i += size) aligned.subarray(i, i + size).reverse();
   }
@@ -199,7 +249,8 @@ export function decodeSafetensorsEntry(entry: SafetensorsEntry, options: { copy?
       return { dtype: 'int32', values: Int32Array.from(bytes) };
     case 'BOOL': {
       const at = bytes.findIndex((b) => b > 1);
-      if (at >= 0) bad(`safetensors tensor ${JSON.stringify(name)}: BOOL element ${at} is ${bytes[at]}; expected 0 or 1.`, name);
+      if (at >= 0)
+        bad(`safetensors tensor ${JSON.stringify(name)}: BOOL element ${at} is ${bytes[at]}; expected 0 or 1.`, name);
       return { dtype: 'bool', values: copy ? bytes.slice() : bytes };
     }
     case 'I64': {
@@ -210,7 +261,10 @@ export function decodeSafetensorsEntry(entry: SafetensorsEntry, options: { copy?
         const hi = view.getInt32(8 * i + 4, true);
         // in int32 range exactly when the high word is the sign extension of the low word
         if (hi !== (lo & 0x80000000 ? -1 : 0)) {
-          bad(`safetensors tensor ${JSON.stringify(name)}: I64 element ${i} is ${view.getBigInt64(8 * i, true)}, outside the int32 range tfjs uses for integers.`, name);
+          bad(
+            `safetensors tensor ${JSON.stringify(name)}: I64 element ${i} is ${view.getBigInt64(8 * i, true)}, outside the int32 range tfjs uses for integers.`,
+            name,
+          );
         }
         out[i] = lo | 0;
       }
@@ -227,12 +281,18 @@ export function decodeSafetensorsEntry(entry: SafetensorsEntry, options: { copy?
  * tensors the file really holds: at most 2× their bytes for F16/BF16 (widened to float32) and 4× for U8
  * (tfjs has no uint8 dtype, so int32), never an amount taken from the header alone.
  */
-export function readSafetensors(input: Uint8Array | ArrayBuffer, options: { copy?: boolean } = {}): Record<string, tf.Tensor> {
+export function readSafetensors(
+  input: Uint8Array | ArrayBuffer,
+  options: { copy?: boolean } = {},
+): Record<string, tf.Tensor> {
   return safetensorsTensors(parseSafetensors(input), options);
 }
 
 /** Decodes every entry of a parsed file into tensors (all validation first; nothing allocated on failure). */
-export function safetensorsTensors(parsed: ParsedSafetensors, options: { copy?: boolean } = {}): Record<string, tf.Tensor> {
+export function safetensorsTensors(
+  parsed: ParsedSafetensors,
+  options: { copy?: boolean } = {},
+): Record<string, tf.Tensor> {
   const decoded = parsed.tensors.map((e) => ({ entry: e, data: decodeSafetensorsEntry(e, options) }));
   const out: Record<string, tf.Tensor> = {};
   for (const { entry, data } of decoded) setOwn(out, entry.name, tf.tensor(data.values, [...entry.shape], data.dtype));

@@ -31,7 +31,9 @@ export function parseStrictJson(text: string, ctx: StrictJsonContext): JsonValue
   let i = 0;
   const fail = (expected: string): never => {
     const found = i >= text.length ? 'the end of the text' : JSON.stringify(text.slice(i, i + 12));
-    throw new AdapterFormatError(`${ctx.what} is not valid JSON: expected ${expected} at character ${i}, found ${found}. ${ctx.advice}`);
+    throw new AdapterFormatError(
+      `${ctx.what} is not valid JSON: expected ${expected} at character ${i}, found ${found}. ${ctx.advice}`,
+    );
   };
   const skipWs = (): void => {
     while (i < text.length && WS.has(text.charCodeAt(i))) i++;
@@ -41,7 +43,7 @@ export function parseStrictJson(text: string, ctx: StrictJsonContext): JsonValue
     let out = '';
     let start = i;
     for (;;) {
-      if (i >= text.length) fail('a closing \'"\'');
+      if (i >= text.length) fail("a closing '\"'");
       const c = text.charCodeAt(i);
       if (c === 0x22) {
         out += text.slice(start, i);
@@ -138,7 +140,11 @@ export function parseStrictJson(text: string, ctx: StrictJsonContext): JsonValue
     }
     if (c === '"') return parseString();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
-    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return value;
@@ -159,17 +165,29 @@ export function isJsonObject(v: JsonValue | undefined): v is Map<string, JsonVal
 
 /** True for a JSON number written as a non-negative integer that is exactly representable. */
 export function isJsonIndex(v: JsonValue | undefined): v is JsonNumber {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) &&
-    v.integer && Number.isSafeInteger(v.value) && v.value >= 0 && !Object.is(v.value, -0);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    v.integer &&
+    Number.isSafeInteger(v.value) &&
+    v.value >= 0 &&
+    !Object.is(v.value, -0)
+  );
 }
 
 /** A short rendering of a parsed value for error messages. */
 export function showJson(v: JsonValue | undefined): string {
   if (v === undefined) return 'nothing';
   const plain = (x: JsonValue): unknown =>
-    x instanceof Map ? Object.fromEntries([...x].map(([k, y]) => [k, plain(y)])) :
-    Array.isArray(x) ? x.map(plain) :
-    typeof x === 'object' && x !== null ? x.value : x;
+    x instanceof Map
+      ? Object.fromEntries([...x].map(([k, y]) => [k, plain(y)]))
+      : Array.isArray(x)
+        ? x.map(plain)
+        : typeof x === 'object' && x !== null
+          ? x.value
+          : x;
   const s = JSON.stringify(plain(v)) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

@@ -12,13 +12,19 @@ beforeAll(async () => {
 
 type M = number[][];
 
-const mul = (a: M, b: M): M => a.map((row) => (b[0] ?? []).map((_, j) => row.reduce((acc, x, l) => acc + x * b[l]![j]!, 0)));
+const mul = (a: M, b: M): M =>
+  a.map((row) => (b[0] ?? []).map((_, j) => row.reduce((acc, x, l) => acc + x * b[l]![j]!, 0)));
 const tr = (a: M): M => (a[0] ?? []).map((_, j) => a.map((row) => row[j]!));
 const frob = (a: M): number => Math.sqrt(a.flat().reduce((acc, x) => acc + x * x, 0));
 const sub = (a: M, b: M): M => a.map((row, i) => row.map((x, j) => x - b[i]![j]!));
 const maxAbs = (a: M): number => Math.max(0, ...a.flat().map(Math.abs));
-const eye = (n: number): M => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-const compose = (u: M, s: number[], v: M): M => mul(u.map((row) => row.map((x, j) => x * s[j]!)), tr(v));
+const eye = (n: number): M =>
+  Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+const compose = (u: M, s: number[], v: M): M =>
+  mul(
+    u.map((row) => row.map((x, j) => x * s[j]!)),
+    tr(v),
+  );
 
 /** Deterministic uniform(-1, 1) numbers, independent of tfjs. */
 function rng(seed: number): () => number {
@@ -240,7 +246,14 @@ describe('householderQr', () => {
     expect(part.r.shape).toEqual([2, 5]);
     const fq = full.q.arraySync();
     const fr = full.r.arraySync();
-    expect(maxAbs(sub(part.q.arraySync(), fq.map((row) => row.slice(0, 2))))).toBe(0);
+    expect(
+      maxAbs(
+        sub(
+          part.q.arraySync(),
+          fq.map((row) => row.slice(0, 2)),
+        ),
+      ),
+    ).toBe(0);
     expect(maxAbs(sub(part.r.arraySync(), fr.slice(0, 2)))).toBe(0);
     expect(maxAbs(sub(mul(fq, fr), randomMat(8, 5, 3)))).toBeLessThan(1e-6);
     expect(() => householderQr(t, 6)).toThrow(LoraConfigError);

@@ -117,7 +117,10 @@ describe('layerIndexOf', () => {
 
 describe('closestNames', () => {
   it('orders candidates by edit distance, counting a dotted path by its last component', () => {
-    expect(closestNames('q_proj', ['embed', 'encoder.layer.0.q_lin', 'k_proj', 'v_proj'], 2)).toEqual(['k_proj', 'v_proj']);
+    expect(closestNames('q_proj', ['embed', 'encoder.layer.0.q_lin', 'k_proj', 'v_proj'], 2)).toEqual([
+      'k_proj',
+      'v_proj',
+    ]);
     expect(closestNames('Q_LIN', ['encoder.layer.0.q_lin', 'x'], 1)).toEqual(['encoder.layer.0.q_lin']);
     expect(closestNames('a', ['b', 'b', 'c'])).toEqual(['b', 'c']);
     expect(closestNames('a', ['b'], 0)).toEqual([]);
@@ -127,7 +130,12 @@ describe('closestNames', () => {
 describe('selectTargets', () => {
   it('exact names and dotted suffixes, in model order', () => {
     expect(select({ targetModules: ['v', 'q'] })).toEqual([
-      'encoder.layer.0.q', 'encoder.layer.0.v', 'encoder.layer.1.q', 'encoder.layer.1.v', 'encoder.layer.2.q', 'encoder.layer.2.v',
+      'encoder.layer.0.q',
+      'encoder.layer.0.v',
+      'encoder.layer.1.q',
+      'encoder.layer.1.v',
+      'encoder.layer.2.q',
+      'encoder.layer.2.v',
     ]);
     expect(select({ targetModules: ['layer.1.q', 'pre_classifier'] })).toEqual(['encoder.layer.1.q', 'pre_classifier']);
     expect(select({ targetModules: ['block_3_expand'] })).toEqual(['block_3_expand']);
@@ -155,15 +163,25 @@ describe('selectTargets', () => {
 
   it('excludeModules and modulesToSave remove layers', () => {
     expect(select({ targetModules: 'all-linear', excludeModules: ['q', 'v'] })).toEqual(['pre_classifier']);
-    expect(select({ targetModules: ['q'], excludeModules: 'encoder\\.layer\\.[12]\\.q' })).toEqual(['encoder.layer.0.q']);
+    expect(select({ targetModules: ['q'], excludeModules: 'encoder\\.layer\\.[12]\\.q' })).toEqual([
+      'encoder.layer.0.q',
+    ]);
     expect(select({ targetModules: ['q'], excludeModules: /.*0\.q/ })).toHaveLength(2);
     expect(select({ targetModules: ['q', 'pre_classifier'], modulesToSave: ['pre_classifier'] })).toHaveLength(3);
   });
 
   it('layersToTransform keeps the layers with those indexes', () => {
-    expect(select({ targetModules: ['q', 'v'], layersToTransform: 1 })).toEqual(['encoder.layer.1.q', 'encoder.layer.1.v']);
-    expect(select({ targetModules: ['q'], layersToTransform: [0, 2], layersPattern: 'layer' })).toEqual(['encoder.layer.0.q', 'encoder.layer.2.q']);
-    expect(select({ targetModules: ['block_3_expand', 'block_4_expand'], layersToTransform: [4] })).toEqual(['block_4_expand']);
+    expect(select({ targetModules: ['q', 'v'], layersToTransform: 1 })).toEqual([
+      'encoder.layer.1.q',
+      'encoder.layer.1.v',
+    ]);
+    expect(select({ targetModules: ['q'], layersToTransform: [0, 2], layersPattern: 'layer' })).toEqual([
+      'encoder.layer.0.q',
+      'encoder.layer.2.q',
+    ]);
+    expect(select({ targetModules: ['block_3_expand', 'block_4_expand'], layersToTransform: [4] })).toEqual([
+      'block_4_expand',
+    ]);
     expect(select({ targetModules: ['q'], layersToTransform: [] })).toHaveLength(3); // [] means every layer, as in PEFT
   });
 
@@ -186,7 +204,9 @@ describe('selectTargets', () => {
   });
 
   it('explains an all-linear target on a model without hidden Dense layers', () => {
-    const err = configError(() => selectTargets(loraConfig({ targetModules: 'all-linear' }), [other('c', 'Conv2D'), dense('out', true)]));
+    const err = configError(() =>
+      selectTargets(loraConfig({ targetModules: 'all-linear' }), [other('c', 'Conv2D'), dense('out', true)]),
+    );
     expect(err.field).toBe('targetModules');
     expect(err.message).toContain('c (Conv2D), out (Dense, output)');
     expect(configError(() => selectTargets(loraConfig({ targetModules: ['a'] }), [])).message).toContain('no layers');
@@ -194,13 +214,19 @@ describe('selectTargets', () => {
 
   it('caps the layer listing of a large model', () => {
     const many = Array.from({ length: 100 }, (_, i) => dense(`d${i}`));
-    expect(configError(() => selectTargets(loraConfig({ targetModules: ['x'] }), many)).message).toContain('… and 60 more');
+    expect(configError(() => selectTargets(loraConfig({ targetModules: ['x'] }), many)).message).toContain(
+      '… and 60 more',
+    );
   });
 
   it('names the setting that removed every matched layer', () => {
     const cases: [LoraConfigInput, string, string][] = [
       [{ targetModules: ['q'], excludeModules: ['q'] }, 'excludeModules', 'excludes all'],
-      [{ targetModules: ['pre_classifier'], modulesToSave: ['pre_classifier'] }, 'modulesToSave', 'modulesToSave ["pre_classifier"]'],
+      [
+        { targetModules: ['pre_classifier'], modulesToSave: ['pre_classifier'] },
+        'modulesToSave',
+        'modulesToSave ["pre_classifier"]',
+      ],
       [{ targetModules: ['q'], layersToTransform: 7 }, 'layersToTransform', 'encoder.layer.0.q → 0'],
       [{ targetModules: ['pre_classifier'], layersToTransform: 0 }, 'layersToTransform', 'pre_classifier → no index'],
     ];

@@ -82,7 +82,9 @@ export function matchesSelector(selector: ModuleSelector, path: string): boolean
  * first all-digit component that is not the path's first component. Returns null when there is none.
  */
 export function layerIndexOf(path: string, layersPattern: string | readonly string[] | null): number | null {
-  const patterns = (typeof layersPattern === 'string' ? [layersPattern] : (layersPattern ?? [])).filter((p) => p !== '');
+  const patterns = (typeof layersPattern === 'string' ? [layersPattern] : (layersPattern ?? [])).filter(
+    (p) => p !== '',
+  );
   if (patterns.length === 0) {
     const parts = path.split(/[._/]/);
     for (let i = 1; i < parts.length; i++) if (/^\d+$/.test(parts[i]!)) return Number(parts[i]);

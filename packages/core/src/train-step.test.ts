@@ -20,9 +20,29 @@ beforeAll(async () => {
 /** A small LoRA MLP (same weights every call), with LoRA dropout off so that runs are deterministic. */
 function loraMlp(): { base: tfl.Sequential; lm: LoraModel } {
   const base = tfl.sequential();
-  base.add(tfl.layers.dense({ name: 'h', units: 12, activation: 'relu', inputShape: [8], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), kernelRegularizer: tfl.regularizers.l2({ l2: 1e-3 }) }));
-  base.add(tfl.layers.dense({ name: 'out', units: 4, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
-  const lm = applyLora(base, { r: 2, loraAlpha: 4, targetModules: ['h', 'out'], initLoraWeights: 'gaussian' }, { seed: 5 });
+  base.add(
+    tfl.layers.dense({
+      name: 'h',
+      units: 12,
+      activation: 'relu',
+      inputShape: [8],
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      kernelRegularizer: tfl.regularizers.l2({ l2: 1e-3 }),
+    }),
+  );
+  base.add(
+    tfl.layers.dense({
+      name: 'out',
+      units: 4,
+      activation: 'softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
+  const lm = applyLora(
+    base,
+    { r: 2, loraAlpha: 4, targetModules: ['h', 'out'], initLoraWeights: 'gaussian' },
+    { seed: 5 },
+  );
   return { base, lm };
 }
 
@@ -44,7 +64,12 @@ describe('createTrainStep and train (cpu)', () => {
     const runs = [loraMlp(), loraMlp(), loraMlp()];
     // 1. tfjs-layers fit
     runs[0]!.lm.model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
-    const history = await runs[0]!.lm.model.fit(data.x, data.y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 });
+    const history = await runs[0]!.lm.model.fit(data.x, data.y, {
+      epochs: 1,
+      batchSize: BATCH,
+      shuffle: false,
+      verbose: 0,
+    });
     // 2. createTrainStep
     const opt = tf.train.adam(0.01);
     const step = createTrainStep(runs[1]!.lm.model, { optimizer: opt, loss: 'categoricalCrossentropy' });
@@ -61,17 +86,23 @@ describe('createTrainStep and train (cpu)', () => {
     for (let s = 0; s < N / BATCH; s++) {
       tf.tidy(() => {
         const [xb, yb] = [tf.slice(data.x, s * BATCH, BATCH), tf.slice(data.y, s * BATCH, BATCH)];
-        opt3.minimize(() => {
-          const p = tf.clipByValue(m3.apply(xb, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7);
-          const ce = tf.mean(tf.neg(tf.sum(tf.mul(yb, tf.log(p)), -1)));
-          return m3.calculateLosses().reduce((acc: tf.Tensor, l) => tf.add(acc, l), ce) as tf.Scalar;
-        }, false, vars);
+        opt3.minimize(
+          () => {
+            const p = tf.clipByValue(m3.apply(xb, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7);
+            const ce = tf.mean(tf.neg(tf.sum(tf.mul(yb, tf.log(p)), -1)));
+            return m3.calculateLosses().reduce((acc: tf.Tensor, l) => tf.add(acc, l), ce) as tf.Scalar;
+          },
+          false,
+          vars,
+        );
       });
     }
     expect(maxWeightDiff(weightsOf(runs[1]!.lm.model), weightsOf(runs[0]!.lm.model))).toBeLessThan(1e-6);
     expect(maxWeightDiff(weightsOf(runs[1]!.lm.model), weightsOf(m3))).toBeLessThan(1e-5);
     // fit's epoch loss is the batch-size-weighted mean of the batch losses.
-    expect(Math.abs((history.history['loss']![0] as number) - losses.reduce((a, b) => a + b) / losses.length)).toBeLessThan(1e-6);
+    expect(
+      Math.abs((history.history['loss']![0] as number) - losses.reduce((a, b) => a + b) / losses.length),
+    ).toBeLessThan(1e-6);
     expect(Math.max(...weightsOf(runs[1]!.lm.model).flat().map(Math.abs))).toBeGreaterThan(0);
     [opt, opt3].forEach((o) => o.dispose());
     runs.forEach(({ base, lm }) => (lm.dispose(), base.dispose()));
@@ -83,13 +114,23 @@ describe('createTrainStep and train (cpu)', () => {
     const val = { x: tf.slice(data.x, 0, 20), y: tf.slice(data.y, 0, 20) };
     const [a, b] = [loraMlp(), loraMlp()];
     a.lm.model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
-    const fitHistory = await a.lm.model.fit(data.x, data.y, { epochs: 2, batchSize: 20, shuffle: false, verbose: 0, validationData: [val.x, val.y] });
+    const fitHistory = await a.lm.model.fit(data.x, data.y, {
+      epochs: 2,
+      batchSize: 20,
+      shuffle: false,
+      verbose: 0,
+      validationData: [val.x, val.y],
+    });
     const opt = tf.train.sgd(0.1);
     const batchLog: string[] = [];
     const epochLog: number[] = [];
     const before = tf.memory().numTensors;
     const history = await train(b.lm.model, data, {
-      optimizer: opt, loss: 'categoricalCrossentropy', epochs: 2, batchSize: 20, validationData: val,
+      optimizer: opt,
+      loss: 'categoricalCrossentropy',
+      epochs: 2,
+      batchSize: 20,
+      validationData: val,
       onBatchEnd: ({ epoch, batch, batches }) => void batchLog.push(`${epoch}.${batch}/${batches}`),
       onEpochEnd: ({ epoch }) => void epochLog.push(epoch),
     });
@@ -113,7 +154,13 @@ describe('createTrainStep and train (cpu)', () => {
     const opt = tf.train.adam(1e-3);
     await train(lm.model, data, { optimizer: opt, loss: 'categoricalCrossentropy', batchSize: 16, shuffleSeed: 9 });
     const before = tf.memory().numTensors;
-    const history = await train(lm.model, data, { optimizer: opt, loss: 'categoricalCrossentropy', batchSize: 16, shuffleSeed: 9, epochs: 2 });
+    const history = await train(lm.model, data, {
+      optimizer: opt,
+      loss: 'categoricalCrossentropy',
+      batchSize: 16,
+      shuffleSeed: 9,
+      epochs: 2,
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(history.loss.every(Number.isFinite)).toBe(true);
     opt.dispose();
@@ -125,9 +172,13 @@ describe('createTrainStep and train (cpu)', () => {
   it('rejects unknown losses, bad epochs and a model with nothing to train, saying what was expected', async () => {
     const { base, lm } = loraMlp();
     const opt = tf.train.sgd(0.1);
-    expect(() => createTrainStep(lm.model, { optimizer: opt, loss: 'hinge' as 'meanSquaredError' })).toThrow(/Unknown loss 'hinge'.*categoricalCrossentropy/);
+    expect(() => createTrainStep(lm.model, { optimizer: opt, loss: 'hinge' as 'meanSquaredError' })).toThrow(
+      /Unknown loss 'hinge'.*categoricalCrossentropy/,
+    );
     const data = dataset();
-    await expect(train(lm.model, data, { optimizer: opt, loss: 'meanSquaredError', epochs: 0 })).rejects.toThrow(LoraConfigError);
+    await expect(train(lm.model, data, { optimizer: opt, loss: 'meanSquaredError', epochs: 0 })).rejects.toThrow(
+      LoraConfigError,
+    );
     base.trainable = false;
     expect(() => createTrainStep(base, { optimizer: opt, loss: 'meanSquaredError' })).toThrow(/no trainable weights/);
     opt.dispose();

@@ -37,7 +37,10 @@ export function resolveLoss(loss: LossName | LossFunction): LossFunction {
   if (typeof loss === 'function') return loss;
   const fn = LOSSES[loss];
   if (!fn) {
-    throw new LoraConfigError(`Unknown loss '${String(loss)}'; expected a function or one of: ${Object.keys(LOSSES).join(', ')}.`, { field: 'loss' });
+    throw new LoraConfigError(
+      `Unknown loss '${String(loss)}'; expected a function or one of: ${Object.keys(LOSSES).join(', ')}.`,
+      { field: 'loss' },
+    );
   }
   return fn;
 }
@@ -64,7 +67,10 @@ export function createTrainStep(model: LayersModel, options: TrainStepOptions): 
   const loss = resolveLoss(options.loss);
   const variables = options.variables ?? model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (variables.length === 0) {
-    throw new LoraConfigError(`createTrainStep: model '${model.name}' has no trainable weights; expected LoRA factors or unfrozen layers. Apply LoRA or unfreeze a layer first.`, { field: 'variables' });
+    throw new LoraConfigError(
+      `createTrainStep: model '${model.name}' has no trainable weights; expected LoRA factors or unfrozen layers. Apply LoRA or unfreeze a layer first.`,
+      { field: 'variables' },
+    );
   }
   return (x, y) => {
     const cost = options.optimizer.minimize(() => batchLoss(model, loss, x, y), true, variables)!;
@@ -121,7 +127,13 @@ export interface TrainHistory {
 }
 
 /** Mean loss of `model` on (x, y) in inference mode, in batches. */
-export function evaluateLoss(model: LayersModel, loss: LossName | LossFunction, x: tf.Tensor, y: tf.Tensor, batchSize = 256): number {
+export function evaluateLoss(
+  model: LayersModel,
+  loss: LossName | LossFunction,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  batchSize = 256,
+): number {
   const fn = resolveLoss(loss);
   const n = x.shape[0];
   let sum = 0;
@@ -143,11 +155,19 @@ export function evaluateLoss(model: LayersModel, loss: LossName | LossFunction, 
  * overhead per batch: x and y are read to the host once (`data()`, asynchronous, so WebGPU works too) and
  * each batch is uploaded from there. Leaks no tensors; the optimizer stays the caller's.
  */
-export async function train(model: LayersModel, data: { x: tf.Tensor; y: tf.Tensor }, options: TrainOptions): Promise<TrainHistory> {
+export async function train(
+  model: LayersModel,
+  data: { x: tf.Tensor; y: tf.Tensor },
+  options: TrainOptions,
+): Promise<TrainHistory> {
   const epochs = options.epochs ?? 1;
   const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new LoraConfigError(`train: epochs must be a positive integer; found ${epochs}.`, { field: 'epochs' });
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new LoraConfigError(`train: batchSize must be a positive integer; found ${batchSize}.`, { field: 'batchSize' });
+  if (!Number.isInteger(epochs) || epochs < 1)
+    throw new LoraConfigError(`train: epochs must be a positive integer; found ${epochs}.`, { field: 'epochs' });
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new LoraConfigError(`train: batchSize must be a positive integer; found ${batchSize}.`, {
+      field: 'batchSize',
+    });
   const step = createTrainStep(model, options);
   const n = data.x.shape[0];
   const batches = Math.ceil(n / batchSize);
@@ -185,7 +205,9 @@ export async function train(model: LayersModel, data: { x: tf.Tensor; y: tf.Tens
 }
 
 /** A tensor's values on the host, cut into batches of whole rows (first axis). */
-async function hostRows(t: tf.Tensor): Promise<{ batch(start: number, size: number, order: Int32Array | null): tf.Tensor }> {
+async function hostRows(
+  t: tf.Tensor,
+): Promise<{ batch(start: number, size: number, order: Int32Array | null): tf.Tensor }> {
   const values = (await t.data()) as Float32Array | Int32Array | Uint8Array;
   const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const shape = t.shape.slice(1);
@@ -196,7 +218,8 @@ async function hostRows(t: tf.Tensor): Promise<{ batch(start: number, size: numb
         out = values.subarray(start * rowSize, (start + size) * rowSize);
       } else {
         out = new (values.constructor as Float32ArrayConstructor)(size * rowSize) as typeof values;
-        for (let i = 0; i < size; i++) out.set(values.subarray(order[start + i]! * rowSize, (order[start + i]! + 1) * rowSize), i * rowSize);
+        for (let i = 0; i < size; i++)
+          out.set(values.subarray(order[start + i]! * rowSize, (order[start + i]! + 1) * rowSize), i * rowSize);
       }
       return tf.tensor(out, [size, ...shape], t.dtype);
     },

@@ -28,8 +28,22 @@ interface Split {
 function buildMlp(): tfl.Sequential {
   const model = tfl.sequential();
   model.add(tfl.layers.rescaling({ name: 'rescale', scale: 2, offset: -1, inputShape: [784] }));
-  model.add(tfl.layers.dense({ name: 'hidden', units: HIDDEN, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
-  model.add(tfl.layers.dense({ name: 'head', units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+  model.add(
+    tfl.layers.dense({
+      name: 'hidden',
+      units: HIDDEN,
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
+  model.add(
+    tfl.layers.dense({
+      name: 'head',
+      units: 10,
+      activation: 'softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   return model;
 }
 
@@ -94,13 +108,25 @@ describe('LoRA training on MNIST → inverted MNIST (cpu)', () => {
     expect(fresh.loss).toBeCloseTo(baseOnInverted.loss, 4);
     const trainable = R * (784 + HIDDEN); // only 'hidden' is adapted: A [784, r] + B [r, 64]
     expect(base.countParams()).toBe(784 * HIDDEN + HIDDEN + HIDDEN * 10 + 10);
-    expect(lm.trainableParameters()).toEqual({ trainable, total: base.countParams() + trainable, percent: (100 * trainable) / (base.countParams() + trainable) });
-    expect(lm.model.trainableWeights.map((w) => w.originalName).sort()).toEqual(['hidden/lora_A.default', 'hidden/lora_B.default']);
+    expect(lm.trainableParameters()).toEqual({
+      trainable,
+      total: base.countParams() + trainable,
+      percent: (100 * trainable) / (base.countParams() + trainable),
+    });
+    expect(lm.model.trainableWeights.map((w) => w.originalName).sort()).toEqual([
+      'hidden/lora_A.default',
+      'hidden/lora_B.default',
+    ]);
   });
 
   it('fit trains only the LoRA factors, beats the base model on the new domain, and leaves frozen weights bit-identical', async () => {
     const frozen = lm.model.weights.filter((w) => !w.trainable);
-    expect(frozen.map((w) => w.originalName).sort()).toEqual(['head/bias', 'head/kernel', 'hidden/bias', 'hidden/kernel']);
+    expect(frozen.map((w) => w.originalName).sort()).toEqual([
+      'head/bias',
+      'head/kernel',
+      'hidden/bias',
+      'hidden/kernel',
+    ]);
     const before = new Map(frozen.map((w) => [w.originalName, bytesOf(w)]));
     const baseBytes = new Map(base.weights.map((w) => [w.originalName, bytesOf(w)]));
     const expected = lm.trainableParameters();
@@ -109,8 +135,17 @@ describe('LoRA training on MNIST → inverted MNIST (cpu)', () => {
     // Compiling must not change what trains: Sequential.compile() rebuilds its inner model, whose
     // `trainable` setter marks every weight of every plain layer trainable again.
     expect(lm.trainableParameters(), 'trainable parameters after compile()').toEqual(expected);
-    expect(lm.model.trainableWeights.map((w) => w.originalName).sort(), 'trainable weights after compile()').toEqual(['hidden/lora_A.default', 'hidden/lora_B.default']);
-    const history = await lm.model.fit(trainInverted.xs, trainInverted.ys, { epochs: 5, batchSize: 64, shuffle: false, verbose: 0, yieldEvery: 'never' });
+    expect(lm.model.trainableWeights.map((w) => w.originalName).sort(), 'trainable weights after compile()').toEqual([
+      'hidden/lora_A.default',
+      'hidden/lora_B.default',
+    ]);
+    const history = await lm.model.fit(trainInverted.xs, trainInverted.ys, {
+      epochs: 5,
+      batchSize: 64,
+      shuffle: false,
+      verbose: 0,
+      yieldEvery: 'never',
+    });
 
     const losses = history.history['loss'] as number[];
     expect(losses.at(-1)).toBeLessThan(losses[0]);
@@ -118,9 +153,13 @@ describe('LoRA training on MNIST → inverted MNIST (cpu)', () => {
     expect(after.loss).toBeLessThan(baseOnInverted.loss / 2);
     expect(after.accuracy).toBeGreaterThan(baseOnInverted.accuracy + 0.3);
 
-    const changed = frozen.filter((w) => !equalBytes(before.get(w.originalName)!, bytesOf(w))).map((w) => w.originalName);
+    const changed = frozen
+      .filter((w) => !equalBytes(before.get(w.originalName)!, bytesOf(w)))
+      .map((w) => w.originalName);
     expect(changed, 'frozen weights changed by fit').toEqual([]);
-    const notBase = frozen.filter((w) => !equalBytes(baseBytes.get(w.originalName)!, bytesOf(w))).map((w) => w.originalName);
+    const notBase = frozen
+      .filter((w) => !equalBytes(baseBytes.get(w.originalName)!, bytesOf(w)))
+      .map((w) => w.originalName);
     expect(notBase, 'frozen weights differ from the base model').toEqual([]);
     expect(lm.trainableParameters()).toEqual(expected);
   });

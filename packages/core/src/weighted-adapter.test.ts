@@ -36,10 +36,12 @@ async function twoAdapters(rB = 3): Promise<{ base: tfl.LayersModel; lm: LoraMod
 /** Σ wᵢ·ΔWᵢ (each ΔWᵢ already scaled by its adapter's scaling), per layer. */
 function weightedDelta(lm: LoraModel, adapters: string[], weights: number[]): Map<string, tf.Tensor> {
   return new Map(
-    lm.loraLayers().map(({ path, layer }) => [
-      path,
-      tf.tidy(() => tf.addN(adapters.map((a, i) => tf.mul(layer.deltaWeight(a), weights[i])))),
-    ]),
+    lm
+      .loraLayers()
+      .map(({ path, layer }) => [
+        path,
+        tf.tidy(() => tf.addN(adapters.map((a, i) => tf.mul(layer.deltaWeight(a), weights[i])))),
+      ]),
   );
 }
 

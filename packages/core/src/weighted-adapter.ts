@@ -38,7 +38,9 @@ export function combineFactors(
       return { loraA: a!, loraB: b! };
     }
     if (combination === 'cat') {
-      const as = present.map(({ a: name, w }) => tf.mul(layer.weightsOf(name).loraA.read(), w * layer.weightsOf(name).scaling));
+      const as = present.map(({ a: name, w }) =>
+        tf.mul(layer.weightsOf(name).loraA.read(), w * layer.weightsOf(name).scaling),
+      );
       const bs = present.map(({ a: name }) => layer.weightsOf(name).loraB.read());
       const a = tf.concat(as, axisA);
       const b = tf.concat(bs, 0);
@@ -50,7 +52,10 @@ export function combineFactors(
       };
     }
     if (layer.layer.getClassName() !== 'Dense') {
-      throw new LoraConfigError(`The 'svd' combination is implemented for Dense layers; '${layer.name}' is ${layer.layer.getClassName()}. Use 'cat' or 'linear'.`, { field: 'combination' });
+      throw new LoraConfigError(
+        `The 'svd' combination is implemented for Dense layers; '${layer.name}' is ${layer.layer.getClassName()}. Use 'cat' or 'linear'.`,
+        { field: 'combination' },
+      );
     }
     let delta: tf.Tensor | null = null;
     for (const { a: name, w } of present) {
@@ -81,23 +86,39 @@ export function weightedRank(
   svdRank?: number,
 ): number {
   if (adapters.length === 0 || adapters.length !== weights.length) {
-    throw new LoraConfigError(`addWeightedAdapter needs one weight per adapter; found ${adapters.length} adapters and ${weights.length} weights.`, { field: 'weights' });
+    throw new LoraConfigError(
+      `addWeightedAdapter needs one weight per adapter; found ${adapters.length} adapters and ${weights.length} weights.`,
+      { field: 'weights' },
+    );
   }
-  for (const a of adapters) if (!ranks.has(a)) throw new AdapterStateError(`No adapter '${a}'; adapters: ${[...ranks.keys()].join(', ')}.`, { adapter: a });
-  if (weights.some((w) => !Number.isFinite(w))) throw new LoraConfigError(`Weights must be finite numbers; found ${JSON.stringify(weights)}.`, { field: 'weights' });
+  for (const a of adapters)
+    if (!ranks.has(a))
+      throw new AdapterStateError(`No adapter '${a}'; adapters: ${[...ranks.keys()].join(', ')}.`, { adapter: a });
+  if (weights.some((w) => !Number.isFinite(w)))
+    throw new LoraConfigError(`Weights must be finite numbers; found ${JSON.stringify(weights)}.`, {
+      field: 'weights',
+    });
   const rs = adapters.map((a) => ranks.get(a)!);
   if (combination === 'linear') {
     if (new Set(rs).size > 1) {
-      throw new LoraConfigError(`The 'linear' combination needs adapters of equal rank; found ranks ${rs.join(', ')}. Use 'cat' or 'svd'.`, { field: 'combination' });
+      throw new LoraConfigError(
+        `The 'linear' combination needs adapters of equal rank; found ranks ${rs.join(', ')}. Use 'cat' or 'svd'.`,
+        { field: 'combination' },
+      );
     }
     if (weights.some((w) => w < 0)) {
-      throw new LoraConfigError(`The 'linear' combination takes √(weight·scaling), so weights must be ≥ 0; found ${JSON.stringify(weights)}. Use 'cat' or 'svd' for negative weights.`, { field: 'weights' });
+      throw new LoraConfigError(
+        `The 'linear' combination takes √(weight·scaling), so weights must be ≥ 0; found ${JSON.stringify(weights)}. Use 'cat' or 'svd' for negative weights.`,
+        { field: 'weights' },
+      );
     }
     return rs[0];
   }
   if (combination === 'cat') return rs.reduce((s, r) => s + r, 0);
   if (combination === 'svd') return svdRank ?? Math.max(...rs);
-  throw new LoraConfigError(`Unknown combination ${JSON.stringify(combination)}; expected 'linear', 'cat' or 'svd'.`, { field: 'combination' });
+  throw new LoraConfigError(`Unknown combination ${JSON.stringify(combination)}; expected 'linear', 'cat' or 'svd'.`, {
+    field: 'combination',
+  });
 }
 
 /**
@@ -115,17 +136,32 @@ export function planWeightedAdapter(
 ): { rank: number; config: LoraConfigInput } {
   adapters.forEach((a) => configOf(a));
   if (adapters.length === 0 || adapters.length !== weights.length) {
-    throw new LoraConfigError(`addWeightedAdapter needs one weight per adapter; found ${adapters.length} adapters and ${weights.length} weights.`, { field: 'weights' });
+    throw new LoraConfigError(
+      `addWeightedAdapter needs one weight per adapter; found ${adapters.length} adapters and ${weights.length} weights.`,
+      { field: 'weights' },
+    );
   }
   const holding = layers.filter(({ layer }) => adapters.some((a) => layer.adapterNames.includes(a)));
   let rank = 0;
   for (const { layer } of holding) {
     const ranks = new Map(layer.adapterNames.map((a) => [a, layer.weightsOf(a).spec.r]));
     const present = adapters.filter((a) => ranks.has(a));
-    rank = Math.max(rank, weightedRank(ranks, present, present.map((a) => weights[adapters.indexOf(a)]), combination, svdRank));
+    rank = Math.max(
+      rank,
+      weightedRank(
+        ranks,
+        present,
+        present.map((a) => weights[adapters.indexOf(a)]),
+        combination,
+        svdRank,
+      ),
+    );
   }
   if (adapters.some((a) => configOf(a).useDora)) {
-    throw new LoraConfigError(`addWeightedAdapter does not combine DoRA adapters (as in PEFT); found useDora in ${adapters.join(', ')}.`, { field: 'useDora' });
+    throw new LoraConfigError(
+      `addWeightedAdapter does not combine DoRA adapters (as in PEFT); found useDora in ${adapters.join(', ')}.`,
+      { field: 'useDora' },
+    );
   }
   const { extra, ...first } = configOf(adapters[0]);
   return {

@@ -49,19 +49,38 @@ export function buildCaseModel(c: PeftCase): CaseModel {
     if (l.kind === 'conv2d') {
       const k = l['kernel_size'] as number[];
       const pad = l['padding'] as number[];
-      if (pad[0] !== (k[0]! - 1) / 2 || pad[1] !== (k[1]! - 1) / 2) throw new Error(`case ${c.name}: only 'same' padding is built`);
-      model.add(tfl.layers.conv2d({
-        name: l.name, filters: l['out_channels'] as number, kernelSize: k, strides: l['stride'] as number[], padding: 'same',
-        useBias: l.bias !== false, ...(i === 0 ? { inputShape: [null, null, l['in_channels'] as number] as unknown as number[] } : {}),
-      }));
+      if (pad[0] !== (k[0]! - 1) / 2 || pad[1] !== (k[1]! - 1) / 2)
+        throw new Error(`case ${c.name}: only 'same' padding is built`);
+      model.add(
+        tfl.layers.conv2d({
+          name: l.name,
+          filters: l['out_channels'] as number,
+          kernelSize: k,
+          strides: l['stride'] as number[],
+          padding: 'same',
+          useBias: l.bias !== false,
+          ...(i === 0 ? { inputShape: [null, null, l['in_channels'] as number] as unknown as number[] } : {}),
+        }),
+      );
     } else if (l.kind === 'embedding') {
-      model.add(tfl.layers.embedding({ name: l.name, inputDim: l['num_embeddings'] as number, outputDim: l['embedding_dim'] as number, inputShape: [null] as unknown as number[] }));
+      model.add(
+        tfl.layers.embedding({
+          name: l.name,
+          inputDim: l['num_embeddings'] as number,
+          outputDim: l['embedding_dim'] as number,
+          inputShape: [null] as unknown as number[],
+        }),
+      );
     } else {
-      model.add(tfl.layers.dense({
-        name: l.name, units: l.out_features!, useBias: l.bias !== false,
-        activation: c.name === 'mlp_patterns' && i < layers.length - 1 ? 'relu' : 'linear',
-        ...(i === 0 ? { inputShape: [l.in_features!] } : {}),
-      }));
+      model.add(
+        tfl.layers.dense({
+          name: l.name,
+          units: l.out_features!,
+          useBias: l.bias !== false,
+          activation: c.name === 'mlp_patterns' && i < layers.length - 1 ? 'relu' : 'linear',
+          ...(i === 0 ? { inputShape: [l.in_features!] } : {}),
+        }),
+      );
     }
   });
   for (const l of layers) setParams(model.getLayer(l.name), c, l.name);

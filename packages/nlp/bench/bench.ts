@@ -48,7 +48,8 @@ function quantile(xs: number[], q: number): number {
   const lo = Math.floor(pos);
   return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
 }
-const ms = (xs: number[]) => `${quantile(xs, 0.5).toPrecision(3)} (${quantile(xs, 0.25).toPrecision(3)}–${quantile(xs, 0.75).toPrecision(3)})`;
+const ms = (xs: number[]) =>
+  `${quantile(xs, 0.5).toPrecision(3)} (${quantile(xs, 0.25).toPrecision(3)}–${quantile(xs, 0.75).toPrecision(3)})`;
 const ratio = (a: number[], b: number[]) => `${(quantile(a, 0.5) / quantile(b, 0.5)).toFixed(2)}×`;
 
 const { model: pretrained } = await loadMobyDickLM();
@@ -62,8 +63,17 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
 //    step, where per-call overhead matters).
 {
   const base = await fresh();
-  const lm = applyLora(base, { r: 8, loraAlpha: 16, targetModules: ['query', 'value'], initLoraWeights: false }, { adapterName: 'a0', seed: 1 });
-  for (let i = 1; i < ADAPTERS; i++) lm.addAdapter(`a${i}`, { r: 8, loraAlpha: 16, targetModules: ['query', 'value'], initLoraWeights: false }, { seed: i + 1 });
+  const lm = applyLora(
+    base,
+    { r: 8, loraAlpha: 16, targetModules: ['query', 'value'], initLoraWeights: false },
+    { adapterName: 'a0', seed: 1 },
+  );
+  for (let i = 1; i < ADAPTERS; i++)
+    lm.addAdapter(
+      `a${i}`,
+      { r: 8, loraAlpha: 16, targetModules: ['query', 'value'], initLoraWeights: false },
+      { seed: i + 1 },
+    );
   const names = Array.from({ length: BATCH }, (_, i) => `a${i % ADAPTERS}`);
   const buildStart = performance.now();
   const view = mixedAdapterView(lm); // auto: the masked form here (k·r = 64 ≤ width 128)
@@ -71,7 +81,12 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
   const gatherView = mixedAdapterView(lm, { strategy: 'gather' });
   for (const tokens of [TOKENS, 4]) {
     const x = tf.slice(ids, [0, 0], [BATCH, tokens]);
-    const check = tf.tidy(() => tf.max(tf.abs(tf.sub(view.predict(x, names) as tf.Tensor, predictLoopingAdapters(lm, x, names)))).dataSync()[0]!);
+    const check = tf.tidy(
+      () =>
+        tf
+          .max(tf.abs(tf.sub(view.predict(x, names) as tf.Tensor, predictLoopingAdapters(lm, x, names))))
+          .dataSync()[0]!,
+    );
     const t = measure({
       mixed: () => tf.dispose(view.predict(x, names)),
       gather: () => tf.dispose(gatherView.predict(x, names)),
@@ -106,7 +121,10 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
   const stepFor = (model: typeof fullModel) => {
     const optimizer = tf.train.adam(1e-4);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    return () => tf.dispose(optimizer.minimize(() => nextTokenLoss(model.apply(x, { training: true }) as tf.Tensor, y), true, vars)!);
+    return () =>
+      tf.dispose(
+        optimizer.minimize(() => nextTokenLoss(model.apply(x, { training: true }) as tf.Tensor, y), true, vars)!,
+      );
   };
   const t = measure({ lora: stepFor(lm.model), full: stepFor(fullModel) });
   const p = lm.trainableParameters();
@@ -114,7 +132,10 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
     ['training step, LoRA r=8 on q,v, ms (IQR)', ms(t['lora']!)],
     ['training step, full fine-tuning, ms (IQR)', ms(t['full']!)],
     ['**LoRA / full (step time)**', `**${ratio(t['lora']!, t['full']!)}**`],
-    ['trainable parameters, LoRA / full', `${p.trainable.toLocaleString('en-US')} / ${fullModel.countParams().toLocaleString('en-US')}`],
+    [
+      'trainable parameters, LoRA / full',
+      `${p.trainable.toLocaleString('en-US')} / ${fullModel.countParams().toLocaleString('en-US')}`,
+    ],
   );
   tf.dispose([x, y]);
   lm.dispose();
@@ -124,7 +145,11 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
 // 3. Forward: LoRA unmerged vs merged vs base.
 {
   const base = await fresh();
-  const lm = applyLora(base, { r: 8, loraAlpha: 16, targetModules: ['query', 'value'], initLoraWeights: false }, { seed: 3 });
+  const lm = applyLora(
+    base,
+    { r: 8, loraAlpha: 16, targetModules: ['query', 'value'], initLoraWeights: false },
+    { seed: 3 },
+  );
   const merged = lm.mergeAndUnload();
   const t = measure({
     unmerged: () => tf.dispose(lm.model.predictOnBatch(ids)),
@@ -144,7 +169,9 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
 }
 ids.dispose();
 
-console.log(`\n${tf.getBackend()} backend, ${cpus()[0]?.model ?? 'CPU'} (${cpus().length} logical cores), Node ${process.version}, ${ROUNDS} rounds after ${WARMUP} warm-up`);
+console.log(
+  `\n${tf.getBackend()} backend, ${cpus()[0]?.model ?? 'CPU'} (${cpus().length} logical cores), Node ${process.version}, ${ROUNDS} rounds after ${WARMUP} warm-up`,
+);
 console.log(`Moby Dick char LM (3 blocks, width 128), ${TOKENS} tokens per row\n`);
 console.log(`| measurement (${tf.getBackend()}) | value |\n|---|---:|`);
 for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);

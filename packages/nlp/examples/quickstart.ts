@@ -10,9 +10,15 @@ await useBackend('auto'); // wasm; cpu when wasm is unavailable (slower)
 const { model: base, tokenizer, info } = await loadMobyDickLM(); // 3 blocks, width 128, trained on Moby Dick
 console.log(`base model: ${base.countParams()} parameters, held-out perplexity ${info.heldOutPerplexity}`);
 
-const lm = applyLora(base, { r: 8, loraAlpha: 16, targetModules: ['wte', 'query', 'value'] }, { adapterName: 'pirate' });
+const lm = applyLora(
+  base,
+  { r: 8, loraAlpha: 16, targetModules: ['wte', 'query', 'value'] },
+  { adapterName: 'pirate' },
+);
 console.log(lm.trainableParameters()); // { trainable: 14088, total: 642281, percent: 2.19... }
-const text = tokenizer.encode('Arr, me hearties! Hoist the colours and splice the mainbrace, ye scurvy dogs! '.repeat(40));
+const text = tokenizer.encode(
+  'Arr, me hearties! Hoist the colours and splice the mainbrace, ye scurvy dogs! '.repeat(40),
+);
 await trainLanguageModel(lm.model, text, { steps: 20, batchSize: 8, length: 64, learningRate: 5e-3 });
 
 console.log('off:', generate(lm, 'Ahoy, ', { adapter: null, maxNewTokens: 60, seed: 1 }));

@@ -9,13 +9,18 @@ import { parseArgs } from 'node:util';
 import { registerNlpAdapters } from '../src/register.js';
 import { formatSpamTable, runSpamClassification } from '../src/spam-classifier.js';
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, steps: { type: 'string', default: '120' } } });
+const { values } = parseArgs({
+  options: { backend: { type: 'string', default: 'wasm' }, steps: { type: 'string', default: '120' } },
+});
 registerNlpAdapters();
 await useBackend(values.backend!);
 let running = 0;
 const result = await runSpamClassification({ steps: Number(values.steps) }, (p) => {
   running = p.step === 1 ? p.loss : 0.9 * running + 0.1 * p.loss;
-  if (p.step % 20 === 0 || p.step === p.steps) console.log(`[${p.method}] step ${p.step}/${p.steps}  loss ${running.toFixed(3)}`);
+  if (p.step % 20 === 0 || p.step === p.steps)
+    console.log(`[${p.method}] step ${p.step}/${p.steps}  loss ${running.toFixed(3)}`);
 });
-console.log(`\n${result.trainEmails} training e-mails, ${result.testEmails} held out (${(100 * result.spamShare).toFixed(1)}% spam)\n`);
+console.log(
+  `\n${result.trainEmails} training e-mails, ${result.testEmails} held out (${(100 * result.spamShare).toFixed(1)}% spam)\n`,
+);
 console.log(formatSpamTable(result));

@@ -11,7 +11,11 @@ import { registerNlpAdapters } from '../src/register.js';
 import { formatStyleTable, runStyleAdaptation, type StyleMethod } from '../src/style-adaptation.js';
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string', default: 'wasm' }, steps: { type: 'string', default: '150' }, methods: { type: 'string' } },
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    steps: { type: 'string', default: '150' },
+    methods: { type: 'string' },
+  },
 });
 registerNlpAdapters();
 await useBackend(values.backend!);
@@ -21,9 +25,12 @@ let running = 0;
 const result = await runStyleAdaptation({ steps: Number(values.steps), ...(methods ? { methods } : {}) }, (p) => {
   if (p.phase !== 'train') return console.log(`[${p.method}] ${p.phase}`);
   running = p.step === 1 ? p.loss! : 0.9 * running + 0.1 * p.loss!;
-  if (p.step! % 25 === 0 || p.step === p.steps) console.log(`[${p.method}] step ${p.step}/${p.steps}  loss ${running.toFixed(3)}`);
+  if (p.step! % 25 === 0 || p.step === p.steps)
+    console.log(`[${p.method}] step ${p.step}/${p.steps}  loss ${running.toFixed(3)}`);
 });
-console.log(`\nbackend ${result.backend}; ${result.trainCharacters} training and ${result.heldOutCharacters} held-out characters; ${((performance.now() - started) / 1000).toFixed(0)} s in all\n`);
+console.log(
+  `\nbackend ${result.backend}; ${result.trainCharacters} training and ${result.heldOutCharacters} held-out characters; ${((performance.now() - started) / 1000).toFixed(0)} s in all\n`,
+);
 console.log(formatStyleTable(result));
 if (result.samples) {
   console.log(`\nPrompt: ${JSON.stringify(result.samples.prompt)} (temperature 0.7, same seed)`);

@@ -49,7 +49,10 @@ export class ScaledDotProductAttention extends tfl.layers.Layer {
   constructor(args: ScaledDotProductAttentionArgs) {
     super({ name: args.name });
     if (!Number.isInteger(args.numHeads) || args.numHeads < 1) {
-      throw new LoraConfigError(`ScaledDotProductAttention needs numHeads ≥ 1 (an integer); found ${args.numHeads}. Pass the number of heads.`, { field: 'numHeads' });
+      throw new LoraConfigError(
+        `ScaledDotProductAttention needs numHeads ≥ 1 (an integer); found ${args.numHeads}. Pass the number of heads.`,
+        { field: 'numHeads' },
+      );
     }
     this.numHeads = args.numHeads;
     this.causal = args.causal ?? false;
@@ -81,9 +84,20 @@ export class ScaledDotProductAttention extends tfl.layers.Layer {
     return { ...super.getConfig(), numHeads: this.numHeads, causal: this.causal, fused: this.fused };
   }
 
-  private checkShapes(q: tf.Tensor | undefined, k: tf.Tensor | undefined, v: tf.Tensor | undefined): asserts q is tf.Tensor {
+  private checkShapes(
+    q: tf.Tensor | undefined,
+    k: tf.Tensor | undefined,
+    v: tf.Tensor | undefined,
+  ): asserts q is tf.Tensor {
     const found = [q, k, v].map((x) => (x ? `[${x.shape.join(', ')}]` : 'missing')).join(', ');
-    if (!q || !k || !v || q.rank !== 3 || !tf.util.arraysEqual(q.shape, k.shape) || !tf.util.arraysEqual(q.shape, v.shape)) {
+    if (
+      !q ||
+      !k ||
+      !v ||
+      q.rank !== 3 ||
+      !tf.util.arraysEqual(q.shape, k.shape) ||
+      !tf.util.arraysEqual(q.shape, v.shape)
+    ) {
       throw new ShapeMismatchError(
         `Layer '${this.name}' expects queries, keys and values of one shape [batch, time, width]; found ${found}. ` +
           `Pass three projections of the same width (or one fused tensor with fused: true).`,

@@ -7,7 +7,14 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, LoraConfigError, type LoraModel } from '@tfjs-lora/core';
-import { disposeCase, FIXTURES, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../../core/test-support/fixtures.js';
+import {
+  disposeCase,
+  FIXTURES,
+  fixturesPresent,
+  loadPeftCase,
+  maxAbsDiff,
+  type PeftCase,
+} from '../../core/test-support/fixtures.js';
 import { activate, wasmUnavailable } from '../test-support/backends.js';
 import { peftReferences, tensorOf } from '../test-support/references.js';
 import { embeddingAdapter, initEmbeddingFactors } from './embedding-adapter.js';
@@ -15,7 +22,8 @@ import './register-on-import.js';
 
 const TOL = 1e-5;
 const present = fixturesPresent();
-if (!present) console.warn('SKIP embedding PEFT case: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
+if (!present)
+  console.warn('SKIP embedding PEFT case: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 const wasmReason = await wasmUnavailable();
 if (wasmReason) console.warn(`SKIP embedding PEFT case on wasm: ${wasmReason}`);
 
@@ -70,10 +78,14 @@ describe.each(backends)('PEFT case embedding ($name)', ({ name, skip }) => {
     const w = layer.weightsOf('default');
     const vars = [w.loraA, w.loraB].map((v) => tf.engine().registeredVariables[v.name]!);
     const { value, grads } = tf.variableGrads(
-      () => tf.sum(tf.mul(lm.model.apply(c.io['input']!, { training: true }) as tf.Tensor, c.io['upstream']!)) as tf.Scalar,
+      () =>
+        tf.sum(tf.mul(lm.model.apply(c.io['input']!, { training: true }) as tf.Tensor, c.io['upstream']!)) as tf.Scalar,
       vars,
     );
-    for (const [factor, v] of [['loraA', w.loraA], ['loraB', w.loraB]] as const) {
+    for (const [factor, v] of [
+      ['loraA', w.loraA],
+      ['loraB', w.loraB],
+    ] as const) {
       const key = `grad.base_model.model.emb.${embeddingAdapter.peftNames[factor]}`;
       const ours = embeddingAdapter.toPeft(layer.layer, factor, grads[v.name]!);
       expect(maxAbsDiff(ours, c.io[key]!), key).toBeLessThan(TOL);
@@ -108,12 +120,17 @@ describe('Embedding adapter behaviour (cpu)', () => {
     await activate('cpu');
   });
 
-  it("initialises as PEFT: A zeros and B standard normal, both normal with initLoraWeights false", () => {
+  it('initialises as PEFT: A zeros and B standard normal, both normal with initLoraWeights false', () => {
     const before = tf.memory().numTensors;
-    const stats = (t: tf.Tensor) => tf.tidy(() => {
-      const { mean, variance } = tf.moments(t);
-      return { mean: mean.dataSync()[0]!, std: Math.sqrt(variance.dataSync()[0]!), maxAbs: tf.max(tf.abs(t)).dataSync()[0]! };
-    });
+    const stats = (t: tf.Tensor) =>
+      tf.tidy(() => {
+        const { mean, variance } = tf.moments(t);
+        return {
+          mean: mean.dataSync()[0]!,
+          std: Math.sqrt(variance.dataSync()[0]!),
+          maxAbs: tf.max(tf.abs(t)).dataSync()[0]!,
+        };
+      });
     const init = initEmbeddingFactors(400, 64, 8, true, 3);
     expect(init.loraA.shape).toEqual([400, 8]);
     expect(stats(init.loraA).maxAbs).toBe(0);
@@ -128,7 +145,14 @@ describe('Embedding adapter behaviour (cpu)', () => {
   it('starts as the identity, trains, and survives model.save / loadLayersModel', async () => {
     const base = embeddingModel(30, 8, 4, 'tokens');
     const lm = applyLora(base, { r: 2, loraAlpha: 4, targetModules: ['tokens'] }, { seed: 5 });
-    const ids = tf.tensor2d([[1, 2, 3, 29], [0, 0, 7, 7]], undefined, 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 2, 3, 29],
+        [0, 0, 7, 7],
+      ],
+      undefined,
+      'int32',
+    );
     const y0 = base.predict(ids) as tf.Tensor;
     const y1 = lm.model.predict(ids) as tf.Tensor;
     expect(maxAbsDiff(y0, y1)).toBe(0);
@@ -138,7 +162,11 @@ describe('Embedding adapter behaviour (cpu)', () => {
     const y2 = lm.model.predict(ids) as tf.Tensor;
     expect(maxAbsDiff(y2, y0)).toBeGreaterThan(1e-3);
     let saved: tf.io.ModelArtifacts | undefined;
-    await lm.model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await lm.model.save(
+      tf.io.withSaveHandler(
+        async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+      ),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
     const y3 = loaded.predict(ids) as tf.Tensor;
     expect(maxAbsDiff(y3, y2)).toBe(0);
@@ -168,9 +196,22 @@ describe('Embedding adapter behaviour (cpu)', () => {
       const off = lm.withAdaptersDisabled(() => lm.model.predict(ids) as tf.Tensor);
       expect(maxAbsDiff(off, expected('output_base'))).toBeLessThan(TOL);
       const vars = [w.loraA, w.loraB, w.magnitude!].map((v) => tf.engine().registeredVariables[v.name]!);
-      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(lm.model.apply(ids, { training: true }) as tf.Tensor, upstream)) as tf.Scalar, vars);
-      expect(maxAbsDiff(embeddingAdapter.toPeft(layer.layer, 'loraA', grads[w.loraA.name]!), expected('grad.lora_embedding_A'))).toBeLessThan(TOL);
-      expect(maxAbsDiff(embeddingAdapter.toPeft(layer.layer, 'loraB', grads[w.loraB.name]!), expected('grad.lora_embedding_B'))).toBeLessThan(TOL);
+      const { grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(lm.model.apply(ids, { training: true }) as tf.Tensor, upstream)) as tf.Scalar,
+        vars,
+      );
+      expect(
+        maxAbsDiff(
+          embeddingAdapter.toPeft(layer.layer, 'loraA', grads[w.loraA.name]!),
+          expected('grad.lora_embedding_A'),
+        ),
+      ).toBeLessThan(TOL);
+      expect(
+        maxAbsDiff(
+          embeddingAdapter.toPeft(layer.layer, 'loraB', grads[w.loraB.name]!),
+          expected('grad.lora_embedding_B'),
+        ),
+      ).toBeLessThan(TOL);
       expect(maxAbsDiff(grads[w.magnitude!.name]!, expected('grad.lora_magnitude_vector'))).toBeLessThan(TOL);
     });
     tf.dispose([ids, upstream]);
@@ -184,7 +225,9 @@ describe('Embedding adapter behaviour (cpu)', () => {
 
   it('refuses an Embedding with maskZero, saying what to do', () => {
     const ids = tfl.input({ shape: [3] });
-    const out = tfl.layers.embedding({ name: 'masked', inputDim: 5, outputDim: 2, maskZero: true }).apply(ids) as tfl.SymbolicTensor;
+    const out = tfl.layers
+      .embedding({ name: 'masked', inputDim: 5, outputDim: 2, maskZero: true })
+      .apply(ids) as tfl.SymbolicTensor;
     const base = tfl.model({ inputs: ids, outputs: out });
     expect(() => applyLora(base, { r: 1, targetModules: ['masked'] })).toThrow(LoraConfigError);
     expect(() => applyLora(base, { r: 1, targetModules: ['masked'] })).toThrow(/maskZero: false/);

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LoraConfigError, requireWeight, type FactorInit, type InitLoraWeights, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import {
+  LoraConfigError,
+  requireWeight,
+  type FactorInit,
+  type InitLoraWeights,
+  type Layer,
+  type LayerAdapter,
+} from '@tfjs-lora/core';
 
 /** A per-factor seed derived from the user's seed, never 0 (tfjs reads 0 as unseeded). */
 function factorSeed(seed: number | undefined, stream: number): number | undefined {
@@ -26,7 +33,13 @@ export function toIds(x: tf.Tensor): tf.Tensor {
  * `reset_lora_parameters` does for `lora_embedding_A/B` (following loralib's Embedding), so the adapter
  * starts as the identity. PEFT has no PiSSA/OLoRA for embeddings and falls back to this too.
  */
-export function initEmbeddingFactors(num: number, dim: number, r: number, mode: InitLoraWeights, seed?: number): FactorInit {
+export function initEmbeddingFactors(
+  num: number,
+  dim: number,
+  r: number,
+  mode: InitLoraWeights,
+  seed?: number,
+): FactorInit {
   const normal = (shape: number[], stream: number): tf.Tensor => {
     const s = factorSeed(seed, stream);
     return tf.randomNormal(shape, 0, 1, 'float32', s);

@@ -8,7 +8,15 @@ import { formatStyleTable, runStyleAdaptation, splitSpeeches, type StyleProgress
 import { transformerLM, type TransformerConfig } from './transformer.js';
 import './register-on-import.js';
 
-const CONFIG: TransformerConfig = { vocabSize: 97, maxLength: 16, width: 16, numHeads: 2, numLayers: 2, mlpDim: 32, seed: 3 };
+const CONFIG: TransformerConfig = {
+  vocabSize: 97,
+  maxLength: 16,
+  width: 16,
+  numHeads: 2,
+  numLayers: 2,
+  mlpDim: 32,
+  seed: 3,
+};
 const W = 16;
 const R = 2;
 
@@ -19,7 +27,11 @@ describe('experiment drivers (toy scale)', () => {
 
   it('runStyleAdaptation: three methods, closed-form parameter counts, progress, samples, no leak', async () => {
     const base = transformerLM(CONFIG);
-    const speeches = Array.from({ length: 10 }, (_, i) => ({ year: 2000 + i, name: 'x', text: `Speech ${i}. The state of our union is strong. `.repeat(8) }));
+    const speeches = Array.from({ length: 10 }, (_, i) => ({
+      year: 2000 + i,
+      name: 'x',
+      text: `Speech ${i}. The state of our union is strong. `.repeat(8),
+    }));
     const progress: StyleProgress[] = [];
     const before = tf.memory().numTensors;
     const result = await runStyleAdaptation(
@@ -45,9 +57,21 @@ describe('experiment drivers (toy scale)', () => {
 
   it('runSpamClassification: LoRA on embeddings + attention vs head only, closed-form parameter counts', async () => {
     const base = transformerLM(CONFIG);
-    const emails = Array.from({ length: 60 }, (_, i) => ({ text: i % 3 === 0 ? `WIN CASH NOW ${i}!!!` : `meeting notes ${i} attached`, spam: i % 3 === 0, group: 'toy' }));
+    const emails = Array.from({ length: 60 }, (_, i) => ({
+      text: i % 3 === 0 ? `WIN CASH NOW ${i}!!!` : `meeting notes ${i} attached`,
+      spam: i % 3 === 0,
+      group: 'toy',
+    }));
     const before = tf.memory().numTensors;
-    const result = await runSpamClassification({ base, emails, steps: 4, batchSize: 8, length: 16, r: R, loraAlpha: 4 });
+    const result = await runSpamClassification({
+      base,
+      emails,
+      steps: 4,
+      batchSize: 8,
+      length: 16,
+      r: R,
+      loraAlpha: 4,
+    });
     expect(tf.memory().numTensors).toBe(before);
     const [lora, head] = result.rows;
     const headParams = W * 2 + 2;

@@ -28,7 +28,9 @@ describe('generate', () => {
     let expected = '';
     for (let i = 0; i < 3; i++) {
       const ctx = ids.slice(-8);
-      const logits = tf.tidy(() => (model.predict(tf.tensor2d(ctx, [1, ctx.length], 'int32')) as tf.Tensor).arraySync() as number[][][]);
+      const logits = tf.tidy(
+        () => (model.predict(tf.tensor2d(ctx, [1, ctx.length], 'int32')) as tf.Tensor).arraySync() as number[][][],
+      );
       const last = logits[0]![ctx.length - 1]!;
       const next = last.indexOf(Math.max(...last));
       ids = [...ids, next];
@@ -40,7 +42,11 @@ describe('generate', () => {
 
   it('samples with the adapter on and off from one LoraModel', () => {
     const base = transformerLM({ vocabSize: 97, maxLength: 16, width: 16, numHeads: 2, numLayers: 1, seed: 6 });
-    const lm = applyLora(base, { r: 4, targetModules: ['query', 'value', 'lm_head'], initLoraWeights: false }, { adapterName: 'style', seed: 2 });
+    const lm = applyLora(
+      base,
+      { r: 4, targetModules: ['query', 'value', 'lm_head'], initLoraWeights: false },
+      { adapterName: 'style', seed: 2 },
+    );
     const opts = { maxNewTokens: 24, seed: 9 };
     const plain = generate(base, 'The ', opts);
     expect(generate(lm, 'The ', { ...opts, adapter: null })).toBe(plain);

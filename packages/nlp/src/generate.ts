@@ -68,7 +68,12 @@ export function generate(model: LoraModel | tfl.LayersModel, prompt: string, opt
         const y = m.predictOnBatch(tf.tensor2d(context, [1, context.length], 'int32')) as tf.Tensor;
         return tf.squeeze(tf.slice(y, [0, context.length - 1, 0], [1, 1, -1]));
       });
-      const next = sampleToken(logits.dataSync() as Float32Array, options.temperature ?? 0.8, options.topK ?? 0, random);
+      const next = sampleToken(
+        logits.dataSync() as Float32Array,
+        options.temperature ?? 0.8,
+        options.topK ?? 0,
+        random,
+      );
       logits.dispose();
       ids.push(next);
       out.push(next);
@@ -77,7 +82,10 @@ export function generate(model: LoraModel | tfl.LayersModel, prompt: string, opt
   };
   if (!isLoraModel(model)) {
     if (options.adapter !== undefined) {
-      throw new LoraConfigError(`generate: 'adapter' needs a LoraModel (from applyLora); found a plain LayersModel. Pass the LoraModel, or omit 'adapter'.`, { field: 'adapter' });
+      throw new LoraConfigError(
+        `generate: 'adapter' needs a LoraModel (from applyLora); found a plain LayersModel. Pass the LoraModel, or omit 'adapter'.`,
+        { field: 'adapter' },
+      );
     }
     return run(model);
   }

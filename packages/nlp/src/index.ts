@@ -21,8 +21,22 @@ export {
   type TransformerClassifierOptions,
 } from './transformer.js';
 export { peftModuleMap, peftPathToLayer, type PeftModelFamily, type PeftModuleMapOptions } from './name-maps.js';
-export { BASE_ADAPTER, PerRowLoraLayer, mixedAdapterView, predictWithAdapters, predictLoopingAdapters, type MixedAdapterView } from './mixed-batch.js';
-export { denseRows, embeddingRows, registerPerRowLora, requirePerRowLora, type PerRowLora, type PerRowLoraArgs } from './per-row-lora.js';
+export {
+  BASE_ADAPTER,
+  PerRowLoraLayer,
+  mixedAdapterView,
+  predictWithAdapters,
+  predictLoopingAdapters,
+  type MixedAdapterView,
+} from './mixed-batch.js';
+export {
+  denseRows,
+  embeddingRows,
+  registerPerRowLora,
+  requirePerRowLora,
+  type PerRowLora,
+  type PerRowLoraArgs,
+} from './per-row-lora.js';
 export { CharTokenizer } from './char-tokenizer.js';
 export {
   loadMobyDick,
@@ -37,7 +51,13 @@ export {
   type Email,
   type LmBatch,
 } from './text-data.js';
-export { nextTokenLoss, trainLanguageModel, perplexity, type LmTrainingOptions, type LmTrainingResult } from './lm-training.js';
+export {
+  nextTokenLoss,
+  trainLanguageModel,
+  perplexity,
+  type LmTrainingOptions,
+  type LmTrainingResult,
+} from './lm-training.js';
 export { generate, sampleToken, contextLength, type GenerateOptions } from './generate.js';
 export { modelFiles, modelFromFiles, saveModelFiles, loadModelFiles } from './model-files.js';
 export { loadMobyDickLM, MOBY_DICK_LM_URL, type PretrainedInfo } from './pretrained.js';

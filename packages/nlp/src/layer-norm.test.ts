@@ -22,7 +22,10 @@ describe('LayerNorm', () => {
     stock.setWeights(params);
     const up = tf.randomNormal([4, 6, 8], 0, 1, 'float32', 4);
     const run = (layer: tfl.layers.Layer) =>
-      tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, up)) as tf.Scalar, layer.trainableWeights.map((w) => w.read() as tf.Variable));
+      tf.variableGrads(
+        () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, up)) as tf.Scalar,
+        layer.trainableWeights.map((w) => w.read() as tf.Variable),
+      );
     const a = run(ours);
     const b = run(stock);
     expect(Math.abs(a.value.dataSync()[0]! - b.value.dataSync()[0]!)).toBeLessThan(1e-3);

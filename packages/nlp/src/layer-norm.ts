@@ -36,7 +36,9 @@ export class LayerNorm extends tfl.layers.Layer {
     const shape = inputShape as Shape;
     const width = shape[shape.length - 1];
     if (width === null || width === undefined) {
-      throw new ShapeMismatchError(`LayerNorm '${this.name}' needs a known last axis; found [${shape.join(', ')}].`, { layer: this.name });
+      throw new ShapeMismatchError(`LayerNorm '${this.name}' needs a known last axis; found [${shape.join(', ')}].`, {
+        layer: this.name,
+      });
     }
     this.gamma = this.addWeight('gamma', [width], 'float32', tfl.initializers.ones());
     this.beta = this.addWeight('beta', [width], 'float32', tfl.initializers.zeros());

@@ -14,10 +14,15 @@ describe('language-model training helpers', () => {
   });
 
   it('nextTokenLoss is the mean of -log softmax at the targets', () => {
-    const logits = tf.tensor3d([[[1, 2, 0], [0, 0, 3]]]);
+    const logits = tf.tensor3d([
+      [
+        [1, 2, 0],
+        [0, 0, 3],
+      ],
+    ]);
     const targets = tf.tensor2d([[1, 0]], undefined, 'int32');
     const lse = (v: number[]) => Math.log(v.reduce((a, x) => a + Math.exp(x), 0));
-    const expected = ((lse([1, 2, 0]) - 2) + (lse([0, 0, 3]) - 0)) / 2;
+    const expected = (lse([1, 2, 0]) - 2 + (lse([0, 0, 3]) - 0)) / 2;
     const loss = nextTokenLoss(logits, targets);
     expect(Math.abs(loss.dataSync()[0]! - expected)).toBeLessThan(1e-6);
     tf.dispose([logits, targets, loss]);
@@ -38,7 +43,13 @@ describe('language-model training helpers', () => {
     const before = perplexity(model, ids, { length: 8, maxWindows: 8 });
     const tensors = tf.memory().numTensors;
     const steps: number[] = [];
-    const result = await trainLanguageModel(model, ids, { steps: 30, batchSize: 8, length: 8, learningRate: 1e-2, onStep: (s) => void steps.push(s) });
+    const result = await trainLanguageModel(model, ids, {
+      steps: 30,
+      batchSize: 8,
+      length: 8,
+      learningRate: 1e-2,
+      onStep: (s) => void steps.push(s),
+    });
     expect(tf.memory().numTensors).toBe(tensors);
     expect(steps).toHaveLength(30);
     expect(result.peakBytes).toBeGreaterThan(0);
@@ -48,8 +59,14 @@ describe('language-model training helpers', () => {
 
   it('cuts windows and e-mail text as documented', () => {
     const { x, y } = windowsAt(Int32Array.from([0, 1, 2, 3, 4, 5]), [0, 2], 3);
-    expect(x.arraySync()).toEqual([[0, 1, 2], [2, 3, 4]]);
-    expect(y.arraySync()).toEqual([[1, 2, 3], [3, 4, 5]]);
+    expect(x.arraySync()).toEqual([
+      [0, 1, 2],
+      [2, 3, 4],
+    ]);
+    expect(y.arraySync()).toEqual([
+      [1, 2, 3],
+      [3, 4, 5],
+    ]);
     tf.dispose([x, y]);
     expect(evaluationOffsets(100, 10, 3)).toEqual([0, 30, 60]);
     expect(emailText('From: a\nSubject: Hi there\n\n<p>Cheap   <b>pills</b></p>\n')).toBe('Hi there\nCheap pills');

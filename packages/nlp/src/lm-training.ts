@@ -43,12 +43,20 @@ export interface LmTrainingResult {
  * only the model's trainable weights (so a LoRA model trains its adapters only). The optimizer is disposed
  * at the end. Peak memory is that of one step (forward, backward, update) as `tf.profile` reports it.
  */
-export async function trainLanguageModel(model: tfl.LayersModel, ids: Int32Array, options: LmTrainingOptions): Promise<LmTrainingResult> {
+export async function trainLanguageModel(
+  model: tfl.LayersModel,
+  ids: Int32Array,
+  options: LmTrainingOptions,
+): Promise<LmTrainingResult> {
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const random = seededRandom(options.seed ?? 1);
   const step = (batch: LmBatch): number => {
-    const cost = optimizer.minimize(() => nextTokenLoss(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y), true, vars)!;
+    const cost = optimizer.minimize(
+      () => nextTokenLoss(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y),
+      true,
+      vars,
+    )!;
     const loss = cost.dataSync()[0]!;
     tf.dispose([cost, batch.x, batch.y]);
     return loss;
@@ -79,7 +87,11 @@ export async function trainLanguageModel(model: tfl.LayersModel, ids: Int32Array
  * Perplexity exp(mean NLL) of a next-token model on `ids`: up to `maxWindows` non-overlapping windows of
  * `length` tokens, evenly spaced over the text, evaluated in batches of `batchSize`.
  */
-export function perplexity(model: tfl.LayersModel, ids: Int32Array, options: { length: number; maxWindows?: number; batchSize?: number }): number {
+export function perplexity(
+  model: tfl.LayersModel,
+  ids: Int32Array,
+  options: { length: number; maxWindows?: number; batchSize?: number },
+): number {
   const offsets = evaluationOffsets(ids.length, options.length, options.maxWindows ?? 256);
   const batchSize = options.batchSize ?? 32;
   let total = 0;

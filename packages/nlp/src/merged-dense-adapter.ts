@@ -1,11 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initDenseLora, LoraError, requireWeight, weightByName, type FactorInit, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import {
+  initDenseLora,
+  LoraError,
+  requireWeight,
+  weightByName,
+  type FactorInit,
+  type Layer,
+  type LayerAdapter,
+} from '@tfjs-lora/core';
 import { dotLast, MergedDense } from './merged-dense.js';
 
 /** The MergedDense geometry: enabled part indices, part width, input width. */
 function geometry(layer: Layer): { enabled: number[]; parts: number; width: number; inF: number } {
   if (!(layer instanceof MergedDense)) {
-    throw new LoraError(`mergedDenseAdapter handles MergedDense layers; found ${layer.getClassName()} '${layer.name}'. Register the adapter for MergedDense only.`);
+    throw new LoraError(
+      `mergedDenseAdapter handles MergedDense layers; found ${layer.getClassName()} '${layer.name}'. Register the adapter for MergedDense only.`,
+    );
   }
   const enabled = layer.enableLora.flatMap((on, i) => (on ? [i] : []));
   if (enabled.length === 0) {
@@ -54,9 +64,14 @@ export const mergedDenseAdapter: LayerAdapter = {
     const kernel = requireWeight(layer, 'kernel').read() as tf.Tensor2D;
     return tf.tidy(() => {
       const inits = enabled.map((p, j) =>
-        initDenseLora(tf.slice(kernel, [0, p * width], [-1, width]) as tf.Tensor2D, r, scaling, mode, { seed: seed === undefined ? undefined : seed + 7919 * j }),
+        initDenseLora(tf.slice(kernel, [0, p * width], [-1, width]) as tf.Tensor2D, r, scaling, mode, {
+          seed: seed === undefined ? undefined : seed + 7919 * j,
+        }),
       );
-      const loraA = tf.concat(inits.map((i) => i.loraA), 1);
+      const loraA = tf.concat(
+        inits.map((i) => i.loraA),
+        1,
+      );
       const loraB = tf.stack(inits.map((i) => i.loraB));
       if (!inits.some((i) => i.residualKernel)) return { loraA, loraB };
       const columns = tf.split(kernel, geometry(layer).parts, 1);

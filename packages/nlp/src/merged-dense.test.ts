@@ -15,7 +15,9 @@ const WIDTH = 4;
 
 function model(enableLora: boolean[]): tfl.LayersModel {
   const x = tfl.input({ shape: [3, IN] });
-  const y = new MergedDense({ name: 'qkv', units: WIDTH * enableLora.length, enableLora, seed: 1 }).apply(x) as tfl.SymbolicTensor;
+  const y = new MergedDense({ name: 'qkv', units: WIDTH * enableLora.length, enableLora, seed: 1 }).apply(
+    x,
+  ) as tfl.SymbolicTensor;
   return tfl.model({ inputs: x, outputs: y });
 }
 
@@ -57,7 +59,9 @@ describe('MergedDense and its LoRA adapter', () => {
     const expected = a.map((row) =>
       [0, 1, 2].flatMap((part) => {
         const j = part === 0 ? 0 : part === 2 ? 1 : -1;
-        return [...Array(WIDTH).keys()].map((c) => (j < 0 ? 0 : s * [0, 1].reduce((acc, t) => acc + row[j * 2 + t]! * b[j]![t]![c]!, 0)));
+        return [...Array(WIDTH).keys()].map((c) =>
+          j < 0 ? 0 : s * [0, 1].reduce((acc, t) => acc + row[j * 2 + t]! * b[j]![t]![c]!, 0),
+        );
       }),
     );
     const delta = layer.deltaWeight('default');
@@ -102,7 +106,11 @@ describe('MergedDense and its LoRA adapter', () => {
 
   it('round-trips through model.save, and rejects impossible configs with advice', async () => {
     let saved: tf.io.ModelArtifacts | undefined;
-    await lm.model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await lm.model.save(
+      tf.io.withSaveHandler(
+        async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+      ),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
     const x = tf.randomNormal([1, 3, IN], 0, 1, 'float32', 7);
     const [y, yl] = [lm.model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];

@@ -73,7 +73,10 @@ export class MergedDense extends tfl.layers.Layer {
     const shape = inputShape as Shape;
     const inF = shape[shape.length - 1];
     if (inF === null || inF === undefined) {
-      throw new ShapeMismatchError(`MergedDense '${this.name}' needs a known input width; found [${shape.join(', ')}].`, { layer: this.name });
+      throw new ShapeMismatchError(
+        `MergedDense '${this.name}' needs a known input width; found [${shape.join(', ')}].`,
+        { layer: this.name },
+      );
     }
     const glorot = tfl.initializers.glorotUniform({ seed: this.seed });
     this.kernel = this.addWeight('kernel', [inF, this.units], 'float32', glorot);
@@ -95,7 +98,12 @@ export class MergedDense extends tfl.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = { ...super.getConfig(), units: this.units, enableLora: [...this.enableLora], useBias: this.useBias };
+    const config: tf.serialization.ConfigDict = {
+      ...super.getConfig(),
+      units: this.units,
+      enableLora: [...this.enableLora],
+      useBias: this.useBias,
+    };
     if (this.seed !== undefined) config['seed'] = this.seed;
     return config;
   }

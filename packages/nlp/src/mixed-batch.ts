@@ -47,7 +47,10 @@ export class PerRowLoraLayer extends tfl.layers.Layer {
       const live = present.filter((w) => w !== null);
       if (live.length === 0) return kind.activate(layer, base);
       if (live.some((w) => w.magnitude)) {
-        throw new LoraConfigError(`Layer '${target.name}' has a DoRA adapter; per-row adapters do not support DoRA (nor does PEFT). Use setAdapter().`, { field: 'useDora' });
+        throw new LoraConfigError(
+          `Layer '${target.name}' has a DoRA adapter; per-row adapters do not support DoRA (nor does PEFT). Use setAdapter().`,
+          { field: 'useDora' },
+        );
       }
       const rMax = Math.max(...live.map((w) => w.spec.r));
       const local = present.map((w) => (w ? live.indexOf(w) : -1));
@@ -61,7 +64,10 @@ export class PerRowLoraLayer extends tfl.layers.Layer {
       const loraA = tf.stack(live.map((w) => pad(w.loraA.read(), w.loraA.shape.length - 1, w.spec.r)));
       const loraB = tf.stack(live.map((w) => pad(w.loraB.read(), 0, w.spec.r)));
       const scalings = tf.tensor1d(live.map((w) => w.scaling));
-      const delta = requirePerRowLora(kind.name, target.name)({ layer, x: x!, loraA, loraB, scalings, rowIndex, strategy: this.strategy });
+      const delta = requirePerRowLora(
+        kind.name,
+        target.name,
+      )({ layer, x: x!, loraA, loraB, scalings, rowIndex, strategy: this.strategy });
       return kind.activate(layer, tf.add(base, delta));
     });
   }
@@ -84,10 +90,16 @@ export interface MixedAdapterView {
   dispose(): void;
 }
 
-function entryInputs(entry: { inboundNodes?: unknown }, outputs: Map<string, tfl.SymbolicTensor[]>, name: string): { inputs: tfl.SymbolicTensor[]; kwargs: Kwargs } {
+function entryInputs(
+  entry: { inboundNodes?: unknown },
+  outputs: Map<string, tfl.SymbolicTensor[]>,
+  name: string,
+): { inputs: tfl.SymbolicTensor[]; kwargs: Kwargs } {
   const nodes = (entry.inboundNodes ?? []) as [string, number, number, Kwargs?][][];
   if (nodes.length !== 1) {
-    throw new LoraError(`Layer '${name}' is applied ${nodes.length} times in the model; mixed-adapter views support layers applied once. Found a shared layer.`);
+    throw new LoraError(
+      `Layer '${name}' is applied ${nodes.length} times in the model; mixed-adapter views support layers applied once. Found a shared layer.`,
+    );
   }
   const inputs = nodes[0]!.map(([from, , tensor]) => outputs.get(from)![tensor]!);
   return { inputs, kwargs: nodes[0]![0]?.[3] ?? {} };
@@ -105,19 +117,27 @@ export function mixedAdapterView(lm: LoraModel, options: { strategy?: PerRowStra
   const model = lm.model;
   for (const name of lm.adapterNames) {
     if ((lm.peftConfig(name).modulesToSave ?? []).length > 0) {
-      throw new LoraConfigError(`Adapter '${name}' has modules_to_save; per-row mixed adapters support LoRA layers only. Use setAdapter() for it.`, { field: 'modulesToSave' });
+      throw new LoraConfigError(
+        `Adapter '${name}' has modules_to_save; per-row mixed adapters support LoRA layers only. Use setAdapter() for it.`,
+        { field: 'modulesToSave' },
+      );
     }
   }
   const names = lm.adapterNames;
   const index = tfl.input({ shape: [1], dtype: 'int32', name: 'adapter_index' });
   const apply = (layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[], kwargs: Kwargs): tfl.SymbolicTensor[] => {
     const x = inputs.length === 1 ? inputs[0]! : inputs;
-    const out = layer instanceof LoraLayer ? new PerRowLoraLayer(layer, names, options.strategy).apply([inputs[0]!, index]) : layer.apply(x, kwargs);
+    const out =
+      layer instanceof LoraLayer
+        ? new PerRowLoraLayer(layer, names, options.strategy).apply([inputs[0]!, index])
+        : layer.apply(x, kwargs);
     return (Array.isArray(out) ? out : [out]) as tfl.SymbolicTensor[];
   };
   for (const layer of model.layers) {
     if ((layer as { layers?: unknown }).layers && lm.loraLayers().some((l) => l.path.startsWith(`${layer.name}.`))) {
-      throw new LoraError(`LoRA layers inside the nested model '${layer.name}' are not supported by mixed-adapter views; build the model flat (functional) instead.`);
+      throw new LoraError(
+        `LoRA layers inside the nested model '${layer.name}' are not supported by mixed-adapter views; build the model flat (functional) instead.`,
+      );
     }
   }
   let outputs: tfl.SymbolicTensor[];
@@ -125,7 +145,10 @@ export function mixedAdapterView(lm: LoraModel, options: { strategy?: PerRowStra
     outputs = model.inputs;
     for (const layer of model.layers) outputs = apply(layer, outputs, {});
   } else {
-    const config = model.getConfig() as unknown as { layers: { name: string; className: string; inboundNodes?: unknown }[]; outputLayers: [string, number, number][] };
+    const config = model.getConfig() as unknown as {
+      layers: { name: string; className: string; inboundNodes?: unknown }[];
+      outputLayers: [string, number, number][];
+    };
     const made = new Map<string, tfl.SymbolicTensor[]>();
     model.inputLayers.forEach((l, i) => made.set(l.name, [model.inputs[i]!]));
     for (const entry of config.layers) {
@@ -135,12 +158,20 @@ export function mixedAdapterView(lm: LoraModel, options: { strategy?: PerRowStra
     }
     outputs = config.outputLayers.map(([name, , tensor]) => made.get(name)![tensor]!);
   }
-  const view = tfl.model({ inputs: [...model.inputs, index], outputs: outputs.length === 1 ? outputs[0]! : outputs, name: `${model.name}_per_row` });
+  const view = tfl.model({
+    inputs: [...model.inputs, index],
+    outputs: outputs.length === 1 ? outputs[0]! : outputs,
+    name: `${model.name}_per_row`,
+  });
   const indexOf = (rows: readonly string[]): tf.Tensor2D => {
     const idx = rows.map((n) => {
       if (n === BASE_ADAPTER) return -1;
       const i = names.indexOf(n);
-      if (i < 0) throw new AdapterStateError(`Unknown adapter '${n}' in adapterNames; adapters: ${names.join(', ')} (or '${BASE_ADAPTER}' for none).`, { adapter: n });
+      if (i < 0)
+        throw new AdapterStateError(
+          `Unknown adapter '${n}' in adapterNames; adapters: ${names.join(', ')} (or '${BASE_ADAPTER}' for none).`,
+          { adapter: n },
+        );
       return i;
     });
     return tf.tensor2d(idx, [idx.length, 1], 'int32');
@@ -153,7 +184,10 @@ export function mixedAdapterView(lm: LoraModel, options: { strategy?: PerRowStra
       const list = Array.isArray(inputs) ? inputs : [inputs];
       const batch = list[0]!.shape[0];
       if (rows.length !== batch) {
-        throw new LoraConfigError(`adapterNames needs one name per batch row: expected ${batch}, found ${rows.length}. Pass '${BASE_ADAPTER}' for rows without adapter.`, { field: 'adapterNames' });
+        throw new LoraConfigError(
+          `adapterNames needs one name per batch row: expected ${batch}, found ${rows.length}. Pass '${BASE_ADAPTER}' for rows without adapter.`,
+          { field: 'adapterNames' },
+        );
       }
       const index = indexOf(rows);
       try {

@@ -25,7 +25,10 @@ function joinBuffers(data: tf.io.WeightData): ArrayBuffer {
 }
 
 /** The files of a saved layers model: `model.json` text and `weights.bin` bytes (the layout `tf.loadLayersModel(url)` reads). */
-export async function modelFiles(model: tfl.LayersModel, metadata?: Record<string, unknown>): Promise<{ json: string; weights: Uint8Array }> {
+export async function modelFiles(
+  model: tfl.LayersModel,
+  metadata?: Record<string, unknown>,
+): Promise<{ json: string; weights: Uint8Array }> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -46,20 +49,33 @@ export async function modelFiles(model: tfl.LayersModel, metadata?: Record<strin
 }
 
 /** A layers model from `model.json` text and `weights.bin` bytes, and the metadata saved with it. */
-export async function modelFromFiles(json: string, weights: Uint8Array): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
+export async function modelFromFiles(
+  json: string,
+  weights: Uint8Array,
+): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
   const parsed = JSON.parse(json) as ModelJson;
   if (parsed.format !== 'layers-model' || !parsed.weightsManifest?.[0]) {
-    throw new LoraError(`Expected a tfjs layers-model model.json with one weights manifest entry; found format ${JSON.stringify(parsed.format)}. Save it with saveModelFiles().`);
+    throw new LoraError(
+      `Expected a tfjs layers-model model.json with one weights manifest entry; found format ${JSON.stringify(parsed.format)}. Save it with saveModelFiles().`,
+    );
   }
   const copy = weights.slice().buffer;
   const model = await tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightsManifest[0].weights, weightData: copy }),
+    tf.io.fromMemory({
+      modelTopology: parsed.modelTopology,
+      weightSpecs: parsed.weightsManifest[0].weights,
+      weightData: copy,
+    }),
   );
   return { model, metadata: parsed.userDefinedMetadata ?? {} };
 }
 
 /** Node: writes `model.json` and `weights.bin` into `dir` (created if missing). */
-export async function saveModelFiles(model: tfl.LayersModel, dir: string, metadata?: Record<string, unknown>): Promise<void> {
+export async function saveModelFiles(
+  model: tfl.LayersModel,
+  dir: string,
+  metadata?: Record<string, unknown>,
+): Promise<void> {
   const { fs, join } = await nodeIo('Saving a model to a directory');
   const { json, weights } = await modelFiles(model, metadata);
   await fs.mkdir(dir, { recursive: true });
@@ -68,8 +84,13 @@ export async function saveModelFiles(model: tfl.LayersModel, dir: string, metada
 }
 
 /** Node: reads a model saved by {@link saveModelFiles} (or any one-file tfjs layers model) from `dir`. */
-export async function loadModelFiles(dir: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
+export async function loadModelFiles(
+  dir: string,
+): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
   const { fs, join } = await nodeIo('Loading a model from a directory');
-  const [json, weights] = await Promise.all([fs.readFile(join(dir, 'model.json')), fs.readFile(join(dir, 'weights.bin'))]);
+  const [json, weights] = await Promise.all([
+    fs.readFile(join(dir, 'model.json')),
+    fs.readFile(join(dir, 'weights.bin')),
+  ]);
   return modelFromFiles(new TextDecoder().decode(json), new Uint8Array(weights));
 }

@@ -60,7 +60,13 @@ export function multiHeadAttention(x: tfl.SymbolicTensor, options: MultiHeadAtte
     const projection =
       qkv === 'fused'
         ? dense(`${name}.qkv`, 3 * width, useBias, seed(0))
-        : new MergedDense({ name: `${name}.qkv`, units: 3 * width, enableLora: [...qkv.enableLora], useBias, seed: seed(0) });
+        : new MergedDense({
+            name: `${name}.qkv`,
+            units: 3 * width,
+            enableLora: [...qkv.enableLora],
+            useBias,
+            seed: seed(0),
+          });
     context = sdpa(true).apply(projection.apply(x) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
   }
   return dense(`${name}.output`, width, useBias, seed(3)).apply(context) as tfl.SymbolicTensor;

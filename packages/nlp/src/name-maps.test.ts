@@ -13,7 +13,8 @@ import { transformerClassifier } from './transformer.js';
 import './register-on-import.js';
 
 const present = realFixturesPresent();
-if (!present) console.warn('SKIP PEFT name maps on real adapters: ../shared/fixtures/peft-real not found (set TFJS_LORA_FIXTURES)');
+if (!present)
+  console.warn('SKIP PEFT name maps on real adapters: ../shared/fixtures/peft-real not found (set TFJS_LORA_FIXTURES)');
 const REAL = join(FIXTURES, 'peft-real');
 
 /** ΔW [in, out] = scaling · (B·A)ᵀ from PyTorch-layout factors, in float64. */
@@ -49,8 +50,12 @@ describe('peftPathToLayer', () => {
   });
 
   it('takes a block prefix and extra entries, and leaves unknown paths to the default rule', () => {
-    expect(peftPathToLayer('bert', 'bert.encoder.layer.1.attention.self.query', { blockPrefix: 'enc' })).toBe('enc.1.attn.query');
-    const map = peftModuleMap('gpt2', { extra: { score: 'classifier', 'transformer.wpe': null } }) as (p: string) => string | null | undefined;
+    expect(peftPathToLayer('bert', 'bert.encoder.layer.1.attention.self.query', { blockPrefix: 'enc' })).toBe(
+      'enc.1.attn.query',
+    );
+    const map = peftModuleMap('gpt2', { extra: { score: 'classifier', 'transformer.wpe': null } }) as (
+      p: string,
+    ) => string | null | undefined;
     expect(map('score')).toBe('classifier');
     expect(map('transformer.wpe')).toBeNull();
     expect(map('something.else')).toBeUndefined();
@@ -83,7 +88,9 @@ describe.skipIf(!present)('real DistilBERT adapter (q_lin, v_lin) in a DistilBER
   it('lands q_lin/v_lin on h.<i>.attn.query/value and the heads as modules_to_save', () => {
     const paths = lm.loraLayers().map((l) => l.path);
     expect(paths).toEqual([0, 1, 2, 3, 4, 5].flatMap((i) => [`h.${i}.attn.query`, `h.${i}.attn.value`]));
-    expect(lm.peftSource('default')!.paths.get('h.4.attn.value')).toBe('distilbert.transformer.layer.4.attention.v_lin');
+    expect(lm.peftSource('default')!.paths.get('h.4.attn.value')).toBe(
+      'distilbert.transformer.layer.4.attention.v_lin',
+    );
     for (const head of ['pre_classifier', 'classifier']) {
       const [kernel, bias] = lm.model.getLayer(head).getWeights();
       const expected = tf.transpose(file[`base_model.model.${head}.weight`]!);
@@ -125,7 +132,10 @@ describe.skipIf(!present)('real GPT-2 adapter (c_attn, fan_in_fan_out) in a GPT-
     );
     const dir = join(REAL, 'gpt2-seqcls-c_attn');
     const adapter = await loadPeftAdapter(dir);
-    const lm = applyLora(withHead, adapter, { moduleMap: peftModuleMap('gpt2', { extra: { score: 'classifier' }, model: withHead }), strict: false });
+    const lm = applyLora(withHead, adapter, {
+      moduleMap: peftModuleMap('gpt2', { extra: { score: 'classifier' }, model: withHead }),
+      strict: false,
+    });
     adapter.dispose();
     expect(lm.loraLayers().map((l) => l.path)).toEqual(['h.0.attn.qkv', 'h.1.attn.qkv']);
     expect(lm.peftSource('default')!.skipped).toHaveLength(10);

@@ -21,7 +21,9 @@ export interface PeftModuleMapOptions {
 function layerPaths(model: { layers?: tfl.layers.Layer[] }, prefix = ''): string[] {
   return (model.layers ?? []).flatMap((l) => {
     const inner = (l as { layers?: tfl.layers.Layer[] }).layers;
-    return Array.isArray(inner) ? layerPaths(l as { layers?: tfl.layers.Layer[] }, `${prefix}${l.name}.`) : [prefix + l.name];
+    return Array.isArray(inner)
+      ? layerPaths(l as { layers?: tfl.layers.Layer[] }, `${prefix}${l.name}.`)
+      : [prefix + l.name];
   });
 }
 
@@ -64,7 +66,11 @@ const RULES: Readonly<Record<PeftModelFamily, readonly Rule[]>> = {
 };
 
 /** The tfjs layer path this package's builders give a PEFT module path, or undefined when no rule applies. */
-export function peftPathToLayer(family: PeftModelFamily, peftPath: string, options: PeftModuleMapOptions = {}): string | undefined {
+export function peftPathToLayer(
+  family: PeftModelFamily,
+  peftPath: string,
+  options: PeftModuleMapOptions = {},
+): string | undefined {
   const prefix = options.blockPrefix ?? 'h';
   for (const [pattern, target] of RULES[family]) {
     const m = pattern.exec(peftPath);

@@ -33,7 +33,10 @@ export type PerRowLora = (args: PerRowLoraArgs) => tf.Tensor;
 /** Index ≥ 0 for gathering, and the per-row scaling (0 for rows without adapter). */
 function rowsOf(scalings: tf.Tensor1D, rowIndex: tf.Tensor1D): { idx: tf.Tensor1D; s: tf.Tensor1D } {
   const idx = tf.maximum(rowIndex, tf.scalar(0, 'int32')) as tf.Tensor1D;
-  const s = tf.mul(tf.gather(scalings, idx), tf.cast(tf.greaterEqual(rowIndex, tf.scalar(0, 'int32')), 'float32')) as tf.Tensor1D;
+  const s = tf.mul(
+    tf.gather(scalings, idx),
+    tf.cast(tf.greaterEqual(rowIndex, tf.scalar(0, 'int32')), 'float32'),
+  ) as tf.Tensor1D;
   return { idx, s };
 }
 
@@ -66,7 +69,10 @@ function maskedUp(after: tf.Tensor, idx: tf.Tensor1D, s: tf.Tensor1D, loraB: tf.
   const [b, t] = after.shape as [number, number, number];
   const mask = tf.mul(oneHotRows(idx, k), tf.expandDims(s, 1)); // [b, k]
   const slots = tf.mul(tf.reshape(after, [b, t, 1, r]), tf.reshape(mask, [b, 1, k, 1])); // [b, t, k, r]
-  const flat = tf.matMul(tf.reshape(slots, [b * t, k * r]) as tf.Tensor2D, tf.reshape(loraB, [k * r, outF]) as tf.Tensor2D);
+  const flat = tf.matMul(
+    tf.reshape(slots, [b * t, k * r]) as tf.Tensor2D,
+    tf.reshape(loraB, [k * r, outF]) as tf.Tensor2D,
+  );
   return tf.reshape(flat, [b, t, outF]);
 }
 
@@ -85,7 +91,8 @@ export const denseRows: PerRowLora = ({ x, loraA, loraB, scalings, rowIndex, str
   const tokens = x.size / (b * inF);
   const outShape = [...x.shape.slice(0, -1), outF];
   if (fused) {
-    const repeated = tokens === 1 ? rowIndex : (tf.reshape(tf.tile(tf.expandDims(rowIndex, 1), [1, tokens]), [-1]) as tf.Tensor1D);
+    const repeated =
+      tokens === 1 ? rowIndex : (tf.reshape(tf.tile(tf.expandDims(rowIndex, 1), [1, tokens]), [-1]) as tf.Tensor1D);
     return tf.reshape(fused({ x: tf.reshape(x, [-1, inF]) as tf.Tensor2D, adapterIndex: repeated, ...args }), outShape);
   }
   const { idx, s } = rowsOf(scalings, rowIndex);
@@ -117,7 +124,9 @@ export const embeddingRows: PerRowLora = ({ x, loraA, loraB, scalings, rowIndex,
   const offset = tf.add(flatIds, tf.expandDims(tf.mul(idx, tf.scalar(num, 'int32')), 1)); // [b, t]
   const table = tf.reshape(loraA, [k * num, r]) as tf.Tensor2D;
   const after = tf.gather(table as tf.Tensor, offset); // [b, t, r]
-  const y = masked(strategy, k, r, 0, dim) ? maskedUp(after, idx, s, loraB) : tf.mul(tf.matMul(after, tf.gather(loraB, idx)), perRow(s, 3));
+  const y = masked(strategy, k, r, 0, dim)
+    ? maskedUp(after, idx, s, loraB)
+    : tf.mul(tf.matMul(after, tf.gather(loraB, idx)), perRow(s, 3));
   return tf.reshape(y, [...ids.shape, dim]);
 };
 

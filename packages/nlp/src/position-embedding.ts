@@ -32,7 +32,10 @@ export class PositionEmbedding extends tfl.layers.Layer {
   constructor(args: PositionEmbeddingArgs) {
     super({ name: args.name });
     if (!Number.isInteger(args.maxLength) || args.maxLength < 1) {
-      throw new LoraConfigError(`PositionEmbedding needs maxLength ≥ 1 (an integer); found ${args.maxLength}. Pass the longest sequence length.`, { field: 'maxLength' });
+      throw new LoraConfigError(
+        `PositionEmbedding needs maxLength ≥ 1 (an integer); found ${args.maxLength}. Pass the longest sequence length.`,
+        { field: 'maxLength' },
+      );
     }
     this.maxLength = args.maxLength;
     this.stddev = args.stddev ?? 0.02;
@@ -43,7 +46,10 @@ export class PositionEmbedding extends tfl.layers.Layer {
     const shape = inputShape as Shape;
     const width = shape[shape.length - 1];
     if (width === null || width === undefined) {
-      throw new ShapeMismatchError(`PositionEmbedding '${this.name}' needs a known last axis (width); found [${shape.join(', ')}].`, { layer: this.name });
+      throw new ShapeMismatchError(
+        `PositionEmbedding '${this.name}' needs a known last axis (width); found [${shape.join(', ')}].`,
+        { layer: this.name },
+      );
     }
     const init = tfl.initializers.randomNormal({ mean: 0, stddev: this.stddev, seed: this.seed });
     this.table = this.addWeight('embeddings', [this.maxLength, width], 'float32', init);
@@ -70,7 +76,11 @@ export class PositionEmbedding extends tfl.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = { ...super.getConfig(), maxLength: this.maxLength, stddev: this.stddev };
+    const config: tf.serialization.ConfigDict = {
+      ...super.getConfig(),
+      maxLength: this.maxLength,
+      stddev: this.stddev,
+    };
     if (this.seed !== undefined) config['seed'] = this.seed;
     return config;
   }

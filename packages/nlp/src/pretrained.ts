@@ -35,7 +35,9 @@ export interface PretrainedInfo {
  * Loads the tiny decoder-only character LM pretrained on Moby Dick that ships with this package (or the same
  * files from `source`: a directory path or file: URL in Node, an http(s) URL of the folder elsewhere).
  */
-export async function loadMobyDickLM(source: string | URL = MOBY_DICK_LM_URL): Promise<{ model: tfl.LayersModel; tokenizer: CharTokenizer; info: PretrainedInfo }> {
+export async function loadMobyDickLM(
+  source: string | URL = MOBY_DICK_LM_URL,
+): Promise<{ model: tfl.LayersModel; tokenizer: CharTokenizer; info: PretrainedInfo }> {
   const href = source.toString();
   if (/^https?:/i.test(href)) {
     const model = await tfl.loadLayersModel(`${href.replace(/\/?$/, '/')}model.json`);

@@ -18,10 +18,17 @@ export const nlpAdapters: readonly LayerAdapter[] = [embeddingAdapter, mergedDen
  */
 export function registerNlpAdapters(): void {
   for (const adapter of nlpAdapters) registerLayerAdapter(adapter);
-  for (const cls of [ScaledDotProductAttention, PositionEmbedding, LayerNorm, MergedDense]) tf.serialization.registerClass(cls);
+  for (const cls of [ScaledDotProductAttention, PositionEmbedding, LayerNorm, MergedDense])
+    tf.serialization.registerClass(cls);
   if (!registered) {
-    registerPeftWeightLayout({ layerClasses: ['LayerNorm'], params: { weight: { weight: 'gamma' }, bias: { weight: 'beta' } } });
-    registerPeftWeightLayout({ layerClasses: ['MergedDense'], params: { weight: { weight: 'kernel', toTfjs: [1, 0] }, bias: { weight: 'bias' } } });
+    registerPeftWeightLayout({
+      layerClasses: ['LayerNorm'],
+      params: { weight: { weight: 'gamma' }, bias: { weight: 'beta' } },
+    });
+    registerPeftWeightLayout({
+      layerClasses: ['MergedDense'],
+      params: { weight: { weight: 'kernel', toTfjs: [1, 0] }, bias: { weight: 'bias' } },
+    });
     registered = true;
   }
 }

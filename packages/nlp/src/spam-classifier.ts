@@ -71,8 +71,11 @@ export function formatSpamTable(result: SpamClassificationResult): string {
   const lines = ['| method | held-out accuracy | trainable parameters | time |', '|---|---:|---|---:|'];
   lines.push(`| majority class ("ham") | ${(100 * (1 - result.spamShare)).toFixed(1)}% | — | — |`);
   for (const r of result.rows) {
-    const what = r.method === 'head-only' ? 'head only (frozen trunk)' : 'LoRA r=8 on embeddings + attention (and the head)';
-    lines.push(`| ${what} | ${(100 * r.accuracy).toFixed(1)}% | ${r.trainableParams.toLocaleString('en-US')} of ${r.totalParams.toLocaleString('en-US')} (${r.percent.toFixed(2)}%) | ${r.seconds.toFixed(0)} s |`);
+    const what =
+      r.method === 'head-only' ? 'head only (frozen trunk)' : 'LoRA r=8 on embeddings + attention (and the head)';
+    lines.push(
+      `| ${what} | ${(100 * r.accuracy).toFixed(1)}% | ${r.trainableParams.toLocaleString('en-US')} of ${r.totalParams.toLocaleString('en-US')} (${r.percent.toFixed(2)}%) | ${r.seconds.toFixed(0)} s |`,
+    );
   }
   return lines.join('\n');
 }
@@ -91,7 +94,9 @@ function accuracy(model: tfl.LayersModel, ids: tf.Tensor2D, labels: readonly boo
   let correct = 0;
   for (let i = 0; i < labels.length; i += 64) {
     const n = Math.min(64, labels.length - i);
-    const pred = tf.tidy(() => tf.argMax(model.predictOnBatch(tf.slice(ids, [i, 0], [n, -1])) as tf.Tensor, 1).dataSync());
+    const pred = tf.tidy(() =>
+      tf.argMax(model.predictOnBatch(tf.slice(ids, [i, 0], [n, -1])) as tf.Tensor, 1).dataSync(),
+    );
     for (let j = 0; j < n; j++) if ((pred[j] === 1) === labels[i + j]) correct++;
   }
   return correct / labels.length;
@@ -114,9 +119,23 @@ export async function runSpamClassification(
   const cut = Math.floor(emails.length * (1 - (options.testFraction ?? 0.2)));
   const train = emails.slice(0, cut);
   const test = emails.slice(cut, cut + (options.maxTest ?? 600));
-  const trainIds = tokenizer.encodeBatch(train.map((e) => e.text), length);
-  const trainLabels = tf.tidy(() => tf.oneHot(tf.tensor1d(train.map((e) => (e.spam ? 1 : 0)), 'int32'), 2));
-  const testIds = tokenizer.encodeBatch(test.map((e) => e.text), length);
+  const trainIds = tokenizer.encodeBatch(
+    train.map((e) => e.text),
+    length,
+  );
+  const trainLabels = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        train.map((e) => (e.spam ? 1 : 0)),
+        'int32',
+      ),
+      2,
+    ),
+  );
+  const testIds = tokenizer.encodeBatch(
+    test.map((e) => e.text),
+    length,
+  );
   const ownBase = options.base === undefined;
   const base = options.base ?? (await loadMobyDickLM()).model;
   const files = await modelFiles(base);
@@ -131,13 +150,20 @@ export async function runSpamClassification(
     } else {
       lora = applyLora(
         classifier,
-        { r: options.r ?? 8, loraAlpha: options.loraAlpha ?? 16, targetModules: ['wte', 'query', 'key', 'value', 'output'], modulesToSave: ['classifier'] },
+        {
+          r: options.r ?? 8,
+          loraAlpha: options.loraAlpha ?? 16,
+          targetModules: ['wte', 'query', 'key', 'value', 'output'],
+          modulesToSave: ['classifier'],
+        },
         { seed },
       );
     }
     const model = lora ? lora.model : classifier;
     const trainable = model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
-    const counts = lora ? lora.trainableParameters() : { trainable, total: model.countParams(), percent: (100 * trainable) / model.countParams() };
+    const counts = lora
+      ? lora.trainableParameters()
+      : { trainable, total: model.countParams(), percent: (100 * trainable) / model.countParams() };
     const optimizer = tf.train.adam(options.learningRate ?? 3e-3);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const random = seededRandom(seed + 2);
@@ -149,7 +175,11 @@ export async function runSpamClassification(
       const cost = tf.tidy(() => {
         const x = tf.gather(trainIds, rowsIdx);
         const y = tf.gather(trainLabels, rowsIdx);
-        return optimizer.minimize(() => tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars)!;
+        return optimizer.minimize(
+          () => tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          true,
+          vars,
+        )!;
       });
       onProgress?.({ method, step, steps, loss: cost.dataSync()[0]! });
       cost.dispose();
@@ -157,11 +187,27 @@ export async function runSpamClassification(
     }
     const seconds = (performance.now() - start) / 1000;
     optimizer.dispose();
-    rows.push({ method, accuracy: accuracy(model, testIds, test.map((e) => e.spam)), trainableParams: counts.trainable, totalParams: counts.total, percent: counts.percent, seconds });
+    rows.push({
+      method,
+      accuracy: accuracy(
+        model,
+        testIds,
+        test.map((e) => e.spam),
+      ),
+      trainableParams: counts.trainable,
+      totalParams: counts.total,
+      percent: counts.percent,
+      seconds,
+    });
     lora?.dispose();
     classifier.dispose(); // frees the shared trunk; the LM's own head is the only layer left
     lmCopy.getLayer('lm_head').dispose();
   }
   tf.dispose([trainIds, trainLabels, testIds]);
-  return { rows, trainEmails: train.length, testEmails: test.length, spamShare: test.filter((e) => e.spam).length / test.length };
+  return {
+    rows,
+    trainEmails: train.length,
+    testEmails: test.length,
+    spamShare: test.filter((e) => e.spam).length / test.length,
+  };
 }

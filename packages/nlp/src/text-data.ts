@@ -57,7 +57,11 @@ export function emailText(raw: string): string {
   const headers = split < 0 ? raw : raw.slice(0, split);
   const body = split < 0 ? '' : raw.slice(split);
   const subject = /^Subject:(.*)$/im.exec(headers)?.[1]?.trim() ?? '';
-  const clean = body.replace(/<[^>]*>/g, ' ').replace(/&nbsp;/g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return `${subject}\n${clean}`;
 }
 
@@ -80,7 +84,9 @@ export interface LmBatch {
 /** `batchSize` windows of `length + 1` tokens starting at random offsets of `ids`. */
 export function randomWindows(ids: Int32Array, batchSize: number, length: number, random: () => number): LmBatch {
   if (ids.length < length + 2) {
-    throw new LoraError(`The text has ${ids.length} tokens; expected more than ${length + 1} to cut training windows of length ${length}. Use more text or a shorter length.`);
+    throw new LoraError(
+      `The text has ${ids.length} tokens; expected more than ${length + 1} to cut training windows of length ${length}. Use more text or a shorter length.`,
+    );
   }
   const starts = Array.from({ length: batchSize }, () => Math.floor(random() * (ids.length - length - 1)));
   return windowsAt(ids, starts, length);

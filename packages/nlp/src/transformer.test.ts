@@ -13,7 +13,11 @@ const CONFIG: TransformerConfig = { vocabSize: 23, maxLength: 12, width: 16, num
 
 async function roundTrip(model: tfl.LayersModel): Promise<tfl.LayersModel> {
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  await model.save(
+    tf.io.withSaveHandler(
+      async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+    ),
+  );
   return tfl.loadLayersModel(tf.io.fromMemory(saved!));
 }
 
@@ -60,29 +64,48 @@ describe('transformer builders', () => {
       fused.weights.find((f) => f.originalName === name)!.write(w.read());
     }
     const parts = ['query', 'key', 'value'].map((p) => sep.getLayer(`h.0.attn.${p}`).getWeights());
-    fused.getLayer('h.0.attn.qkv').setWeights([tf.concat(parts.map((p) => p[0]!), 1), tf.concat(parts.map((p) => p[1]!), 0)]);
-    const ids = tf.tensor2d([[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]], undefined, 'int32');
+    fused.getLayer('h.0.attn.qkv').setWeights([
+      tf.concat(
+        parts.map((p) => p[0]!),
+        1,
+      ),
+      tf.concat(
+        parts.map((p) => p[1]!),
+        0,
+      ),
+    ]);
+    const ids = tf.tensor2d(
+      [
+        [3, 1, 4, 1, 5],
+        [9, 2, 6, 5, 3],
+      ],
+      undefined,
+      'int32',
+    );
     const [ys, yf] = [sep.predict(ids) as tf.Tensor, fused.predict(ids) as tf.Tensor];
     expect(maxAbsDiff(ys, yf)).toBeLessThan(1e-5);
     tf.dispose([ids, ys, yf]);
     [sep, fused].forEach((m) => m.dispose());
   });
 
-  it.each([['separate'], ['fused'], ['merged']] as const)('round-trips through model.save with LoRA (%s qkv)', async (mode) => {
-    const qkv = mode === 'merged' ? { enableLora: [true, false, true] as [boolean, boolean, boolean] } : mode;
-    const base = transformerLM({ ...CONFIG, qkv });
-    const targets = mode === 'separate' ? ['wte', 'query', 'value'] : ['wte', 'qkv'];
-    const lm = applyLora(base, { r: 2, targetModules: targets, initLoraWeights: false }, { seed: 1 });
-    const ids = tf.tensor2d([[1, 2, 3, 4]], undefined, 'int32');
-    const loadedBase = await roundTrip(base);
-    const loaded = await roundTrip(lm.model);
-    const [y0, y0l, y, yl] = [base, loadedBase, lm.model, loaded].map((m) => m.predict(ids) as tf.Tensor);
-    expect(maxAbsDiff(y0!, y0l!)).toBe(0);
-    expect(maxAbsDiff(y!, yl!)).toBe(0);
-    expect(maxAbsDiff(y!, y0!)).toBeGreaterThan(1e-4);
-    tf.dispose([ids, y0!, y0l!, y!, yl!]);
-    [loadedBase, loaded, lm, base].forEach((m) => m.dispose());
-  });
+  it.each([['separate'], ['fused'], ['merged']] as const)(
+    'round-trips through model.save with LoRA (%s qkv)',
+    async (mode) => {
+      const qkv = mode === 'merged' ? { enableLora: [true, false, true] as [boolean, boolean, boolean] } : mode;
+      const base = transformerLM({ ...CONFIG, qkv });
+      const targets = mode === 'separate' ? ['wte', 'query', 'value'] : ['wte', 'qkv'];
+      const lm = applyLora(base, { r: 2, targetModules: targets, initLoraWeights: false }, { seed: 1 });
+      const ids = tf.tensor2d([[1, 2, 3, 4]], undefined, 'int32');
+      const loadedBase = await roundTrip(base);
+      const loaded = await roundTrip(lm.model);
+      const [y0, y0l, y, yl] = [base, loadedBase, lm.model, loaded].map((m) => m.predict(ids) as tf.Tensor);
+      expect(maxAbsDiff(y0!, y0l!)).toBe(0);
+      expect(maxAbsDiff(y!, yl!)).toBe(0);
+      expect(maxAbsDiff(y!, y0!)).toBeGreaterThan(1e-4);
+      tf.dispose([ids, y0!, y0l!, y!, yl!]);
+      [loadedBase, loaded, lm, base].forEach((m) => m.dispose());
+    },
+  );
 
   it('builds post-LN (BERT-style) blocks and refuses sequences longer than the position table', () => {
     const x = tfl.input({ shape: [5, 8] });

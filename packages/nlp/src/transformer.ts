@@ -32,7 +32,17 @@ export interface TransformerBlockOptions {
  * each with a residual connection and {@link LayerNorm} (`<name>.ln_1`, `<name>.ln_2`), pre-LN by default.
  */
 export function transformerBlock(x: tfl.SymbolicTensor, options: TransformerBlockOptions): tfl.SymbolicTensor {
-  const { name, numHeads, mlpDim, causal = false, qkv = 'separate', norm = 'pre', activation = 'gelu', epsilon = 1e-5, seed } = options;
+  const {
+    name,
+    numHeads,
+    mlpDim,
+    causal = false,
+    qkv = 'separate',
+    norm = 'pre',
+    activation = 'gelu',
+    epsilon = 1e-5,
+    seed,
+  } = options;
   const width = x.shape[x.shape.length - 1] as number;
   const ln = (i: 1 | 2) => new LayerNorm({ name: `${name}.ln_${i}`, epsilon });
   const add = (i: 1 | 2, a: tfl.SymbolicTensor, b: tfl.SymbolicTensor) =>
@@ -40,8 +50,12 @@ export function transformerBlock(x: tfl.SymbolicTensor, options: TransformerBloc
   const attn = (h: tfl.SymbolicTensor) => multiHeadAttention(h, { name: `${name}.attn`, numHeads, causal, qkv, seed });
   const mlp = (h: tfl.SymbolicTensor) => {
     const s = (i: number) => tfl.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + 10 + i });
-    const hidden = tfl.layers.dense({ name: `${name}.mlp.fc_in`, units: mlpDim, activation, kernelInitializer: s(0) }).apply(h);
-    return tfl.layers.dense({ name: `${name}.mlp.fc_out`, units: width, kernelInitializer: s(1) }).apply(hidden) as tfl.SymbolicTensor;
+    const hidden = tfl.layers
+      .dense({ name: `${name}.mlp.fc_in`, units: mlpDim, activation, kernelInitializer: s(0) })
+      .apply(h);
+    return tfl.layers
+      .dense({ name: `${name}.mlp.fc_out`, units: width, kernelInitializer: s(1) })
+      .apply(hidden) as tfl.SymbolicTensor;
   };
   if (norm === 'pre') {
     const a = add(1, x, attn(ln(1).apply(x) as tfl.SymbolicTensor));
@@ -71,12 +85,24 @@ export interface TokenAndPositionEmbeddingOptions {
  * Token ids [batch, time] → token embedding (a stock tfjs `Embedding` named `wte`, which the nlp package's
  * Embedding LoRA adapter can target) plus learned position embedding ({@link PositionEmbedding} `wpe`).
  */
-export function tokenAndPositionEmbedding(ids: tfl.SymbolicTensor, options: TokenAndPositionEmbeddingOptions): tfl.SymbolicTensor {
+export function tokenAndPositionEmbedding(
+  ids: tfl.SymbolicTensor,
+  options: TokenAndPositionEmbeddingOptions,
+): tfl.SymbolicTensor {
   const { vocabSize, maxLength, width, tokenName = 'wte', positionName = 'wpe', seed } = options;
   const tokens = tfl.layers
-    .embedding({ name: tokenName, inputDim: vocabSize, outputDim: width, embeddingsInitializer: tfl.initializers.randomNormal({ stddev: 0.02, seed }) })
+    .embedding({
+      name: tokenName,
+      inputDim: vocabSize,
+      outputDim: width,
+      embeddingsInitializer: tfl.initializers.randomNormal({ stddev: 0.02, seed }),
+    })
     .apply(ids) as tfl.SymbolicTensor;
-  return new PositionEmbedding({ name: positionName, maxLength, seed: seed === undefined ? undefined : seed + 1 }).apply(tokens) as tfl.SymbolicTensor;
+  return new PositionEmbedding({
+    name: positionName,
+    maxLength,
+    seed: seed === undefined ? undefined : seed + 1,
+  }).apply(tokens) as tfl.SymbolicTensor;
 }
 
 /** Shape of a small transformer (see {@link transformerLM}). */
@@ -102,11 +128,15 @@ export interface TransformerConfig {
 function checkConfig(c: TransformerConfig): void {
   for (const key of ['vocabSize', 'maxLength', 'width', 'numHeads', 'numLayers'] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) {
-      throw new LoraConfigError(`TransformerConfig.${key} must be a positive integer; found ${c[key]}.`, { field: key });
+      throw new LoraConfigError(`TransformerConfig.${key} must be a positive integer; found ${c[key]}.`, {
+        field: key,
+      });
     }
   }
   if (c.width % c.numHeads !== 0) {
-    throw new LoraConfigError(`TransformerConfig.width (${c.width}) must be a multiple of numHeads (${c.numHeads}).`, { field: 'width' });
+    throw new LoraConfigError(`TransformerConfig.width (${c.width}) must be a multiple of numHeads (${c.numHeads}).`, {
+      field: 'width',
+    });
   }
 }
 
@@ -114,7 +144,11 @@ function checkConfig(c: TransformerConfig): void {
  * The shared trunk: ids → embeddings (`wte`, `wpe`) → blocks `h.<i>` → LayerNorm. Pre-LN (GPT-2) ends with
  * `ln_f`; post-LN (BERT, DistilBERT) normalises the embeddings instead (`ln_emb`).
  */
-export function transformerTrunk(ids: tfl.SymbolicTensor, config: TransformerConfig, options: { causal: boolean; norm?: 'pre' | 'post' }): tfl.SymbolicTensor {
+export function transformerTrunk(
+  ids: tfl.SymbolicTensor,
+  config: TransformerConfig,
+  options: { causal: boolean; norm?: 'pre' | 'post' },
+): tfl.SymbolicTensor {
   checkConfig(config);
   const { vocabSize, maxLength, width, numHeads, numLayers, qkv, seed } = config;
   const norm = options.norm ?? 'pre';
@@ -123,7 +157,12 @@ export function transformerTrunk(ids: tfl.SymbolicTensor, config: TransformerCon
   if (norm === 'post') h = ln('ln_emb').apply(h) as tfl.SymbolicTensor;
   for (let i = 0; i < numLayers; i++) {
     h = transformerBlock(h, {
-      name: `h.${i}`, numHeads, mlpDim: config.mlpDim ?? 4 * width, causal: options.causal, qkv, norm,
+      name: `h.${i}`,
+      numHeads,
+      mlpDim: config.mlpDim ?? 4 * width,
+      causal: options.causal,
+      qkv,
+      norm,
       seed: seed === undefined ? undefined : seed + 100 * (i + 1),
     });
   }
@@ -139,7 +178,9 @@ export function transformerLM(config: TransformerConfig): tfl.LayersModel {
   const ids = tfl.input({ shape: [null], dtype: 'int32', name: 'ids' });
   const h = transformerTrunk(ids, config, { causal: true });
   const seed = config.seed === undefined ? undefined : config.seed + 7;
-  const logits = tfl.layers.dense({ name: 'lm_head', units: config.vocabSize, kernelInitializer: tfl.initializers.glorotUniform({ seed }) }).apply(h);
+  const logits = tfl.layers
+    .dense({ name: 'lm_head', units: config.vocabSize, kernelInitializer: tfl.initializers.glorotUniform({ seed }) })
+    .apply(h);
   return tfl.model({ inputs: ids, outputs: logits as tfl.SymbolicTensor, name: 'transformer_lm' });
 }
 
@@ -157,20 +198,33 @@ export interface TransformerClassifierOptions {
   length?: number;
 }
 
-function classificationHead(h: tfl.SymbolicTensor, width: number, numClasses: number, preClassifier: boolean, seed?: number): tfl.SymbolicTensor {
+function classificationHead(
+  h: tfl.SymbolicTensor,
+  width: number,
+  numClasses: number,
+  preClassifier: boolean,
+  seed?: number,
+): tfl.SymbolicTensor {
   let pooled = tfl.layers.globalAveragePooling1d({ name: 'pool' }).apply(h) as tfl.SymbolicTensor;
   const init = (i: number) => tfl.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + i });
   if (preClassifier) {
-    pooled = tfl.layers.dense({ name: 'pre_classifier', units: width, activation: 'relu', kernelInitializer: init(1) }).apply(pooled) as tfl.SymbolicTensor;
+    pooled = tfl.layers
+      .dense({ name: 'pre_classifier', units: width, activation: 'relu', kernelInitializer: init(1) })
+      .apply(pooled) as tfl.SymbolicTensor;
   }
-  return tfl.layers.dense({ name: 'classifier', units: numClasses, activation: 'softmax', kernelInitializer: init(2) }).apply(pooled) as tfl.SymbolicTensor;
+  return tfl.layers
+    .dense({ name: 'classifier', units: numClasses, activation: 'softmax', kernelInitializer: init(2) })
+    .apply(pooled) as tfl.SymbolicTensor;
 }
 
 /**
  * A transformer encoder classifier: the trunk (post-LN by default, like BERT and DistilBERT), hidden states
  * mean-pooled over time (`pool`), optionally DistilBERT's `pre_classifier`, and Dense `classifier` (softmax).
  */
-export function transformerClassifier(config: TransformerConfig, options: TransformerClassifierOptions): tfl.LayersModel {
+export function transformerClassifier(
+  config: TransformerConfig,
+  options: TransformerClassifierOptions,
+): tfl.LayersModel {
   const ids = tfl.input({ shape: [options.length ?? null], dtype: 'int32', name: 'ids' });
   const h = transformerTrunk(ids, config, { causal: options.causal ?? false, norm: options.norm ?? 'post' });
   const probs = classificationHead(h, config.width, options.numClasses, options.preClassifier ?? false, config.seed);
@@ -182,7 +236,11 @@ export function transformerClassifier(config: TransformerConfig, options: Transf
  * and all): the final hidden states `ln_f` are mean-pooled (`pool`) and a new Dense `classifier` (softmax)
  * gives class probabilities. Batched ids need one fixed length.
  */
-export function classifierFromLM(lm: tfl.LayersModel, numClasses: number, options: { seed?: number } = {}): tfl.LayersModel {
+export function classifierFromLM(
+  lm: tfl.LayersModel,
+  numClasses: number,
+  options: { seed?: number } = {},
+): tfl.LayersModel {
   const trunk = lm.getLayer('ln_f').output as tfl.SymbolicTensor;
   const width = trunk.shape[trunk.shape.length - 1] as number;
   const probs = classificationHead(trunk, width, numClasses, false, options.seed);

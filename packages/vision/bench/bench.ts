@@ -43,7 +43,8 @@ interface Measured {
 }
 
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
-const trainableOf = (m: tfl.LayersModel) => m.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
+const trainableOf = (m: tfl.LayersModel) =>
+  m.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
 
 /**
  * LoRA and full fine-tuning measured side by side: Adam, cross-entropy, one fixed random batch, their
@@ -51,10 +52,22 @@ const trainableOf = (m: tfl.LayersModel) => m.trainableWeights.reduce((n, w) => 
  * a step (`tf.profile`). With a single timed step (cpu MobileNetV2) that step is the profiled one; the
  * profiler's overhead is small against a step of a minute.
  */
-async function measurePair(lora: tfl.LayersModel, full: tfl.LayersModel, batch: number[], steps: number, warmup: number): Promise<[Measured, Measured]> {
+async function measurePair(
+  lora: tfl.LayersModel,
+  full: tfl.LayersModel,
+  batch: number[],
+  steps: number,
+  warmup: number,
+): Promise<[Measured, Measured]> {
   const classes = full.outputs[0].shape[1] as number;
   const x = tf.randomUniform(batch, 0, 1, 'float32', 1);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch[0] }, (_, i) => i % classes), 'int32'), classes);
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch[0] }, (_, i) => i % classes),
+      'int32',
+    ),
+    classes,
+  );
   const models = [lora, full];
   const optimizers = models.map(() => tf.train.adam(1e-3));
   models.forEach((m, k) => m.compile({ optimizer: optimizers[k], loss: 'categoricalCrossentropy' }));
@@ -76,7 +89,12 @@ async function measurePair(lora: tfl.LayersModel, full: tfl.LayersModel, batch: 
   if (steps > 1) for (const [k, m] of models.entries()) peaks[k] = (await tf.profile(step(m))).peakBytes;
   tf.dispose([x, y]);
   optimizers.forEach((o) => o.dispose());
-  return [0, 1].map((k) => ({ msPerStep: median(times[k]), peakBytes: peaks[k], trainable: trainableOf(models[k]), steps })) as [Measured, Measured];
+  return [0, 1].map((k) => ({
+    msPerStep: median(times[k]),
+    peakBytes: peaks[k],
+    trainable: trainableOf(models[k]),
+    steps,
+  })) as [Measured, Measured];
 }
 
 interface Row {
@@ -116,7 +134,9 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 async function registerNative(): Promise<string | null> {
   try {
     const path = new URL('../../backend-cuda/src/index.ts', import.meta.url).pathname;
-    const plugin = (await import(/* @vite-ignore */ path)) as { nativeBindingStatus(): Promise<{ ok: true } | { ok: false; reason: string }> };
+    const plugin = (await import(/* @vite-ignore */ path)) as {
+      nativeBindingStatus(): Promise<{ ok: true } | { ok: false; reason: string }>;
+    };
     const status = await plugin.nativeBindingStatus();
     return status.ok ? null : status.reason;
   } catch (e) {
@@ -158,8 +178,12 @@ if (a['cpu-mobilenet']) {
 }
 
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
-console.log(`\nLoRA r=${R} (alpha ${2 * R}) vs full fine-tuning, Adam, steps interleaved in one process, tfjs ${tf.version_core}; median ms per training step\n`);
-console.log('| model | backend | batch | LoRA ms/step | full FT ms/step | LoRA / full time | LoRA peak MB | full peak MB | LoRA / full memory | trainable LoRA / full | timed steps each |');
+console.log(
+  `\nLoRA r=${R} (alpha ${2 * R}) vs full fine-tuning, Adam, steps interleaved in one process, tfjs ${tf.version_core}; median ms per training step\n`,
+);
+console.log(
+  '| model | backend | batch | LoRA ms/step | full FT ms/step | LoRA / full time | LoRA peak MB | full peak MB | LoRA / full memory | trainable LoRA / full | timed steps each |',
+);
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
@@ -170,13 +194,23 @@ for (const r of rows) {
 }
 const byModel = new Map<string, Map<string, Row>>();
 for (const r of rows) byModel.set(r.model, (byModel.get(r.model) ?? new Map<string, Row>()).set(r.backend, r));
-const versus = ([['wasm', 'cpu'], ['native', 'cpu'], ['native', 'wasm']] as const).filter(([p, q]) => [...byModel.values()].some((m) => m.has(p) && m.has(q)));
+const versus = (
+  [
+    ['wasm', 'cpu'],
+    ['native', 'cpu'],
+    ['native', 'wasm'],
+  ] as const
+).filter(([p, q]) => [...byModel.values()].some((m) => m.has(p) && m.has(q)));
 if (versus.length > 0) {
-  console.log(`\n| model | ${versus.map(([p, q]) => `${p} / ${q} LoRA step | ${p} / ${q} full FT step`).join(' | ')} |\n|---|${versus.map(() => '---:|---:').join('|')}|`);
+  console.log(
+    `\n| model | ${versus.map(([p, q]) => `${p} / ${q} LoRA step | ${p} / ${q} full FT step`).join(' | ')} |\n|---|${versus.map(() => '---:|---:').join('|')}|`,
+  );
   for (const [model, m] of byModel) {
     const cells = versus.map(([p, q]) => {
       const [a, b] = [m.get(p), m.get(q)];
-      return a && b ? `${(a.lora.msPerStep / b.lora.msPerStep).toFixed(3)} | ${(a.full.msPerStep / b.full.msPerStep).toFixed(3)}` : '– | –';
+      return a && b
+        ? `${(a.lora.msPerStep / b.lora.msPerStep).toFixed(3)} | ${(a.full.msPerStep / b.full.msPerStep).toFixed(3)}`
+        : '– | –';
     });
     console.log(`| ${model} | ${cells.join(' | ')} |`);
   }
@@ -186,12 +220,26 @@ const python = process.env['PEFT_PYTHON'] ?? '/tmp/peftenv/bin/python';
 if (existsSync(python)) {
   log('PEFT on PyTorch: CNN');
   const script = fileURLToPath(new URL('./peft_cnn_bench.py', import.meta.url));
-  const out = execFileSync(python, [script, '--batch', '64', '--steps', String(Math.max(10, STEPS * 2)), '--threads', '2', '--r', String(R)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const peft = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; peft: string; lora_ms: number; full_ms: number; threads: number };
-  console.log(`\nThe CNN workload in PEFT ${peft.peft} on PyTorch ${peft.torch} (${peft.threads} threads): LoRA ${peft.lora_ms.toFixed(0)} ms/step, full FT ${peft.full_ms.toFixed(0)} ms/step\n`);
+  const out = execFileSync(
+    python,
+    [script, '--batch', '64', '--steps', String(Math.max(10, STEPS * 2)), '--threads', '2', '--r', String(R)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const peft = JSON.parse(out.trim().split('\n').pop()!) as {
+    torch: string;
+    peft: string;
+    lora_ms: number;
+    full_ms: number;
+    threads: number;
+  };
+  console.log(
+    `\nThe CNN workload in PEFT ${peft.peft} on PyTorch ${peft.torch} (${peft.threads} threads): LoRA ${peft.lora_ms.toFixed(0)} ms/step, full FT ${peft.full_ms.toFixed(0)} ms/step\n`,
+  );
   console.log('| CNN, batch 64 | ours LoRA / PEFT LoRA | ours full FT / PyTorch full FT |\n|---|---:|---:|');
   for (const r of rows.filter((x) => x.model === 'CNN (MNIST)')) {
-    console.log(`| tfjs ${r.backend} | ${(r.lora.msPerStep / peft.lora_ms).toFixed(2)} | ${(r.full.msPerStep / peft.full_ms).toFixed(2)} |`);
+    console.log(
+      `| tfjs ${r.backend} | ${(r.lora.msPerStep / peft.lora_ms).toFixed(2)} | ${(r.full.msPerStep / peft.full_ms).toFixed(2)} |`,
+    );
   }
 } else {
   console.log(`\n(PEFT column skipped: no Python with PEFT at ${python}; set PEFT_PYTHON)`);

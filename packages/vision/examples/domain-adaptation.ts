@@ -9,7 +9,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@tfjs-lora/core';
 import { parseArgs } from 'node:util';
-import { fashionMnistFolder, formatAdaptationTable, runDomainAdaptation, type AdaptationProgress, type Domain } from '../src/experiment/index.js';
+import {
+  fashionMnistFolder,
+  formatAdaptationTable,
+  runDomainAdaptation,
+  type AdaptationProgress,
+  type Domain,
+} from '../src/experiment/index.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -33,8 +39,11 @@ if (a.backend === 'wasm') {
 }
 const backend = await useBackend(a.backend === 'wasm' ? ['wasm', 'cpu'] : a.backend!);
 const domains: Domain[] =
-  a.domain === 'all' ? ['mnist-inverted-rotated', ...(fashionMnistFolder() ? (['fashion-mnist'] as const) : [])] : [a.domain as Domain];
-if (a.domain === 'all' && !fashionMnistFolder()) console.warn('Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): skipping it');
+  a.domain === 'all'
+    ? ['mnist-inverted-rotated', ...(fashionMnistFolder() ? (['fashion-mnist'] as const) : [])]
+    : [a.domain as Domain];
+if (a.domain === 'all' && !fashionMnistFolder())
+  console.warn('Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): skipping it');
 
 function progress(p: AdaptationProgress): void {
   if (p.kind === 'data') process.stderr.write(`${p.message}\n`);
@@ -43,7 +52,10 @@ function progress(p: AdaptationProgress): void {
     const bar = '#'.repeat(Math.round(done * 30)).padEnd(30, '.');
     process.stderr.write(`\r${p.method.padEnd(18)} [${bar}] epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(3)} `);
   }
-  if (p.kind === 'result') process.stderr.write(`\r${p.row.method.padEnd(18)} accuracy ${(100 * p.row.accuracy).toFixed(2)}%${' '.repeat(40)}\n`);
+  if (p.kind === 'result')
+    process.stderr.write(
+      `\r${p.row.method.padEnd(18)} accuracy ${(100 * p.row.accuracy).toFixed(2)}%${' '.repeat(40)}\n`,
+    );
 }
 
 const start = performance.now();
@@ -61,7 +73,11 @@ for (const domain of domains) {
     progress,
   );
   const st = result.settings;
-  console.log(`\n### ${domain} (backend ${result.backend}, ${st.trainSize} train / ${st.testSize} test examples, ${st.epochs} epochs, batch ${st.batchSize})\n`);
+  console.log(
+    `\n### ${domain} (backend ${result.backend}, ${st.trainSize} train / ${st.testSize} test examples, ${st.epochs} epochs, batch ${st.batchSize})\n`,
+  );
   console.log(formatAdaptationTable(result.rows));
 }
-console.log(`\ntotal ${((performance.now() - start) / 1000).toFixed(0)} s on ${backend.name} (tfjs ${tf.version_core})`);
+console.log(
+  `\ntotal ${((performance.now() - start) / 1000).toFixed(0)} s on ${backend.name} (tfjs ${tf.version_core})`,
+);

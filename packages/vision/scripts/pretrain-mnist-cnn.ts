@@ -12,7 +12,11 @@ import { buildMnistCnn, MNIST_CNN_FOLDER, saveModelFiles } from '../src/experime
 import { accuracy, train } from '../src/experiment/training.js';
 
 const { values: args } = parseArgs({
-  options: { epochs: { type: 'string', default: '3' }, train: { type: 'string', default: '60000' }, backend: { type: 'string', default: 'wasm' } },
+  options: {
+    epochs: { type: 'string', default: '3' },
+    train: { type: 'string', default: '60000' },
+    backend: { type: 'string', default: 'wasm' },
+  },
 });
 if (args.backend === 'wasm') await import('@tfjs-lora/backend-wasm');
 await useBackend(args.backend === 'wasm' ? ['wasm', 'cpu'] : args.backend!);
@@ -23,7 +27,8 @@ const testSet = loadMnist('test');
 const model = buildMnistCnn(1);
 const epochs = Number(args.epochs);
 const result = await train(model, trainSet, { epochs, batchSize: 64, learningRate: 1e-3, seed: 7 }, (s) => {
-  if (s.step % 100 === 0 || s.step === s.steps) process.stdout.write(`\repoch ${s.epoch}/${epochs} step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}   `);
+  if (s.step % 100 === 0 || s.step === s.steps)
+    process.stdout.write(`\repoch ${s.epoch}/${epochs} step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}   `);
 });
 const acc = await accuracy(model, testSet);
 console.log(`\nMNIST test accuracy ${(acc * 100).toFixed(2)}% after ${result.seconds.toFixed(0)} s`);

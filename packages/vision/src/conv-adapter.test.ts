@@ -31,47 +31,84 @@ const GEOMETRIES: Geo[] = [
 ];
 
 function convModel(g: Geo, name: string, activation: 'relu' | 'linear' = 'relu'): tfl.Sequential {
-  return tfl.sequential({ layers: [tfl.layers.conv2d({ name, filters: 5, activation, ...g, inputShape: [9, 8, 3], kernelInitializer: 'glorotUniform', biasInitializer: 'glorotUniform' })] });
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        name,
+        filters: 5,
+        activation,
+        ...g,
+        inputShape: [9, 8, 3],
+        kernelInitializer: 'glorotUniform',
+        biasInitializer: 'glorotUniform',
+      }),
+    ],
+  });
 }
 
 const input = (shape: number[], seed: number) => tf.tensor(values(tf.util.sizeFromShape(shape), seed), shape);
 
 describe('Conv2D adapter', () => {
-  it.each(GEOMETRIES.map((g) => [JSON.stringify(g), g] as const))('%s: base, LoRA branch vs JS conv of ΔW, merge', (_n, g) => {
-    const base = convModel(g, 'c');
-    const lm = applyLora(base, { r: 3, loraAlpha: 6, targetModules: ['c'] });
-    randomizeFactors(lm, 5);
-    const x = input([2, 9, 8, 3], 11);
-    const before = tf.memory().numTensors;
-    const { layer } = lm.loraLayers()[0];
-    const w = layer.weightsOf('default');
-    // the base forward (pre-activation, then activation) is the tfjs-layers layer's own output
-    tf.tidy(() => {
-      const ours = layer.kind.activate(layer.layer, layer.kind.baseForward(layer.layer, x));
-      expect(tensorDiff(ours, base.layers[0].apply(x) as tf.Tensor)).toBeLessThan(1e-5);
-    });
-    // B(A(x)) equals a plain-JS convolution with ΔW = A·B (the merge identity, from an independent conv)
-    const [kh, kw] = g.kernelSize;
-    const dW = naiveMatMul(w.loraA.read().dataSync(), w.loraB.read().dataSync(), kh * kw * 3, 3, 5);
-    const ref = naiveConv2d(x.dataSync(), x.shape, dW, [kh, kw, 3, 5], { strides: g.strides, padding: g.padding, dilation: g.dilationRate });
-    tf.tidy(() => {
-      const low = layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read());
-      expect(low.shape).toEqual(ref.shape);
-      expect(maxDiff(low.dataSync(), ref.data)).toBeLessThan(1e-5);
-      expect(maxDiff(layer.deltaWeight('default').dataSync(), dW.map((v) => v * 2))).toBeLessThan(1e-6);
-    });
-    expect(tf.memory().numTensors).toBe(before);
-    expect(mergedVsUnmerged(lm, x)).toBeLessThan(1e-5);
-    tf.dispose(x);
-    lm.dispose();
-    base.dispose();
-  });
+  it.each(GEOMETRIES.map((g) => [JSON.stringify(g), g] as const))(
+    '%s: base, LoRA branch vs JS conv of ΔW, merge',
+    (_n, g) => {
+      const base = convModel(g, 'c');
+      const lm = applyLora(base, { r: 3, loraAlpha: 6, targetModules: ['c'] });
+      randomizeFactors(lm, 5);
+      const x = input([2, 9, 8, 3], 11);
+      const before = tf.memory().numTensors;
+      const { layer } = lm.loraLayers()[0];
+      const w = layer.weightsOf('default');
+      // the base forward (pre-activation, then activation) is the tfjs-layers layer's own output
+      tf.tidy(() => {
+        const ours = layer.kind.activate(layer.layer, layer.kind.baseForward(layer.layer, x));
+        expect(tensorDiff(ours, base.layers[0].apply(x) as tf.Tensor)).toBeLessThan(1e-5);
+      });
+      // B(A(x)) equals a plain-JS convolution with ΔW = A·B (the merge identity, from an independent conv)
+      const [kh, kw] = g.kernelSize;
+      const dW = naiveMatMul(w.loraA.read().dataSync(), w.loraB.read().dataSync(), kh * kw * 3, 3, 5);
+      const ref = naiveConv2d(x.dataSync(), x.shape, dW, [kh, kw, 3, 5], {
+        strides: g.strides,
+        padding: g.padding,
+        dilation: g.dilationRate,
+      });
+      tf.tidy(() => {
+        const low = layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read());
+        expect(low.shape).toEqual(ref.shape);
+        expect(maxDiff(low.dataSync(), ref.data)).toBeLessThan(1e-5);
+        expect(
+          maxDiff(
+            layer.deltaWeight('default').dataSync(),
+            dW.map((v) => v * 2),
+          ),
+        ).toBeLessThan(1e-6);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(mergedVsUnmerged(lm, x)).toBeLessThan(1e-5);
+      tf.dispose(x);
+      lm.dispose();
+      base.dispose();
+    },
+  );
 
   it('takes the cheaper exact forward form: merged kernel for small kernels, base + A·(sB) for wide ones', () => {
     expect(mergedIsCheaper(9, 32, 8)).toBe(true); // a first conv on one channel
     expect(mergedIsCheaper(288, 64, 8)).toBe(false);
-    for (const [inC, filters] of [[1, 4], [6, 24]] as const) {
-      const base = tfl.sequential({ layers: [tfl.layers.conv2d({ name: 'f', filters, kernelSize: 3, inputShape: [7, 7, inC], biasInitializer: 'glorotUniform' })] });
+    for (const [inC, filters] of [
+      [1, 4],
+      [6, 24],
+    ] as const) {
+      const base = tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({
+            name: 'f',
+            filters,
+            kernelSize: 3,
+            inputShape: [7, 7, inC],
+            biasInitializer: 'glorotUniform',
+          }),
+        ],
+      });
       const lm = applyLora(base, { r: 2, loraAlpha: 6, targetModules: ['f'] });
       randomizeFactors(lm, 7);
       const { layer } = lm.loraLayers()[0];
@@ -79,7 +116,10 @@ describe('Conv2D adapter', () => {
       const x = input([2, 7, 7, inC], 3);
       tf.tidy(() => {
         const fused = conv2dAdapter.fusedForward!(layer.layer, x, w.loraA.read(), w.loraB.read(), 3)!;
-        const composed = tf.add(layer.kind.baseForward(layer.layer, x), tf.mul(layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read()), 3));
+        const composed = tf.add(
+          layer.kind.baseForward(layer.layer, x),
+          tf.mul(layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read()), 3),
+        );
         expect(tensorDiff(fused, composed)).toBeLessThan(1e-5);
       });
       x.dispose();
@@ -88,7 +128,7 @@ describe('Conv2D adapter', () => {
     }
   });
 
-  it("initialises as PEFT: A kaiming-uniform with fan-in kh·kw·in, B zero (output = base)", () => {
+  it('initialises as PEFT: A kaiming-uniform with fan-in kh·kw·in, B zero (output = base)', () => {
     const base = convModel(GEOMETRIES[0], 'c');
     const lm = applyLora(base, { r: 4, targetModules: ['c'] }, { seed: 3 });
     const w = lm.loraLayers()[0].layer.weightsOf('default');
@@ -137,7 +177,10 @@ describe('Conv2D adapter', () => {
       expect(a.shape).toEqual([2, 3, 3, 2]);
       expect(b.shape).toEqual([5, 2, 1, 1]);
       // element [r=1, in=2, kh=2, kw=1] of PEFT's tensor is element [2, 1, 2, 1] of ours
-      expect(a.arraySync() as number[][][][]).toHaveProperty([1, 2, 2, 1], (w.loraA.read().arraySync() as number[][][][])[2][1][2][1]);
+      expect(a.arraySync() as number[][][][]).toHaveProperty(
+        [1, 2, 2, 1],
+        (w.loraA.read().arraySync() as number[][][][])[2][1][2][1],
+      );
       expect(tensorDiff(conv2dAdapter.fromPeft(layer.layer, 'loraA', a), w.loraA.read())).toBe(0);
       expect(tensorDiff(conv2dAdapter.fromPeft(layer.layer, 'loraB', b), w.loraB.read())).toBe(0);
     });
@@ -159,7 +202,11 @@ describe('Conv2D adapter', () => {
       expect(tensorDiff(lm.loraLayers()[0].layer.layer.getWeights()[0], kernelBefore)).toBe(0);
     });
     let saved: tf.io.ModelArtifacts | undefined;
-    await lm.model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await lm.model.save(
+      tf.io.withSaveHandler(
+        async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+      ),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
     tf.tidy(() => {
       expect(tensorDiff(loaded.predict(x) as tf.Tensor, lm.model.predict(x) as tf.Tensor)).toBeLessThan(1e-6);
@@ -171,15 +218,29 @@ describe('Conv2D adapter', () => {
   });
 
   it('refuses channelsFirst layers with a LoraConfigError that says what to do', () => {
-    const base = tfl.sequential({ layers: [tfl.layers.conv2d({ name: 'cf', filters: 2, kernelSize: 3, dataFormat: 'channelsFirst', inputShape: [3, 8, 8] })] });
+    const base = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({
+          name: 'cf',
+          filters: 2,
+          kernelSize: 3,
+          dataFormat: 'channelsFirst',
+          inputShape: [3, 8, 8],
+        }),
+      ],
+    });
     expect(() => applyLora(base, { r: 2, targetModules: ['cf'] })).toThrow(LoraConfigError);
-    expect(() => applyLora(base, { r: 2, targetModules: ['cf'] })).toThrow(/expects dataFormat 'channelsLast'; found 'channelsFirst'/);
+    expect(() => applyLora(base, { r: 2, targetModules: ['cf'] })).toThrow(
+      /expects dataFormat 'channelsLast'; found 'channelsFirst'/,
+    );
     base.dispose();
   });
 
   it('warns once, naming the layer, when the adapter is not smaller than the kernel', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const base = tfl.sequential({ layers: [tfl.layers.conv2d({ name: 'tiny_conv', filters: 2, kernelSize: 1, inputShape: [4, 4, 2] })] });
+    const base = tfl.sequential({
+      layers: [tfl.layers.conv2d({ name: 'tiny_conv', filters: 2, kernelSize: 1, inputShape: [4, 4, 2] })],
+    });
     const lm = applyLora(base, { r: 2, targetModules: ['tiny_conv'] }); // adapter 2·(2+2) = 8 ≥ kernel 4
     const again = applyLora(base, { r: 2, targetModules: ['tiny_conv'] });
     const calls = warn.mock.calls.filter((c) => String(c[0]).includes("'tiny_conv'"));
@@ -197,7 +258,20 @@ describe('Conv1D adapter', () => {
     [3, 2, 'valid', 1],
     [2, 1, 'same', 2],
   ] as const)('kernel %i stride %i %s dilation %i: base, LoRA branch vs JS conv, merge', (k, s, padding, d) => {
-    const base = tfl.sequential({ layers: [tfl.layers.conv1d({ name: 'c1', filters: 4, kernelSize: k, strides: s, padding, dilationRate: d, inputShape: [11, 3], biasInitializer: 'glorotUniform' })] });
+    const base = tfl.sequential({
+      layers: [
+        tfl.layers.conv1d({
+          name: 'c1',
+          filters: 4,
+          kernelSize: k,
+          strides: s,
+          padding,
+          dilationRate: d,
+          inputShape: [11, 3],
+          biasInitializer: 'glorotUniform',
+        }),
+      ],
+    });
     const lm = applyLora(base, { r: 2, loraAlpha: 4, targetModules: ['c1'] });
     randomizeFactors(lm, 3);
     const x = input([2, 11, 3], 8);
@@ -206,10 +280,16 @@ describe('Conv1D adapter', () => {
     expect(w.loraA.shape).toEqual([k, 3, 2]);
     expect(w.loraB.shape).toEqual([1, 2, 4]);
     tf.tidy(() => {
-      expect(tensorDiff(layer.kind.baseForward(layer.layer, x), base.layers[0].apply(x) as tf.Tensor)).toBeLessThan(1e-5);
+      expect(tensorDiff(layer.kind.baseForward(layer.layer, x), base.layers[0].apply(x) as tf.Tensor)).toBeLessThan(
+        1e-5,
+      );
       // a 1-D convolution is a 2-D one over a height-1 image
       const dW = naiveMatMul(w.loraA.read().dataSync(), w.loraB.read().dataSync(), k * 3, 2, 4);
-      const ref = naiveConv2d(x.dataSync(), [2, 1, 11, 3], dW, [1, k, 3, 4], { strides: [1, s], padding, dilation: [1, d] });
+      const ref = naiveConv2d(x.dataSync(), [2, 1, 11, 3], dW, [1, k, 3, 4], {
+        strides: [1, s],
+        padding,
+        dilation: [1, d],
+      });
       const low = layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read());
       expect(maxDiff(low.dataSync(), ref.data)).toBeLessThan(1e-5);
       expect(conv1dAdapter.toPeft(layer.layer, 'loraA', w.loraA.read()).shape).toEqual([2, 3, k]);

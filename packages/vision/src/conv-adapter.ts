@@ -43,7 +43,13 @@ export function convDelta(loraA: tf.Tensor, loraB: tf.Tensor): tf.Tensor {
  * [k·in, out], so the fan-in of A (k·in, as PyTorch's conv init) and of B (r), PiSSA's and OLoRA's
  * decompositions all carry over; the factors are reshaped back to A [...k, in, r], B [...1, r, out].
  */
-export function initConvFactors(kernel: tf.Tensor, r: number, scaling: number, mode: InitLoraWeights, seed?: number): FactorInit {
+export function initConvFactors(
+  kernel: tf.Tensor,
+  r: number,
+  scaling: number,
+  mode: InitLoraWeights,
+  seed?: number,
+): FactorInit {
   const spatial = kernel.shape.slice(0, -2);
   const [inC, outC] = kernel.shape.slice(-2);
   const [loraA, loraB, residualKernel] = tf.tidy(() => {
@@ -67,11 +73,28 @@ export function mergedIsCheaper(fanIn: number, out: number, r: number): boolean 
 }
 
 /** {@link loraConv} on a convolution layer's weights; null when its kernel trains or the geometry is unsupported. */
-function customGradConv(layer: Layer, g: ConvGeometry, x: tf.Tensor, loraInput: tf.Tensor, loraA: tf.Tensor, loraB: tf.Tensor, scaling: number): tf.Tensor | null {
+function customGradConv(
+  layer: Layer,
+  g: ConvGeometry,
+  x: tf.Tensor,
+  loraInput: tf.Tensor,
+  loraA: tf.Tensor,
+  loraB: tf.Tensor,
+  scaling: number,
+): tf.Tensor | null {
   const kernel = requireWeight(layer, 'kernel');
   if (kernel.trainable || !loraConvSupports(g)) return null;
   const bias = weightByName(layer, 'bias')?.read();
-  return loraConv({ x, kernel: kernel.read(), loraA, loraB, scaling, geometry: g, ...(bias ? { bias } : {}), ...(loraInput !== x ? { loraInput } : {}) });
+  return loraConv({
+    x,
+    kernel: kernel.read(),
+    loraA,
+    loraB,
+    scaling,
+    geometry: g,
+    ...(bias ? { bias } : {}),
+    ...(loraInput !== x ? { loraInput } : {}),
+  });
 }
 
 /**
@@ -102,9 +125,15 @@ function convAdapter(className: 'Conv1D' | 'Conv2D', spatialRank: number): Layer
       warnIfNotLowRank(layer, r, r * (k * inC + outC), k * inC * outC);
       return { loraA: [...spatial, inC, r], loraB: [...spatial.map(() => 1), r, outC] };
     },
-    initFactors: (layer, r, scaling, mode, seed) => initConvFactors(requireWeight(layer, 'kernel').read(), r, scaling, mode, seed),
+    initFactors: (layer, r, scaling, mode, seed) =>
+      initConvFactors(requireWeight(layer, 'kernel').read(), r, scaling, mode, seed),
     baseForward(layer, x) {
-      return convolve(x, requireWeight(layer, 'kernel').read(), convGeometry(layer, spatialRank), weightByName(layer, 'bias')?.read());
+      return convolve(
+        x,
+        requireWeight(layer, 'kernel').read(),
+        convGeometry(layer, spatialRank),
+        weightByName(layer, 'bias')?.read(),
+      );
     },
     loraForward(layer, x, loraA, loraB) {
       const down = convolve(x, loraA, convGeometry(layer, spatialRank));
@@ -116,7 +145,13 @@ function convAdapter(className: 'Conv1D' | 'Conv2D', spatialRank: number): Layer
       const kernel = requireWeight(layer, 'kernel').read();
       const bias = weightByName(layer, 'bias')?.read();
       const [r, outC] = loraB.shape.slice(-2);
-      if (mergedIsCheaper(loraA.shape.slice(0, -1).reduce((p, q) => p * q, 1), outC, r)) {
+      if (
+        mergedIsCheaper(
+          loraA.shape.slice(0, -1).reduce((p, q) => p * q, 1),
+          outC,
+          r,
+        )
+      ) {
         return convolve(x, tf.add(kernel, tf.mul(convDelta(loraA, loraB), scaling)), g, bias);
       }
       const custom = customGradConv(layer, g, x, x, loraA, loraB, scaling);
@@ -124,11 +159,18 @@ function convAdapter(className: 'Conv1D' | 'Conv2D', spatialRank: number): Layer
       const scaledB = tf.mul(tf.reshape(loraB, [r, outC]), scaling) as tf.Tensor2D; // scale the small factor, not the output
       return tf.add(convolve(x, kernel, g, bias), dotLast(convolve(x, loraA, g), scaledB));
     },
-    dropoutForward: (layer, x, loraInput, loraA, loraB, scaling) => customGradConv(layer, convGeometry(layer, spatialRank), x, loraInput, loraA, loraB, scaling),
+    dropoutForward: (layer, x, loraInput, loraA, loraB, scaling) =>
+      customGradConv(layer, convGeometry(layer, spatialRank), x, loraInput, loraA, loraB, scaling),
     deltaWeight: (_layer, loraA, loraB) => convDelta(loraA, loraB),
     activate: applyConfiguredActivation,
     // DoRA (PEFT): the norm per output channel over (in, ...k), i.e. every axis but the last in tfjs.
-    weightNorm: (_layer, weight) => tf.sqrt(tf.sum(tf.square(weight), Array.from({ length: rank - 1 }, (_, i) => i))) as tf.Tensor1D,
+    weightNorm: (_layer, weight) =>
+      tf.sqrt(
+        tf.sum(
+          tf.square(weight),
+          Array.from({ length: rank - 1 }, (_, i) => i),
+        ),
+      ) as tf.Tensor1D,
     toPeft: (_layer, _factor, t) => convToTorch(t),
     fromPeft: (_layer, _factor, t) => convFromTorch(t),
   };

@@ -74,9 +74,19 @@ export function convolve(x: tf.Tensor, kernel: tf.Tensor, g: ConvGeometry, bias?
     return addBias(dotLast(x, tf.reshape(kernel, [inC, outC]) as tf.Tensor2D), bias);
   }
   if (g.kernelSize.length === 1) {
-    return addBias(tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, g.strides[0], g.padding, 'NWC', g.dilationRate[0]), bias);
+    return addBias(
+      tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, g.strides[0], g.padding, 'NWC', g.dilationRate[0]),
+      bias,
+    );
   }
-  const y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, g.strides as [number, number], g.padding, 'NHWC', g.dilationRate as [number, number]);
+  const y = tf.conv2d(
+    x as tf.Tensor4D,
+    kernel as tf.Tensor4D,
+    g.strides as [number, number],
+    g.padding,
+    'NHWC',
+    g.dilationRate as [number, number],
+  );
   return addBias(y, bias);
 }
 

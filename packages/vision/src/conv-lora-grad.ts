@@ -66,7 +66,13 @@ function frozenConv(x: tf.Tensor4D, kernel: tf.Tensor4D, g: ConvGeometry): tf.Te
 }
 
 /** The LoRA branch s·B(A(x)): dx and dA through the convolution A, dB as a matmul over positions. */
-function loraConvBranch(x: tf.Tensor4D, loraA: tf.Tensor4D, loraB: tf.Tensor, scaling: number, g: ConvGeometry): tf.Tensor4D {
+function loraConvBranch(
+  x: tf.Tensor4D,
+  loraA: tf.Tensor4D,
+  loraB: tf.Tensor,
+  scaling: number,
+  g: ConvGeometry,
+): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, a, b] = args as tf.Tensor4D[];
     const down = tf.conv2d(xi, a, strides2(g), g.padding); // [n, h', w', r]
@@ -103,8 +109,13 @@ export function loraConv(args: LoraConvArgs): tf.Tensor {
   if (isPointwise(g)) {
     return tf.tidy(() =>
       loraLinear({
-        x, kernel: matrix(kernel), loraA: matrix(loraA), loraB: matrix(loraB), scaling,
-        ...(bias ? { bias: bias as tf.Tensor1D } : {}), ...(args.loraInput ? { loraInput: args.loraInput } : {}),
+        x,
+        kernel: matrix(kernel),
+        loraA: matrix(loraA),
+        loraB: matrix(loraB),
+        scaling,
+        ...(bias ? { bias: bias as tf.Tensor1D } : {}),
+        ...(args.loraInput ? { loraInput: args.loraInput } : {}),
       }),
     );
   }
@@ -112,11 +123,17 @@ export function loraConv(args: LoraConvArgs): tf.Tensor {
     const xl = (args.loraInput ?? x) as tf.Tensor4D;
     let y: tf.Tensor;
     if (recordingGradients()) {
-      y = tf.add(frozenConv(x as tf.Tensor4D, kernel as tf.Tensor4D, g), loraConvBranch(xl, loraA as tf.Tensor4D, loraB, scaling, g));
+      y = tf.add(
+        frozenConv(x as tf.Tensor4D, kernel as tf.Tensor4D, g),
+        loraConvBranch(xl, loraA as tf.Tensor4D, loraB, scaling, g),
+      );
     } else {
       const down = tf.mul(tf.conv2d(xl, loraA as tf.Tensor4D, strides2(g), g.padding), scaling);
       const low = tf.matMul(tf.reshape(down, [-1, down.shape[3] as number]) as tf.Tensor2D, matrix(loraB));
-      y = tf.add(tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides2(g), g.padding), tf.reshape(low, [...down.shape.slice(0, 3), low.shape[1] as number]));
+      y = tf.add(
+        tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides2(g), g.padding),
+        tf.reshape(low, [...down.shape.slice(0, 3), low.shape[1] as number]),
+      );
     }
     return bias ? tf.add(y, bias) : y;
   });

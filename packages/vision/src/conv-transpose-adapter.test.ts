@@ -24,7 +24,16 @@ describe('Conv2DTranspose adapter', () => {
   it.each(GEOMETRIES.map((g) => [JSON.stringify(g), g] as const))('%s', (_n, g) => {
     const [inC, outC, r] = [3, 4, 2];
     const base = tfl.sequential({
-      layers: [tfl.layers.conv2dTranspose({ name: 'up', filters: outC, ...g, activation: 'relu', inputShape: [5, 4, inC], biasInitializer: 'glorotUniform' })],
+      layers: [
+        tfl.layers.conv2dTranspose({
+          name: 'up',
+          filters: outC,
+          ...g,
+          activation: 'relu',
+          inputShape: [5, 4, inC],
+          biasInitializer: 'glorotUniform',
+        }),
+      ],
     });
     const lm = applyLora(base, { r, loraAlpha: 2, targetModules: ['up'] });
     randomizeFactors(lm, 2);
@@ -39,14 +48,27 @@ describe('Conv2DTranspose adapter', () => {
     const a = w.loraA.read().dataSync();
     const b = w.loraB.read().dataSync();
     const dW = new Float64Array(k * k * outC * inC);
-    for (let p = 0; p < k * k; p++) for (let o = 0; o < outC; o++) for (let i = 0; i < inC; i++) for (let q = 0; q < r; q++) dW[(p * outC + o) * inC + i] += a[(p * r + q) * inC + i] * b[q * outC + o];
+    for (let p = 0; p < k * k; p++)
+      for (let o = 0; o < outC; o++)
+        for (let i = 0; i < inC; i++)
+          for (let q = 0; q < r; q++) dW[(p * outC + o) * inC + i] += a[(p * r + q) * inC + i] * b[q * outC + o];
     tf.tidy(() => {
       const act = layer.kind.activate(layer.layer, layer.kind.baseForward(layer.layer, x));
       expect(tensorDiff(act, base.layers[0].apply(x) as tf.Tensor)).toBeLessThan(1e-5);
-      expect(maxDiff(layer.kind.deltaWeight(layer.layer, w.loraA.read(), w.loraB.read()).dataSync(), dW)).toBeLessThan(1e-6);
+      expect(maxDiff(layer.kind.deltaWeight(layer.layer, w.loraA.read(), w.loraB.read()).dataSync(), dW)).toBeLessThan(
+        1e-6,
+      );
       // B(A(x)) is the transposed convolution with ΔW (tfjs's op on the JS-built ΔW)
-      const viaDelta = tf.conv2dTranspose(x as tf.Tensor4D, tf.tensor4d(Float32Array.from(dW), [k, k, outC, inC]), [2, ...(layer.kind.baseForward(layer.layer, x).shape.slice(1, 3) as [number, number]), outC], g.strides, g.padding);
-      expect(tensorDiff(layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read()), viaDelta)).toBeLessThan(1e-5);
+      const viaDelta = tf.conv2dTranspose(
+        x as tf.Tensor4D,
+        tf.tensor4d(Float32Array.from(dW), [k, k, outC, inC]),
+        [2, ...(layer.kind.baseForward(layer.layer, x).shape.slice(1, 3) as [number, number]), outC],
+        g.strides,
+        g.padding,
+      );
+      expect(tensorDiff(layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read()), viaDelta)).toBeLessThan(
+        1e-5,
+      );
       const pa = conv2dTransposeAdapter.toPeft(layer.layer, 'loraA', w.loraA.read());
       expect(pa.shape).toEqual([inC, r, k, k]);
       expect(tensorDiff(conv2dTransposeAdapter.fromPeft(layer.layer, 'loraA', pa), w.loraA.read())).toBe(0);
@@ -62,7 +84,18 @@ describe('Conv2DTranspose adapter', () => {
   });
 
   it('starts at the base output (B = 0) and keeps it with PiSSA', () => {
-    const base = tfl.sequential({ layers: [tfl.layers.conv2dTranspose({ name: 'up0', filters: 4, kernelSize: 3, strides: 2, padding: 'same', inputShape: [5, 4, 3] })] });
+    const base = tfl.sequential({
+      layers: [
+        tfl.layers.conv2dTranspose({
+          name: 'up0',
+          filters: 4,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          inputShape: [5, 4, 3],
+        }),
+      ],
+    });
     const x = tf.tensor(values(5 * 4 * 3, 9), [1, 5, 4, 3]);
     for (const initLoraWeights of [true, 'pissa'] as const) {
       const lm = applyLora(base, { r: 2, loraAlpha: 2, initLoraWeights, targetModules: ['up0'] });

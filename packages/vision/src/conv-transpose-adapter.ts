@@ -19,7 +19,13 @@ function transposedConv(x: tf.Tensor, kernel: tf.Tensor, g: ConvGeometry): tf.Te
     deconvLength(w, g.strides[1], kw, g.padding),
     outC,
   ];
-  return tf.conv2dTranspose(x as tf.Tensor4D, kernel as tf.Tensor4D, outShape, g.strides as [number, number], g.padding);
+  return tf.conv2dTranspose(
+    x as tf.Tensor4D,
+    kernel as tf.Tensor4D,
+    outShape,
+    g.strides as [number, number],
+    g.padding,
+  );
 }
 
 const kernelOf = (layer: Layer) => requireWeight(layer, 'kernel');
@@ -57,7 +63,10 @@ export const conv2dTransposeAdapter: LayerAdapter = {
     return residual ? { ...out, residualKernel: residual } : out;
   },
   baseForward(layer, x) {
-    return addBias(transposedConv(x, kernelOf(layer).read(), convGeometry(layer, 2)), weightByName(layer, 'bias')?.read());
+    return addBias(
+      transposedConv(x, kernelOf(layer).read(), convGeometry(layer, 2)),
+      weightByName(layer, 'bias')?.read(),
+    );
   },
   loraForward(layer, x, loraA, loraB) {
     const [r, outC] = loraB.shape.slice(-2);

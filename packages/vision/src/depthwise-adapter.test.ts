@@ -32,7 +32,16 @@ const SHAPE = [2, 9, 8, C];
 
 function model(g: Geo, name: string, activation: 'relu6' | 'linear' = 'linear'): tfl.Sequential {
   return tfl.sequential({
-    layers: [tfl.layers.depthwiseConv2d({ name, activation, ...g, inputShape: SHAPE.slice(1), depthwiseInitializer: 'glorotUniform', biasInitializer: 'glorotUniform' })],
+    layers: [
+      tfl.layers.depthwiseConv2d({
+        name,
+        activation,
+        ...g,
+        inputShape: SHAPE.slice(1),
+        depthwiseInitializer: 'glorotUniform',
+        biasInitializer: 'glorotUniform',
+      }),
+    ],
   });
 }
 const input = (shape: number[], seed: number) => tf.tensor(values(tf.util.sizeFromShape(shape), seed), shape);
@@ -40,7 +49,14 @@ const input = (shape: number[], seed: number) => tf.tensor(values(tf.util.sizeFr
 const geometry = (g: Geo): Geometry2D => ({ strides: g.strides, padding: g.padding, dilation: [1, 1] });
 
 /** Σ u · depthwise(x, ΔD) in float64, ΔD = A·B computed in JS: linear in A and in B. */
-function jsLoss(x: tf.Tensor, u: ArrayLike<number>, a: ArrayLike<number>, b: ArrayLike<number>, g: Geo, r: number): number {
+function jsLoss(
+  x: tf.Tensor,
+  u: ArrayLike<number>,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  g: Geo,
+  r: number,
+): number {
   const [kh, kw] = g.kernelSize;
   const m = g.depthMultiplier;
   const dD = naiveMatMul(a, b, kh * kw, r, C * m);
@@ -67,7 +83,9 @@ describe('DepthwiseConv2D adapter', () => {
     const dD = naiveMatMul(a, b, kh * kw, r, C * m);
     const ref = naiveConv2d(x.dataSync(), x.shape, dD, [kh, kw, C, m], geometry(g), true);
     tf.tidy(() => {
-      expect(tensorDiff(layer.kind.baseForward(layer.layer, x), base.layers[0].apply(x) as tf.Tensor)).toBeLessThan(1e-5);
+      expect(tensorDiff(layer.kind.baseForward(layer.layer, x), base.layers[0].apply(x) as tf.Tensor)).toBeLessThan(
+        1e-5,
+      );
       expect(maxDiff(depthwiseDelta(w.loraA.read(), w.loraB.read()).dataSync(), dD)).toBeLessThan(1e-6);
       const low = layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read());
       expect(low.shape).toEqual(ref.shape);
@@ -96,11 +114,17 @@ describe('DepthwiseConv2D adapter', () => {
     const u = values(tf.util.sizeFromShape(outShape), 33);
     const ut = tf.tensor(u, outShape);
     const vars = [w.loraA, w.loraB].map((v) => tf.engine().registeredVariables[v.name]);
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(lm.model.apply(x, { training: true }) as tf.Tensor, ut)) as tf.Scalar, vars);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(lm.model.apply(x, { training: true }) as tf.Tensor, ut)) as tf.Scalar,
+      vars,
+    );
     const a = Float64Array.from(w.loraA.read().dataSync());
     const b = Float64Array.from(w.loraB.read().dataSync());
     const l0 = jsLoss(x, u, a, b, g, r);
-    for (const [factor, data, grad] of [['A', a, grads[w.loraA.name]], ['B', b, grads[w.loraB.name]]] as const) {
+    for (const [factor, data, grad] of [
+      ['A', a, grads[w.loraA.name]],
+      ['B', b, grads[w.loraB.name]],
+    ] as const) {
       const gd = grad.dataSync();
       for (const i of [0, 1, data.length - 1, Math.floor(data.length / 2)]) {
         const bumped = Float64Array.from(data);
@@ -160,7 +184,9 @@ describe('DepthwiseConv2D adapter', () => {
     const again = applyLora(base, { r: 3, targetModules: ['dw_warn'] });
     const calls = warn.mock.calls.filter((c) => String(c[0]).includes("'dw_warn'"));
     expect(calls).toHaveLength(1);
-    expect(String(calls[0][0])).toMatch(/DepthwiseConv2D 'dw_warn' at r=3 has 39 parameters, not fewer than the 36 of its depthwise kernel/);
+    expect(String(calls[0][0])).toMatch(
+      /DepthwiseConv2D 'dw_warn' at r=3 has 39 parameters, not fewer than the 36 of its depthwise kernel/,
+    );
     warn.mockRestore();
     expect(() => applyLora(base, { r: 2, useDora: true, targetModules: ['dw_warn'] })).toThrow(LoraConfigError);
     [small, big, again].forEach((l) => l.dispose());

@@ -1,12 +1,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyConfiguredActivation, requireWeight, weightByName, type Layer, type LayerAdapter } from '@tfjs-lora/core';
 import { addBias, convGeometry, type ConvGeometry } from './conv-geometry.js';
-import { depthwiseDelta, depthwiseFactorShapes, depthwiseFromTorch, depthwiseToTorch, initDepthwiseFactors } from './depthwise-lora.js';
+import {
+  depthwiseDelta,
+  depthwiseFactorShapes,
+  depthwiseFromTorch,
+  depthwiseToTorch,
+  initDepthwiseFactors,
+} from './depthwise-lora.js';
 import { warnIfNotLowRank } from './param-budget.js';
 
 /** A channels-last depthwise convolution with the layer's geometry. */
 export function depthwise(x: tf.Tensor, kernel: tf.Tensor, g: ConvGeometry): tf.Tensor {
-  return tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, g.strides as [number, number], g.padding, 'NHWC', g.dilationRate as [number, number]);
+  return tf.depthwiseConv2d(
+    x as tf.Tensor4D,
+    kernel as tf.Tensor4D,
+    g.strides as [number, number],
+    g.padding,
+    'NHWC',
+    g.dilationRate as [number, number],
+  );
 }
 
 const kernelOf = (layer: Layer) => requireWeight(layer, 'depthwise_kernel');
@@ -24,7 +37,9 @@ function geometryOf(layer: Layer): ConvGeometry {
  * The factor shapes (with the low-rank warning) and initialisation of a LoRA on a depthwise kernel found
  * by `kernel`: shared by DepthwiseConv2D and SeparableConv2D's depthwise part.
  */
-export function depthwiseFactorHooks(kernel: LayerAdapter['kernel']): Pick<LayerAdapter, 'factorShapes' | 'initFactors'> {
+export function depthwiseFactorHooks(
+  kernel: LayerAdapter['kernel'],
+): Pick<LayerAdapter, 'factorShapes' | 'initFactors'> {
   return {
     factorShapes(layer, r) {
       const shape = kernel(layer).shape as number[];

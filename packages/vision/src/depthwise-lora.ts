@@ -28,7 +28,13 @@ export function depthwiseFactorShapes(kernelShape: number[], r: number): { loraA
  * Initial factors, as for a Dense layer on the matricised kernel [kh·kw, C·M] (so `true` draws A with
  * PyTorch's kaiming-uniform, fan-in kh·kw, and zeros B; 'gaussian', false, PiSSA and OLoRA carry over).
  */
-export function initDepthwiseFactors(kernel: tf.Tensor, r: number, scaling: number, mode: InitLoraWeights, seed?: number): FactorInit {
+export function initDepthwiseFactors(
+  kernel: tf.Tensor,
+  r: number,
+  scaling: number,
+  mode: InitLoraWeights,
+  seed?: number,
+): FactorInit {
   const [kh, kw, c, m] = kernel.shape;
   const [loraA, loraB, residualKernel] = tf.tidy(() => {
     const init = initDenseLora(tf.reshape(kernel, [kh * kw, c * m]) as tf.Tensor2D, r, scaling, mode, { seed });

@@ -1,6 +1,13 @@
 import './register-on-import.js';
 
-export { conv2dAdapter, conv1dAdapter, convDelta, convToTorch, convFromTorch, initConvFactors } from './conv-adapter.js';
+export {
+  conv2dAdapter,
+  conv1dAdapter,
+  convDelta,
+  convToTorch,
+  convFromTorch,
+  initConvFactors,
+} from './conv-adapter.js';
 export { depthwiseConv2dAdapter } from './depthwise-adapter.js';
 export { depthwiseDelta } from './depthwise-lora.js';
 export { separableConv2dAdapter, useSeparableConv2dPart, type SeparablePart } from './separable-adapter.js';

@@ -26,8 +26,15 @@ describe('MobileNetV2 (nsfwjs bundle): LoRA on pointwise convolutions and head',
   beforeAll(async () => {
     backend = await fastestBackend();
     base = await loadMobileNetV2();
-    lm = applyLora(base, { r: R, loraAlpha: 2 * R, targetModules: `${MOBILENET_POINTWISE}|${MOBILENET_HEAD}` }, { seed: 1 });
-    x = tf.tensor(values(2 * 224 * 224 * 3, 17).map((v) => v * 0.5 + 0.5), [2, 224, 224, 3]);
+    lm = applyLora(
+      base,
+      { r: R, loraAlpha: 2 * R, targetModules: `${MOBILENET_POINTWISE}|${MOBILENET_HEAD}` },
+      { seed: 1 },
+    );
+    x = tf.tensor(
+      values(2 * 224 * 224 * 3, 17).map((v) => v * 0.5 + 0.5),
+      [2, 224, 224, 3],
+    );
   });
 
   afterAll(() => {
@@ -47,10 +54,14 @@ describe('MobileNetV2 (nsfwjs bundle): LoRA on pointwise convolutions and head',
       expected += R * (inF + outF);
     }
     const counts = lm.trainableParameters();
-    console.log(`MobileNetV2 LoRA r=${R}: ${counts.trainable} trainable of ${counts.total} (${counts.percent.toFixed(2)}%) on ${backend}`);
+    console.log(
+      `MobileNetV2 LoRA r=${R}: ${counts.trainable} trainable of ${counts.total} (${counts.percent.toFixed(2)}%) on ${backend}`,
+    );
     expect(counts.trainable).toBe(expected);
     // BatchNorm's moving mean and variance are buffers, not parameters (as in PyTorch)
-    const buffers = base.weights.filter((w) => /moving_(mean|variance)$/.test(w.originalName)).reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
+    const buffers = base.weights
+      .filter((w) => /moving_(mean|variance)$/.test(w.originalName))
+      .reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
     expect(counts.total).toBe(base.countParams() - buffers + expected);
   });
 

@@ -7,7 +7,13 @@ const warned = new Set<string>();
  * parameters as the weight it adapts: then it saves nothing over training the weight itself. Depthwise
  * kernels are small (kh·kw·C·M), so this happens at modest ranks (3×3, 32 channels: r ≥ 8).
  */
-export function warnIfNotLowRank(layer: Layer, r: number, adapterParams: number, weightParams: number, what = 'kernel'): void {
+export function warnIfNotLowRank(
+  layer: Layer,
+  r: number,
+  adapterParams: number,
+  weightParams: number,
+  what = 'kernel',
+): void {
   if (adapterParams < weightParams) return;
   const key = `${layer.name}/${what}/${r}`;
   if (warned.has(key)) return;

@@ -10,7 +10,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeCase, FIXTURES, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../../core/test-support/fixtures.js';
+import {
+  disposeCase,
+  FIXTURES,
+  fixturesPresent,
+  loadPeftCase,
+  maxAbsDiff,
+  type PeftCase,
+} from '../../core/test-support/fixtures.js';
 import { convFromTorch, convToTorch } from './index.js';
 
 const TOL = 1e-5;
@@ -22,13 +29,17 @@ const TOL = 1e-5;
  * own precision there (ours differ from that float64 gradient by 2.9e-6 and 1.3e-5).
  */
 function within(ours: tf.Tensor, reference: tf.Tensor): number {
-  const scale = Math.max(1, tf.tidy(() => tf.max(tf.abs(reference)).dataSync()[0]));
+  const scale = Math.max(
+    1,
+    tf.tidy(() => tf.max(tf.abs(reference)).dataSync()[0]),
+  );
   return maxAbsDiff(ours, reference) / scale;
 }
 const nchwToNhwc = (t: tf.Tensor) => tf.transpose(t, [0, 2, 3, 1]);
 const nhwcToNchw = (t: tf.Tensor) => tf.transpose(t, [0, 3, 1, 2]);
 
-if (!fixturesPresent()) console.warn('SKIP peft-conv2d: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
+if (!fixturesPresent())
+  console.warn('SKIP peft-conv2d: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 
 interface ConvSpec {
   name: string;
@@ -43,8 +54,10 @@ interface ConvSpec {
 /** The case's Conv2d in tfjs: PyTorch padding (k-1)/2 with stride 1 is tfjs 'same'. */
 function buildBase(c: PeftCase, spec: ConvSpec, hw: [number, number]): tfl.LayersModel {
   const [kh, kw] = spec.kernel_size;
-  const same = spec.padding[0] === (kh - 1) / 2 && spec.padding[1] === (kw - 1) / 2 && spec.stride.every((s) => s === 1);
-  if (!same && spec.padding.some((p) => p !== 0)) throw new Error(`test: PyTorch padding ${spec.padding} has no tfjs equivalent here`);
+  const same =
+    spec.padding[0] === (kh - 1) / 2 && spec.padding[1] === (kw - 1) / 2 && spec.stride.every((s) => s === 1);
+  if (!same && spec.padding.some((p) => p !== 0))
+    throw new Error(`test: PyTorch padding ${spec.padding} has no tfjs equivalent here`);
   const model = tfl.sequential({
     layers: [
       tfl.layers.conv2d({
@@ -122,8 +135,14 @@ describe.skipIf(!fixturesPresent())('PEFT case conv2d (cpu)', () => {
     const w = layer.weightsOf('default');
     const upstream = nchwToNhwc(c.io.upstream);
     const vars = [w.loraA, w.loraB].map((v) => tf.engine().registeredVariables[v.name]);
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(lm.model.apply(input, { training: true }) as tf.Tensor, upstream)) as tf.Scalar, vars);
-    for (const [v, kind] of [[w.loraA, 'lora_A'], [w.loraB, 'lora_B']] as const) {
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(lm.model.apply(input, { training: true }) as tf.Tensor, upstream)) as tf.Scalar,
+      vars,
+    );
+    for (const [v, kind] of [
+      [w.loraA, 'lora_A'],
+      [w.loraB, 'lora_B'],
+    ] as const) {
       const ours = layer.kind.toPeft(layer.layer, kind === 'lora_A' ? 'loraA' : 'loraB', grads[v.name]);
       const reference = c.io[`grad.base_model.model.${spec.name}.${kind}.weight`];
       expect(within(ours, reference), kind).toBeLessThan(TOL);
@@ -148,7 +167,7 @@ describe.skipIf(!fixturesPresent())('PEFT case conv2d (cpu)', () => {
 });
 
 describe.skipIf(!fixturesPresent())('PEFT case conv2d through loadPeftAdapter / savePeftAdapter (cpu)', () => {
-  it('loads PEFT\'s files into the tfjs Conv2D, reproduces output and merged kernel, and saves them back byte for byte', async () => {
+  it("loads PEFT's files into the tfjs Conv2D, reproduces output and merged kernel, and saves them back byte for byte", async () => {
     await tf.setBackend('cpu');
     const c = loadPeftCase('conv2d');
     const spec = (c.spec.layers as unknown[])[0] as ConvSpec;
@@ -164,7 +183,12 @@ describe.skipIf(!fixturesPresent())('PEFT case conv2d through loadPeftAdapter / 
     expect(within(kernel, c.io[`merged.${spec.name}.weight`])).toBeLessThan(TOL);
     const tmp = mkdtempSync(join(tmpdir(), 'conv2d-peft-'));
     await savePeftAdapter(lm, tmp);
-    expect(Buffer.compare(readFileSync(join(tmp, 'adapter_model.safetensors')), readFileSync(join(dir, 'adapter_model.safetensors')))).toBe(0);
+    expect(
+      Buffer.compare(
+        readFileSync(join(tmp, 'adapter_model.safetensors')),
+        readFileSync(join(dir, 'adapter_model.safetensors')),
+      ),
+    ).toBe(0);
     rmSync(tmp, { recursive: true, force: true });
     tf.dispose([out, expected, kernel, input]);
     merged.dispose();

@@ -23,11 +23,25 @@ it('README example', async () => {
   expect(lora.trainableParameters()).toEqual({ trainable: 1_008, total: 4_410, percent: (100 * 1_008) / 4_410 });
   lora.model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const xs = tf.randomUniform([8, 28, 28, 1]);
-  const ys = tf.oneHot(tf.tensor1d([...Array(8).keys()].map((i) => i % 10), 'int32'), 10);
+  const ys = tf.oneHot(
+    tf.tensor1d(
+      [...Array(8).keys()].map((i) => i % 10),
+      'int32',
+    ),
+    10,
+  );
   await lora.model.fit(xs, ys, { epochs: 1, batchSize: 8, verbose: 0 });
   const merged = lora.mergeAndUnload(); // plain Conv2D / DepthwiseConv2D / Dense layers, ΔW folded in
-  expect(merged.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'DepthwiseConv2D', 'Conv2D', 'GlobalAveragePooling2D', 'Dense']);
-  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(merged.predict(xs) as tf.Tensor, lora.model.predict(xs) as tf.Tensor))).dataSync()[0]);
+  expect(merged.layers.map((l) => l.getClassName())).toEqual([
+    'Conv2D',
+    'DepthwiseConv2D',
+    'Conv2D',
+    'GlobalAveragePooling2D',
+    'Dense',
+  ]);
+  const d = tf.tidy(
+    () => tf.max(tf.abs(tf.sub(merged.predict(xs) as tf.Tensor, lora.model.predict(xs) as tf.Tensor))).dataSync()[0],
+  );
   expect(d).toBeLessThan(1e-5);
   tf.dispose([xs, ys]);
   merged.dispose();

@@ -69,12 +69,20 @@ describe.each(['pointwise', 'depthwise'] as SeparablePart[])('SeparableConv2D ad
     const [dKernel, pKernel] = base.layers[0].getWeights();
     const a = w.loraA.read().dataSync();
     const b = w.loraB.read().dataSync();
-    const geo = { strides: [...g.strides] as [number, number], padding: g.padding, dilation: [...g.dilationRate] as [number, number] };
+    const geo = {
+      strides: [...g.strides] as [number, number],
+      padding: g.padding,
+      dilation: [...g.dilationRate] as [number, number],
+    };
     // plain JS: B(A(x)) = pointwise(depthwise(x, D), ΔP) or pointwise(depthwise(x, ΔD), P)
     const depthKernel = part === 'pointwise' ? dKernel.dataSync() : naiveMatMul(a, b, kh * kw, r, C * M);
     const pointKernel = part === 'pointwise' ? naiveMatMul(a, b, C * M, r, O) : pKernel.dataSync();
     const h = naiveConv2d(x.dataSync(), x.shape, depthKernel, [kh, kw, C, M], geo, true);
-    const ref = naiveConv2d(h.data, h.shape, pointKernel, [1, 1, C * M, O], { strides: [1, 1], padding: 'valid', dilation: [1, 1] });
+    const ref = naiveConv2d(h.data, h.shape, pointKernel, [1, 1, C * M, O], {
+      strides: [1, 1],
+      padding: 'valid',
+      dilation: [1, 1],
+    });
     tf.tidy(() => {
       const act = layer.kind.activate(layer.layer, layer.kind.baseForward(layer.layer, x));
       expect(tensorDiff(act, base.layers[0].apply(x) as tf.Tensor)).toBeLessThan(1e-5);

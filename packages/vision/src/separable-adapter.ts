@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConfiguredActivation, loraLinear, registerLayerAdapter, requireWeight, weightByName, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import {
+  applyConfiguredActivation,
+  loraLinear,
+  registerLayerAdapter,
+  requireWeight,
+  weightByName,
+  type Layer,
+  type LayerAdapter,
+} from '@tfjs-lora/core';
 import { addBias, convGeometry, dotLast } from './conv-geometry.js';
 import { depthwise, depthwiseFactorHooks } from './depthwise-adapter.js';
 import { depthwiseDelta, depthwiseFromTorch, depthwiseToTorch } from './depthwise-lora.js';
@@ -54,7 +62,8 @@ export function separableConv2dAdapter(part: SeparablePart = 'pointwise'): Layer
         return { loraA: [1, 1, cm, r], loraB: [1, 1, r, o] };
       },
       // P is a 1×1 Conv2D kernel: the Conv2D adapter's init, ΔW and layouts apply unchanged.
-      initFactors: (layer, r, scaling, mode, seed) => initConvFactors(pointwiseKernel(layer).read(), r, scaling, mode, seed),
+      initFactors: (layer, r, scaling, mode, seed) =>
+        initConvFactors(pointwiseKernel(layer).read(), r, scaling, mode, seed),
       loraForward(layer, x, loraA, loraB) {
         const h = depthwise(x, depthwiseKernel(layer).read(), convGeometry(layer, 2));
         return dotLast(dotLast(h, matrix(loraA)), matrix(loraB));
@@ -65,7 +74,14 @@ export function separableConv2dAdapter(part: SeparablePart = 'pointwise'): Layer
         if (!pointwise.trainable) {
           // Hand-written gradient (core's loraLinear): dh, dA, dB, never the frozen pointwise kernel's.
           const b = bias(layer);
-          return loraLinear({ x: h, kernel: matrix(pointwise.read()), loraA: matrix(loraA), loraB: matrix(loraB), scaling, ...(b ? { bias: b as tf.Tensor1D } : {}) });
+          return loraLinear({
+            x: h,
+            kernel: matrix(pointwise.read()),
+            loraA: matrix(loraA),
+            loraB: matrix(loraB),
+            scaling,
+            ...(b ? { bias: b as tf.Tensor1D } : {}),
+          });
         }
         const low = tf.mul(dotLast(dotLast(h, matrix(loraA)), matrix(loraB)), scaling);
         return addBias(tf.add(dotLast(h, matrix(pointwiseKernel(layer).read())), low), bias(layer));

@@ -10,7 +10,10 @@ export function randomizeFactors(lm: LoraModel, seed = 1, scale = 0.3): void {
     for (const name of layer.adapterNames) {
       const w = layer.weightsOf(name);
       for (const v of [w.loraA, w.loraB]) {
-        const t = tf.tensor(values(tf.util.sizeFromShape(v.shape as number[]), s++).map((x) => x * scale), v.shape as number[]);
+        const t = tf.tensor(
+          values(tf.util.sizeFromShape(v.shape as number[]), s++).map((x) => x * scale),
+          v.shape as number[],
+        );
         v.write(t);
         t.dispose();
       }
@@ -27,7 +30,8 @@ export function mergedVsUnmerged(lm: LoraModel, x: tf.Tensor): number {
   lm.unmerge();
   const d = tf.tidy(() => tf.max(tf.abs(tf.sub(merged, unmerged))).dataSync()[0]);
   tf.dispose([merged, unmerged]);
-  if (tf.memory().numTensors !== before) throw new Error(`test: ${tf.memory().numTensors - before} tensors leaked by predict/merge/unmerge`);
+  if (tf.memory().numTensors !== before)
+    throw new Error(`test: ${tf.memory().numTensors - before} tensors leaked by predict/merge/unmerge`);
   return d;
 }
 

@@ -1,7 +1,13 @@
 // Test-only reference implementations in plain JavaScript (float64), independent of tfjs's kernels.
 
 /** 'same' padding before the first element, as TensorFlow computes it. */
-function padBefore(size: number, k: number, stride: number, dilation: number, padding: 'same' | 'valid'): { out: number; before: number } {
+function padBefore(
+  size: number,
+  k: number,
+  stride: number,
+  dilation: number,
+  padding: 'same' | 'valid',
+): { out: number; before: number } {
   const eff = (k - 1) * dilation + 1;
   if (padding === 'valid') return { out: Math.ceil((size - eff + 1) / stride), before: 0 };
   const out = Math.ceil(size / stride);
@@ -64,7 +70,8 @@ export function naiveConv2d(
 /** C [m, n] = A [m, k] · B [k, n], row-major. */
 export function naiveMatMul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
   const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let l = 0; l < k; l++) for (let j = 0; j < n; j++) out[i * n + j] += a[i * k + l] * b[l * n + j];
+  for (let i = 0; i < m; i++)
+    for (let l = 0; l < k; l++) for (let j = 0; j < n; j++) out[i * n + j] += a[i * k + l] * b[l * n + j];
   return out;
 }
 

@@ -15,7 +15,8 @@ export function drawingToMnist(rgba: ArrayLike<number>, size: number): Float32Ar
     for (let x = 0; x < size; x++) {
       const v = rgba[(y * size + x) * 4]! / 255;
       ink[y * size + x] = v;
-      if (v > 0.1) [top, left, bottom, right] = [Math.min(top, y), Math.min(left, x), Math.max(bottom, y), Math.max(right, x)];
+      if (v > 0.1)
+        [top, left, bottom, right] = [Math.min(top, y), Math.min(left, x), Math.max(bottom, y), Math.max(right, x)];
     }
   }
   const out = new Float32Array(SIDE * SIDE);
@@ -43,7 +44,9 @@ export function drawingToMnist(rgba: ArrayLike<number>, size: number): Float32Ar
   }
   // Centre of mass of the patch goes to (14, 14).
   let [mass, cy, cx] = [0, 0, 0];
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) [mass, cy, cx] = [mass + patch[y * w + x]!, cy + y * patch[y * w + x]!, cx + x * patch[y * w + x]!];
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      [mass, cy, cx] = [mass + patch[y * w + x]!, cy + y * patch[y * w + x]!, cx + x * patch[y * w + x]!];
   const offY = Math.round(SIDE / 2 - (mass ? cy / mass : h / 2) - 0.5);
   const offX = Math.round(SIDE / 2 - (mass ? cx / mass : w / 2) - 0.5);
   for (let y = 0; y < h; y++) {

@@ -1,15 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { decodeImageSet, encodeImageSet, IMAGE_SET_HEADER, ImageSetFormatError, pixelsToFloat, quantizePixels } from './image-set.js';
+import {
+  decodeImageSet,
+  encodeImageSet,
+  IMAGE_SET_HEADER,
+  ImageSetFormatError,
+  pixelsToFloat,
+  quantizePixels,
+} from './image-set.js';
 
 describe('image-set files', () => {
-  const set = { count: 3, rows: 2, cols: 2, labels: Uint8Array.of(7, 0, 9), pixels: Uint8Array.from({ length: 12 }, (_, i) => i * 20) };
+  const set = {
+    count: 3,
+    rows: 2,
+    cols: 2,
+    labels: Uint8Array.of(7, 0, 9),
+    pixels: Uint8Array.from({ length: 12 }, (_, i) => i * 20),
+  };
 
   it('round-trips header, labels and pixels', () => {
     const bytes = encodeImageSet(set);
     expect(bytes.length).toBe(IMAGE_SET_HEADER + 3 + 12);
     expect(String.fromCharCode(...bytes.subarray(0, 4))).toBe('TLIS');
     const back = decodeImageSet(bytes);
-    expect({ ...back, labels: [...back.labels], pixels: [...back.pixels] }).toEqual({ ...set, labels: [7, 0, 9], pixels: [...set.pixels] });
+    expect({ ...back, labels: [...back.labels], pixels: [...back.pixels] }).toEqual({
+      ...set,
+      labels: [7, 0, 9],
+      pixels: [...set.pixels],
+    });
   });
 
   it('decodes from a view at an offset (a fetched buffer slice)', () => {

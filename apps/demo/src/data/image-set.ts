@@ -63,17 +63,27 @@ export function encodeImageSet(set: ByteImageSet): Uint8Array {
 
 /** Decodes a file written by {@link encodeImageSet}; the arrays are views into `bytes`. */
 export function decodeImageSet(bytes: Uint8Array): ByteImageSet {
-  if (bytes.length < IMAGE_SET_HEADER) throw new ImageSetFormatError(`Image set: expected at least ${IMAGE_SET_HEADER} header bytes; found ${bytes.length}. Rebuild the demo.`);
+  if (bytes.length < IMAGE_SET_HEADER)
+    throw new ImageSetFormatError(
+      `Image set: expected at least ${IMAGE_SET_HEADER} header bytes; found ${bytes.length}. Rebuild the demo.`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, true);
-  if (magic !== IMAGE_SET_MAGIC) throw new ImageSetFormatError(`Image set: expected magic 0x${IMAGE_SET_MAGIC.toString(16)} ('TLIS'); found 0x${magic.toString(16)}. Is this an HTML error page?`);
+  if (magic !== IMAGE_SET_MAGIC)
+    throw new ImageSetFormatError(
+      `Image set: expected magic 0x${IMAGE_SET_MAGIC.toString(16)} ('TLIS'); found 0x${magic.toString(16)}. Is this an HTML error page?`,
+    );
   const version = view.getUint32(4, true);
-  if (version !== 1) throw new ImageSetFormatError(`Image set: expected version 1; found ${version}. Rebuild the demo.`);
+  if (version !== 1)
+    throw new ImageSetFormatError(`Image set: expected version 1; found ${version}. Rebuild the demo.`);
   const count = view.getUint32(8, true);
   const rows = view.getUint16(12, true);
   const cols = view.getUint16(14, true);
   const expected = IMAGE_SET_HEADER + count * (1 + rows * cols);
-  if (bytes.length !== expected) throw new ImageSetFormatError(`Image set: ${count} images of ${rows}×${cols} need ${expected} bytes; found ${bytes.length} (truncated download?).`);
+  if (bytes.length !== expected)
+    throw new ImageSetFormatError(
+      `Image set: ${count} images of ${rows}×${cols} need ${expected} bytes; found ${bytes.length} (truncated download?).`,
+    );
   const labels = bytes.subarray(IMAGE_SET_HEADER, IMAGE_SET_HEADER + count);
   const pixels = bytes.subarray(IMAGE_SET_HEADER + count, expected);
   return { count, rows, cols, labels, pixels };

@@ -1,5 +1,14 @@
 // The live loss / accuracy chart (Chart.js, only the parts a line chart needs).
-import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import {
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -12,9 +21,33 @@ export class TrainingChart {
       type: 'line',
       data: {
         datasets: [
-          { label: 'loss', data: [], borderColor: '#d9480f', backgroundColor: '#d9480f', yAxisID: 'loss', pointRadius: 0, borderWidth: 2 },
-          { label: 'batch accuracy', data: [], borderColor: '#74c0fc', backgroundColor: '#74c0fc', yAxisID: 'acc', pointRadius: 0, borderWidth: 1 },
-          { label: 'test accuracy', data: [], borderColor: '#2b8a3e', backgroundColor: '#2b8a3e', yAxisID: 'acc', pointRadius: 4, borderWidth: 2 },
+          {
+            label: 'loss',
+            data: [],
+            borderColor: '#d9480f',
+            backgroundColor: '#d9480f',
+            yAxisID: 'loss',
+            pointRadius: 0,
+            borderWidth: 2,
+          },
+          {
+            label: 'batch accuracy',
+            data: [],
+            borderColor: '#74c0fc',
+            backgroundColor: '#74c0fc',
+            yAxisID: 'acc',
+            pointRadius: 0,
+            borderWidth: 1,
+          },
+          {
+            label: 'test accuracy',
+            data: [],
+            borderColor: '#2b8a3e',
+            backgroundColor: '#2b8a3e',
+            yAxisID: 'acc',
+            pointRadius: 4,
+            borderWidth: 2,
+          },
         ],
       },
       options: {
@@ -25,7 +58,14 @@ export class TrainingChart {
         scales: {
           x: { type: 'linear', title: { display: true, text: 'step' }, min: 0 },
           loss: { type: 'linear', position: 'left', title: { display: true, text: 'loss' }, min: 0 },
-          acc: { type: 'linear', position: 'right', title: { display: true, text: 'accuracy' }, min: 0, max: 1, grid: { drawOnChartArea: false } },
+          acc: {
+            type: 'linear',
+            position: 'right',
+            title: { display: true, text: 'accuracy' },
+            min: 0,
+            max: 1,
+            grid: { drawOnChartArea: false },
+          },
         },
       },
     });

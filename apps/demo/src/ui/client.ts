@@ -9,7 +9,10 @@ export class WorkerClient {
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
   constructor(onEvent: (e: WorkerEvent) => void, onCrash: (message: string) => void) {
-    this.worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'tfjs-lora-demo' });
+    this.worker = new Worker(new URL('../worker/worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'tfjs-lora-demo',
+    });
     this.worker.onmessage = (e: MessageEvent) => {
       const data = e.data as Response | WorkerEvent;
       if ('event' in data) return onEvent(data);

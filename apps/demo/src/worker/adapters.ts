@@ -1,7 +1,15 @@
 // Named adapters of one task's LoraModel: create on first use, add later ones, switch, merge state,
 // PEFT files, IndexedDB. Shared by the vision and text tasks.
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { applyLora, encodePeftAdapter, loadPeftAdapter, savePeftAdapter, type LoraConfigInput, type LoraModel, type PeftAdapterSource } from '@tfjs-lora/core';
+import {
+  applyLora,
+  encodePeftAdapter,
+  loadPeftAdapter,
+  savePeftAdapter,
+  type LoraConfigInput,
+  type LoraModel,
+  type PeftAdapterSource,
+} from '@tfjs-lora/core';
 import type { AdapterInfo, ParamRow, ParamsResult, Task } from '../protocol.js';
 
 /** Parameters of a model's layer (all its weights). */
@@ -58,9 +66,14 @@ export class AdapterSet {
   }
 
   /** Loads a PEFT adapter (files, IndexedDB URL) as `name` and activates it. */
-  async load(source: PeftAdapterSource, name: string, info: Omit<AdapterInfo, 'r' | 'loraAlpha' | 'targets'>): Promise<AdapterInfo> {
+  async load(
+    source: PeftAdapterSource,
+    name: string,
+    info: Omit<AdapterInfo, 'r' | 'loraAlpha' | 'targets'>,
+  ): Promise<AdapterInfo> {
     this.unmerge();
-    if (this.lora?.adapterNames.includes(name)) throw new Error(`An adapter named '${name}' exists already; choose another name.`);
+    if (this.lora?.adapterNames.includes(name))
+      throw new Error(`An adapter named '${name}' exists already; choose another name.`);
     if (!this.lora) {
       const adapter = await loadPeftAdapter(source);
       try {
@@ -73,14 +86,18 @@ export class AdapterSet {
     }
     this.lora.setAdapter(name);
     const config = this.lora.peftConfig(name);
-    const targets = this.lora.loraLayers().filter(({ layer }) => layer.adapterNames.includes(name)).map(({ path }) => path);
+    const targets = this.lora
+      .loraLayers()
+      .filter(({ layer }) => layer.adapterNames.includes(name))
+      .map(({ path }) => path);
     const full: AdapterInfo = { ...info, r: config.r, loraAlpha: config.loraAlpha, targets };
     this.infos.set(name, full);
     return full;
   }
 
   setActive(name: string): void {
-    if (!this.lora?.adapterNames.includes(name)) throw new Error(`No adapter named '${name}' (have: ${this.lora?.adapterNames.join(', ') || 'none'}).`);
+    if (!this.lora?.adapterNames.includes(name))
+      throw new Error(`No adapter named '${name}' (have: ${this.lora?.adapterNames.join(', ') || 'none'}).`);
     this.unmerge();
     this.lora.setAdapter(name);
   }
@@ -119,7 +136,12 @@ export class AdapterSet {
     try {
       const files = encodePeftAdapter(this.lora, { adapterName: name });
       const c = files.config;
-      const config = typeof c === 'string' ? c : c instanceof Uint8Array ? new TextDecoder().decode(c) : `${JSON.stringify(c, null, 2)}\n`;
+      const config =
+        typeof c === 'string'
+          ? c
+          : c instanceof Uint8Array
+            ? new TextDecoder().decode(c)
+            : `${JSON.stringify(c, null, 2)}\n`;
       const weights = files.weights instanceof Uint8Array ? files.weights : new Uint8Array(files.weights);
       return { config, weights };
     } finally {

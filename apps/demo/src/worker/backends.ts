@@ -12,10 +12,19 @@ import type { BackendStatus } from '../protocol.js';
 export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 
 async function webglAvailability(): Promise<Availability> {
-  if (typeof OffscreenCanvas === 'undefined') return { ok: false, reason: 'OffscreenCanvas is undefined in this worker, so WebGL cannot run off the main thread' };
+  if (typeof OffscreenCanvas === 'undefined')
+    return {
+      ok: false,
+      reason: 'OffscreenCanvas is undefined in this worker, so WebGL cannot run off the main thread',
+    };
   try {
     const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
-    if (!gl) return { ok: false, reason: "OffscreenCanvas.getContext('webgl2') returned null (WebGL2 disabled or no GPU/SwiftShader for WebGL here)" };
+    if (!gl)
+      return {
+        ok: false,
+        reason:
+          "OffscreenCanvas.getContext('webgl2') returned null (WebGL2 disabled or no GPU/SwiftShader for WebGL here)",
+      };
     (gl.getExtension('WEBGL_lose_context') as { loseContext(): void } | null)?.loseContext();
     return { ok: true };
   } catch (e) {
@@ -45,7 +54,8 @@ let registered = false;
 export function registerDemoBackends(origin: string, wasmThreads?: number): void {
   if (registered) return;
   registered = true;
-  const threads = wasmThreads === undefined ? undefined : Math.min(Math.max(Math.floor(wasmThreads), 1), MAX_WASM_THREADS);
+  const threads =
+    wasmThreads === undefined ? undefined : Math.min(Math.max(Math.floor(wasmThreads), 1), MAX_WASM_THREADS);
   registerWasmBackend({ wasmPaths: `${origin}/tfjs-wasm/`, ...(threads === undefined ? {} : { threads }) });
   registerWebgpuBackend();
   registerLoraBackend(webglBackend);

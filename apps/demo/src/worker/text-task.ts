@@ -21,13 +21,15 @@ export class TextTask {
   ) {}
 
   static async load(origin: string, manifest: DataManifest): Promise<TextTask> {
-    if (!manifest.text.available || !manifest.text.file) throw new Error(`The text task is not in this build: ${manifest.text.reason ?? 'no text data'}`);
+    if (!manifest.text.available || !manifest.text.file)
+      throw new Error(`The text task is not in this build: ${manifest.text.reason ?? 'no text data'}`);
     const { model } = await loadMobyDickLM(`${origin}/models/moby-dick-char/`);
     return new TextTask(origin, manifest, new AdapterSet('text', model));
   }
 
   private async text(): Promise<Int32Array> {
-    if (!this.ids) this.ids = this.tokenizer.encode(await (await fetch(`${this.origin}/${this.manifest.text.file}`)).text());
+    if (!this.ids)
+      this.ids = this.tokenizer.encode(await (await fetch(`${this.origin}/${this.manifest.text.file}`)).text());
     return this.ids;
   }
 
@@ -35,7 +37,9 @@ export class TextTask {
   sample(prompt: string, tokens: number, seed: number): { off: string; on: string; prompt: string } {
     const lora = this.adapters.lora;
     this.adapters.unmerge();
-    const off = lora ? generate(lora, prompt, { adapter: null, maxNewTokens: tokens, seed }) : generate(this.adapters.base, prompt, { maxNewTokens: tokens, seed });
+    const off = lora
+      ? generate(lora, prompt, { adapter: null, maxNewTokens: tokens, seed })
+      : generate(this.adapters.base, prompt, { maxNewTokens: tokens, seed });
     const on = lora ? generate(lora, prompt, { maxNewTokens: tokens, seed }) : off;
     return { off, on, prompt };
   }
@@ -43,15 +47,19 @@ export class TextTask {
   /** Trains a new LoRA adapter on the speeches; the loss of every step goes to `emit`. */
   async train(s: TrainSettings, emit: (e: WorkerEvent) => void, stopped: () => boolean): Promise<TrainResult> {
     const ids = await this.text();
-    const lora = this.adapters.create(s.adapterName, { r: s.r, loraAlpha: s.loraAlpha, targetModules: s.targets }, {
-      name: s.adapterName,
-      task: 'text',
-      domain: 'sotu',
-      r: s.r,
-      loraAlpha: s.loraAlpha,
-      targets: s.targets,
-      source: 'trained',
-    });
+    const lora = this.adapters.create(
+      s.adapterName,
+      { r: s.r, loraAlpha: s.loraAlpha, targetModules: s.targets },
+      {
+        name: s.adapterName,
+        task: 'text',
+        domain: 'sotu',
+        r: s.r,
+        loraAlpha: s.loraAlpha,
+        targets: s.targets,
+        source: 'trained',
+      },
+    );
     const held = ids.subarray(Math.floor(ids.length * 0.9));
     const basePpl = this.adapters.withBase((m) => perplexity(m, held, { length: 64, maxWindows: 16, batchSize: 8 }));
     emit({ event: 'log', message: `base perplexity on held-out speeches: ${basePpl.toFixed(2)}` });
@@ -80,7 +88,17 @@ export class TextTask {
     emit({ event: 'log', message: `perplexity with the adapter: ${ppl.toFixed(2)} (base ${basePpl.toFixed(2)})` });
     const samples = this.sample(SAMPLE_PROMPT, 100, 1);
     const { firstLoss, lastLoss } = lossEnds(losses);
-    return { adapter: this.adapters.infos.get(s.adapterName)!, parameters: lora.trainableParameters(), basePerplexity: basePpl, perplexity: ppl, firstLoss, lastLoss, seconds: (performance.now() - start) / 1000, stopped: halted, samples };
+    return {
+      adapter: this.adapters.infos.get(s.adapterName)!,
+      parameters: lora.trainableParameters(),
+      basePerplexity: basePpl,
+      perplexity: ppl,
+      firstLoss,
+      lastLoss,
+      seconds: (performance.now() - start) / 1000,
+      stopped: halted,
+      samples,
+    };
   }
 }
 

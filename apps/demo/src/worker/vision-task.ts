@@ -38,8 +38,10 @@ export class VisionTask {
     let p = this.sets.get(domain);
     if (!p) {
       const info = this.manifest.domains.find((d) => d.id === domain);
-      if (!info?.available || !info.train || !info.test) throw new Error(`Domain '${domain}' is not in this build: ${info?.reason ?? 'unknown domain'}`);
-      const get = async (file: string) => decodeImageSet(new Uint8Array(await (await fetch(`${this.origin}/${file}`)).arrayBuffer()));
+      if (!info?.available || !info.train || !info.test)
+        throw new Error(`Domain '${domain}' is not in this build: ${info?.reason ?? 'unknown domain'}`);
+      const get = async (file: string) =>
+        decodeImageSet(new Uint8Array(await (await fetch(`${this.origin}/${file}`)).arrayBuffer()));
       p = Promise.all([get(info.train), get(info.test)]).then(([train, test]) => ({ train, test }));
       this.sets.set(domain, p);
     }
@@ -55,7 +57,10 @@ export class VisionTask {
       for (let j = 0; j < PIXELS; j++) pixels[i * PIXELS + j] = src[j]! / 255;
       labels[i] = set.labels[ids[i]!]!;
     }
-    return tf.tidy(() => ({ xs: tf.tensor4d(pixels, [ids.length, 28, 28, 1]), ys: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), 'float32') as tf.Tensor2D }));
+    return tf.tidy(() => ({
+      xs: tf.tensor4d(pixels, [ids.length, 28, 28, 1]),
+      ys: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), 'float32') as tf.Tensor2D,
+    }));
   }
 
   /** Accuracy and mean cross-entropy of `model` on the first `count` test images. */
@@ -95,15 +100,19 @@ export class VisionTask {
     const { train, test } = await this.data(s.domain);
     const base = await this.baseEvaluation(s.domain, s.testSize);
     emit({ event: 'eval', step: 0, accuracy: base.accuracy, label: 'base model' });
-    const lora = this.adapters.create(s.adapterName, { r: s.r, loraAlpha: s.loraAlpha, targetModules: s.targets }, {
-      name: s.adapterName,
-      task: 'vision',
-      domain: s.domain,
-      r: s.r,
-      loraAlpha: s.loraAlpha,
-      targets: s.targets,
-      source: 'trained',
-    });
+    const lora = this.adapters.create(
+      s.adapterName,
+      { r: s.r, loraAlpha: s.loraAlpha, targetModules: s.targets },
+      {
+        name: s.adapterName,
+        task: 'vision',
+        domain: s.domain,
+        r: s.r,
+        loraAlpha: s.loraAlpha,
+        targets: s.targets,
+        source: 'trained',
+      },
+    );
     const model = lora.model;
     const optimizer = tf.train.adam(s.learningRate);
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -136,12 +145,24 @@ export class VisionTask {
     const info = { ...this.adapters.infos.get(s.adapterName)!, accuracy: after.accuracy };
     this.adapters.infos.set(s.adapterName, info);
     const { firstLoss, lastLoss } = lossEnds(losses);
-    return { adapter: info, parameters: lora.trainableParameters(), baseAccuracy: base.accuracy, accuracy: after.accuracy, baseTestLoss: base.loss, testLoss: after.loss, firstLoss, lastLoss, seconds: (performance.now() - start) / 1000, stopped: halted };
+    return {
+      adapter: info,
+      parameters: lora.trainableParameters(),
+      baseAccuracy: base.accuracy,
+      accuracy: after.accuracy,
+      baseTestLoss: base.loss,
+      testLoss: after.loss,
+      firstLoss,
+      lastLoss,
+      seconds: (performance.now() - start) / 1000,
+      stopped: halted,
+    };
   }
 
   /** Class probabilities of one 28×28 image with the adapter off and on. */
   predict(pixels: Float32Array): { off: number[]; on: number[]; adapter: string | null } {
-    const run = (m: tfl.LayersModel) => tf.tidy(() => Array.from((m.predict(tf.tensor4d(pixels, [1, 28, 28, 1])) as tf.Tensor).dataSync()));
+    const run = (m: tfl.LayersModel) =>
+      tf.tidy(() => Array.from((m.predict(tf.tensor4d(pixels, [1, 28, 28, 1])) as tf.Tensor).dataSync()));
     const off = this.adapters.withBase(run);
     const on = this.adapters.lora ? run(this.adapters.model) : off;
     return { off, on, adapter: this.adapters.active };
@@ -150,7 +171,10 @@ export class VisionTask {
   /** Mean latency (ms) of one predict call on a batch of test images, in the current merge state. */
   async latency(domain: string, batch = 64, runs = 8): Promise<number> {
     const { test } = await this.data(domain);
-    const { xs, ys } = this.batch(test, Array.from({ length: batch }, (_, i) => i));
+    const { xs, ys } = this.batch(
+      test,
+      Array.from({ length: batch }, (_, i) => i),
+    );
     const once = async () => {
       const y = this.adapters.model.predict(xs) as tf.Tensor;
       await y.data();
@@ -174,4 +198,3 @@ function shuffled(count: number, seed: number): Uint32Array {
   }
   return order;
 }
-

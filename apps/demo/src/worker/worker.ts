@@ -48,14 +48,23 @@ async function handle(req: Request): Promise<unknown> {
       const chosen = await useBackend(req.backend === 'auto' ? 'auto' : [req.backend]);
       await tf.ready();
       const wasmThreads = chosen.name === 'wasm' ? await wasmThreadsCount() : undefined;
-      return { backend: chosen.name, backends, manifest, crossOriginIsolated: scope.crossOriginIsolated === true, wasmThreads } satisfies InitResult;
+      return {
+        backend: chosen.name,
+        backends,
+        manifest,
+        crossOriginIsolated: scope.crossOriginIsolated === true,
+        wasmThreads,
+      } satisfies InitResult;
     }
     case 'params':
       return (await adaptersOf(req.task)).params(req.r, req.targets);
     case 'train': {
       stopRequested = false;
       const s = req.settings;
-      const result = s.task === 'vision' ? await (await visionTask()).train(s, emit, () => stopRequested) : await (await textTask()).train(s, emit, () => stopRequested);
+      const result =
+        s.task === 'vision'
+          ? await (await visionTask()).train(s, emit, () => stopRequested)
+          : await (await textTask()).train(s, emit, () => stopRequested);
       announce(await adaptersOf(s.task));
       return result;
     }
@@ -67,7 +76,10 @@ async function handle(req: Request): Promise<unknown> {
     case 'testImage': {
       const { test } = await (await visionTask()).data(req.domain);
       const i = req.index % test.count;
-      return { pixels: Float32Array.from(test.pixels.subarray(i * 784, (i + 1) * 784), (p) => p / 255), label: test.labels[i] };
+      return {
+        pixels: Float32Array.from(test.pixels.subarray(i * 784, (i + 1) * 784), (p) => p / 255),
+        label: test.labels[i],
+      };
     }
     case 'sample':
       return (await textTask()).sample(req.prompt, req.tokens, req.seed);
@@ -94,9 +106,16 @@ async function handle(req: Request): Promise<unknown> {
     case 'loadFiles': {
       // A vision or text adapter: try the task whose layer names the config's target_modules mention.
       const config = JSON.parse(new TextDecoder().decode(req.config)) as { target_modules?: unknown };
-      const task: Task = /query|value|key|wte|fc_in|fc_out|attn/.test(JSON.stringify(config.target_modules ?? '')) ? 'text' : 'vision';
+      const task: Task = /query|value|key|wte|fc_in|fc_out|attn/.test(JSON.stringify(config.target_modules ?? ''))
+        ? 'text'
+        : 'vision';
       const set = await adaptersOf(task);
-      const info = await set.load({ config: req.config, weights: req.weights }, req.name, { name: req.name, task, domain: task === 'text' ? 'sotu' : '', source: 'file' });
+      const info = await set.load({ config: req.config, weights: req.weights }, req.name, {
+        name: req.name,
+        task,
+        domain: task === 'text' ? 'sotu' : '',
+        source: 'file',
+      });
       announce(set);
       return info;
     }
@@ -118,11 +137,21 @@ scope.onmessage = (e: MessageEvent) => {
   handle(request).then(
     (result) => {
       const transfer: Transferable[] = [];
-      if (result && typeof result === 'object' && 'weights' in result && (result as { weights: unknown }).weights instanceof Uint8Array) {
+      if (
+        result &&
+        typeof result === 'object' &&
+        'weights' in result &&
+        (result as { weights: unknown }).weights instanceof Uint8Array
+      ) {
         transfer.push((result as { weights: Uint8Array }).weights.buffer as ArrayBuffer);
       }
       scope.postMessage({ id, ok: true, result } satisfies Response, transfer);
     },
-    (err: unknown) => scope.postMessage({ id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies Response),
+    (err: unknown) =>
+      scope.postMessage({
+        id,
+        ok: false,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      } satisfies Response),
   );
 };

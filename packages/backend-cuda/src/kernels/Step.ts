@@ -8,11 +8,18 @@ import type { NodeKernelBackend } from '../native-binding.js';
 
 let original: tf.KernelConfig | undefined;
 
-function step(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
+function step(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo | tf.TensorInfo[] {
   const x = args.inputs['x'] as tf.TensorInfo;
   const alpha = (args.attrs?.['alpha'] as number | undefined) ?? 0;
   if (x.dtype !== 'float32' || alpha !== 0 || !original) {
-    if (!original) throw new LoraError("Step (tensorflow): expected tfjs-node's own Step kernel to delegate to; found none. Load the binding before registerFasterStep().");
+    if (!original)
+      throw new LoraError(
+        "Step (tensorflow): expected tfjs-node's own Step kernel to delegate to; found none. Load the binding before registerFasterStep().",
+      );
     return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
   }
   const backend = args.backend as NodeKernelBackend;
@@ -25,7 +32,11 @@ function step(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: t
 }
 
 /** The faster `Step` kernel for 'tensorflow' (other dtypes and alpha ≠ 0 go to tfjs-node's own). */
-export const stepConfig: tf.KernelConfig = { kernelName: tf.Step, backendName: 'tensorflow', kernelFunc: step as tf.KernelFunc };
+export const stepConfig: tf.KernelConfig = {
+  kernelName: tf.Step,
+  backendName: 'tensorflow',
+  kernelFunc: step as tf.KernelFunc,
+};
 
 /**
  * Replaces tfjs-node's `Step` kernel with {@link stepConfig}, keeping the original for the cases it

@@ -21,11 +21,18 @@ describe('BatchMatMul (wasm, explicit transposes) vs cpu', () => {
     expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).toBe(batchMatMul);
   });
 
-  it.each(CASES.map((c) => [`a ${c.a}${c.transposeA ? 'ᵀ' : ''} · b ${c.b}${c.transposeB ? 'ᵀ' : ''}`, c] as const))('%s', async (_n, c) => {
-    const { cpu, wasm } = await onBoth('BatchMatMul', { a: { shape: c.a, seed: 3 }, b: { shape: c.b, seed: 4 } }, { transposeA: c.transposeA, transposeB: c.transposeB });
-    expect(wasm.shape).toEqual(cpu.shape);
-    expect(maxDiff(wasm.data, cpu.data)).toBeLessThan(1e-4);
-    expect(wasm.leakedTensors).toBe(0);
-    expect(wasm.leakedDataIds).toBe(0);
-  });
+  it.each(CASES.map((c) => [`a ${c.a}${c.transposeA ? 'ᵀ' : ''} · b ${c.b}${c.transposeB ? 'ᵀ' : ''}`, c] as const))(
+    '%s',
+    async (_n, c) => {
+      const { cpu, wasm } = await onBoth(
+        'BatchMatMul',
+        { a: { shape: c.a, seed: 3 }, b: { shape: c.b, seed: 4 } },
+        { transposeA: c.transposeA, transposeB: c.transposeB },
+      );
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(maxDiff(wasm.data, cpu.data)).toBeLessThan(1e-4);
+      expect(wasm.leakedTensors).toBe(0);
+      expect(wasm.leakedDataIds).toBe(0);
+    },
+  );
 });

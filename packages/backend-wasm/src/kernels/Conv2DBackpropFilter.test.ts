@@ -21,8 +21,28 @@ const CASES: Case[] = [
   { x: [1, 9, 8, 4], filter: [3, 3, 4, 6], strides: 2, pad: 'same' },
   { x: [3, 10, 7, 2], filter: [2, 3, 2, 7], strides: [2, 3], pad: 'valid' },
   { x: [1, 11, 6, 3], filter: [4, 3, 3, 2], strides: [3, 1], pad: 'same' },
-  { x: [2, 6, 7, 5], filter: [3, 3, 5, 4], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { x: [1, 8, 9, 2], filter: [3, 3, 2, 3], strides: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+  {
+    x: [2, 6, 7, 5],
+    filter: [3, 3, 5, 4],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 8, 9, 2],
+    filter: [3, 3, 2, 3],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 7, 9, 3], filter: [5, 5, 3, 2], strides: 2, pad: 1, dimRoundingMode: 'floor' },
   { x: [2, 5, 5, 40], filter: [1, 1, 40, 3], strides: 1, pad: 'valid' },
   { x: [2, 5, 6, 3], filter: [1, 1, 3, 40], strides: 1, pad: 'same' },
@@ -46,8 +66,18 @@ describe('Conv2DBackpropFilter (wasm, composed) vs cpu', () => {
     const info = tf.backend_util.computeConv2DInfo(nhwc, c.filter, c.strides, 1, c.pad, c.dimRoundingMode);
     const [n, oh, ow, o] = info.outShape;
     const dyShape = dataFormat === 'NCHW' ? [n, o, oh, ow] : [n, oh, ow, o];
-    const attrs = attrMap({ strides: c.strides, pad: c.pad, dataFormat, dimRoundingMode: c.dimRoundingMode, filterShape: c.filter });
-    const { cpu, wasm } = await onBoth('Conv2DBackpropFilter', { x: { shape: c.x, seed: 3 }, dy: { shape: dyShape, seed: 7 } }, attrs);
+    const attrs = attrMap({
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat,
+      dimRoundingMode: c.dimRoundingMode,
+      filterShape: c.filter,
+    });
+    const { cpu, wasm } = await onBoth(
+      'Conv2DBackpropFilter',
+      { x: { shape: c.x, seed: 3 }, dy: { shape: dyShape, seed: 7 } },
+      attrs,
+    );
     expect(wasm.shape).toEqual(c.filter);
     expect(maxDiff(wasm.data, cpu.data)).toBeLessThan(1e-4);
     expect(wasm.leakedTensors).toBe(0);

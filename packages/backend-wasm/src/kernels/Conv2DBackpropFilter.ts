@@ -22,10 +22,12 @@ export function conv2DBackpropFilter(params: KernelParams): Info {
     const p = info.batchSize * info.outHeight * info.outWidth;
     const k = info.filterHeight * info.filterWidth * info.inChannels;
     const o = info.outChannels;
-    const pointwise = k === c && info.strideHeight === 1 && info.strideWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
+    const pointwise =
+      k === c && info.strideHeight === 1 && info.strideWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
     const cols = pointwise ? s.reshape(xh, [p, k]) : gatherTaps(s, xh, info, allTaps(info));
     const dy2 = s.reshape(dyh, [p, o]);
-    const dw = o < k ? transposeLast2(s, s.matMul(transposeLast2(s, dy2), cols)) : s.matMul(transposeLast2(s, cols), dy2);
+    const dw =
+      o < k ? transposeLast2(s, s.matMul(transposeLast2(s, dy2), cols)) : s.matMul(transposeLast2(s, cols), dy2);
     return s.reshape(dw, [...filterShape]);
   });
 }

@@ -15,7 +15,14 @@ export function conv2DBackpropInput(params: KernelParams): Info {
   if (attrs0.dataFormat === 'NCHW') return originalKernel(tf.Conv2DBackpropInput)(params) as Info;
   return composedWasmKernel<tf.Conv2DBackpropInputAttrs>(params, ({ dy, filter }, attrs, s) => {
     const [fh, fw, c, o] = filter.shape;
-    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, [fh, fw, c, o], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      [fh, fw, c, o],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
     const top = fh - 1 - info.padInfo.top;
     const left = fw - 1 - info.padInfo.left;
     const bottom = info.inHeight + fh - 1 - top - dy.shape[1] * info.strideHeight;
@@ -25,9 +32,14 @@ export function conv2DBackpropInput(params: KernelParams): Info {
       for (let i = 0; i < fh; i++)
         for (let j = 0; j < fw; j++)
           for (let q = 0; q < o; q++)
-            for (let k = 0; k < c; k++) out[((i * fw + j) * o + q) * c + k] = w[(((fh - 1 - i) * fw + (fw - 1 - j)) * c + k) * o + q];
+            for (let k = 0; k < c; k++)
+              out[((i * fw + j) * o + q) * c + k] = w[(((fh - 1 - i) * fw + (fw - 1 - j)) * c + k) * o + q];
     });
-    return s.run('Conv2D', { x: spread, filter: flipped }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+    return s.run(
+      'Conv2D',
+      { x: spread, filter: flipped },
+      { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] },
+    );
   });
 }
 

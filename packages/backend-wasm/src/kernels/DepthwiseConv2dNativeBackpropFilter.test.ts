@@ -2,7 +2,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients used by the end-to-end check
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attrMap, maxDiff, pair, runOn, setUpBackends, undilateFilter, values } from '../../test-support/kernel-check.js';
+import {
+  attrMap,
+  maxDiff,
+  pair,
+  runOn,
+  setUpBackends,
+  undilateFilter,
+  values,
+} from '../../test-support/kernel-check.js';
 import { caseLabel, DEPTHWISE_CASES } from '../../test-support/depthwise-cases.js';
 import { depthwiseConv2dNativeBackpropFilter } from './DepthwiseConv2dNativeBackpropFilter.js';
 
@@ -10,7 +18,9 @@ describe('DepthwiseConv2dNativeBackpropFilter (wasm, composed) vs cpu', () => {
   beforeAll(setUpBackends);
 
   it('is the composed kernel that runs on wasm', () => {
-    expect(tf.getKernel('DepthwiseConv2dNativeBackpropFilter', 'wasm')?.kernelFunc).toBe(depthwiseConv2dNativeBackpropFilter);
+    expect(tf.getKernel('DepthwiseConv2dNativeBackpropFilter', 'wasm')?.kernelFunc).toBe(
+      depthwiseConv2dNativeBackpropFilter,
+    );
   });
 
   it.each(DEPTHWISE_CASES.map((c) => [caseLabel(c), c] as const))('%s', async (_name, c) => {

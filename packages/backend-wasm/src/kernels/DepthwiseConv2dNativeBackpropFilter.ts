@@ -16,7 +16,15 @@ export function depthwiseConv2dNativeBackpropFilter(params: KernelParams): Info 
   return composedWasmKernel<tf.DepthwiseConv2dNativeBackpropFilterAttrs>(params, ({ x, dy }, attrs, s) => {
     const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs;
     const [n, h, w, c] = x.shape;
-    const info = tf.backend_util.computeConv2DInfo([n, h, w, c], filterShape, strides, dilations, pad, dimRoundingMode, true);
+    const info = tf.backend_util.computeConv2DInfo(
+      [n, h, w, c],
+      filterShape,
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+      true,
+    );
     const m = filterShape[3];
     const p = info.batchSize * info.outHeight * info.outWidth;
     const dy3 = s.reshape(dy, [p, c, m]);

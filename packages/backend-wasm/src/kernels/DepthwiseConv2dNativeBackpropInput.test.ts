@@ -10,7 +10,9 @@ describe('DepthwiseConv2dNativeBackpropInput (wasm, composed) vs cpu', () => {
   beforeAll(setUpBackends);
 
   it('is the composed kernel that runs on wasm', () => {
-    expect(tf.getKernel('DepthwiseConv2dNativeBackpropInput', 'wasm')?.kernelFunc).toBe(depthwiseConv2dNativeBackpropInput);
+    expect(tf.getKernel('DepthwiseConv2dNativeBackpropInput', 'wasm')?.kernelFunc).toBe(
+      depthwiseConv2dNativeBackpropInput,
+    );
   });
 
   it.each(DEPTHWISE_CASES.map((c) => [caseLabel(c), c] as const))('%s', async (_name, c) => {
@@ -18,12 +20,22 @@ describe('DepthwiseConv2dNativeBackpropInput (wasm, composed) vs cpu', () => {
     const attrs = attrMap({ strides: c.strides, dilations: c.dilations, pad: c.pad, inputShape: c.x });
     const dy = { shape: info.outShape, seed: 5 };
     const filter = values(tf.util.sizeFromShape(c.filter), 9);
-    const wasm = await runOn('wasm', 'DepthwiseConv2dNativeBackpropInput', { dy, filter: { shape: c.filter, data: Array.from(filter) } }, attrs);
+    const wasm = await runOn(
+      'wasm',
+      'DepthwiseConv2dNativeBackpropInput',
+      { dy, filter: { shape: c.filter, data: Array.from(filter) } },
+      attrs,
+    );
     // cpu's kernel ignores dilations: give it the equivalent undilated filter.
     const [dh, dw] = pair(c.dilations);
     const wide = dilateFilter(filter, c.filter, dh, dw);
     const cpuAttrs = attrMap({ strides: c.strides, dilations: 1, pad: c.pad, inputShape: c.x });
-    const cpu = await runOn('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy, filter: { shape: wide.shape, data: Array.from(wide.data) } }, cpuAttrs);
+    const cpu = await runOn(
+      'cpu',
+      'DepthwiseConv2dNativeBackpropInput',
+      { dy, filter: { shape: wide.shape, data: Array.from(wide.data) } },
+      cpuAttrs,
+    );
     expect(wasm.shape).toEqual(c.x);
     expect(maxDiff(wasm.data, cpu.data)).toBeLessThan(1e-4);
     expect(wasm.leakedTensors).toBe(0);

@@ -16,7 +16,15 @@ export function depthwiseConv2dNativeBackpropInput(params: KernelParams): Info {
   return composedWasmKernel<tf.DepthwiseConv2dNativeBackpropInputAttrs>(params, ({ dy, filter }, attrs, s) => {
     const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs;
     const [fh, fw, c, m] = filter.shape;
-    const info = tf.backend_util.computeConv2DInfo(inputShape, [fh, fw, c, m], strides, dilations, pad, dimRoundingMode, true);
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape,
+      [fh, fw, c, m],
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+      true,
+    );
     const spanH = (fh - 1) * info.dilationHeight;
     const spanW = (fw - 1) * info.dilationWidth;
     const top = spanH - info.padInfo.top;
@@ -25,12 +33,16 @@ export function depthwiseConv2dNativeBackpropInput(params: KernelParams): Info {
     const right = info.inWidth + spanW - left - dy.shape[2] * info.strideWidth;
     const spread = spreadForTranspose(s, dy, info.strideHeight, info.strideWidth, top, bottom, left, right);
     const flipped = s.reshape(s.run('Reverse', { x: filter }, { dims: [0, 1] }), [fh, fw, c * m, 1]);
-    const dxm = s.run('DepthwiseConv2dNative', { x: spread, filter: flipped }, {
-      strides: [1, 1],
-      pad: 'valid',
-      dilations: [info.dilationHeight, info.dilationWidth],
-      dataFormat: 'NHWC',
-    });
+    const dxm = s.run(
+      'DepthwiseConv2dNative',
+      { x: spread, filter: flipped },
+      {
+        strides: [1, 1],
+        pad: 'valid',
+        dilations: [info.dilationHeight, info.dilationWidth],
+        dataFormat: 'NHWC',
+      },
+    );
     if (m === 1) return dxm;
     const [n, h, w] = dxm.shape;
     return s.run('Sum', { x: s.reshape(dxm, [n, h, w, c, m]) }, { axis: [4], keepDims: false });

@@ -7,7 +7,14 @@ import { gatherBlocks, gatherV2 } from './GatherV2.js';
 import { originalKernel } from './originals.js';
 
 const DTYPES = ['float32', 'int32', 'bool'] as const;
-type Case = { shape: number[]; indexShape: number[]; ids: number[]; axis: number; batchDims: number; dtype: (typeof DTYPES)[number] };
+type Case = {
+  shape: number[];
+  indexShape: number[];
+  ids: number[];
+  axis: number;
+  batchDims: number;
+  dtype: (typeof DTYPES)[number];
+};
 
 /**
  * Deterministic random cases: x of rank 1–4 (sizes 0–6, some 0 and 1), an axis (negative
@@ -36,14 +43,42 @@ function cases(count: number): Case[] {
 
 const seq = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
 const FIXED: Case[] = [
-  { shape: [4096, 784], indexShape: [64], ids: seq(64, (i) => (i * 997) % 4096), axis: 0, batchDims: 0, dtype: 'float32' }, // fit's batch of x
-  { shape: [4096, 10], indexShape: [64], ids: seq(64, (i) => (i * 997) % 4096), axis: 0, batchDims: 0, dtype: 'float32' }, // and of y
-  { shape: [65, 64], indexShape: [64, 32], ids: seq(2048, (i) => (i * 7) % 65), axis: 0, batchDims: 0, dtype: 'float32' }, // an embedding
+  {
+    shape: [4096, 784],
+    indexShape: [64],
+    ids: seq(64, (i) => (i * 997) % 4096),
+    axis: 0,
+    batchDims: 0,
+    dtype: 'float32',
+  }, // fit's batch of x
+  {
+    shape: [4096, 10],
+    indexShape: [64],
+    ids: seq(64, (i) => (i * 997) % 4096),
+    axis: 0,
+    batchDims: 0,
+    dtype: 'float32',
+  }, // and of y
+  {
+    shape: [65, 64],
+    indexShape: [64, 32],
+    ids: seq(2048, (i) => (i * 7) % 65),
+    axis: 0,
+    batchDims: 0,
+    dtype: 'float32',
+  }, // an embedding
   { shape: [6, 5], indexShape: [7], ids: [1, 1, 1, 0, 5, 5, 2], axis: 0, batchDims: 0, dtype: 'int32' }, // repeated rows
   { shape: [6, 5], indexShape: [0], ids: [], axis: 0, batchDims: 0, dtype: 'float32' }, // no index
   { shape: [6, 5], indexShape: [], ids: [3], axis: 1, batchDims: 0, dtype: 'float32' }, // a scalar index: the axis goes
   { shape: [3, 4, 5, 6], indexShape: [2, 3], ids: [5, 0, 0, 2, 5, 1], axis: -1, batchDims: 0, dtype: 'bool' }, // last axis
-  { shape: [3, 4, 20, 2], indexShape: [3, 4, 3], ids: seq(36, (i) => (i * 13) % 20), axis: 2, batchDims: 2, dtype: 'float32' }, // batchDims 2
+  {
+    shape: [3, 4, 20, 2],
+    indexShape: [3, 4, 3],
+    ids: seq(36, (i) => (i * 13) % 20),
+    axis: 2,
+    batchDims: 2,
+    dtype: 'float32',
+  }, // batchDims 2
   { shape: [3, 7, 5], indexShape: [3, 4], ids: seq(12, (i) => (i * 3) % 7), axis: 1, batchDims: -1, dtype: 'int32' }, // batchDims −1 (= 1)
   { shape: [3, 0], indexShape: [2], ids: [2, 0], axis: 0, batchDims: 0, dtype: 'float32' }, // empty x, rows of nothing
   { shape: [0, 4], indexShape: [0], ids: [], axis: 0, batchDims: 0, dtype: 'int32' }, // empty axis, no index
@@ -57,25 +92,36 @@ describe('GatherV2 (wasm, heap copy) vs cpu', () => {
     expect(tf.getKernel('GatherV2', 'wasm')?.kernelFunc).toBe(gatherV2);
   });
 
-  it.each([...FIXED, ...cases(60)].map((c) => [`${c.dtype} ${c.shape} axis ${c.axis} batchDims ${c.batchDims} indices ${c.indexShape}`, c] as const))(
-    '%s',
-    async (_n, c) => {
-      const inputs = { x: { shape: c.shape, dtype: c.dtype, seed: 13 }, indices: { shape: c.indexShape, dtype: 'int32' as const, data: c.ids } };
-      const { cpu, wasm } = await onBoth('GatherV2', inputs, { axis: c.axis, batchDims: c.batchDims });
-      expect(wasm.shape).toEqual(cpu.shape);
-      expect(Array.from(wasm.data)).toEqual(Array.from(cpu.data));
-      expect(wasm.leakedTensors).toBe(0);
-      expect(wasm.leakedDataIds).toBe(0);
-    },
-  );
+  it.each(
+    [...FIXED, ...cases(60)].map(
+      (c) => [`${c.dtype} ${c.shape} axis ${c.axis} batchDims ${c.batchDims} indices ${c.indexShape}`, c] as const,
+    ),
+  )('%s', async (_n, c) => {
+    const inputs = {
+      x: { shape: c.shape, dtype: c.dtype, seed: 13 },
+      indices: { shape: c.indexShape, dtype: 'int32' as const, data: c.ids },
+    };
+    const { cpu, wasm } = await onBoth('GatherV2', inputs, { axis: c.axis, batchDims: c.batchDims });
+    expect(wasm.shape).toEqual(cpu.shape);
+    expect(Array.from(wasm.data)).toEqual(Array.from(cpu.data));
+    expect(wasm.leakedTensors).toBe(0);
+    expect(wasm.leakedDataIds).toBe(0);
+  });
 
   it('sees x as [batch, outer, dim, slice] blocks as tfjs does', () => {
     const x = { dataId: {}, shape: [3, 4, 20, 2], dtype: 'float32' as const };
     const indices = { dataId: {}, shape: [3, 4, 5], dtype: 'int32' as const };
-    expect(gatherBlocks(x, indices, 2, 1)).toEqual({ batchSize: 3, outerSize: 4, dimSize: 20, sliceSize: 2, perBatch: 20, outputShape: [3, 4, 4, 5, 2] });
+    expect(gatherBlocks(x, indices, 2, 1)).toEqual({
+      batchSize: 3,
+      outerSize: 4,
+      dimSize: 20,
+      sliceSize: 2,
+      perBatch: 20,
+      outputShape: [3, 4, 4, 5, 2],
+    });
   });
 
-  it('throws for out-of-range and negative indices as cpu does (tfjs-backend-wasm\'s kernel), and leaves nothing behind', async () => {
+  it("throws for out-of-range and negative indices as cpu does (tfjs-backend-wasm's kernel), and leaves nothing behind", async () => {
     const attempt = async (backend: string, x: number[], ids: number[], axis: number, batchDims = 0) => {
       await tf.setBackend(backend);
       const t = tf.ones(x);
@@ -121,7 +167,7 @@ describe('GatherV2 (wasm, heap copy) vs cpu', () => {
     tf.dispose([y, z]);
   });
 
-  it('strings and non-int32 indices go to tfjs-backend-wasm\'s kernel', async () => {
+  it("strings and non-int32 indices go to tfjs-backend-wasm's kernel", async () => {
     await tf.setBackend('wasm');
     const backend = tf.backend();
     const outcome = (f: tf.KernelFunc, inputs: tf.NamedTensorInfoMap) => {
@@ -147,7 +193,10 @@ describe('GatherV2 (wasm, heap copy) vs cpu', () => {
   it('leaves no tensor or buffer behind over many batches', async () => {
     await tf.setBackend('wasm');
     const data = tf.tensor2d(values(256 * 16, 9), [256, 16]);
-    const order = tf.tensor1d(seq(256, (i) => (i * 37) % 256), 'int32');
+    const order = tf.tensor1d(
+      seq(256, (i) => (i * 37) % 256),
+      'int32',
+    );
     const tensors = tf.memory().numTensors;
     const ids = tf.engine().backend.numDataIds();
     const bytes = tf.memory().numBytes;
@@ -163,17 +212,20 @@ describe('GatherV2 (wasm, heap copy) vs cpu', () => {
     ['axis 1', [3, 6, 4], [5, 0, 5, 1], 1, 0],
     ['last axis', [3, 4, 5], [4, 4, 0], -1, 0],
     // (tfjs's gradient for batchDims 1 calls the chained `x.split`, which tfjs-core alone does not register.)
-  ] as [string, number[], number[], number, number][])('its gradient matches cpu (%s: UnsortedSegmentSum)', async (_n, shape, ids, axis, batchDims) => {
-    const idShape = batchDims ? [shape[0], ids.length / shape[0]] : [ids.length];
-    const { cpu, wasm } = await gradientOnBoth(
-      shape,
-      (v, [indices]) => {
-        const y = tf.gather(v, indices, axis, batchDims);
-        return tf.sum(tf.mul(y, tf.reshape(tf.range(1, y.size + 1), y.shape)));
-      },
-      () => [tf.tensor(ids, idShape, 'int32')],
-    );
-    expect(wasm.data).toEqual(cpu.data);
-    expect(wasm.leaked).toBe(0);
-  });
+  ] as [string, number[], number[], number, number][])(
+    'its gradient matches cpu (%s: UnsortedSegmentSum)',
+    async (_n, shape, ids, axis, batchDims) => {
+      const idShape = batchDims ? [shape[0], ids.length / shape[0]] : [ids.length];
+      const { cpu, wasm } = await gradientOnBoth(
+        shape,
+        (v, [indices]) => {
+          const y = tf.gather(v, indices, axis, batchDims);
+          return tf.sum(tf.mul(y, tf.reshape(tf.range(1, y.size + 1), y.shape)));
+        },
+        () => [tf.tensor(ids, idShape, 'int32')],
+      );
+      expect(wasm.data).toEqual(cpu.data);
+      expect(wasm.leaked).toBe(0);
+    },
+  );
 });

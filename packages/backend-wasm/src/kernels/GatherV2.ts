@@ -35,7 +35,13 @@ export function gatherBlocks(x: Info, indices: Info, axis: number, batchDims: nu
  * the whole wasm heap in the element type and `xAt` / `outAt` are the tensors' element offsets in it.
  * Indices must be in range. One `copyWithin` (a memmove) per block, or a loop for short blocks.
  */
-export function copyBlocks(heap: Int32Array | Uint8Array, xAt: number, outAt: number, idx: Int32Array, g: GatherBlocks): void {
+export function copyBlocks(
+  heap: Int32Array | Uint8Array,
+  xAt: number,
+  outAt: number,
+  idx: Int32Array,
+  g: GatherBlocks,
+): void {
   const { batchSize, outerSize, dimSize, sliceSize: s, perBatch } = g;
   let o = outAt;
   for (let b = 0; b < batchSize; b++) {

@@ -4,7 +4,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { maxDiff, runOn, setUpBackends, values } from '../../test-support/kernel-check.js';
 import { maxPoolGrad } from './MaxPoolGrad.js';
 
-const CASES: { x: [number, number, number, number]; filterSize: [number, number]; strides: [number, number]; pad: 'same' | 'valid' | number; ties?: boolean }[] = [
+const CASES: {
+  x: [number, number, number, number];
+  filterSize: [number, number];
+  strides: [number, number];
+  pad: 'same' | 'valid' | number;
+  ties?: boolean;
+}[] = [
   { x: [2, 8, 8, 3], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
   { x: [2, 9, 7, 5], filterSize: [2, 2], strides: [2, 2], pad: 'valid', ties: true },
   { x: [1, 9, 8, 4], filterSize: [3, 3], strides: [2, 2], pad: 'same' },
@@ -19,7 +25,12 @@ describe('MaxPoolGrad (wasm, JavaScript) vs cpu', () => {
     expect(tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc).toBe(maxPoolGrad);
   });
 
-  it.each(CASES.map((c) => [`x ${c.x} window ${c.filterSize} strides ${c.strides} pad ${c.pad}${c.ties ? ' with ties' : ''}`, c] as const))('%s', async (_n, c) => {
+  it.each(
+    CASES.map(
+      (c) =>
+        [`x ${c.x} window ${c.filterSize} strides ${c.strides} pad ${c.pad}${c.ties ? ' with ties' : ''}`, c] as const,
+    ),
+  )('%s', async (_n, c) => {
     // ties: half the inputs are exactly 0, as after a ReLU
     const xs = Array.from(values(tf.util.sizeFromShape(c.x), 8), (v) => (c.ties ? Math.max(v, 0) : v));
     const results = [];
@@ -29,11 +40,19 @@ describe('MaxPoolGrad (wasm, JavaScript) vs cpu', () => {
       const y = tf.maxPool(x, c.filterSize, c.strides, c.pad);
       const yv = Array.from(y.dataSync());
       y.dispose();
-      const run = await runOn(backend, 'MaxPoolGrad', {
-        dy: { shape: tf.backend_util.computePool2DInfo(c.x, c.filterSize, c.strides, 1, c.pad).outShape, seed: 3 },
-        input: { shape: c.x, data: xs },
-        output: { shape: tf.backend_util.computePool2DInfo(c.x, c.filterSize, c.strides, 1, c.pad).outShape, data: yv },
-      }, { filterSize: c.filterSize, strides: c.strides, pad: c.pad });
+      const run = await runOn(
+        backend,
+        'MaxPoolGrad',
+        {
+          dy: { shape: tf.backend_util.computePool2DInfo(c.x, c.filterSize, c.strides, 1, c.pad).outShape, seed: 3 },
+          input: { shape: c.x, data: xs },
+          output: {
+            shape: tf.backend_util.computePool2DInfo(c.x, c.filterSize, c.strides, 1, c.pad).outShape,
+            data: yv,
+          },
+        },
+        { filterSize: c.filterSize, strides: c.strides, pad: c.pad },
+      );
       x.dispose();
       results.push(run);
     }

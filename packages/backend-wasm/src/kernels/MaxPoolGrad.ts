@@ -11,7 +11,14 @@ import { fillOutput } from './wasm-heap.js';
 export function maxPoolGrad(params: KernelParams): Info {
   return composedWasmKernel<tf.MaxPoolGradAttrs>(params, ({ dy, input }, attrs, s) => {
     const [n, h, w, c] = input.shape;
-    const info = tf.backend_util.computePool2DInfo([n, h, w, c], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const info = tf.backend_util.computePool2DInfo(
+      [n, h, w, c],
+      attrs.filterSize,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
     const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
     const { top, left } = info.padInfo;
     return fillOutput(s, [n, h, w, c], [input, dy], (out, xs, dys) => {

@@ -20,7 +20,9 @@ function cases(count: number): Case[] {
   const int = (n: number) => Math.floor(next() * n);
   return Array.from({ length: count }, (_, i) => {
     const rank = 1 + int(5);
-    const shape = Array.from({ length: rank }, () => (next() < 0.08 ? 0 : next() < 0.15 ? 1 : 1 + int(rank > 3 ? 6 : 12)));
+    const shape = Array.from({ length: rank }, () =>
+      next() < 0.08 ? 0 : next() < 0.15 ? 1 : 1 + int(rank > 3 ? 6 : 12),
+    );
     const begin = shape.map((d) => int(d));
     const size = shape.map((d, j) => (d > 0 ? 1 + int(d - begin[j]) : 0));
     if (i % 2 === 0) {
@@ -58,13 +60,20 @@ describe('Slice (wasm, heap copy) vs cpu', () => {
     expect(tf.getKernel('Slice', 'wasm')?.kernelFunc).toBe(slice);
   });
 
-  it.each([...FIXED, ...cases(60)].map((c) => [`${c.dtype} ${c.shape} from ${c.begin} size ${c.size}`, c] as const))('%s', async (_n, c) => {
-    const { cpu, wasm } = await onBoth('Slice', { x: { shape: c.shape, dtype: c.dtype, seed: 11 } }, { begin: c.begin, size: c.size });
-    expect(wasm.shape).toEqual(cpu.shape);
-    expect(Array.from(wasm.data)).toEqual(Array.from(cpu.data));
-    expect(wasm.leakedTensors).toBe(0);
-    expect(wasm.leakedDataIds).toBe(0);
-  });
+  it.each([...FIXED, ...cases(60)].map((c) => [`${c.dtype} ${c.shape} from ${c.begin} size ${c.size}`, c] as const))(
+    '%s',
+    async (_n, c) => {
+      const { cpu, wasm } = await onBoth(
+        'Slice',
+        { x: { shape: c.shape, dtype: c.dtype, seed: 11 } },
+        { begin: c.begin, size: c.size },
+      );
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(Array.from(wasm.data)).toEqual(Array.from(cpu.data));
+      expect(wasm.leakedTensors).toBe(0);
+      expect(wasm.leakedDataIds).toBe(0);
+    },
+  );
 
   it('copies one block only where the slice is one', () => {
     expect(contiguousOffset([4096, 784], [128, 0], [64, 784])).toBe(128 * 784);
@@ -86,11 +95,14 @@ describe('Slice (wasm, heap copy) vs cpu', () => {
     tf.dispose([y, z]);
   });
 
-  it('strings go to tfjs-backend-wasm\'s kernel', async () => {
+  it("strings go to tfjs-backend-wasm's kernel", async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor2d(['a', 'b', 'c', 'd', 'e', 'f'], [3, 2]);
     const y = tf.slice(x, [1, 0], [2, -1]);
-    expect(y.arraySync()).toEqual([['c', 'd'], ['e', 'f']]);
+    expect(y.arraySync()).toEqual([
+      ['c', 'd'],
+      ['e', 'f'],
+    ]);
     tf.dispose([x, y]);
   });
 
@@ -106,7 +118,9 @@ describe('Slice (wasm, heap copy) vs cpu', () => {
     expect(tf.memory().numBytes).toBe(bytes);
     data.dispose();
 
-    const { cpu, wasm } = await gradientOnBoth([4, 3, 5], (v) => tf.sum(tf.mul(tf.slice(v, [1, 0, 0], [2, -1, -1]), tf.reshape(tf.range(0, 30), [2, 3, 5]))));
+    const { cpu, wasm } = await gradientOnBoth([4, 3, 5], (v) =>
+      tf.sum(tf.mul(tf.slice(v, [1, 0, 0], [2, -1, -1]), tf.reshape(tf.range(0, 30), [2, 3, 5]))),
+    );
     expect(wasm.data).toEqual(cpu.data);
     expect(wasm.leaked).toBe(0);
   });

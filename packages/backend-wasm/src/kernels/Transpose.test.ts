@@ -14,7 +14,9 @@ function cases(count: number): { shape: number[]; perm: number[]; dtype: (typeof
   const next = () => (r[k++] + 1) / 2;
   return Array.from({ length: count }, (_, i) => {
     const rank = 1 + Math.floor(next() * 5);
-    const shape = Array.from({ length: rank }, () => (next() < 0.15 ? 1 : 1 + Math.floor(next() * (rank > 3 ? 9 : 40))));
+    const shape = Array.from({ length: rank }, () =>
+      next() < 0.15 ? 1 : 1 + Math.floor(next() * (rank > 3 ? 9 : 40)),
+    );
     const perm = shape.map((_, j) => j).sort(() => next() - 0.5);
     return { shape, perm, dtype: DTYPES[i % 3] };
   });
@@ -40,13 +42,20 @@ describe('Transpose (wasm, JavaScript) vs cpu', () => {
     expect(tf.getKernel('Transpose', 'wasm')?.kernelFunc).toBe(transpose);
   });
 
-  it.each([...FIXED, ...cases(45)].map((c) => [`${c.dtype} ${c.shape} by ${c.perm}`, c] as const))('%s', async (_n, c) => {
-    const { cpu, wasm } = await onBoth('Transpose', { x: { shape: c.shape, dtype: c.dtype, seed: 7 } }, { perm: c.perm });
-    expect(wasm.shape).toEqual(cpu.shape);
-    expect(Array.from(wasm.data)).toEqual(Array.from(cpu.data));
-    expect(wasm.leakedTensors).toBe(0);
-    expect(wasm.leakedDataIds).toBe(0);
-  });
+  it.each([...FIXED, ...cases(45)].map((c) => [`${c.dtype} ${c.shape} by ${c.perm}`, c] as const))(
+    '%s',
+    async (_n, c) => {
+      const { cpu, wasm } = await onBoth(
+        'Transpose',
+        { x: { shape: c.shape, dtype: c.dtype, seed: 7 } },
+        { perm: c.perm },
+      );
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(Array.from(wasm.data)).toEqual(Array.from(cpu.data));
+      expect(wasm.leakedTensors).toBe(0);
+      expect(wasm.leakedDataIds).toBe(0);
+    },
+  );
 
   it('takes the JavaScript path only where it measured faster', () => {
     expect(javascriptIsFaster([512, 512], [1, 0])).toBe(true);
@@ -57,7 +66,9 @@ describe('Transpose (wasm, JavaScript) vs cpu', () => {
   });
 
   it('tf.transpose leaves no tensor behind and its gradient matches cpu', async () => {
-    const { cpu, wasm } = await gradientOnBoth([2, 3, 4], (v) => tf.sum(tf.mul(tf.transpose(v, [2, 0, 1]), tf.reshape(tf.range(0, 24), [4, 2, 3]))));
+    const { cpu, wasm } = await gradientOnBoth([2, 3, 4], (v) =>
+      tf.sum(tf.mul(tf.transpose(v, [2, 0, 1]), tf.reshape(tf.range(0, 24), [4, 2, 3]))),
+    );
     expect(wasm.data).toEqual(cpu.data);
     expect(wasm.leaked).toBe(0);
   });

@@ -14,10 +14,28 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'rank-1 ids with repeats', x: { shape: [7, 3, 2], seed: 2 }, ids: [4, 0, 4, 2, 0, 0, 1], idsShape: [7], numSegments: 5 },
+  {
+    name: 'rank-1 ids with repeats',
+    x: { shape: [7, 3, 2], seed: 2 },
+    ids: [4, 0, 4, 2, 0, 0, 1],
+    idsShape: [7],
+    numSegments: 5,
+  },
   { name: 'segments never hit', x: { shape: [5, 3], seed: 3 }, ids: [0, 0, 6, 6, 6], idsShape: [5], numSegments: 9 },
-  { name: 'out-of-range and negative ids dropped', x: { shape: [6, 4], seed: 4 }, ids: [1, -1, 3, 7, 1, 2], idsShape: [6], numSegments: 4 },
-  { name: 'int32 values', x: { shape: [5, 2], dtype: 'int32', data: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }, ids: [1, 0, 1, 5, 0], idsShape: [5], numSegments: 3 },
+  {
+    name: 'out-of-range and negative ids dropped',
+    x: { shape: [6, 4], seed: 4 },
+    ids: [1, -1, 3, 7, 1, 2],
+    idsShape: [6],
+    numSegments: 4,
+  },
+  {
+    name: 'int32 values',
+    x: { shape: [5, 2], dtype: 'int32', data: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+    ids: [1, 0, 1, 5, 0],
+    idsShape: [5],
+    numSegments: 3,
+  },
 ];
 
 describe('UnsortedSegmentSum (wasm, composed) vs cpu', () => {

@@ -20,7 +20,10 @@ export function unsortedSegmentSum(params: KernelParams): Info {
     const bad = ids.findIndex((id) => id < 0 || id >= numSegments);
     if (bad >= 0) {
       const clean = Int32Array.from(ids, (id) => (id >= 0 && id < numSegments ? id : 0));
-      const keep = x.dtype === 'int32' ? Int32Array.from(ids, (id) => (id >= 0 && id < numSegments ? 1 : 0)) : Float32Array.from(ids, (id) => (id >= 0 && id < numSegments ? 1 : 0));
+      const keep =
+        x.dtype === 'int32'
+          ? Int32Array.from(ids, (id) => (id >= 0 && id < numSegments ? 1 : 0))
+          : Float32Array.from(ids, (id) => (id >= 0 && id < numSegments ? 1 : 0));
       indices = s.constant(clean, [count, 1], 'int32');
       const mask = s.constant(keep, [count, 1], x.dtype === 'int32' ? 'int32' : 'float32');
       updates = s.run('Multiply', { a: updates, b: mask });

@@ -102,7 +102,10 @@ export type KernelParams = Parameters<tf.KernelFunc>[0];
  * even when it throws. The body gets the inputs, the attributes typed as `A`, and the scope; its result
  * is the kernel's output.
  */
-export function composedWasmKernel<A>(params: KernelParams, body: (inputs: Record<string, Info>, attrs: A, s: KernelScope) => Info): Info {
+export function composedWasmKernel<A>(
+  params: KernelParams,
+  body: (inputs: Record<string, Info>, attrs: A, s: KernelScope) => Info,
+): Info {
   const scope = new KernelScope(params.backend as tf.KernelBackend, 'wasm');
   // tfjs types attributes loosely (NamedAttrMap); each kernel names its attribute interface.
   const attrs = (params.attrs ?? {}) as unknown as A;

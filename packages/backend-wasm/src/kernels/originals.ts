@@ -26,6 +26,9 @@ export function overrideWasmKernel(config: tf.KernelConfig): boolean {
 /** tfjs-backend-wasm's own kernel function for a kernel this package replaced. */
 export function originalKernel(kernelName: string): tf.KernelFunc {
   const config = originals.get(kernelName);
-  if (!config) throw new LoraError(`No original wasm kernel '${kernelName}' was kept; overrideWasmKernel() was not called for it.`);
+  if (!config)
+    throw new LoraError(
+      `No original wasm kernel '${kernelName}' was kept; overrideWasmKernel() was not called for it.`,
+    );
   return config.kernelFunc;
 }

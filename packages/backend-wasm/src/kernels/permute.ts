@@ -97,7 +97,13 @@ export function permuteInto(x: HeapArray, out: HeapArray, shape: readonly number
  * Calls `body(srcBase, dstBase)` for every index of the output axes not listed in `skip` (odometer order),
  * with the input and output offsets of that index.
  */
-function forEachBase(outShape: number[], src: number[], dst: number[], skip: number[], body: (sb: number, db: number) => void): void {
+function forEachBase(
+  outShape: number[],
+  src: number[],
+  dst: number[],
+  skip: number[],
+  body: (sb: number, db: number) => void,
+): void {
   const axes = outShape.map((_, i) => i).filter((i) => !skip.includes(i));
   const idx = new Array<number>(axes.length).fill(0);
   let sb = 0;

@@ -43,16 +43,19 @@ function cases(count: number): { a: number[]; b: number[]; ta: boolean; tb: bool
 describe('BatchMatMul transpose cache (wasm) vs cpu', () => {
   beforeAll(setUpBackends);
 
-  it.each(cases(16).map((c) => [`a ${c.a}${c.ta ? 'ᵀ' : ''} · b ${c.b}${c.tb ? 'ᵀ' : ''}, three times`, c] as const))('%s', async (_n, c) => {
-    const { cpu, wasm } = await onBothBackends(() => {
-      const a = tf.tensor(values(tf.util.sizeFromShape(c.a), 3), c.a);
-      const b = tf.tensor(values(tf.util.sizeFromShape(c.b), 4), c.b);
-      const outs = [0, 1, 2].map(() => tf.tidy(() => read(tf.matMul(a, b, c.ta, c.tb))));
-      tf.dispose([a, b]);
-      return outs;
-    });
-    expectClose(wasm, cpu);
-  });
+  it.each(cases(16).map((c) => [`a ${c.a}${c.ta ? 'ᵀ' : ''} · b ${c.b}${c.tb ? 'ᵀ' : ''}, three times`, c] as const))(
+    '%s',
+    async (_n, c) => {
+      const { cpu, wasm } = await onBothBackends(() => {
+        const a = tf.tensor(values(tf.util.sizeFromShape(c.a), 3), c.a);
+        const b = tf.tensor(values(tf.util.sizeFromShape(c.b), 4), c.b);
+        const outs = [0, 1, 2].map(() => tf.tidy(() => read(tf.matMul(a, b, c.ta, c.tb))));
+        tf.dispose([a, b]);
+        return outs;
+      });
+      expectClose(wasm, cpu);
+    },
+  );
 
   it('keeps a transpose from the second use, reuses it, and drops it once the source is gone', async () => {
     await tf.setBackend('wasm');
@@ -136,7 +139,11 @@ describe('BatchMatMul transpose cache (wasm) vs cpu', () => {
       const losses: number[] = [];
       const sizes: number[][] = [];
       for (let i = 0; i < 12; i++) {
-        const loss = opt.minimize(() => tf.losses.meanSquaredError(y, tf.add(tf.matMul(x, w), tf.matMul(tf.matMul(x, a), b))) as tf.Scalar, true, [a, b])!;
+        const loss = opt.minimize(
+          () => tf.losses.meanSquaredError(y, tf.add(tf.matMul(x, w), tf.matMul(tf.matMul(x, a), b))) as tf.Scalar,
+          true,
+          [a, b],
+        )!;
         losses.push(loss.dataSync()[0]);
         loss.dispose();
         sizes.push([tf.memory().numTensors, tf.engine().backend.numDataIds()]);

@@ -26,7 +26,8 @@ export function setTransposeCacheEnabled(on: boolean): void {
 export function clearTransposeCache(): void {
   for (const [backend, cache] of liveCaches) {
     // A backend that was removed (tf.removeBackend) freed its whole heap already.
-    if (isLive(backend)) for (const byShape of cache.values()) for (const t of byShape.values()) backend.disposeData(t.dataId);
+    if (isLive(backend))
+      for (const byShape of cache.values()) for (const t of byShape.values()) backend.disposeData(t.dataId);
     cache.clear();
   }
   liveCaches.clear();

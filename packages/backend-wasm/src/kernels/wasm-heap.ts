@@ -28,7 +28,12 @@ export function wasmHeap(backend: tf.KernelBackend): HeapBackend {
  * A new float32 tensor of `shape` in the wasm heap, filled by `fill(out, view)` where `view` reads
  * an input. Views are taken after the allocation (allocating may grow, and so move, the heap).
  */
-export function fillOutput(s: KernelScope, shape: number[], inputs: Info[], fill: (out: Float32Array, ...ins: Float32Array[]) => void): Info {
+export function fillOutput(
+  s: KernelScope,
+  shape: number[],
+  inputs: Info[],
+  fill: (out: Float32Array, ...ins: Float32Array[]) => void,
+): Info {
   const h = wasmHeap(s.backend);
   const out = s.adopt(h.makeOutput(shape, 'float32'));
   const views = inputs.map((t) => h.typedArrayFromHeap(t) as Float32Array);
@@ -52,7 +57,14 @@ export type Conv2DInfo = tf.backend_util.Conv2DInfo;
  */
 export function gatherTaps(s: KernelScope, x: Info, info: Conv2DInfo, taps: [number, number][]): Info {
   const [n, h, w, c] = x.shape;
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const {
+    outHeight: oh,
+    outWidth: ow,
+    strideHeight: sh,
+    strideWidth: sw,
+    dilationHeight: dh,
+    dilationWidth: dw,
+  } = info;
   const { top, left } = info.padInfo;
   const k = taps.length * c;
   return fillOutput(s, [n * oh * ow, k], [x], (out, xs) => {
@@ -90,7 +102,16 @@ export function allTaps(info: Conv2DInfo): [number, number][] {
  * columns, then `top`/`bottom`/`left`/`right` zero rows/columns added (negative amounts crop).
  * Result [N, top + OH·sh + bottom, left + OW·sw + right, C].
  */
-export function spreadForTranspose(s: KernelScope, dy: Info, sh: number, sw: number, top: number, bottom: number, left: number, right: number): Info {
+export function spreadForTranspose(
+  s: KernelScope,
+  dy: Info,
+  sh: number,
+  sw: number,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): Info {
   const [n, oh, ow, c] = dy.shape;
   const rows = top + oh * sh + bottom;
   const cols = left + ow * sw + right;

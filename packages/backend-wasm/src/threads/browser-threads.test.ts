@@ -35,7 +35,9 @@ describe('resolveBrowserThreads', () => {
   });
 
   it('names the core count it used', () => {
-    expect(resolveBrowserThreads({ isolated: true, hardwareConcurrency: 12, requested: undefined }).reason).toMatch(/hardwareConcurrency 12, at most 8/);
+    expect(resolveBrowserThreads({ isolated: true, hardwareConcurrency: 12, requested: undefined }).reason).toMatch(
+      /hardwareConcurrency 12, at most 8/,
+    );
     expect(MAX_WASM_THREADS).toBe(8);
   });
 });
@@ -78,7 +80,12 @@ describe('withHardwareConcurrency', () => {
     const nav = { hardwareConcurrency: 3 };
     const seen = await withHardwareConcurrency(nav, 8, () => nav.hardwareConcurrency);
     expect(seen).toBe(8);
-    expect(Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency')).toEqual({ value: 3, writable: true, enumerable: true, configurable: true });
+    expect(Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency')).toEqual({
+      value: 3,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   });
 
   it('nests: the inner override ends with the outer value back', async () => {

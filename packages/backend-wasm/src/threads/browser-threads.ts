@@ -38,7 +38,11 @@ export interface BrowserThreadsPlan {
  * SharedArrayBuffer), off for `requested` false or 1; else `requested`, or by default one thread per
  * logical core, at most {@link MAX_WASM_THREADS}, and threads only when that is 2 or more.
  */
-export function resolveBrowserThreads({ isolated, hardwareConcurrency, requested }: BrowserThreadsInput): BrowserThreadsPlan {
+export function resolveBrowserThreads({
+  isolated,
+  hardwareConcurrency,
+  requested,
+}: BrowserThreadsInput): BrowserThreadsPlan {
   if (!isolated) {
     return {
       threads: false,
@@ -47,12 +51,21 @@ export function resolveBrowserThreads({ isolated, hardwareConcurrency, requested
         'is unavailable; serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp',
     };
   }
-  if (requested === false || requested === 1) return { threads: false, reason: `one thread: threads: ${String(requested)} was passed` };
-  if (requested !== undefined) return { threads: Math.min(requested, MAX_WASM_THREADS), reason: `${requested} threads: threads: ${requested} was passed` };
+  if (requested === false || requested === 1)
+    return { threads: false, reason: `one thread: threads: ${String(requested)} was passed` };
+  if (requested !== undefined)
+    return {
+      threads: Math.min(requested, MAX_WASM_THREADS),
+      reason: `${requested} threads: threads: ${requested} was passed`,
+    };
   const cores = Math.floor(hardwareConcurrency ?? 1) || 1;
-  if (cores < 2) return { threads: false, reason: `one thread: navigator.hardwareConcurrency is ${String(hardwareConcurrency)}` };
+  if (cores < 2)
+    return { threads: false, reason: `one thread: navigator.hardwareConcurrency is ${String(hardwareConcurrency)}` };
   const threads = Math.min(cores, MAX_WASM_THREADS);
-  return { threads, reason: `${threads} threads: one per logical core (navigator.hardwareConcurrency ${cores}, at most ${MAX_WASM_THREADS})` };
+  return {
+    threads,
+    reason: `${threads} threads: one per logical core (navigator.hardwareConcurrency ${cores}, at most ${MAX_WASM_THREADS})`,
+  };
 }
 
 /** The global scope's view of the inputs (page or worker). */
@@ -63,7 +76,11 @@ function scope(): { crossOriginIsolated?: boolean; navigator?: { hardwareConcurr
 /** {@link resolveBrowserThreads} for this page or worker and the `threads` option. */
 export function browserThreadsPlan(requested: number | false | undefined): BrowserThreadsPlan {
   const g = scope();
-  return resolveBrowserThreads({ isolated: g.crossOriginIsolated === true, hardwareConcurrency: g.navigator?.hardwareConcurrency, requested });
+  return resolveBrowserThreads({
+    isolated: g.crossOriginIsolated === true,
+    hardwareConcurrency: g.navigator?.hardwareConcurrency,
+    requested,
+  });
 }
 
 /**
@@ -115,5 +132,9 @@ export function useBrowserThreads(wasm: WasmPackage, threads: number | false): v
   }
   wasm.setThreadsCount(threads);
   const navigator = scope().navigator;
-  tf.registerBackend('wasm', () => (navigator ? withHardwareConcurrency(navigator, 2 * threads, factory) : factory()), priority);
+  tf.registerBackend(
+    'wasm',
+    () => (navigator ? withHardwareConcurrency(navigator, 2 * threads, factory) : factory()),
+    priority,
+  );
 }

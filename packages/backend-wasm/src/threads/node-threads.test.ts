@@ -21,7 +21,10 @@ interface ChildResult {
 /** Runs test-support/threads-child.ts with a `threads` argument; fails if it runs past 90 s. */
 function runChild(threads: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test-support/threads-child.ts', threads], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test-support/threads-child.ts', threads], {
+      cwd: packageRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -59,13 +62,17 @@ describe('threads in Node', () => {
     ['default', Math.min(cores, 8)],
     ['2', 2],
     ['false', 1],
-  ] as const)('a child process that trains with threads %s matches cpu and exits by itself', async (arg, expected) => {
-    const r = await runChild(arg);
-    expect(r.code).toBe(0);
-    expect(r.report.backend).toBe('wasm');
-    expect(r.report.threads).toBe(expected);
-    expect(r.report.productDiff).toBeLessThan(1e-3);
-    expect(r.report.lossDiff).toBeLessThan(1e-4);
-    expect(r.exitAfterDone).toBeLessThan(5000);
-  }, 120_000);
+  ] as const)(
+    'a child process that trains with threads %s matches cpu and exits by itself',
+    async (arg, expected) => {
+      const r = await runChild(arg);
+      expect(r.code).toBe(0);
+      expect(r.report.backend).toBe('wasm');
+      expect(r.report.threads).toBe(expected);
+      expect(r.report.productDiff).toBeLessThan(1e-3);
+      expect(r.report.lossDiff).toBeLessThan(1e-4);
+      expect(r.exitAfterDone).toBeLessThan(5000);
+    },
+    120_000,
+  );
 });

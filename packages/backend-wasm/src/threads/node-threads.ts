@@ -80,7 +80,11 @@ export function workerSource(files: ThreadedFiles): string {
 }
 
 /** Builds tfjs's BackendWasm on the threaded module with `threads` threads (Node only). */
-export async function createThreadedBackend(wasm: WasmPackage, threads: number, files: ThreadedFiles): Promise<tf.KernelBackend> {
+export async function createThreadedBackend(
+  wasm: WasmPackage,
+  threads: number,
+  files: ThreadedFiles,
+): Promise<tf.KernelBackend> {
   const require = await nodeRequire();
   const { readFile } = await nodeBuiltin<{ readFile(path: string): Promise<Uint8Array> }>('fs/promises');
   const factory = require(files.factory) as Factory;
@@ -91,11 +95,18 @@ export async function createThreadedBackend(wasm: WasmPackage, threads: number, 
   const module = await Promise.race([
     factory({
       // Node's Worker takes a URL object: the data: URL above (locateFile's result goes to `new Worker`).
-      locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? worker : path.endsWith('.wasm') ? files.binary : prefix + path),
+      locateFile: (path: string, prefix: string) =>
+        path.endsWith('.worker.js') ? worker : path.endsWith('.wasm') ? files.binary : prefix + path,
       mainScriptUrlOrBlob: files.factory,
-      instantiateWasm(info: { env: Record<string, unknown> }, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
+      instantiateWasm(
+        info: { env: Record<string, unknown> },
+        receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
+      ) {
         info.env.emscripten_num_logical_cores = () => 2 * threads;
-        WebAssembly.instantiate(binary as BufferSource, info as unknown as WebAssembly.Imports).then((r) => receive(r.instance, r.module), failInstantiate);
+        WebAssembly.instantiate(binary as BufferSource, info as unknown as WebAssembly.Imports).then(
+          (r) => receive(r.instance, r.module),
+          failInstantiate,
+        );
         return {};
       },
     }),
@@ -146,7 +157,9 @@ export function useNodeThreads(wasm: WasmPackage, threads: number | false, wasmF
         return await createThreadedBackend(wasm, threads, await threadedFiles(wasmFolder));
       } catch (e) {
         if (!stock) throw e;
-        console.warn(`@tfjs-lora/backend-wasm: multi-threaded wasm failed to start (${(e as Error)?.message ?? e}); using one thread.`);
+        console.warn(
+          `@tfjs-lora/backend-wasm: multi-threaded wasm failed to start (${(e as Error)?.message ?? e}); using one thread.`,
+        );
         return stock();
       }
     },

@@ -25,19 +25,39 @@ export interface BgmvExpandAttrs extends NamedAttrMap {
 }
 
 /** Runs the expand program. */
-export const bgmvExpand = ({ inputs, backend, attrs }: { inputs: BgmvExpandInputs; backend: WebGPUBackend; attrs: BgmvExpandAttrs }): TensorInfo => {
+export const bgmvExpand = ({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: BgmvExpandInputs;
+  backend: WebGPUBackend;
+  attrs: BgmvExpandAttrs;
+}): TensorInfo => {
   const { t, g, adapterIndex, scalings } = inputs;
   const [m, r] = t.shape;
   const gr = attrs.transposeG ? g.shape[2] : g.shape[1];
   const n = attrs.transposeG ? g.shape[1] : g.shape[2];
-  if (t.shape.length !== 2 || g.shape.length !== 3 || gr !== r || adapterIndex.shape[0] !== m || scalings.shape.length !== 1 || scalings.shape[0] !== g.shape[0]) {
+  if (
+    t.shape.length !== 2 ||
+    g.shape.length !== 3 ||
+    gr !== r ||
+    adapterIndex.shape[0] !== m ||
+    scalings.shape.length !== 1 ||
+    scalings.shape[0] !== g.shape[0]
+  ) {
     throw new ShapeMismatchError(
       `LoraBgmvExpand (webgpu): expected t [m, r], g [adapters, r, n] (transposeG ${attrs.transposeG}: [adapters, n, r]), ` +
         `adapterIndex [m] and scalings [adapters]; found t [${t.shape}], g [${g.shape}], adapterIndex [${adapterIndex.shape}], scalings [${scalings.shape}].`,
     );
   }
-  if (adapterIndex.dtype !== 'int32') throw new ShapeMismatchError(`LoraBgmvExpand (webgpu): adapterIndex must be int32; found ${adapterIndex.dtype}.`);
-  return backend.runWebGPUProgram(new BgmvExpandProgram(m, n, attrs.transposeG), [t, g, adapterIndex, scalings], 'float32');
+  if (adapterIndex.dtype !== 'int32')
+    throw new ShapeMismatchError(`LoraBgmvExpand (webgpu): adapterIndex must be int32; found ${adapterIndex.dtype}.`);
+  return backend.runWebGPUProgram(
+    new BgmvExpandProgram(m, n, attrs.transposeG),
+    [t, g, adapterIndex, scalings],
+    'float32',
+  );
 };
 
 /** Registration of `LoraBgmvExpand` for the 'webgpu' backend. */

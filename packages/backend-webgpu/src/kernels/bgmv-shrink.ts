@@ -23,18 +23,33 @@ export interface BgmvShrinkAttrs extends NamedAttrMap {
 }
 
 /** Runs the shrink program. */
-export const bgmvShrink = ({ inputs, backend, attrs }: { inputs: BgmvShrinkInputs; backend: WebGPUBackend; attrs: BgmvShrinkAttrs }): TensorInfo => {
+export const bgmvShrink = ({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: BgmvShrinkInputs;
+  backend: WebGPUBackend;
+  attrs: BgmvShrinkAttrs;
+}): TensorInfo => {
   const { x, f, adapterIndex } = inputs;
   const [m, inner] = x.shape;
   const fInner = attrs.transposeF ? f.shape[2] : f.shape[1];
   const r = attrs.transposeF ? f.shape[1] : f.shape[2];
-  if (x.shape.length !== 2 || f.shape.length !== 3 || fInner !== inner || adapterIndex.shape.length !== 1 || adapterIndex.shape[0] !== m) {
+  if (
+    x.shape.length !== 2 ||
+    f.shape.length !== 3 ||
+    fInner !== inner ||
+    adapterIndex.shape.length !== 1 ||
+    adapterIndex.shape[0] !== m
+  ) {
     throw new ShapeMismatchError(
       `LoraBgmvShrink (webgpu): expected x [m, inner], f [adapters, inner, r] (transposeF ${attrs.transposeF}: [adapters, r, inner]) ` +
         `and adapterIndex [m]; found x [${x.shape}], f [${f.shape}], adapterIndex [${adapterIndex.shape}].`,
     );
   }
-  if (adapterIndex.dtype !== 'int32') throw new ShapeMismatchError(`LoraBgmvShrink (webgpu): adapterIndex must be int32; found ${adapterIndex.dtype}.`);
+  if (adapterIndex.dtype !== 'int32')
+    throw new ShapeMismatchError(`LoraBgmvShrink (webgpu): adapterIndex must be int32; found ${adapterIndex.dtype}.`);
   return backend.runWebGPUProgram(new BgmvShrinkProgram(m, r, attrs.transposeF), [x, f, adapterIndex], 'float32');
 };
 

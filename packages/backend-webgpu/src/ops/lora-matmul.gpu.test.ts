@@ -46,7 +46,19 @@ async function run(c: Case, impl: typeof composedLoraMatMul): Promise<Result> {
     const bias = c.bias ? tf.tensor1d(seededValues(c.n, 5)) : undefined;
     const upstream = tf.tensor2d(seededValues(c.m * c.n, 6), [c.m, c.n]);
     const f = (...t: tf.Tensor[]) =>
-      tf.sum(tf.mul(impl({ x: t[0] as tf.Tensor2D, kernel, loraA: t[1] as tf.Tensor2D, loraB: t[2] as tf.Tensor2D, scaling: c.scaling, bias: t[3] as tf.Tensor1D | undefined }), upstream));
+      tf.sum(
+        tf.mul(
+          impl({
+            x: t[0] as tf.Tensor2D,
+            kernel,
+            loraA: t[1] as tf.Tensor2D,
+            loraB: t[2] as tf.Tensor2D,
+            scaling: c.scaling,
+            bias: t[3] as tf.Tensor1D | undefined,
+          }),
+          upstream,
+        ),
+      );
     const grads = tf.grads(f)(bias ? [x, loraA, loraB, bias] : [x, loraA, loraB]);
     const y = impl({ x, kernel, loraA, loraB, scaling: c.scaling, bias });
     const named: Partial<Record<Key, tf.Tensor>> = { y, dx: grads[0], dA: grads[1], dB: grads[2] };

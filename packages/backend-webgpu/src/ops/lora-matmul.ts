@@ -43,9 +43,13 @@ export function webgpuLoraMatMul(args: LoraMatMulArgs): tf.Tensor2D {
     return { value, gradFunc };
   };
   if (args.bias) {
-    const f = tf.customGrad((x, a, b, bias, save) => forward(x as tf.Tensor, a as tf.Tensor, b as tf.Tensor, bias as tf.Tensor, save as tf.GradSaveFunc));
+    const f = tf.customGrad((x, a, b, bias, save) =>
+      forward(x as tf.Tensor, a as tf.Tensor, b as tf.Tensor, bias as tf.Tensor, save as tf.GradSaveFunc),
+    );
     return f(args.x, args.loraA, args.loraB, args.bias) as tf.Tensor2D;
   }
-  const f = tf.customGrad((x, a, b, save) => forward(x as tf.Tensor, a as tf.Tensor, b as tf.Tensor, undefined, save as tf.GradSaveFunc));
+  const f = tf.customGrad((x, a, b, save) =>
+    forward(x as tf.Tensor, a as tf.Tensor, b as tf.Tensor, undefined, save as tf.GradSaveFunc),
+  );
   return f(args.x, args.loraA, args.loraB) as tf.Tensor2D;
 }

@@ -41,7 +41,18 @@ async function run(c: Case, impl: typeof composedMultiAdapterMatMul): Promise<Re
     const adapterIndex = tf.tensor1d(indices(c), 'int32');
     const upstream = tf.tensor2d(seededValues(c.n * c.out, 14), [c.n, c.out]);
     const f = (...t: tf.Tensor[]) =>
-      tf.sum(tf.mul(impl({ x: t[0] as tf.Tensor2D, loraA: t[1] as tf.Tensor3D, loraB: t[2] as tf.Tensor3D, scalings, adapterIndex }), upstream));
+      tf.sum(
+        tf.mul(
+          impl({
+            x: t[0] as tf.Tensor2D,
+            loraA: t[1] as tf.Tensor3D,
+            loraB: t[2] as tf.Tensor3D,
+            scalings,
+            adapterIndex,
+          }),
+          upstream,
+        ),
+      );
     const [dx, dA, dB] = tf.grads(f)([x, loraA, loraB]);
     return { y: impl({ x, loraA, loraB, scalings, adapterIndex }), dx, dA, dB };
   });
@@ -82,7 +93,8 @@ describe.skipIf(!env.ok)('webgpuMultiAdapterMatMul (BGMV, WebGPU) vs composedMul
     for (const key of ['y', 'dx', 'dA', 'dB'] as const) expect(maxDiff(ours[key], ref[key]), key).toBeLessThan(TOL);
     // rows without an adapter are exactly zero
     const idx = indices(c);
-    for (let i = 0; i < c.n; i++) if (idx[i] < 0) expect(ours.y.subarray(i * c.out, (i + 1) * c.out).every((v) => v === 0)).toBe(true);
+    for (let i = 0; i < c.n; i++)
+      if (idx[i] < 0) expect(ours.y.subarray(i * c.out, (i + 1) * c.out).every((v) => v === 0)).toBe(true);
   });
 
   it('accepts float adapter indices like the composed version', async () => {

@@ -7,7 +7,13 @@ function shrink(x: tf.Tensor, f: tf.Tensor, adapterIndex: tf.Tensor, transposeF:
   return tf.engine().runKernel(LORA_BGMV_SHRINK, { x, f, adapterIndex }, { transposeF }) as tf.Tensor2D;
 }
 
-function expand(t: tf.Tensor, g: tf.Tensor, adapterIndex: tf.Tensor, scalings: tf.Tensor, transposeG: boolean): tf.Tensor2D {
+function expand(
+  t: tf.Tensor,
+  g: tf.Tensor,
+  adapterIndex: tf.Tensor,
+  scalings: tf.Tensor,
+  transposeG: boolean,
+): tf.Tensor2D {
   return tf.engine().runKernel(LORA_BGMV_EXPAND, { t, g, adapterIndex, scalings }, { transposeG }) as tf.Tensor2D;
 }
 

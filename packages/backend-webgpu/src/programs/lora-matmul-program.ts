@@ -1,5 +1,12 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { accumulateScalar, loadScalarTiles, scalarReaders, TILE, vec4Readers, vec4TileStep } from './lora-matmul-wgsl.js';
+import {
+  accumulateScalar,
+  loadScalarTiles,
+  scalarReaders,
+  TILE,
+  vec4Readers,
+  vec4TileStep,
+} from './lora-matmul-wgsl.js';
 
 export { TILE };
 

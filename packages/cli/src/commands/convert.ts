@@ -1,6 +1,17 @@
 import {
-  configText, decodePeftAdapter, decodeSafetensorsEntry, encodeSafetensors, f32ToBf16, f32ToF16, parseSafetensors,
-  LoraError, rawSafetensorsInputs, readPeftFiles, toSingleFile, type PeftAdapterFiles, type SafetensorsTensorInput,
+  configText,
+  decodePeftAdapter,
+  decodeSafetensorsEntry,
+  encodeSafetensors,
+  f32ToBf16,
+  f32ToF16,
+  parseSafetensors,
+  LoraError,
+  rawSafetensorsInputs,
+  readPeftFiles,
+  toSingleFile,
+  type PeftAdapterFiles,
+  type SafetensorsTensorInput,
 } from '@tfjs-lora/core';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -27,7 +38,12 @@ function recode(weights: PeftAdapterFiles['weights'], dtype: ConvertOptions['dty
       if (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16') continue;
       const values = decodeSafetensorsEntry(e, { copy: true }).values as Float32Array;
       const data = target === 'F16' ? f32ToF16(values) : target === 'BF16' ? f32ToBf16(values) : values;
-      Object.defineProperty(inputs, e.name, { value: { dtype: target, shape: e.shape, data } satisfies SafetensorsTensorInput, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(inputs, e.name, {
+        value: { dtype: target, shape: e.shape, data } satisfies SafetensorsTensorInput,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
   return encodeSafetensors(inputs, parsed.metadata ?? { format: 'pt' });
@@ -38,12 +54,19 @@ function recode(weights: PeftAdapterFiles['weights'], dtype: ConvertOptions['dty
  * in `__metadata__.adapter_config`): the output's form follows its name (`*.safetensors` → single file,
  * else a directory). The adapter is fully validated on the way; `dtype` re-stores float tensors.
  */
-export async function convertAdapter(input: string, output: string, o: ConvertOptions = {}): Promise<{ form: 'single-file' | 'directory'; bytes: number }> {
-  if (o.dtype !== undefined && !(o.dtype in DTYPES)) throw new LoraError(`--dtype must be f32, f16 or bf16; found '${o.dtype}'.`);
+export async function convertAdapter(
+  input: string,
+  output: string,
+  o: ConvertOptions = {},
+): Promise<{ form: 'single-file' | 'directory'; bytes: number }> {
+  if (o.dtype !== undefined && !(o.dtype in DTYPES))
+    throw new LoraError(`--dtype must be f32, f16 or bf16; found '${o.dtype}'.`);
   const single = output.endsWith('.safetensors');
   const target = single ? output : join(output, 'adapter_config.json');
-  if (!o.force && existsSync(target)) throw new LoraError(`'${target}' exists already; choose another output or pass --force.`);
-  if (single && existsSync(output) && statSync(output).isDirectory()) throw new LoraError(`'${output}' is a directory; a single-file output needs a file name ending in .safetensors.`);
+  if (!o.force && existsSync(target))
+    throw new LoraError(`'${target}' exists already; choose another output or pass --force.`);
+  if (single && existsSync(output) && statSync(output).isDirectory())
+    throw new LoraError(`'${output}' is a directory; a single-file output needs a file name ending in .safetensors.`);
   await ensureBackend();
   const files = await readPeftFiles(input);
   decodePeftAdapter(files).dispose(); // validates config, tensors and names
@@ -71,14 +94,18 @@ export const convertCommand: CliCommand = {
   register(program, ctx) {
     program
       .command('convert')
-      .description('convert a PEFT adapter directory to a single .safetensors file (config in its metadata) or back, validating it; optionally re-store floats as f16/bf16')
+      .description(
+        'convert a PEFT adapter directory to a single .safetensors file (config in its metadata) or back, validating it; optionally re-store floats as f16/bf16',
+      )
       .argument('<input>', 'PEFT adapter directory, single-file .safetensors adapter, or http(s) URL')
       .argument('<output>', 'a name ending in .safetensors for the single-file form, else a directory (PEFT layout)')
       .option('--dtype <dtype>', 'store float tensors as f32, f16 or bf16')
       .option('--force', 'overwrite an existing output')
       .action(async (input: string, output: string, opts: ConvertOptions) => {
         const r = await convertAdapter(input, output, opts);
-        ctx.io.out(`wrote ${r.form === 'single-file' ? 'single-file adapter' : 'PEFT adapter directory'} ${output} (${r.bytes.toLocaleString('en-US')} bytes)\n`);
+        ctx.io.out(
+          `wrote ${r.form === 'single-file' ? 'single-file adapter' : 'PEFT adapter directory'} ${output} (${r.bytes.toLocaleString('en-US')} bytes)\n`,
+        );
       });
   },
 };

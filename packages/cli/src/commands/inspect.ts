@@ -5,7 +5,17 @@ import type { CliCommand } from '../program.js';
 /** `inspect --json` output. */
 export interface InspectJson {
   config: Record<string, unknown>;
-  modules: { path: string; kind: string; in: number; out: number; r: number; alpha: number; scaling: number; params: number; deltaNorm: number | null }[];
+  modules: {
+    path: string;
+    kind: string;
+    in: number;
+    out: number;
+    r: number;
+    alpha: number;
+    scaling: number;
+    params: number;
+    deltaNorm: number | null;
+  }[];
   /** modules_to_save / base_layer / bias tensors (not LoRA factors). */
   moduleWeights: PeftAdapterSummary['moduleWeights'];
   totalParams: number;
@@ -15,18 +25,37 @@ export interface InspectJson {
 export function inspectJson(s: PeftAdapterSummary): InspectJson {
   return {
     config: s.config,
-    modules: s.modules.map(({ path, kind, in: inF, out, r, alpha, scaling, params, deltaNorm }) => ({ path, kind, in: inF, out, r, alpha, scaling, params, deltaNorm })),
+    modules: s.modules.map(({ path, kind, in: inF, out, r, alpha, scaling, params, deltaNorm }) => ({
+      path,
+      kind,
+      in: inF,
+      out,
+      r,
+      alpha,
+      scaling,
+      params,
+      deltaNorm,
+    })),
     moduleWeights: s.moduleWeights,
     totalParams: s.totalParams,
   };
 }
 
-const num = (v: number): string => (Number.isInteger(v) ? v.toLocaleString('en-US') : Number(v.toPrecision(6)).toString());
-const list = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? '-' : String(v));
+const num = (v: number): string =>
+  Number.isInteger(v) ? v.toLocaleString('en-US') : Number(v.toPrecision(6)).toString();
+const list = (v: unknown): string =>
+  Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? '-' : String(v);
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The human-readable report of `tfjs-lora inspect`. */
@@ -42,13 +71,25 @@ export function formatInspect(s: PeftAdapterSummary, source: string): string {
     '',
     table([
       ['module', 'kind', 'in', 'out', 'r', 'alpha', 'scaling', 'params', '‖ΔW‖'],
-      ...s.modules.map((m) => [m.path, m.kind + (m.dora ? '+dora' : ''), num(m.in), num(m.out), num(m.r), num(m.alpha), num(m.scaling), num(m.params), m.deltaNorm === null ? '-' : num(m.deltaNorm)]),
+      ...s.modules.map((m) => [
+        m.path,
+        m.kind + (m.dora ? '+dora' : ''),
+        num(m.in),
+        num(m.out),
+        num(m.r),
+        num(m.alpha),
+        num(m.scaling),
+        num(m.params),
+        m.deltaNorm === null ? '-' : num(m.deltaNorm),
+      ]),
     ]),
   ];
   if (s.moduleWeights.length > 0) {
     lines.push('', 'whole-module tensors:');
     for (const w of s.moduleWeights) {
-      lines.push(`  ${w.path} (${w.role}): ${w.tensors.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')}  ${num(w.params)} params`);
+      lines.push(
+        `  ${w.path} (${w.role}): ${w.tensors.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')}  ${num(w.params)} params`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -60,9 +101,14 @@ export const inspectCommand: CliCommand = {
   register(program, ctx) {
     program
       .command('inspect')
-      .description('show an adapter\'s config and, per LoRA module: kind, in, out, rank, alpha, scaling, parameters, ‖ΔW‖ (Frobenius)')
+      .description(
+        "show an adapter's config and, per LoRA module: kind, in, out, rank, alpha, scaling, parameters, ‖ΔW‖ (Frobenius)",
+      )
       .argument('<adapter>', 'PEFT adapter directory, single-file .safetensors adapter, or http(s) URL of a directory')
-      .option('--json', 'print {config, modules: [{path, kind, in, out, r, alpha, scaling, params, deltaNorm}], moduleWeights, totalParams}')
+      .option(
+        '--json',
+        'print {config, modules: [{path, kind, in, out, r, alpha, scaling, params, deltaNorm}], moduleWeights, totalParams}',
+      )
       .action(async (source: string, opts: { json?: boolean }) => {
         await ensureBackend();
         const adapter = await loadPeftAdapter(source);

@@ -26,18 +26,31 @@ function readMap(path: string): ModuleMap {
   try {
     map = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new LoraError(`Cannot read the module map '${path}' (${(e as Error).message}); expected a JSON object {"peft.module.path": "layer_name"}.`);
+    throw new LoraError(
+      `Cannot read the module map '${path}' (${(e as Error).message}); expected a JSON object {"peft.module.path": "layer_name"}.`,
+    );
   }
-  if (typeof map !== 'object' || map === null || Array.isArray(map) || !Object.values(map).every((v) => typeof v === 'string' || v === null)) {
-    throw new LoraError(`The module map '${path}' must be a JSON object of strings (or null to skip), e.g. {"encoder.layer.0.q": "encoder_q_0"}.`);
+  if (
+    typeof map !== 'object' ||
+    map === null ||
+    Array.isArray(map) ||
+    !Object.values(map).every((v) => typeof v === 'string' || v === null)
+  ) {
+    throw new LoraError(
+      `The module map '${path}' must be a JSON object of strings (or null to skip), e.g. {"encoder.layer.0.q": "encoder_q_0"}.`,
+    );
   }
   return map as ModuleMap;
 }
 
 /** Loads a model and an adapter, merges (PEFT's merge_and_unload) and saves a stock LayersModel. */
-export async function mergeAdapterFiles(o: MergeOptions): Promise<{ modules: number; modulesToSave: number; skipped: readonly string[]; out: string }> {
+export async function mergeAdapterFiles(
+  o: MergeOptions,
+): Promise<{ modules: number; modulesToSave: number; skipped: readonly string[]; out: string }> {
   if (!o.force && existsSync(join(o.out, 'model.json'))) {
-    throw new LoraError(`'${join(o.out, 'model.json')}' exists already; choose another --out or pass --force to overwrite it.`);
+    throw new LoraError(
+      `'${join(o.out, 'model.json')}' exists already; choose another --out or pass --force to overwrite it.`,
+    );
   }
   await ensureBackend();
   const moduleMap = o.map ? readMap(o.map) : undefined;
@@ -50,7 +63,12 @@ export async function mergeAdapterFiles(o: MergeOptions): Promise<{ modules: num
       await saveModelDir(merged, o.out);
       merged.dispose();
       const source = lm.peftSource('default')!;
-      return { modules: lm.loraLayers().length, modulesToSave: lm.savedModulePaths('default').length, skipped: source.skipped, out: join(o.out, 'model.json') };
+      return {
+        modules: lm.loraLayers().length,
+        modulesToSave: lm.savedModulePaths('default').length,
+        skipped: source.skipped,
+        out: join(o.out, 'model.json'),
+      };
     } finally {
       lm.dispose();
     }
@@ -66,17 +84,28 @@ export const mergeCommand: CliCommand = {
   register(program, ctx) {
     program
       .command('merge')
-      .description('merge a PEFT adapter into a saved TensorFlow.js LayersModel and write a stock LayersModel (no LoRA layers)')
+      .description(
+        'merge a PEFT adapter into a saved TensorFlow.js LayersModel and write a stock LayersModel (no LoRA layers)',
+      )
       .requiredOption('--model <model.json>', 'the base model (tfjs LayersModel model.json, weights beside it)')
-      .requiredOption('--adapter <dir>', 'PEFT adapter directory (adapter_config.json + adapter_model.safetensors) or single-file adapter')
+      .requiredOption(
+        '--adapter <dir>',
+        'PEFT adapter directory (adapter_config.json + adapter_model.safetensors) or single-file adapter',
+      )
       .requiredOption('--out <dir>', 'output directory for model.json + weights.bin')
-      .option('--map <file.json>', 'JSON object mapping PEFT module paths to layer names, for models whose layer names differ')
+      .option(
+        '--map <file.json>',
+        'JSON object mapping PEFT module paths to layer names, for models whose layer names differ',
+      )
       .option('--no-strict', 'skip adapter modules that match no layer instead of failing')
       .option('--force', 'overwrite a model already in --out')
       .action(async (opts: MergeOptions) => {
         const r = await mergeAdapterFiles(opts);
-        ctx.io.out(`merged ${r.modules} LoRA module(s)${r.modulesToSave ? ` and ${r.modulesToSave} modules_to_save layer(s)` : ''} into ${r.out}\n`);
-        if (r.skipped.length > 0) ctx.io.out(`skipped ${r.skipped.length} adapter module(s) with no matching layer: ${r.skipped.join(', ')}\n`);
+        ctx.io.out(
+          `merged ${r.modules} LoRA module(s)${r.modulesToSave ? ` and ${r.modulesToSave} modules_to_save layer(s)` : ''} into ${r.out}\n`,
+        );
+        if (r.skipped.length > 0)
+          ctx.io.out(`skipped ${r.skipped.length} adapter module(s) with no matching layer: ${r.skipped.join(', ')}\n`);
       });
   },
 };

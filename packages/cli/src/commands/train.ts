@@ -21,7 +21,8 @@ export interface TrainOptions {
 
 function positiveInt(flag: string, v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new LoraConfigError(`${flag} expects a positive integer; found '${v}'.`, { field: flag });
+  if (!Number.isInteger(n) || n <= 0)
+    throw new LoraConfigError(`${flag} expects a positive integer; found '${v}'.`, { field: flag });
   return n;
 }
 
@@ -34,25 +35,33 @@ async function selectBackend(name: string): Promise<string> {
   if (name === 'webgpu') {
     const spec = '@tfjs-lora/backend-webgpu'; // optional: not a dependency of the CLI
     await import(spec).catch((e: unknown) => {
-      throw new LoraConfigError(`--backend webgpu needs @tfjs-lora/backend-webgpu (and, in Node, the webgpu package): ${(e as Error).message}`, { field: 'backend' });
+      throw new LoraConfigError(
+        `--backend webgpu needs @tfjs-lora/backend-webgpu (and, in Node, the webgpu package): ${(e as Error).message}`,
+        { field: 'backend' },
+      );
     });
   }
   return (await useBackend(name === 'auto' ? ['wasm', 'cpu'] : name)).name;
 }
 
 async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
-  const { runDomainAdaptation, formatAdaptationTable, fashionMnistFolder } = await import('@tfjs-lora/vision/experiment');
+  const { runDomainAdaptation, formatAdaptationTable, fashionMnistFolder } =
+    await import('@tfjs-lora/vision/experiment');
   const domains =
     opts.domain === 'all'
       ? (['mnist-inverted-rotated', ...(fashionMnistFolder() ? ['fashion-mnist'] : [])] as const)
       : ([opts.domain] as const);
   if (opts.domain === 'all' && !fashionMnistFolder()) {
-    io.out('Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): running inverted+rotated MNIST only.\n');
+    io.out(
+      'Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): running inverted+rotated MNIST only.\n',
+    );
   }
   const ranks = (opts.rank ?? '1,4,8').split(',').map((r) => positiveInt('--rank', r.trim()));
   for (const domain of domains) {
     if (domain !== 'mnist-inverted-rotated' && domain !== 'fashion-mnist') {
-      throw new LoraConfigError(`--domain expects mnist-inverted-rotated, fashion-mnist or all; found '${domain}'.`, { field: 'domain' });
+      throw new LoraConfigError(`--domain expects mnist-inverted-rotated, fashion-mnist or all; found '${domain}'.`, {
+        field: 'domain',
+      });
     }
     const outDir = resolve(opts.out, domain);
     const saved: string[] = [];
@@ -75,12 +84,18 @@ async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
       (p) => {
         if (p.kind === 'data') bar.note(p.message);
         else if (p.kind === 'start') bar.start(p.method, p.epochs * p.steps);
-        else if (p.kind === 'step') bar.update((p.epoch - 1) * p.steps + p.step, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
-        else bar.done(`${p.row.method}: accuracy ${(100 * p.row.accuracy).toFixed(2)}% in ${p.row.trainSeconds.toFixed(1)} s`);
+        else if (p.kind === 'step')
+          bar.update((p.epoch - 1) * p.steps + p.step, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
+        else
+          bar.done(
+            `${p.row.method}: accuracy ${(100 * p.row.accuracy).toFixed(2)}% in ${p.row.trainSeconds.toFixed(1)} s`,
+          );
       },
     );
     io.out(`\n${formatAdaptationTable(result.rows)}\n`);
-    io.out(`backend ${result.backend}, ${((Date.now() - started) / 1000).toFixed(0)} s; adapters saved in PEFT format: ${saved.join(', ') || 'none'}\n`);
+    io.out(
+      `backend ${result.backend}, ${((Date.now() - started) / 1000).toFixed(0)} s; adapters saved in PEFT format: ${saved.join(', ') || 'none'}\n`,
+    );
   }
 }
 
@@ -105,7 +120,9 @@ async function trainText(opts: TrainOptions, io: CliIO): Promise<void> {
   );
   io.out(`\nbase model held-out perplexity ${result.basePerplexity.toFixed(2)}\n${formatStyleTable(result)}\n`);
   if (result.samples) {
-    io.out(`\nprompt: ${JSON.stringify(result.samples.prompt)}\n  adapter on:  ${JSON.stringify(result.samples.adapterOn)}\n  adapter off: ${JSON.stringify(result.samples.adapterOff)}\n`);
+    io.out(
+      `\nprompt: ${JSON.stringify(result.samples.prompt)}\n  adapter on:  ${JSON.stringify(result.samples.adapterOn)}\n  adapter off: ${JSON.stringify(result.samples.adapterOff)}\n`,
+    );
   }
 }
 
@@ -115,9 +132,15 @@ export const trainCommand: CliCommand = {
   register(program, ctx) {
     program
       .command('train')
-      .description('run a LoRA experiment: adapt the pretrained MNIST CNN to a new domain (vision) or the Moby Dick LM to speeches (text), with a results table')
+      .description(
+        'run a LoRA experiment: adapt the pretrained MNIST CNN to a new domain (vision) or the Moby Dick LM to speeches (text), with a results table',
+      )
       .option('--task <task>', 'vision or text', 'vision')
-      .option('--domain <domain>', 'vision: mnist-inverted-rotated, fashion-mnist, or all (Fashion-MNIST when installed)', 'all')
+      .option(
+        '--domain <domain>',
+        'vision: mnist-inverted-rotated, fashion-mnist, or all (Fashion-MNIST when installed)',
+        'all',
+      )
       .option('--rank <list>', 'LoRA ranks, comma-separated (vision default 1,4,8; text: one rank, default 8)')
       .option('--alpha <n>', 'LoRA alpha (default: 2·r)')
       .option('--targets <regex>', "LoRA target modules (vision default 'conv1|conv2|fc1|head')")

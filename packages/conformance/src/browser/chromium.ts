@@ -70,7 +70,10 @@ export async function bundlePage(): Promise<string> {
   const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
   const present = ADAPTER_PACKAGES.filter((n) => existsSync(resolve(packageRoot, 'node_modules', n, 'package.json')));
   const missing = Object.fromEntries(
-    ADAPTER_PACKAGES.filter((n) => !present.includes(n)).map((n) => [n, `${n} is not installed as a dependency of @tfjs-lora/conformance`]),
+    ADAPTER_PACKAGES.filter((n) => !present.includes(n)).map((n) => [
+      n,
+      `${n} is not installed as a dependency of @tfjs-lora/conformance`,
+    ]),
   );
   const contents = [
     ...present.map((n) => `import ${JSON.stringify(n)};`),
@@ -99,10 +102,16 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Runs the conformance plan of a backend in headless Chromium and returns the page's results. */
-export async function runConformanceInChromium(options: ChromiumConformanceOptions): Promise<ChromiumConformanceResult> {
+export async function runConformanceInChromium(
+  options: ChromiumConformanceOptions,
+): Promise<ChromiumConformanceResult> {
   const executablePath = options.executablePath ?? process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
   const empty = { results: [], gaps: [], adapter: null, browserVersion: '', errors: [] };
-  if (!existsSync(executablePath)) return { ...empty, unavailable: `${executablePath} not found (Debian: apt-get install -y chromium; or set CHROMIUM_PATH)` };
+  if (!existsSync(executablePath))
+    return {
+      ...empty,
+      unavailable: `${executablePath} not found (Debian: apt-get install -y chromium; or set CHROMIUM_PATH)`,
+    };
   const script = await bundlePage();
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
@@ -114,7 +123,11 @@ export async function runConformanceInChromium(options: ChromiumConformanceOptio
     const root = resolve(options.fixturesRoot);
     await page.route(`${ORIGIN}/**`, async (route) => {
       const path = decodeURIComponent(new URL(route.request().url()).pathname);
-      if (path === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><script type="module" src="/page.js"></script>' });
+      if (path === '/')
+        return route.fulfill({
+          contentType: 'text/html',
+          body: '<!doctype html><script type="module" src="/page.js"></script>',
+        });
       if (path === '/page.js') return route.fulfill({ contentType: 'text/javascript', body: script });
       if (path.startsWith('/fixtures/')) {
         const file = resolve(root, path.slice('/fixtures/'.length));
@@ -127,11 +140,22 @@ export async function runConformanceInChromium(options: ChromiumConformanceOptio
     try {
       await page.waitForFunction(() => 'runConformance' in globalThis, undefined, { timeout: 30_000 });
     } catch (e) {
-      throw new Error(`the conformance page did not start (${(e as Error).message.split('\n')[0]}); page errors: ${errors.join(' | ') || 'none'}`, { cause: e });
+      throw new Error(
+        `the conformance page did not start (${(e as Error).message.split('\n')[0]}); page errors: ${errors.join(' | ') || 'none'}`,
+        { cause: e },
+      );
     }
-    const request: PageRequest = { backend: options.backend ?? 'webgpu', cases: options.cases, fixturesUrl: `${ORIGIN}/fixtures/` };
+    const request: PageRequest = {
+      backend: options.backend ?? 'webgpu',
+      cases: options.cases,
+      fixturesUrl: `${ORIGIN}/fixtures/`,
+    };
     const response = await withTimeout(
-      page.evaluate((req) => (globalThis as unknown as { runConformance(r: PageRequest): Promise<PageResponse> }).runConformance(req), request),
+      page.evaluate(
+        (req) =>
+          (globalThis as unknown as { runConformance(r: PageRequest): Promise<PageResponse> }).runConformance(req),
+        request,
+      ),
       options.timeoutMs ?? 150_000,
       'the conformance run in Chromium',
     );

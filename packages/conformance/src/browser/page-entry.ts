@@ -11,11 +11,19 @@ import { MISSING_ADAPTERS_GLOBAL, type PageRequest, type PageResponse } from './
 async function runConformance(req: PageRequest): Promise<PageResponse> {
   registerWebgpuBackend({ cpuHandoffThreshold: 0 });
   const backend = getLoraBackend(req.backend);
-  const avail = backend ? await backend.isAvailable() : { ok: false as const, reason: `no LoRA backend '${req.backend}' is registered in the page` };
-  if (!avail.ok) return { unavailable: avail.reason, results: [], gaps: [], adapter: null, userAgent: navigator.userAgent };
+  const avail = backend
+    ? await backend.isAvailable()
+    : { ok: false as const, reason: `no LoRA backend '${req.backend}' is registered in the page` };
+  if (!avail.ok)
+    return { unavailable: avail.reason, results: [], gaps: [], adapter: null, userAgent: navigator.userAgent };
   await useBackend(req.backend);
-  const missingAdapterPackages = (globalThis as Record<string, unknown>)[MISSING_ADAPTERS_GLOBAL] as Record<string, string> | undefined;
-  const plan = await conformancePlan(req.backend, { fixtures: fetchFixtureSource(req.fixturesUrl), cases: req.cases, missingAdapterPackages });
+  const missingAdapterPackages = (globalThis as Record<string, unknown>)[MISSING_ADAPTERS_GLOBAL] as
+    Record<string, string> | undefined;
+  const plan = await conformancePlan(req.backend, {
+    fixtures: fetchFixtureSource(req.fixturesUrl),
+    cases: req.cases,
+    missingAdapterPackages,
+  });
   const results = await runPlan(plan);
   const report = await webgpuAdapterReport();
   return { results, gaps: plan.gaps, adapter: report ? describeAdapter(report) : null, userAgent: navigator.userAgent };

@@ -11,7 +11,18 @@ export const FIXED = { inputs: 12, hidden: 16, classes: 4, batch: 32 } as const;
 /** Writes seeded values into a layer variable (shape taken from it). */
 function fill(v: { shape: (number | null)[]; write(t: tf.Tensor): void }, seed: number, scale: number): void {
   const shape = v.shape as number[];
-  tf.tidy(() => v.write(tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed, scale), shape)));
+  tf.tidy(() =>
+    v.write(
+      tf.tensor(
+        seededValues(
+          shape.reduce((a, b) => a * b, 1),
+          seed,
+          scale,
+        ),
+        shape,
+      ),
+    ),
+  );
 }
 
 /** The base MLP with seeded weights and LoRA r=4, alpha=8 on both layers, with non-zero B. */
@@ -36,7 +47,10 @@ export function fixedLoraModel(): { base: tfl.LayersModel; lm: LoraModel } {
 export function fixedData(): { x: tf.Tensor2D; y: tf.Tensor2D } {
   const x = tf.tensor2d(seededValues(FIXED.batch * FIXED.inputs, 7), [FIXED.batch, FIXED.inputs]);
   const y = tf.tidy(() => {
-    const labels = tf.tensor1d(Int32Array.from({ length: FIXED.batch }, (_, i) => i % FIXED.classes), 'int32');
+    const labels = tf.tensor1d(
+      Int32Array.from({ length: FIXED.batch }, (_, i) => i % FIXED.classes),
+      'int32',
+    );
     return tf.cast(tf.oneHot(labels, FIXED.classes), 'float32') as tf.Tensor2D;
   });
   return { x, y };

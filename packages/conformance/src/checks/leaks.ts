@@ -13,7 +13,10 @@ async function cycle(lm: ReturnType<typeof fixedLoraModel>['lm'], x: tf.Tensor):
   y.dispose();
   const names = new Set(lm.model.trainableWeights.map((v) => v.name));
   const vars = Object.values(tf.engine().registeredVariables).filter((v) => names.has(v.name));
-  const { value, grads } = tf.variableGrads(() => tf.sum(lm.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+  const { value, grads } = tf.variableGrads(
+    () => tf.sum(lm.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+    vars,
+  );
   await value.data();
   tf.dispose([value, ...Object.values(grads)]);
   lm.merge();
@@ -32,7 +35,10 @@ async function leakCheck(): Promise<void> {
   await cycle(lm, x); // first use builds caches (activation layers, compiled kernels)
   const before = tf.memory().numTensors;
   for (let i = 0; i < CYCLES; i++) await cycle(lm, x);
-  expectNoLeak(before, `${CYCLES} cycles of predict, gradients, merge/unmerge, setAdapter, withAdaptersDisabled, mergeAndUnload`);
+  expectNoLeak(
+    before,
+    `${CYCLES} cycles of predict, gradients, merge/unmerge, setAdapter, withAdaptersDisabled, mergeAndUnload`,
+  );
   lm.dispose();
   base.dispose();
   tf.dispose([x, y]);
@@ -41,5 +47,10 @@ async function leakCheck(): Promise<void> {
 
 /** The leak checks. */
 export function leakChecks(): ConformanceCheck[] {
-  return [{ name: `leaks: ${CYCLES} cycles of every LoRA operation, then dispose, leave numTensors unchanged`, run: leakCheck }];
+  return [
+    {
+      name: `leaks: ${CYCLES} cycles of every LoRA operation, then dispose, leave numTensors unchanged`,
+      run: leakCheck,
+    },
+  ];
 }

@@ -20,7 +20,10 @@ async function mergeUnmerge(tol: ConformanceTolerances): Promise<void> {
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       lm.merge();
       const changed = await kernels[0].read().data();
-      expectTrue(changed.some((v, i) => v !== original[0][i]), `cycle ${cycle}: merge() left the first kernel unchanged (ΔW should be non-zero)`);
+      expectTrue(
+        changed.some((v, i) => v !== original[0][i]),
+        `cycle ${cycle}: merge() left the first kernel unchanged (ΔW should be non-zero)`,
+      );
       const merged = lm.model.predict(x) as tf.Tensor;
       await expectClose(merged, unmerged, tol.mergedOutput, `cycle ${cycle}: merged output vs unmerged LoRA output`);
       merged.dispose();
@@ -56,7 +59,10 @@ async function safeMerge(): Promise<void> {
     } catch (e) {
       thrown = e;
     }
-    expectTrue(AdapterStateError.isInstance(thrown), `merge({safeMerge: true}) with a NaN adapter should throw AdapterStateError; got ${String(thrown)}`);
+    expectTrue(
+      AdapterStateError.isInstance(thrown),
+      `merge({safeMerge: true}) with a NaN adapter should throw AdapterStateError; got ${String(thrown)}`,
+    );
     expectIdentical(await kernel.read().data(), original, 'kernel after a refused safeMerge');
   } finally {
     lm.dispose();
@@ -67,8 +73,12 @@ async function safeMerge(): Promise<void> {
 /** Merge checks; `syncReads` is false where the backend cannot read synchronously (safeMerge needs it). */
 export function mergeChecks(tol: ConformanceTolerances, syncReads: boolean): ConformanceCheck[] {
   const checks: ConformanceCheck[] = [
-    { name: `merge/unmerge: merged output equals the LoRA output, unmerge restores W bit-exactly (${CYCLES} cycles, no leak)`, run: () => mergeUnmerge(tol) },
+    {
+      name: `merge/unmerge: merged output equals the LoRA output, unmerge restores W bit-exactly (${CYCLES} cycles, no leak)`,
+      run: () => mergeUnmerge(tol),
+    },
   ];
-  if (syncReads) checks.push({ name: 'merge/unmerge: safeMerge refuses a NaN adapter and leaves W unchanged', run: safeMerge });
+  if (syncReads)
+    checks.push({ name: 'merge/unmerge: safeMerge refuses a NaN adapter and leaves W unchanged', run: safeMerge });
   return checks;
 }

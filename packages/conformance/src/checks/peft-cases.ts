@@ -5,11 +5,20 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, findLayerAdapter, fromPeftJson, type LoraModel } from '@tfjs-lora/core';
 import { expectClose, expectNoLeak, expectTrue } from '../assert.js';
 import type { FixtureSource } from '../fixture-source.js';
-import { buildBase, caseKinds, disposeCase, LAYER_KINDS, loadPeftCase, type CaseLayer, type PeftCase } from '../peft-case.js';
+import {
+  buildBase,
+  caseKinds,
+  disposeCase,
+  LAYER_KINDS,
+  loadPeftCase,
+  type CaseLayer,
+  type PeftCase,
+} from '../peft-case.js';
 import type { ConformanceTolerances } from '../tolerances.js';
 import type { ConformanceCheck, KnownGap } from '../types.js';
 
-const GRAD_KEY = /^grad\.base_model\.model\.(.+)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)(?:\.weight)?$/;
+const GRAD_KEY =
+  /^grad\.base_model\.model\.(.+)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)(?:\.weight)?$/;
 
 /** Copies PEFT's adapter tensors into the LoRA layers through each layer adapter's `fromPeft`. */
 function loadAdapter(lm: LoraModel, c: PeftCase): void {
@@ -73,7 +82,10 @@ async function checkGradients({ c, lm, toTf }: Built, tol: ConformanceTolerances
   );
   value.dispose();
   const keys = Object.keys(c.io).filter((k) => k.startsWith('grad.'));
-  expectTrue(keys.length === vars.length, `${c.name}: PEFT has ${keys.length} LoRA gradients, the LoRA model ${vars.length} trainable weights`);
+  expectTrue(
+    keys.length === vars.length,
+    `${c.name}: PEFT has ${keys.length} LoRA gradients, the LoRA model ${vars.length} trainable weights`,
+  );
   for (const key of keys) {
     const [, path, peftName] = GRAD_KEY.exec(key) ?? [];
     const entry = lm.loraLayers().find((l) => l.path === path);
@@ -98,9 +110,15 @@ async function checkMerged({ c, lm, toTf }: Built, tol: ConformanceTolerances): 
       const kind = LAYER_KINDS[l.kind];
       const [kernel, bias] = merged.getLayer(l.name).getWeights();
       const torchKernel = kind.weightToTorch(kernel);
-      await expectClose(torchKernel, c.io[`merged.${l.name}.weight`], tol.peftMerged, `${c.name}: merged.${l.name}.weight`);
+      await expectClose(
+        torchKernel,
+        c.io[`merged.${l.name}.weight`],
+        tol.peftMerged,
+        `${c.name}: merged.${l.name}.weight`,
+      );
       torchKernel.dispose();
-      if (bias) await expectClose(bias, c.io[`merged.${l.name}.bias`], 0, `${c.name}: merged.${l.name}.bias (unchanged)`);
+      if (bias)
+        await expectClose(bias, c.io[`merged.${l.name}.bias`], 0, `${c.name}: merged.${l.name}.bias (unchanged)`);
     }
     const [input, output] = [toTf(c.io.input), toTf(c.io.output)];
     const out = merged.predict(input) as tf.Tensor;
@@ -123,10 +141,18 @@ export async function peftCaseChecks(
 ): Promise<{ checks: ConformanceCheck[]; gaps: KnownGap[] }> {
   const spec = JSON.parse(await source.text(`peft-cases/${name}/case.json`)) as { layers: CaseLayer[] };
   const { kinds, unknown } = caseKinds(spec);
-  if (unknown.length > 0) return { checks: [], gaps: [{ name: `peft/${name}`, reason: `layer kind(s) ${unknown.join(', ')} are not mapped to tfjs by this suite` }] };
+  if (unknown.length > 0)
+    return {
+      checks: [],
+      gaps: [
+        { name: `peft/${name}`, reason: `layer kind(s) ${unknown.join(', ')} are not mapped to tfjs by this suite` },
+      ],
+    };
   const missing = [...new Set(kinds.filter((k) => !findLayerAdapter(k.tfjsClass)))];
   if (missing.length > 0) {
-    const what = missing.map((k) => `${k.tfjsClass} (${missingPackages[k.adapterPackage] ?? `import ${k.adapterPackage}`})`).join(', ');
+    const what = missing
+      .map((k) => `${k.tfjsClass} (${missingPackages[k.adapterPackage] ?? `import ${k.adapterPackage}`})`)
+      .join(', ');
     return { checks: [], gaps: [{ name: `peft/${name}`, reason: `no LoRA layer adapter registered for ${what}` }] };
   }
   const check = (what: string, fn: (b: Built, t: ConformanceTolerances) => Promise<void>): ConformanceCheck => ({

@@ -63,20 +63,35 @@ export function trainingChecks(backend: string, tol: ConformanceTolerances): Con
         } finally {
           await tf.setBackend(backend);
         }
-        expectTrue(ours.losses.length === TRAINING_STEPS, `expected ${TRAINING_STEPS} losses, found ${ours.losses.length}`);
-        expectTrue(reference.losses[TRAINING_STEPS - 1] < reference.losses[0], `cpu reference did not learn: loss ${reference.losses[0]} → ${reference.losses[TRAINING_STEPS - 1]}`);
+        expectTrue(
+          ours.losses.length === TRAINING_STEPS,
+          `expected ${TRAINING_STEPS} losses, found ${ours.losses.length}`,
+        );
+        expectTrue(
+          reference.losses[TRAINING_STEPS - 1] < reference.losses[0],
+          `cpu reference did not learn: loss ${reference.losses[0]} → ${reference.losses[TRAINING_STEPS - 1]}`,
+        );
         ours.losses.forEach((l, i) => {
           const rel = Math.abs(l - reference.losses[i]) / Math.abs(reference.losses[i]);
           recordComparison(`step ${i + 1} loss (relative)`, rel, tol.trainingLoss);
-          expectTrue(rel <= tol.trainingLoss, `step ${i + 1}: loss ${l} vs cpu ${reference.losses[i]} (relative ${rel.toExponential(3)} > ${tol.trainingLoss})`);
+          expectTrue(
+            rel <= tol.trainingLoss,
+            `step ${i + 1}: loss ${l} vs cpu ${reference.losses[i]} (relative ${rel.toExponential(3)} > ${tol.trainingLoss})`,
+          );
         });
         ours.weights.forEach((w, i) => {
           const rel = relativeMax(w, reference.weights[i]);
           recordComparison(`LoRA variable ${i} after ${TRAINING_STEPS} steps (relative)`, rel, tol.trainingWeights);
-          expectTrue(rel <= tol.trainingWeights, `LoRA variable ${i} after ${TRAINING_STEPS} steps: max |Δ| / max |w| = ${rel.toExponential(3)} > ${tol.trainingWeights}`);
+          expectTrue(
+            rel <= tol.trainingWeights,
+            `LoRA variable ${i} after ${TRAINING_STEPS} steps: max |Δ| / max |w| = ${rel.toExponential(3)} > ${tol.trainingWeights}`,
+          );
         });
         const growth = ours.counts[ours.counts.length - 1] - ours.counts[0];
-        expectTrue(growth === 0, `training keeps ${growth} more tensor(s) after step ${TRAINING_STEPS} than after step 1 (a leak per step)`);
+        expectTrue(
+          growth === 0,
+          `training keeps ${growth} more tensor(s) after step ${TRAINING_STEPS} than after step 1 (a leak per step)`,
+        );
       },
     },
   ];

@@ -19,7 +19,10 @@ describe('loadMnist', () => {
   });
 
   it('reads the idx headers the files declare (magic 0x803 / 0x801, 60000 / 10000 examples, 28×28)', () => {
-    for (const [split, n] of [['train', 60000], ['test', 10000]] as const) {
+    for (const [split, n] of [
+      ['train', 60000],
+      ['test', 10000],
+    ] as const) {
       const files = mnistFiles(split);
       const img = head(files.images, 16);
       const lab = head(files.labels, 8);
@@ -41,7 +44,8 @@ describe('loadMnist', () => {
     expect(d.images).toBeInstanceOf(Float32Array);
     expect(d.images.length).toBe(100 * MNIST_PIXELS);
     expect(Array.from(d.labels)).toEqual(Array.from(rawLabels.subarray(offset, offset + 100)));
-    for (const i of [0, 400, 100 * MNIST_PIXELS - 1]) expect(d.images[i]).toBe(Math.fround(rawImages[offset * MNIST_PIXELS + i] / 255));
+    for (const i of [0, 400, 100 * MNIST_PIXELS - 1])
+      expect(d.images[i]).toBe(Math.fround(rawImages[offset * MNIST_PIXELS + i] / 255));
     expect(Math.min(...d.images)).toBe(0);
     expect(Math.max(...d.images)).toBe(1);
   });
@@ -62,7 +66,9 @@ describe('loadMnist', () => {
 
   it('rejects an offset or limit outside the split', () => {
     expect(() => loadMnist({ split: 'test', offset: 10001 })).toThrow(/'offset' must be an integer in \[0, 10000\]/);
-    expect(() => loadMnist({ split: 'test', offset: 9990, limit: 11 })).toThrow(/'limit' must be an integer in \[0, 10\]/);
+    expect(() => loadMnist({ split: 'test', offset: 9990, limit: 11 })).toThrow(
+      /'limit' must be an integer in \[0, 10\]/,
+    );
     expect(() => loadMnist({ split: 'test', limit: 1.5 })).toThrow(LoraError);
   });
 });
@@ -98,8 +104,13 @@ describe('loadMnist on damaged files', () => {
   });
 
   it('throws when a file is shorter than its header says', () => {
-    const truncated = withFiles(readFileSync(real.images).subarray(0, 16 + 5 * MNIST_PIXELS), readFileSync(real.labels));
-    expect(() => loadMnist({ split: 'test', dir: truncated })).toThrow(/declares dimensions \[10000, 28, 28\], so 7840016 bytes, but it has 3936/);
+    const truncated = withFiles(
+      readFileSync(real.images).subarray(0, 16 + 5 * MNIST_PIXELS),
+      readFileSync(real.labels),
+    );
+    expect(() => loadMnist({ split: 'test', dir: truncated })).toThrow(
+      /declares dimensions \[10000, 28, 28\], so 7840016 bytes, but it has 3936/,
+    );
   });
 
   it('throws when the counts disagree or a label is out of range', () => {
@@ -111,9 +122,13 @@ describe('loadMnist on damaged files', () => {
     expect(loadMnist({ split: 'test', dir: short }).count).toBe(3);
     const fewer = Buffer.from(labels.subarray(0, 8 + 2));
     fewer.writeUInt32BE(2, 4);
-    expect(() => loadMnist({ split: 'test', dir: withFiles(images, fewer) })).toThrow(/holds 3 images but .* holds 2 labels/);
+    expect(() => loadMnist({ split: 'test', dir: withFiles(images, fewer) })).toThrow(
+      /holds 3 images but .* holds 2 labels/,
+    );
     labels[8 + 1] = 10;
-    expect(() => loadMnist({ split: 'test', dir: withFiles(images, labels) })).toThrow(/label 1 of .* is 10; expected 0..9/);
+    expect(() => loadMnist({ split: 'test', dir: withFiles(images, labels) })).toThrow(
+      /label 1 of .* is 10; expected 0..9/,
+    );
   });
 
   it('throws when the files are missing', () => {

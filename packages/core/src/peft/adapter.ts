@@ -87,7 +87,12 @@ function isConfig(x: unknown): x is LoraConfig {
   return typeof x === 'object' && x !== null && 'loraAlpha' in x && 'extra' in x;
 }
 
-function buildModule(path: string, g: { loraA?: [string, string]; loraB?: [string, string]; magnitude?: string }, input: PeftAdapterInput, config: LoraConfig): PeftLoraModule {
+function buildModule(
+  path: string,
+  g: { loraA?: [string, string]; loraB?: [string, string]; magnitude?: string },
+  input: PeftAdapterInput,
+  config: LoraConfig,
+): PeftLoraModule {
   const t = input.tensors;
   const some = g.loraA?.[0] ?? g.loraB?.[0] ?? g.magnitude!;
   if (!g.loraA || !g.loraB) {
@@ -103,7 +108,10 @@ function buildModule(path: string, g: { loraA?: [string, string]; loraB?: [strin
   const [keyB, nameB] = g.loraB;
   const pair = pairOf(nameA);
   if (!pair || pair.loraB !== nameB) {
-    throw new AdapterFormatError(`Adapter module '${path}' mixes factor names ${nameA} and ${nameB}; expected a matching pair such as lora_A/lora_B.`, { tensor: keyB });
+    throw new AdapterFormatError(
+      `Adapter module '${path}' mixes factor names ${nameA} and ${nameB}; expected a matching pair such as lora_A/lora_B.`,
+      { tensor: keyB },
+    );
   }
   const loraA = t[keyA]!;
   const loraB = t[keyB]!;
@@ -132,13 +140,23 @@ function buildModule(path: string, g: { loraA?: [string, string]; loraB?: [strin
     );
   }
   if (magnitude && (magnitude.rank !== 1 || magnitude.shape[0] !== loraB.shape[0])) {
-    throw new AdapterFormatError(`Adapter module '${path}': expected the DoRA magnitude to be [${loraB.shape[0]}]; found [${magnitude.shape}].`, { tensor: g.magnitude });
+    throw new AdapterFormatError(
+      `Adapter module '${path}': expected the DoRA magnitude to be [${loraB.shape[0]}]; found [${magnitude.shape}].`,
+      { tensor: g.magnitude },
+    );
   }
   const alpha = alphaFor(config, path);
   return {
-    path, kind: kindOf(nameA, loraA), peftNames: { loraA: nameA, loraB: nameB },
+    path,
+    kind: kindOf(nameA, loraA),
+    peftNames: { loraA: nameA, loraB: nameB },
     keys: g.magnitude ? { loraA: keyA, loraB: keyB, magnitude: g.magnitude } : { loraA: keyA, loraB: keyB },
-    loraA, loraB, ...(magnitude ? { magnitude } : {}), r, alpha, scaling: scalingFor(r, alpha, config.useRslora),
+    loraA,
+    loraB,
+    ...(magnitude ? { magnitude } : {}),
+    r,
+    alpha,
+    scaling: scalingFor(r, alpha, config.useRslora),
   };
 }
 
@@ -151,17 +169,23 @@ function buildModule(path: string, g: { loraA?: [string, string]; loraB?: [strin
 export function peftAdapter(input: PeftAdapterInput): PeftAdapter {
   if (isPeftAdapter(input)) return input;
   if (typeof input.tensors !== 'object' || input.tensors === null) {
-    throw new AdapterFormatError(`A PEFT adapter needs tensors keyed as PEFT saves them; found ${typeof input.tensors}.`);
+    throw new AdapterFormatError(
+      `A PEFT adapter needs tensors keyed as PEFT saves them; found ${typeof input.tensors}.`,
+    );
   }
   const config = isConfig(input.config) ? input.config : fromPeftJson(input.config);
   const keys = Object.keys(input.tensors);
   if (keys.length === 0) {
-    throw new AdapterFormatError(`The adapter has no tensors; expected LoRA factors such as base_model.model.<module>.lora_A.weight.`);
+    throw new AdapterFormatError(
+      `The adapter has no tensors; expected LoRA factors such as base_model.model.<module>.lora_A.weight.`,
+    );
   }
   const grouped = groupPeftKeys(input.tensors, config);
   const modules = [...grouped.factors].map(([path, g]) => buildModule(path, g, input, config));
   if (modules.length === 0) {
-    throw new AdapterFormatError(`The adapter has no LoRA modules (only ${keys.slice(0, 5).join(', ')}); expected tensors named <module>.lora_A.weight / lora_B.weight.`);
+    throw new AdapterFormatError(
+      `The adapter has no LoRA modules (only ${keys.slice(0, 5).join(', ')}); expected tensors named <module>.lora_A.weight / lora_B.weight.`,
+    );
   }
   const moduleWeights: PeftModuleWeights[] = [...grouped.weights.values()].map((w) => ({
     path: w.path,

@@ -29,17 +29,26 @@ export function configObject(config: PeftAdapterFiles['config']): Record<string,
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new LoraConfigError(`${ADAPTER_CONFIG_NAME} is not valid JSON (${(e as Error).message}). Use the file PEFT's save_pretrained wrote.`, { cause: e });
+    throw new LoraConfigError(
+      `${ADAPTER_CONFIG_NAME} is not valid JSON (${(e as Error).message}). Use the file PEFT's save_pretrained wrote.`,
+      { cause: e },
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new LoraConfigError(`${ADAPTER_CONFIG_NAME} must hold a JSON object; found ${JSON.stringify(parsed)?.slice(0, 60)}.`);
+    throw new LoraConfigError(
+      `${ADAPTER_CONFIG_NAME} must hold a JSON object; found ${JSON.stringify(parsed)?.slice(0, 60)}.`,
+    );
   }
   return parsed as Record<string, unknown>;
 }
 
 /** adapter_config.json text as PEFT writes it (sorted keys, two-space indent). */
 export function configText(config: Readonly<Record<string, unknown>>): string {
-  const sorted = Object.fromEntries(Object.keys(config).sort().map((k) => [k, config[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(config)
+      .sort()
+      .map((k) => [k, config[k]]),
+  );
   return `${JSON.stringify(sorted, null, 2)}\n`;
 }
 
@@ -49,7 +58,9 @@ export function configText(config: Readonly<Record<string, unknown>>): string {
  */
 export function decodePeftAdapter(files: PeftAdapterFiles): PeftAdapter {
   if (!files || typeof files !== 'object' || files.weights === undefined || files.config === undefined) {
-    throw new AdapterFormatError(`An adapter's files must be {config, weights} (adapter_config.json and adapter_model.safetensors); found ${typeof files}.`);
+    throw new AdapterFormatError(
+      `An adapter's files must be {config, weights} (adapter_config.json and adapter_model.safetensors); found ${typeof files}.`,
+    );
   }
   const config = configObject(files.config);
   const parsed = parseSafetensors(files.weights);
@@ -68,7 +79,10 @@ export function decodePeftAdapter(files: PeftAdapterFiles): PeftAdapter {
  */
 export function toSingleFile(files: PeftAdapterFiles): Uint8Array {
   const parsed = parseSafetensors(files.weights);
-  const metadata = { ...(parsed.metadata ?? { format: 'pt' }), [PEFT_CONFIG_METADATA_KEY]: JSON.stringify(configObject(files.config)) };
+  const metadata = {
+    ...(parsed.metadata ?? { format: 'pt' }),
+    [PEFT_CONFIG_METADATA_KEY]: JSON.stringify(configObject(files.config)),
+  };
   return encodeSafetensors(rawSafetensorsInputs(parsed.tensors), metadata);
 }
 
@@ -91,6 +105,9 @@ export function fromSingleFile(bytes: Uint8Array | ArrayBuffer): PeftAdapterFile
   const rest = Object.fromEntries(Object.entries(meta).filter(([k]) => k !== PEFT_CONFIG_METADATA_KEY));
   return {
     config: configObject(meta[PEFT_CONFIG_METADATA_KEY]!),
-    weights: encodeSafetensors(rawSafetensorsInputs(parsed.tensors), Object.keys(rest).length > 0 ? rest : { format: 'pt' }),
+    weights: encodeSafetensors(
+      rawSafetensorsInputs(parsed.tensors),
+      Object.keys(rest).length > 0 ? rest : { format: 'pt' },
+    ),
   };
 }

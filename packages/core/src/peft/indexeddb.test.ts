@@ -12,7 +12,8 @@ import { loadPeftAdapter } from './load.js';
 import { encodePeftAdapter, savePeftAdapter } from './save.js';
 
 const LINEAR = join(FIXTURES, 'peft-cases', 'linear', 'adapter');
-if (!fixturesPresent()) console.warn('SKIP indexeddb: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
+if (!fixturesPresent())
+  console.warn('SKIP indexeddb: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 
 describe.skipIf(!fixturesPresent())('PEFT adapters in IndexedDB (fake-indexeddb)', () => {
   let wasBrowser: boolean;

@@ -62,10 +62,17 @@ function summarize(m: PeftLoraModule): PeftModuleSummary {
   const deltaNorm = squeezable ? m.scaling * lowRankFrobeniusNorm(m.loraA.dataSync(), m.loraB.dataSync(), m.r) : null;
   const kernel = m.kind.startsWith('conv') ? m.loraA.shape.slice(2) : undefined;
   return {
-    path: m.path, kind: m.kind, in: m.loraA.shape[1]!, out, ...(kernel ? { kernel } : {}),
-    r: m.r, alpha: m.alpha, scaling: m.scaling,
+    path: m.path,
+    kind: m.kind,
+    in: m.loraA.shape[1]!,
+    out,
+    ...(kernel ? { kernel } : {}),
+    r: m.r,
+    alpha: m.alpha,
+    scaling: m.scaling,
     params: m.loraA.size + m.loraB.size + (m.magnitude?.size ?? 0),
-    deltaNorm: deltaNorm === null ? null : Math.abs(deltaNorm), dora: m.magnitude !== undefined,
+    deltaNorm: deltaNorm === null ? null : Math.abs(deltaNorm),
+    dora: m.magnitude !== undefined,
   };
 }
 

@@ -22,7 +22,8 @@ const LINEAR = join(FIXTURES, 'peft-cases', 'linear', 'adapter');
 
 function sameAdapter(a: PeftAdapter, b: PeftAdapter): void {
   expect(Object.keys(a.tensors).sort()).toEqual(Object.keys(b.tensors).sort());
-  for (const k of Object.keys(a.tensors)) expect(Array.from(a.tensors[k]!.dataSync()), k).toEqual(Array.from(b.tensors[k]!.dataSync()));
+  for (const k of Object.keys(a.tensors))
+    expect(Array.from(a.tensors[k]!.dataSync()), k).toEqual(Array.from(b.tensors[k]!.dataSync()));
   expect(a.config).toEqual(b.config);
 }
 
@@ -59,10 +60,13 @@ describe.skipIf(!present)('PEFT adapter I/O', () => {
     const base = tfl.sequential({ layers: [tfl.layers.dense({ name: 'fc', units: 32, inputShape: [16] })] });
     const lm = applyLora(base, reference);
     let saved: tf.io.ModelArtifacts | undefined;
-    await savePeftAdapter(lm, tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
-    }));
+    await savePeftAdapter(
+      lm,
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
+      }),
+    );
     expect(saved!.format).toBe('peft-lora-safetensors');
     const back = await loadPeftAdapter(tf.io.fromMemory(saved!));
     sameAdapter(back, reference);
@@ -98,11 +102,16 @@ describe.skipIf(!present)('PEFT adapter I/O', () => {
   });
 
   it('loads user-selected files (peftBrowserFiles) and explains a wrong selection', async () => {
-    const picked = [new File([readFileSync(join(LINEAR, 'adapter_config.json'))], 'adapter_config.json'), new File([readFileSync(join(LINEAR, 'adapter_model.safetensors'))], 'adapter_model.safetensors')];
+    const picked = [
+      new File([readFileSync(join(LINEAR, 'adapter_config.json'))], 'adapter_config.json'),
+      new File([readFileSync(join(LINEAR, 'adapter_model.safetensors'))], 'adapter_model.safetensors'),
+    ];
     const back = await loadPeftAdapter(peftBrowserFiles(picked));
     sameAdapter(back, reference);
     back.dispose();
-    await expect(loadPeftAdapter(peftBrowserFiles(picked.slice(0, 1)))).rejects.toThrow(/Expected two files.*found adapter_config.json/);
+    await expect(loadPeftAdapter(peftBrowserFiles(picked.slice(0, 1)))).rejects.toThrow(
+      /Expected two files.*found adapter_config.json/,
+    );
   });
 
   it('fetches a directory URL over http and reports a missing file with its status', async () => {
@@ -120,7 +129,9 @@ describe.skipIf(!present)('PEFT adapter I/O', () => {
     sameAdapter(back, reference);
     back.dispose();
     const split = fromSingleFile(single);
-    expect(Buffer.from(split.weights as Uint8Array).equals(readFileSync(join(LINEAR, 'adapter_model.safetensors')))).toBe(true);
+    expect(
+      Buffer.from(split.weights as Uint8Array).equals(readFileSync(join(LINEAR, 'adapter_model.safetensors'))),
+    ).toBe(true);
     expect(split.config).toEqual(JSON.parse(readFileSync(join(LINEAR, 'adapter_config.json'), 'utf8')));
   });
 
@@ -138,7 +149,9 @@ describe.skipIf(!present)('PEFT adapter I/O', () => {
     expect(AdapterFormatError.isInstance(err)).toBe(true);
     expect((err as Error).message).toMatch(/sub-folders, as PEFT saves them: .*style/);
     writeFileSync(join(tmp, 'plain.safetensors'), files.weights as Uint8Array);
-    await expect(loadPeftAdapter(join(tmp, 'plain.safetensors'))).rejects.toThrow(/is a file; expected a PEFT adapter directory/);
+    await expect(loadPeftAdapter(join(tmp, 'plain.safetensors'))).rejects.toThrow(
+      /is a file; expected a PEFT adapter directory/,
+    );
   });
 
   it('says which browser-only targets need a browser', async () => {
@@ -146,8 +159,12 @@ describe.skipIf(!present)('PEFT adapter I/O', () => {
     const lm = applyLora(base, reference);
     const idb = await savePeftAdapter(lm, 'indexeddb://x').catch((e: unknown) => e);
     expect(LoraError.isInstance(idb)).toBe(true);
-    expect((idb as Error).message).toMatch(/No tf.io save handler for 'indexeddb:\/\/x'.*IndexedDB exists in browsers only/);
-    await expect(peftDownloads('a-').save!(tf.io.fromMemory({}) as unknown as tf.io.ModelArtifacts)).rejects.toThrow(/needs a browser page/);
+    expect((idb as Error).message).toMatch(
+      /No tf.io save handler for 'indexeddb:\/\/x'.*IndexedDB exists in browsers only/,
+    );
+    await expect(peftDownloads('a-').save!(tf.io.fromMemory({}) as unknown as tf.io.ModelArtifacts)).rejects.toThrow(
+      /needs a browser page/,
+    );
     await expect(savePeftAdapter(lm, 'downloads://a-')).rejects.toThrow(/needs a browser page/);
     expect(encodePeftAdapter(lm).config).toMatchObject({ r: 4, lora_alpha: 8 });
     lm.dispose();

@@ -34,11 +34,17 @@ export function peftFilesFromArtifacts(artifacts: tf.io.ModelArtifacts | undefin
   }
   const topology = artifacts.modelTopology;
   if (typeof topology !== 'object' || topology === null || topology instanceof ArrayBuffer) {
-    throw new AdapterFormatError(`PEFT adapter artifacts must carry adapter_config.json as a JSON object in modelTopology.`);
+    throw new AdapterFormatError(
+      `PEFT adapter artifacts must carry adapter_config.json as a JSON object in modelTopology.`,
+    );
   }
   const data = artifacts.weightData;
-  if (data === undefined) throw new AdapterFormatError(`PEFT adapter artifacts have no weightData (the safetensors bytes).`);
-  return { config: topology as Record<string, unknown>, weights: tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]) };
+  if (data === undefined)
+    throw new AdapterFormatError(`PEFT adapter artifacts have no weightData (the safetensors bytes).`);
+  return {
+    config: topology as Record<string, unknown>,
+    weights: tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]),
+  };
 }
 
 /**
@@ -48,10 +54,15 @@ export function peftFilesFromArtifacts(artifacts: tf.io.ModelArtifacts | undefin
 export function peftDownloads(prefix = ''): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      const doc = (globalThis as { document?: { createElement(tag: 'a'): { href: string; download: string; click(): void } } }).document;
-      const url = (globalThis as { URL?: { createObjectURL?(b: Blob): string; revokeObjectURL?(u: string): void } }).URL;
+      const doc = (
+        globalThis as { document?: { createElement(tag: 'a'): { href: string; download: string; click(): void } } }
+      ).document;
+      const url = (globalThis as { URL?: { createObjectURL?(b: Blob): string; revokeObjectURL?(u: string): void } })
+        .URL;
       if (!doc || typeof url?.createObjectURL !== 'function') {
-        throw new LoraError(`peftDownloads needs a browser page (document and URL.createObjectURL); in Node save to a directory path instead.`);
+        throw new LoraError(
+          `peftDownloads needs a browser page (document and URL.createObjectURL); in Node save to a directory path instead.`,
+        );
       }
       const files = peftFilesFromArtifacts(artifacts);
       const blobs: [string, Blob][] = [
@@ -83,34 +94,53 @@ export function peftBrowserFiles(files: ArrayLike<Blob & { name: string }>): tf.
             'Select both files of the adapter directory.',
         );
       }
-      return peftArtifacts({ config: new Uint8Array(await config.arrayBuffer()), weights: await weights.arrayBuffer() });
+      return peftArtifacts({
+        config: new Uint8Array(await config.arrayBuffer()),
+        weights: await weights.arrayBuffer(),
+      });
     },
   };
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
-  const f = (globalThis as { fetch?: (u: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }> }).fetch;
+  const f = (
+    globalThis as {
+      fetch?: (u: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
+    }
+  ).fetch;
   if (!f) throw new LoraError(`Loading ${url} needs fetch(), which this environment lacks.`);
   let res;
   try {
     res = await f(url);
   } catch (e) {
-    throw new LoraError(`Fetching ${url} failed (${(e as Error).message}); check the URL and the network.`, { cause: e });
+    throw new LoraError(`Fetching ${url} failed (${(e as Error).message}); check the URL and the network.`, {
+      cause: e,
+    });
   }
-  if (!res.ok) throw new LoraError(`Fetching ${url} returned HTTP ${res.status}; expected 200. Check that the adapter's files are at this URL.`);
+  if (!res.ok)
+    throw new LoraError(
+      `Fetching ${url} returned HTTP ${res.status}; expected 200. Check that the adapter's files are at this URL.`,
+    );
   return new Uint8Array(await res.arrayBuffer());
 }
 
 /** Loads adapter_config.json and adapter_model.safetensors from a URL prefix (a directory URL, '/' added if missing). */
 export async function fetchPeftFiles(url: string): Promise<PeftAdapterFiles> {
   const base = url.endsWith('/') ? url : `${url}/`;
-  const [config, weights] = await Promise.all([fetchBytes(base + ADAPTER_CONFIG_NAME), fetchBytes(base + ADAPTER_WEIGHTS_NAME)]);
+  const [config, weights] = await Promise.all([
+    fetchBytes(base + ADAPTER_CONFIG_NAME),
+    fetchBytes(base + ADAPTER_WEIGHTS_NAME),
+  ]);
   return { config, weights };
 }
 
 /** True for an object with a `load` or `save` function (a tf.io.IOHandler). */
 export function isIOHandler(x: unknown): x is tf.io.IOHandler {
-  return typeof x === 'object' && x !== null && (typeof (x as tf.io.IOHandler).load === 'function' || typeof (x as tf.io.IOHandler).save === 'function');
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    (typeof (x as tf.io.IOHandler).load === 'function' || typeof (x as tf.io.IOHandler).save === 'function')
+  );
 }
 
 /** The tf.io handler for a URL scheme ('indexeddb://...', or any registered router); throws naming the scheme when none exists here. */

@@ -32,7 +32,14 @@ describe('PEFT keys', () => {
   });
 
   it('classifies every kind of key PEFT writes', () => {
-    const seqCls = fromPeftJson({ peft_type: 'LORA', r: 2, target_modules: ['q'], task_type: 'SEQ_CLS', bias: 'all', modules_to_save: ['head'] });
+    const seqCls = fromPeftJson({
+      peft_type: 'LORA',
+      r: 2,
+      target_modules: ['q'],
+      task_type: 'SEQ_CLS',
+      bias: 'all',
+      modules_to_save: ['head'],
+    });
     expect(effectiveModulesToSave(seqCls)).toEqual(['head', 'classifier', 'score']);
     const c = (k: string) => classifyPeftKey(`base_model.model.${k}`, seqCls);
     expect(c('enc.0.q.lora_A.weight')).toEqual({ role: 'loraA', path: 'enc.0.q', peftName: 'lora_A' });
@@ -41,10 +48,18 @@ describe('PEFT keys', () => {
     expect(c('q.lora_magnitude_vector.weight')).toEqual({ role: 'magnitude', path: 'q' }); // PEFT < 0.12
     expect(c('q.base_layer.bias')).toEqual({ role: 'base_layer', path: 'q', param: 'bias' });
     expect(c('score.weight')).toEqual({ role: 'modules_to_save', path: 'score', param: 'weight' });
-    expect(c('roberta.classifier.dense.bias')).toEqual({ role: 'modules_to_save', path: 'roberta.classifier.dense', param: 'bias' });
+    expect(c('roberta.classifier.dense.bias')).toEqual({
+      role: 'modules_to_save',
+      path: 'roberta.classifier.dense',
+      param: 'bias',
+    });
     expect(c('enc.norm.bias')).toEqual({ role: 'bias', path: 'enc.norm', param: 'bias' });
-    expect(formatError(() => c('enc.norm.weight')).message).toMatch(/not a LoRA factor .* modules_to_save \(\["head","classifier","score"\]\)/);
-    expect(formatError(() => classifyPeftKey('model.q.lora_A.weight', cfg)).message).toMatch(/does not start with "base_model.model."/);
+    expect(formatError(() => c('enc.norm.weight')).message).toMatch(
+      /not a LoRA factor .* modules_to_save \(\["head","classifier","score"\]\)/,
+    );
+    expect(formatError(() => classifyPeftKey('model.q.lora_A.weight', cfg)).message).toMatch(
+      /does not start with "base_model.model."/,
+    );
   });
 
   it('validates an adapter: both factors, ranks against the config, DoRA magnitudes', () => {
@@ -55,8 +70,15 @@ describe('PEFT keys', () => {
       [{ [A]: t([2, 4]) }, /has base_model.model.q.lora_A.weight but no lora_B/],
       [{ [A]: t([3, 4]), [B]: t([5, 3]) }, /gives r = 2 .* has 3 rows/],
       [{ [A]: t([2, 4]), [B]: t([5, 3]) }, /same r/],
-      [{ [A]: t([2, 4]), [B]: t([5, 2]) }, /use_dora is true but the file has no q.lora_magnitude_vector/, loraConfig({ r: 2, targetModules: ['q'], useDora: true })],
-      [{ [A]: t([2, 4]), [B]: t([5, 2]), 'base_model.model.q.lora_magnitude_vector': t([5]) }, /DoRA magnitude .* but use_dora is false/],
+      [
+        { [A]: t([2, 4]), [B]: t([5, 2]) },
+        /use_dora is true but the file has no q.lora_magnitude_vector/,
+        loraConfig({ r: 2, targetModules: ['q'], useDora: true }),
+      ],
+      [
+        { [A]: t([2, 4]), [B]: t([5, 2]), 'base_model.model.q.lora_magnitude_vector': t([5]) },
+        /DoRA magnitude .* but use_dora is false/,
+      ],
       [{ [A]: t([2, 4]), 'base_model.model.q.lora_embedding_B': t([5, 2]) }, /no lora_B|mixes factor names/],
     ];
     for (const [tensors, message, config] of cases) {
@@ -82,11 +104,18 @@ describe('module mapping', () => {
 
   it('matches exactly, then up to separators', () => {
     const m = mapPeftModules(['head', 'encoder.layer.0.q', 'outer/fc'], layers);
-    expect([...m.layers]).toEqual([['head', 'head'], ['encoder.layer.0.q', 'encoder_layer_0_q'], ['outer/fc', 'outer.fc']]);
+    expect([...m.layers]).toEqual([
+      ['head', 'head'],
+      ['encoder.layer.0.q', 'encoder_layer_0_q'],
+      ['outer/fc', 'outer.fc'],
+    ]);
   });
 
   it('uses a record or function first; null skips on purpose', () => {
-    const m = mapPeftModules(['a.q', 'a.v', 'b'], layers, { moduleMap: (p) => (p === 'b' ? null : p === 'a.q' ? 'encoder_layer_0_q' : undefined), strict: false });
+    const m = mapPeftModules(['a.q', 'a.v', 'b'], layers, {
+      moduleMap: (p) => (p === 'b' ? null : p === 'a.q' ? 'encoder_layer_0_q' : undefined),
+      strict: false,
+    });
     expect([...m.layers]).toEqual([['a.q', 'encoder_layer_0_q']]);
     expect(m.skipped).toEqual(['b', 'a.v']);
     expect(mapPeftModules(['x'], layers, { moduleMap: { x: 'head' } }).layers.get('x')).toBe('head');
@@ -101,10 +130,16 @@ describe('module mapping', () => {
       }
     })();
     expect(LoraConfigError.isInstance(err)).toBe(true);
-    expect(err!.message).toMatch(/2 adapter module\(s\) match no layer.*'encoder.layer.0.k' \(nearest: encoder_layer_0_q, encoder_layer_0_v/);
+    expect(err!.message).toMatch(
+      /2 adapter module\(s\) match no layer.*'encoder.layer.0.k' \(nearest: encoder_layer_0_q, encoder_layer_0_v/,
+    );
     expect(err!.message).toMatch(/moduleMap.*strict: false/);
-    expect(() => mapPeftModules(['a'], layers, { moduleMap: { a: 'nope' } })).toThrow(/not a layer of the model. Nearest layer names/);
-    expect(() => mapPeftModules(['a', 'b'], layers, { moduleMap: { a: 'head', b: 'head' } })).toThrow(/both map to layer 'head'/);
+    expect(() => mapPeftModules(['a'], layers, { moduleMap: { a: 'nope' } })).toThrow(
+      /not a layer of the model. Nearest layer names/,
+    );
+    expect(() => mapPeftModules(['a', 'b'], layers, { moduleMap: { a: 'head', b: 'head' } })).toThrow(
+      /both map to layer 'head'/,
+    );
     expect(() => mapPeftModules(['x.y'], ['x_y', 'x/y'])).toThrow(/matches several layers up to separators: x_y, x\/y/);
   });
 });

@@ -11,11 +11,16 @@ export const PEFT_KEY_PREFIX = 'base_model.model.';
 export const MAGNITUDE_NAME = 'lora_magnitude_vector';
 /** Factor names that PEFT stores as bare parameters (no `.weight` suffix). */
 const BARE_FACTOR_NAMES = new Set(['lora_embedding_A', 'lora_embedding_B']);
-const DEFAULT_PAIRS = [{ loraA: 'lora_A', loraB: 'lora_B' }, { loraA: 'lora_embedding_A', loraB: 'lora_embedding_B' }];
+const DEFAULT_PAIRS = [
+  { loraA: 'lora_A', loraB: 'lora_B' },
+  { loraA: 'lora_embedding_A', loraB: 'lora_embedding_B' },
+];
 
 /** Modules PEFT's task models add to modules_to_save (PeftModelForSequenceClassification, ...). */
 export const TASK_MODULES_TO_SAVE: Readonly<Record<string, readonly string[]>> = {
-  SEQ_CLS: ['classifier', 'score'], TOKEN_CLS: ['classifier', 'score'], QUESTION_ANS: ['qa_outputs'],
+  SEQ_CLS: ['classifier', 'score'],
+  TOKEN_CLS: ['classifier', 'score'],
+  QUESTION_ANS: ['qa_outputs'],
 };
 
 /** The key PEFT writes for a LoRA factor (`.weight` unless PEFT stores it as a bare parameter). */
@@ -44,7 +49,8 @@ export function effectiveModulesToSave(config: LoraConfig): string[] {
 function factorPairs(): { loraA: string; loraB: string }[] {
   const pairs = [...DEFAULT_PAIRS];
   for (const a of listLayerAdapters()) {
-    if (!pairs.some((p) => p.loraA === a.peftNames.loraA && p.loraB === a.peftNames.loraB)) pairs.push({ ...a.peftNames });
+    if (!pairs.some((p) => p.loraA === a.peftNames.loraA && p.loraB === a.peftNames.loraB))
+      pairs.push({ ...a.peftNames });
   }
   return pairs;
 }
@@ -92,7 +98,9 @@ export function classifyPeftKey(key: string, config: LoraConfig, saved = effecti
     if (param === 'bias' && config.bias !== 'none') return { role: 'bias', path, param };
   }
   throw new AdapterFormatError(
-    `Adapter tensor ${JSON.stringify(key)} is not a LoRA factor (${factorPairs().map((p) => `${p.loraA}/${p.loraB}`).join(', ')}), ` +
+    `Adapter tensor ${JSON.stringify(key)} is not a LoRA factor (${factorPairs()
+      .map((p) => `${p.loraA}/${p.loraB}`)
+      .join(', ')}), ` +
       `a ${MAGNITUDE_NAME}, a base_layer weight, a bias (bias is ${JSON.stringify(config.bias)}), or a parameter of a module in ` +
       `modules_to_save (${JSON.stringify(saved)}). Check that adapter_config.json belongs to these weights, or import the ` +
       'package whose layer adapter uses these tensor names.',

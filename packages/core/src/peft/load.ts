@@ -3,7 +3,14 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { AdapterFormatError } from '../errors/index.js';
 import { isPeftAdapter, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './adapter.js';
-import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, decodePeftAdapter, fromSingleFile, isSingleFile, type PeftAdapterFiles } from './files.js';
+import {
+  ADAPTER_CONFIG_NAME,
+  ADAPTER_WEIGHTS_NAME,
+  decodePeftAdapter,
+  fromSingleFile,
+  isSingleFile,
+  type PeftAdapterFiles,
+} from './files.js';
 import { fetchPeftFiles, isIOHandler, peftFilesFromArtifacts, routedHandler } from './io.js';
 import { nodeFs, nodePath, pathKind } from './node-fs.js';
 
@@ -18,7 +25,10 @@ async function readDirectory(dir: string): Promise<PeftAdapterFiles> {
   const fs = await nodeFs('Loading an adapter from a path');
   const path = await nodePath();
   const kind = await pathKind(fs, dir);
-  if (kind === null) throw new AdapterFormatError(`No adapter at '${dir}': the path does not exist. Pass the directory PEFT's save_pretrained wrote.`);
+  if (kind === null)
+    throw new AdapterFormatError(
+      `No adapter at '${dir}': the path does not exist. Pass the directory PEFT's save_pretrained wrote.`,
+    );
   if (kind === 'file') {
     const bytes = await fs.readFile(dir);
     if (!dir.endsWith('.safetensors') || !isSingleFile(bytes)) {
@@ -42,15 +52,20 @@ async function readDirectory(dir: string): Promise<PeftAdapterFiles> {
           ? 'adapter_model.bin is a PyTorch pickle, which can run code when loaded and is not read here; re-save it in Python with save_pretrained(dir, safe_serialization=True).'
           : subdirs.length > 0
             ? `Named adapters are in sub-folders, as PEFT saves them: ${subdirs.map((s) => path.join(dir, s)).join(', ')}.`
-            : 'Pass the directory PEFT\'s save_pretrained wrote.'),
+            : "Pass the directory PEFT's save_pretrained wrote."),
     );
   }
-  const [config, weights] = await Promise.all([fs.readFile(path.join(dir, ADAPTER_CONFIG_NAME)), fs.readFile(path.join(dir, ADAPTER_WEIGHTS_NAME))]);
+  const [config, weights] = await Promise.all([
+    fs.readFile(path.join(dir, ADAPTER_CONFIG_NAME)),
+    fs.readFile(path.join(dir, ADAPTER_WEIGHTS_NAME)),
+  ]);
   return { config, weights };
 }
 
 /** The adapter's files from any source but an adapter object. */
-export async function readPeftFiles(source: Exclude<PeftAdapterSource, PeftAdapter | PeftAdapterInput>): Promise<PeftAdapterFiles> {
+export async function readPeftFiles(
+  source: Exclude<PeftAdapterSource, PeftAdapter | PeftAdapterInput>,
+): Promise<PeftAdapterFiles> {
   if (typeof source === 'string') {
     if (/^https?:\/\//i.test(source)) return fetchPeftFiles(source);
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !/^file:\/\//i.test(source)) {
@@ -60,7 +75,8 @@ export async function readPeftFiles(source: Exclude<PeftAdapterSource, PeftAdapt
     return readDirectory(source.replace(/^file:\/\//i, ''));
   }
   if (isIOHandler(source)) {
-    if (typeof source.load !== 'function') throw new AdapterFormatError(`This IOHandler cannot load (it has no load()); pass one made for loading.`);
+    if (typeof source.load !== 'function')
+      throw new AdapterFormatError(`This IOHandler cannot load (it has no load()); pass one made for loading.`);
     return peftFilesFromArtifacts(await source.load());
   }
   return source as PeftAdapterFiles;
@@ -73,6 +89,7 @@ export async function readPeftFiles(source: Exclude<PeftAdapterSource, PeftAdapt
  */
 export async function loadPeftAdapter(source: PeftAdapterSource): Promise<PeftAdapter> {
   if (isPeftAdapter(source)) return source;
-  if (typeof source === 'object' && source !== null && 'tensors' in source) return peftAdapter(source as PeftAdapterInput);
+  if (typeof source === 'object' && source !== null && 'tensors' in source)
+    return peftAdapter(source as PeftAdapterInput);
   return decodePeftAdapter(await readPeftFiles(source as Exclude<PeftAdapterSource, PeftAdapter | PeftAdapterInput>));
 }

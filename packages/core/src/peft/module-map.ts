@@ -38,7 +38,11 @@ export function normalizeModulePath(path: string): string {
  * unmatched module with the nearest layer names (unless `strict: false`), a map result that is not a
  * layer, an ambiguous default match, and two modules mapped to one layer.
  */
-export function mapPeftModules(peftPaths: readonly string[], layerPaths: readonly string[], options: PeftLoadOptions = {}): ModuleMapping {
+export function mapPeftModules(
+  peftPaths: readonly string[],
+  layerPaths: readonly string[],
+  options: PeftLoadOptions = {},
+): ModuleMapping {
   const { moduleMap, strict = true } = options;
   const exact = new Set(layerPaths);
   const byNormal = new Map<string, string[]>();
@@ -51,7 +55,11 @@ export function mapPeftModules(peftPaths: readonly string[], layerPaths: readonl
   const unmatched: string[] = [];
   for (const peft of peftPaths) {
     let chosen: string | null | undefined =
-      typeof moduleMap === 'function' ? moduleMap(peft) : moduleMap && Object.hasOwn(moduleMap, peft) ? moduleMap[peft] : undefined;
+      typeof moduleMap === 'function'
+        ? moduleMap(peft)
+        : moduleMap && Object.hasOwn(moduleMap, peft)
+          ? moduleMap[peft]
+          : undefined;
     if (chosen === null) {
       skipped.push(peft);
       continue;
@@ -91,8 +99,9 @@ export function mapPeftModules(peftPaths: readonly string[], layerPaths: readonl
   }
   if (unmatched.length > 0 && strict) {
     const shown = unmatched.slice(0, 8).map((p) => {
-      const near = closestNames(normalizeModulePath(p), layerPaths.map(normalizeModulePath), 3)
-        .map((n) => byNormal.get(n)![0]);
+      const near = closestNames(normalizeModulePath(p), layerPaths.map(normalizeModulePath), 3).map(
+        (n) => byNormal.get(n)![0],
+      );
       return `'${p}' (nearest: ${near.join(', ') || 'none'})`;
     });
     const more = unmatched.length > 8 ? ` and ${unmatched.length - 8} more` : '';

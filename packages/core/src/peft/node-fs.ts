@@ -77,7 +77,11 @@ async function quietly(p: Promise<unknown>): Promise<void> {
  * A crash between two renames can leave new and old files side by side (the loader then reports the
  * mismatch); no file is ever left half-written.
  */
-export async function writeFilesAtomic(dir: string, files: readonly { name: string; data: Uint8Array }[], fs?: NodeFs): Promise<void> {
+export async function writeFilesAtomic(
+  dir: string,
+  files: readonly { name: string; data: Uint8Array }[],
+  fs?: NodeFs,
+): Promise<void> {
   const io = fs ?? (await nodeFs('Saving to a directory'));
   const path = await nodePath();
   const tag = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -85,7 +89,10 @@ export async function writeFilesAtomic(dir: string, files: readonly { name: stri
   const backups = files.map((f) => path.join(dir, `.${f.name}.bak-${tag}`));
   const finals = files.map((f) => path.join(dir, f.name));
   const fail = (step: string, e: unknown): never => {
-    throw new LoraError(`Saving the adapter to '${dir}' failed while ${step} (${(e as Error).message ?? String(e)}); the files already there are unchanged.`, { cause: e });
+    throw new LoraError(
+      `Saving the adapter to '${dir}' failed while ${step} (${(e as Error).message ?? String(e)}); the files already there are unchanged.`,
+      { cause: e },
+    );
   };
   try {
     await io.mkdir(dir, { recursive: true });

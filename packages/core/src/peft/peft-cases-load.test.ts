@@ -9,8 +9,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeCase, FIXTURES, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../../test-support/fixtures.js';
-import { adapterPackageFor, buildCaseModel, caseLayerClass, type CaseModel } from '../../test-support/peft-case-models.js';
+import {
+  disposeCase,
+  FIXTURES,
+  fixturesPresent,
+  loadPeftCase,
+  maxAbsDiff,
+  type PeftCase,
+} from '../../test-support/fixtures.js';
+import {
+  adapterPackageFor,
+  buildCaseModel,
+  caseLayerClass,
+  type CaseModel,
+} from '../../test-support/peft-case-models.js';
 import { toPeftJson } from '../config.js';
 import { findLayerAdapter } from '../layer-adapter.js';
 import { applyLora, type LoraModel } from '../lora-model.js';
@@ -44,8 +56,10 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
     built = buildCaseModel(c);
     tmp = mkdtempSync(join(tmpdir(), `tfjs-lora-${name}-`));
     if (missing) {
-      console.warn(`SKIP peft-cases-load ${name}: no LayerAdapter for ${missing} is registered (it comes with ${adapterPackageFor(missing)}); ` +
-        'outputs, gradients, merge and save run once one is.');
+      console.warn(
+        `SKIP peft-cases-load ${name}: no LayerAdapter for ${missing} is registered (it comes with ${adapterPackageFor(missing)}); ` +
+          'outputs, gradients, merge and save run once one is.',
+      );
       return;
     }
     const adapter = await loadPeftAdapter(join(dir, 'adapter'));
@@ -64,9 +78,16 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
     const adapter = await loadPeftAdapter(join(dir, 'adapter'));
     const summary = inspectPeftAdapter(adapter);
     expect(summary.config).toEqual(c.adapterConfig);
-    expect(summary.modules.map((m) => m.path).sort()).toEqual(c.spec.layers.filter((l) => Object.keys(c.adapter).some((k) => k.includes(`.${l.name}.`))).map((l) => l.name).sort());
+    expect(summary.modules.map((m) => m.path).sort()).toEqual(
+      c.spec.layers
+        .filter((l) => Object.keys(c.adapter).some((k) => k.includes(`.${l.name}.`)))
+        .map((l) => l.name)
+        .sort(),
+    );
     for (const m of summary.modules) {
-      const delta = tf.tidy(() => tf.norm(tf.sub(c.io[`merged.${m.path}.weight`]!, c.base[`${m.path}.weight`]!)).dataSync()[0]!);
+      const delta = tf.tidy(
+        () => tf.norm(tf.sub(c.io[`merged.${m.path}.weight`]!, c.base[`${m.path}.weight`]!)).dataSync()[0]!,
+      );
       const isDora = m.dora;
       if (!isDora) expect(Math.abs(m.deltaNorm! - delta) / delta, m.path).toBeLessThan(1e-5);
       expect(m.scaling).toBeCloseTo(m.alpha / (c.adapterConfig.use_rslora ? Math.sqrt(m.r) : m.r), 12);
@@ -78,7 +99,9 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
 
   it.skipIf(missing === null)(`without its layer adapter, applyLora names the missing adapter`, async () => {
     const adapter = await loadPeftAdapter(join(dir, 'adapter'));
-    expect(() => applyLora(built.model, adapter)).toThrow(new RegExp(`No LoRA layer adapter handles '${missing}'.*${adapterPackageFor(missing ?? '').replace('/', '\\/')}`));
+    expect(() => applyLora(built.model, adapter)).toThrow(
+      new RegExp(`No LoRA layer adapter handles '${missing}'.*${adapterPackageFor(missing ?? '').replace('/', '\\/')}`),
+    );
     adapter.dispose();
   });
 
@@ -115,7 +138,10 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
     const vars = Object.values(tf.engine().registeredVariables).filter((v) => byName.has(v.name));
     const x = built.input(c.io.input!);
     const upstream = built.input(c.io.upstream!);
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, upstream)) as tf.Scalar, vars);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, upstream)) as tf.Scalar,
+      vars,
+    );
     const expected = Object.keys(c.io).filter((k) => k.startsWith('grad.'));
     expect(expected.length).toBe(vars.length);
     for (const key of expected) {
@@ -124,7 +150,10 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
       const w = layer.weightsOf('default');
       const isA = m[2] === layer.kind.peftNames.loraA;
       const v = m[2] === 'lora_magnitude_vector' ? w.magnitude! : isA ? w.loraA : w.loraB;
-      const ours = m[2] === 'lora_magnitude_vector' ? tf.clone(grads[v.name]!) : layer.kind.toPeft(layer.layer, isA ? 'loraA' : 'loraB', grads[v.name]!);
+      const ours =
+        m[2] === 'lora_magnitude_vector'
+          ? tf.clone(grads[v.name]!)
+          : layer.kind.toPeft(layer.layer, isA ? 'loraA' : 'loraB', grads[v.name]!);
       expect(maxAbsDiff(ours, c.io[key]!), key).toBeLessThan(TOL);
       ours.dispose();
     }
@@ -138,7 +167,10 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
       const layer = merged.getLayer(l.name);
       const [kernel, bias] = layer.getWeights();
       tf.tidy(() => {
-        expect(maxAbsDiff(built.peftParam(layer, 'weight', kernel!), c.io[`merged.${l.name}.weight`]!), l.name).toBeLessThan(TOL);
+        expect(
+          maxAbsDiff(built.peftParam(layer, 'weight', kernel!), c.io[`merged.${l.name}.weight`]!),
+          l.name,
+        ).toBeLessThan(TOL);
         if (bias) expect(maxAbsDiff(bias, c.io[`merged.${l.name}.bias`]!)).toBe(0);
       });
     }
@@ -148,7 +180,11 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
   it.skipIf(missing !== null)('savePeftAdapter writes back the bytes PEFT wrote', async () => {
     const before = tf.memory().numTensors;
     await savePeftAdapter(lm!, tmp);
-    expect(readFileSync(join(tmp, 'adapter_model.safetensors')).equals(readFileSync(join(dir, 'adapter', 'adapter_model.safetensors')))).toBe(true);
+    expect(
+      readFileSync(join(tmp, 'adapter_model.safetensors')).equals(
+        readFileSync(join(dir, 'adapter', 'adapter_model.safetensors')),
+      ),
+    ).toBe(true);
     expect(JSON.parse(readFileSync(join(tmp, 'adapter_config.json'), 'utf8'))).toEqual(c.adapterConfig);
     expect(tf.memory().numTensors).toBe(before);
   });

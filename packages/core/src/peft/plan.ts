@@ -82,7 +82,10 @@ function checkFactors(layerPath: string, inner: Layer, m: PeftLoraModule): void 
 function planWeights(layerPath: string, layer: Layer, w: PeftAdapter['moduleWeights'][number]): WeightAssignment {
   const inner = unwrap(layer);
   if (w.role === 'modules_to_save' && layer instanceof LoraLayer) {
-    throw new LoraConfigError(`Adapter module '${w.path}' is in modules_to_save but its layer '${layerPath}' is also adapted by LoRA; PEFT never does both. Check moduleMap.`, { field: 'modulesToSave' });
+    throw new LoraConfigError(
+      `Adapter module '${w.path}' is in modules_to_save but its layer '${layerPath}' is also adapted by LoRA; PEFT never does both. Check moduleMap.`,
+      { field: 'modulesToSave' },
+    );
   }
   const layout = findPeftWeightLayout(inner.getClassName());
   if (!layout) {
@@ -115,16 +118,31 @@ function planWeights(layerPath: string, layer: Layer, w: PeftAdapter['moduleWeig
   return { layerPath, role: w.role, values };
 }
 
-function sameSelection(model: LayersModel, config: LoraConfig, factors: PeftLoadPlan['factors'], saved: readonly string[]): boolean {
+function sameSelection(
+  model: LayersModel,
+  config: LoraConfig,
+  factors: PeftLoadPlan['factors'],
+  saved: readonly string[],
+): boolean {
   try {
     const selected = selectTargets(config, layerInfos(model)).map((l) => l.path);
     const targets = factors.map((f) => f.layerPath);
     const selector = config.modulesToSave;
-    const savedNow = !selector || selector.length === 0 ? [] : walkLayers(model)
-      .filter(({ path, layer }) => !(layer instanceof LoraLayer) && matchesSelector(selector, path)).map((l) => l.path);
-    return selected.length === targets.length && selected.every((p) => targets.includes(p)) &&
-      savedNow.length === saved.length && savedNow.every((p) => saved.includes(p)) &&
-      factors.every((f) => rankFor(config, f.layerPath) === f.module.r && alphaFor(config, f.layerPath) === f.module.alpha);
+    const savedNow =
+      !selector || selector.length === 0
+        ? []
+        : walkLayers(model)
+            .filter(({ path, layer }) => !(layer instanceof LoraLayer) && matchesSelector(selector, path))
+            .map((l) => l.path);
+    return (
+      selected.length === targets.length &&
+      selected.every((p) => targets.includes(p)) &&
+      savedNow.length === saved.length &&
+      savedNow.every((p) => saved.includes(p)) &&
+      factors.every(
+        (f) => rankFor(config, f.layerPath) === f.module.r && alphaFor(config, f.layerPath) === f.module.alpha,
+      )
+    );
   } catch {
     return false;
   }
@@ -135,9 +153,18 @@ function sameSelection(model: LayersModel, config: LoraConfig, factors: PeftLoad
  * layers with the same ranks and alphas, else one naming those layers explicitly. PiSSA/OLoRA initialisation
  * is turned off (the factors are loaded, W must stay as it is).
  */
-function modelConfig(model: LayersModel, original: LoraConfig, factors: PeftLoadPlan['factors'], saved: readonly string[]): LoraConfig {
-  const init = typeof original.initLoraWeights === 'string' && original.initLoraWeights !== 'gaussian' ? true : original.initLoraWeights;
-  if (sameSelection(model, original, factors, saved)) return init === original.initLoraWeights ? original : loraConfig({ ...original, initLoraWeights: init });
+function modelConfig(
+  model: LayersModel,
+  original: LoraConfig,
+  factors: PeftLoadPlan['factors'],
+  saved: readonly string[],
+): LoraConfig {
+  const init =
+    typeof original.initLoraWeights === 'string' && original.initLoraWeights !== 'gaussian'
+      ? true
+      : original.initLoraWeights;
+  if (sameSelection(model, original, factors, saved))
+    return init === original.initLoraWeights ? original : loraConfig({ ...original, initLoraWeights: init });
   const longestFirst = [...factors].sort((a, b) => b.layerPath.length - a.layerPath.length);
   return loraConfig({
     ...original,
@@ -182,7 +209,10 @@ export function planPeftLoad(model: LayersModel, adapter: PeftAdapter, options: 
     const layerPath = mapping.layers.get(w.path);
     if (layerPath === undefined) continue;
     if (w.role === 'base_layer' && !factors.some((f) => f.layerPath === layerPath)) {
-      throw new AdapterFormatError(`Adapter tensors ${Object.values(w.keys).join(', ')} belong to the base layer of '${w.path}', which has no LoRA factors in the file.`, { tensor: Object.values(w.keys)[0] });
+      throw new AdapterFormatError(
+        `Adapter tensors ${Object.values(w.keys).join(', ')} belong to the base layer of '${w.path}', which has no LoRA factors in the file.`,
+        { tensor: Object.values(w.keys)[0] },
+      );
     }
     weights.push(planWeights(layerPath, refs.get(layerPath)!, w));
     paths.set(layerPath, w.path);
@@ -223,10 +253,12 @@ export function applyPeftPlan(lm: LoraModel, name: string, plan: PeftLoadPlan): 
     const inner = all.get(w.layerPath)!;
     if (w.role === 'modules_to_save') {
       const current = lm.savedModuleWeights(name, w.layerPath);
-      const next = tf.tidy(() => inner.weights.map((v, i) => {
-        const value = w.values.find((x) => weightByName(inner, x.layout.weight) === v);
-        return value ? toTfjs(value.layout, value.tensor) : tf.clone(current[i]!);
-      }));
+      const next = tf.tidy(() =>
+        inner.weights.map((v, i) => {
+          const value = w.values.find((x) => weightByName(inner, x.layout.weight) === v);
+          return value ? toTfjs(value.layout, value.tensor) : tf.clone(current[i]!);
+        }),
+      );
       tf.dispose(lm.savedModuleWeights(name, w.layerPath, next));
       tf.dispose([...current, ...next]);
     } else {

@@ -17,12 +17,31 @@ import type { ModuleMap } from './module-map.js';
 import { savePeftAdapter } from './save.js';
 
 interface RefModule {
-  path: string; lora_A: number[]; lora_B: number[]; r: number; alpha: number; scaling: number; params: number;
-  delta_norm: number; delta_orientation: '[out,in]' | '[in,out]'; delta_samples: [number, number, number][];
+  path: string;
+  lora_A: number[];
+  lora_B: number[];
+  r: number;
+  alpha: number;
+  scaling: number;
+  params: number;
+  delta_norm: number;
+  delta_orientation: '[out,in]' | '[in,out]';
+  delta_samples: [number, number, number][];
 }
-interface RefSaved { path: string; weight: number[]; weight_norm: number; weight_00: number; has_bias: boolean }
-interface Ref { modules: RefModule[]; modules_to_save: RefSaved[] }
-const reference = JSON.parse(readFileSync(new URL('../../test-support/peft-real-reference.json', import.meta.url), 'utf8')) as Record<string, Ref>;
+interface RefSaved {
+  path: string;
+  weight: number[];
+  weight_norm: number;
+  weight_00: number;
+  has_bias: boolean;
+}
+interface Ref {
+  modules: RefModule[];
+  modules_to_save: RefSaved[];
+}
+const reference = JSON.parse(
+  readFileSync(new URL('../../test-support/peft-real-reference.json', import.meta.url), 'utf8'),
+) as Record<string, Ref>;
 
 const present = realFixturesPresent();
 if (!present) console.warn('SKIP real-adapters: ../shared/fixtures/peft-real not found (set TFJS_LORA_FIXTURES)');
@@ -34,7 +53,10 @@ const CASES: { name: string; layerName: (peftPath: string) => string; moduleMap?
   {
     name: 'gpt2-seqcls-c_attn',
     layerName: (p) => p.replace(/^transformer\.h\.(\d+)\.attn\.c_attn$/, 'block$1_qkv'),
-    moduleMap: (p) => (/^transformer\.h\.\d+\.attn\.c_attn$/.test(p) ? p.replace(/^transformer\.h\.(\d+)\.attn\.c_attn$/, 'block$1_qkv') : undefined),
+    moduleMap: (p) =>
+      /^transformer\.h\.\d+\.attn\.c_attn$/.test(p)
+        ? p.replace(/^transformer\.h\.(\d+)\.attn\.c_attn$/, 'block$1_qkv')
+        : undefined,
   },
 ];
 
@@ -42,8 +64,14 @@ const CASES: { name: string; layerName: (peftPath: string) => string; moduleMap?
 function sameShapedModel(ref: Ref, layerName: (p: string) => string): tfl.LayersModel {
   const input = tfl.input({ shape: [768] });
   const outputs = [
-    ...ref.modules.map((m) => tfl.layers.dense({ name: layerName(m.path), units: m.lora_B[0]!, kernelInitializer: 'zeros' }).apply(input)),
-    ...ref.modules_to_save.map((s) => tfl.layers.dense({ name: s.path, units: s.weight[0]!, useBias: s.has_bias, kernelInitializer: 'zeros' }).apply(input)),
+    ...ref.modules.map((m) =>
+      tfl.layers.dense({ name: layerName(m.path), units: m.lora_B[0]!, kernelInitializer: 'zeros' }).apply(input),
+    ),
+    ...ref.modules_to_save.map((s) =>
+      tfl.layers
+        .dense({ name: s.path, units: s.weight[0]!, useBias: s.has_bias, kernelInitializer: 'zeros' })
+        .apply(input),
+    ),
   ] as tfl.SymbolicTensor[];
   return tfl.model({ inputs: input, outputs });
 }
@@ -72,11 +100,31 @@ describe.skipIf(!present).each(CASES)('real adapter $name', ({ name, layerName, 
       const m = s.modules.find((x) => x.path === r.path)!;
       const module = adapter.modules.find((x) => x.path === r.path)!;
       expect([module.loraA.shape, module.loraB.shape]).toEqual([r.lora_A, r.lora_B]);
-      expect({ kind: m.kind, in: m.in, out: m.out, r: m.r, alpha: m.alpha, scaling: m.scaling, params: m.params })
-        .toEqual({ kind: 'linear', in: r.lora_A[1], out: r.lora_B[0], r: r.r, alpha: r.alpha, scaling: r.scaling, params: r.params });
+      expect({
+        kind: m.kind,
+        in: m.in,
+        out: m.out,
+        r: m.r,
+        alpha: m.alpha,
+        scaling: m.scaling,
+        params: m.params,
+      }).toEqual({
+        kind: 'linear',
+        in: r.lora_A[1],
+        out: r.lora_B[0],
+        r: r.r,
+        alpha: r.alpha,
+        scaling: r.scaling,
+        params: r.params,
+      });
       expect(Math.abs(m.deltaNorm! - r.delta_norm) / r.delta_norm, r.path).toBeLessThan(1e-6);
     }
-    expect(s.moduleWeights.filter((w) => w.role === 'modules_to_save').map((w) => w.path).sort()).toEqual(ref.modules_to_save.map((x) => x.path).sort());
+    expect(
+      s.moduleWeights
+        .filter((w) => w.role === 'modules_to_save')
+        .map((w) => w.path)
+        .sort(),
+    ).toEqual(ref.modules_to_save.map((x) => x.path).sort());
     expect(s.totalParams).toBe(Object.values(adapter.tensors).reduce((n, t) => n + t.size, 0));
   });
 
@@ -115,8 +163,12 @@ describe.skipIf(!present).each(CASES)('real adapter $name', ({ name, layerName, 
     const base = sameShapedModel(ref, layerName);
     const lm = applyLora(base, adapter, { moduleMap });
     await savePeftAdapter(lm, tmp);
-    expect(readFileSync(join(tmp, 'adapter_model.safetensors')).equals(readFileSync(join(dir, 'adapter_model.safetensors')))).toBe(true);
-    expect(JSON.parse(readFileSync(join(tmp, 'adapter_config.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')));
+    expect(
+      readFileSync(join(tmp, 'adapter_model.safetensors')).equals(readFileSync(join(dir, 'adapter_model.safetensors'))),
+    ).toBe(true);
+    expect(JSON.parse(readFileSync(join(tmp, 'adapter_config.json'), 'utf8'))).toEqual(
+      JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')),
+    );
     lm.dispose();
     base.dispose();
   });

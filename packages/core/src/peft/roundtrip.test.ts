@@ -57,8 +57,16 @@ describe('PEFT round trip of adapters trained here', () => {
   });
 
   it('saves every adapter PEFT-style (default at the root, others in sub-folders) and loads them back', async () => {
-    const lm = applyLora(base, { r: 4, loraAlpha: 8, targetModules: ['fc1', 'fc2'], modulesToSave: ['head'] }, { seed: 1 });
-    lm.addAdapter('dora', { r: 2, loraAlpha: 4, useDora: true, useRslora: true, targetModules: ['fc2'], bias: 'lora_only' }, { seed: 2 });
+    const lm = applyLora(
+      base,
+      { r: 4, loraAlpha: 8, targetModules: ['fc1', 'fc2'], modulesToSave: ['head'] },
+      { seed: 1 },
+    );
+    lm.addAdapter(
+      'dora',
+      { r: 2, loraAlpha: 4, useDora: true, useRslora: true, targetModules: ['fc2'], bias: 'lora_only' },
+      { seed: 2 },
+    );
     perturb(lm, 10);
     lm.setAdapter('dora');
     perturb(lm, 20);
@@ -67,7 +75,10 @@ describe('PEFT round trip of adapters trained here', () => {
     const wantDefault = predict(lm, x);
     const dir = join(tmp, 'two');
     const result = await savePeftAdapter(lm, dir);
-    expect(result.saved.map((s) => [s.adapterName, s.location])).toEqual([['default', dir], ['dora', join(dir, 'dora')]]);
+    expect(result.saved.map((s) => [s.adapterName, s.location])).toEqual([
+      ['default', dir],
+      ['dora', join(dir, 'dora')],
+    ]);
     expect(readdirSync(dir).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'dora']);
     expect(readdirSync(join(dir, 'dora')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
 
@@ -86,8 +97,10 @@ describe('PEFT round trip of adapters trained here', () => {
     // the dora adapter's file has its LoRA layer's bias (bias 'lora_only') and magnitudes, no head (modules_to_save is default's)
     const doraFiles = decodePeftAdapter(encodePeftAdapter(loaded, { adapterName: 'dora' }));
     expect(Object.keys(doraFiles.tensors).sort()).toEqual([
-      'base_model.model.fc2.base_layer.bias', 'base_model.model.fc2.lora_A.weight',
-      'base_model.model.fc2.lora_B.weight', 'base_model.model.fc2.lora_magnitude_vector',
+      'base_model.model.fc2.base_layer.bias',
+      'base_model.model.fc2.lora_A.weight',
+      'base_model.model.fc2.lora_B.weight',
+      'base_model.model.fc2.lora_magnitude_vector',
     ]);
     doraFiles.dispose();
     loaded.dispose();
@@ -104,8 +117,11 @@ describe('PEFT round trip of adapters trained here', () => {
     const files = encodePeftAdapter(lm);
     const adapter = decodePeftAdapter(files);
     expect(Object.keys(adapter.tensors).sort()).toEqual([
-      'base_model.model.fc1.bias', 'base_model.model.fc2.base_layer.bias', 'base_model.model.fc2.lora_A.weight',
-      'base_model.model.fc2.lora_B.weight', 'base_model.model.head.bias',
+      'base_model.model.fc1.bias',
+      'base_model.model.fc2.base_layer.bias',
+      'base_model.model.fc2.lora_A.weight',
+      'base_model.model.fc2.lora_B.weight',
+      'base_model.model.head.bias',
     ]);
     const fresh = mlp(12, 'fresh', base);
     const loaded = applyLora(fresh, adapter);
@@ -160,7 +176,9 @@ describe('PEFT round trip of adapters trained here', () => {
     }
     expect(ShapeMismatchError.isInstance(err)).toBe(true);
     expect((err as ShapeMismatchError).layer).toBe('fc1');
-    expect((err as Error).message).toMatch(/Layer 'fc1' \(Dense, kernel \[6, 16\]\) needs lora_B of shape \[16, 4\].*is \[12, 4\]/);
+    expect((err as Error).message).toMatch(
+      /Layer 'fc1' \(Dense, kernel \[6, 16\]\) needs lora_B of shape \[16, 4\].*is \[12, 4\]/,
+    );
     expect(tf.memory().numTensors).toBe(before);
 
     // loading into an existing LoraModel: same error, model untouched
@@ -194,7 +212,9 @@ describe('PEFT round trip of adapters trained here', () => {
     });
     renamed.setWeights(base.getWeights());
     const adapter = await loadPeftAdapter(dir);
-    expect(() => applyLora(renamed, adapter)).toThrow(/2 adapter module\(s\) match no layer.*'fc1' \(nearest: encoder_fc1.*moduleMap/);
+    expect(() => applyLora(renamed, adapter)).toThrow(
+      /2 adapter module\(s\) match no layer.*'fc1' \(nearest: encoder_fc1.*moduleMap/,
+    );
     try {
       applyLora(renamed, adapter);
     } catch (e) {
@@ -206,7 +226,10 @@ describe('PEFT round trip of adapters trained here', () => {
     const again = decodePeftAdapter(encodePeftAdapter(mapped));
     expect(again.modules.map((m) => m.path).sort()).toEqual(['fc1', 'fc2']);
     again.dispose();
-    const partial = applyLora(renamed, adapter, { moduleMap: (p) => (p === 'fc1' ? 'encoder_fc1' : undefined), strict: false });
+    const partial = applyLora(renamed, adapter, {
+      moduleMap: (p) => (p === 'fc1' ? 'encoder_fc1' : undefined),
+      strict: false,
+    });
     expect(partial.peftSource('default')!.skipped).toEqual(['fc2']);
     expect(partial.loraLayers().map((l) => l.path)).toEqual(['encoder_fc1']);
     tf.dispose(want);
@@ -220,8 +243,17 @@ describe('PEFT round trip of adapters trained here', () => {
 describe('loaded weights own their data', () => {
   it('reusing the bytes an adapter was loaded from does not change the model', async () => {
     await tf.setBackend('cpu');
-    const base = tfl.sequential({ layers: [tfl.layers.dense({ name: 'fc', units: 4, inputShape: [3] }), tfl.layers.dense({ name: 'head', units: 2 })] });
-    const lm = applyLora(base, { r: 2, targetModules: ['fc'], useDora: true, modulesToSave: ['head'], initLoraWeights: 'gaussian' }, { seed: 3 });
+    const base = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ name: 'fc', units: 4, inputShape: [3] }),
+        tfl.layers.dense({ name: 'head', units: 2 }),
+      ],
+    });
+    const lm = applyLora(
+      base,
+      { r: 2, targetModules: ['fc'], useDora: true, modulesToSave: ['head'], initLoraWeights: 'gaussian' },
+      { seed: 3 },
+    );
     const files = encodePeftAdapter(lm);
     const adapter = decodePeftAdapter(files);
     const loaded = applyLora(base, adapter);

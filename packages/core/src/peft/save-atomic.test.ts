@@ -84,7 +84,9 @@ describe('savePeftAdapter is atomic', () => {
     mkdirSync(join(dir, 'adapter_config.json'));
     writeFileSync(join(dir, 'adapter_config.json', 'keep'), 'x');
     await expect(savePeftAdapter(newLm, dir)).rejects.toThrow(/replacing the old files/);
-    expect(readFileSync(join(dir, 'adapter_model.safetensors')).equals(oldFiles['adapter_model.safetensors']!)).toBe(true);
+    expect(readFileSync(join(dir, 'adapter_model.safetensors')).equals(oldFiles['adapter_model.safetensors']!)).toBe(
+      true,
+    );
     expect(readdirSync(dir).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
   });
 });

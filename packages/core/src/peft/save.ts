@@ -32,7 +32,12 @@ export interface PeftSaveResult {
 /** Where {@link savePeftAdapter} can write: a directory path (Node), a tf.io URL (`indexeddb://x`, `downloads://prefix`) or an IOHandler. */
 export type PeftAdapterTarget = string | tf.io.IOHandler;
 
-function paramsOf(layer: Layer, weights: tf.Tensor[], peftPath: string, only?: (w: Layer['weights'][number]) => boolean): [string, tf.Tensor][] {
+function paramsOf(
+  layer: Layer,
+  weights: tf.Tensor[],
+  peftPath: string,
+  only?: (w: Layer['weights'][number]) => boolean,
+): [string, tf.Tensor][] {
   const layout = findPeftWeightLayout(layer.getClassName());
   const out: [string, tf.Tensor][] = [];
   layer.weights.forEach((v, i) => {
@@ -64,7 +69,9 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
   if (!('inference_mode' in json)) json['inference_mode'] = true;
   const peftPath = (path: string): string => source?.paths.get(path) ?? path;
   if (lm.loraLayers().some(({ layer }) => layer.merged.includes(name))) {
-    throw new AdapterStateError(`Adapter '${name}' is merged into the base weights; unmerge() before saving it.`, { adapter: name });
+    throw new AdapterStateError(`Adapter '${name}' is merged into the base weights; unmerge() before saving it.`, {
+      adapter: name,
+    });
   }
   const tensors: Record<string, tf.Tensor> = {};
   const add = (key: string, t: tf.Tensor): void => setOwn(tensors, key, t);
@@ -73,8 +80,14 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
       if (!layer.adapterNames.includes(name)) continue;
       const w = layer.weightsOf(name);
       const p = peftPath(path);
-      add(factorKey(p, layer.kind.peftNames.loraA), tf.tidy(() => layer.kind.toPeft(layer.layer, 'loraA', w.loraA.read())));
-      add(factorKey(p, layer.kind.peftNames.loraB), tf.tidy(() => layer.kind.toPeft(layer.layer, 'loraB', w.loraB.read())));
+      add(
+        factorKey(p, layer.kind.peftNames.loraA),
+        tf.tidy(() => layer.kind.toPeft(layer.layer, 'loraA', w.loraA.read())),
+      );
+      add(
+        factorKey(p, layer.kind.peftNames.loraB),
+        tf.tidy(() => layer.kind.toPeft(layer.layer, 'loraB', w.loraB.read())),
+      );
       if (w.magnitude) add(`${PEFT_KEY_PREFIX}${p}.${MAGNITUDE_NAME}`, tf.clone(w.magnitude.read()));
     }
     const savedPaths = lm.savedModulePaths(name);
@@ -82,7 +95,8 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
     for (const path of savedPaths) {
       const copies = lm.savedModuleWeights(name, path);
       try {
-        for (const [param, t] of paramsOf(layers.get(path)!, copies, peftPath(path))) add(paramKey(peftPath(path), param), t);
+        for (const [param, t] of paramsOf(layers.get(path)!, copies, peftPath(path)))
+          add(paramKey(peftPath(path), param), t);
       } finally {
         tf.dispose(copies);
       }
@@ -90,7 +104,11 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
     if (config.bias !== 'none') {
       for (const [path, layer] of layers) {
         const isLora = layer instanceof LoraLayer;
-        if (savedPaths.includes(path) || (config.bias === 'lora_only' && !(isLora && layer.adapterNames.includes(name)))) continue;
+        if (
+          savedPaths.includes(path) ||
+          (config.bias === 'lora_only' && !(isLora && layer.adapterNames.includes(name)))
+        )
+          continue;
         const inner = isLora ? layer.layer : layer;
         const prefix = isLora ? `${peftPath(path)}.base_layer` : peftPath(path);
         const biasValues = inner.weights.map((v) => v.read());
@@ -110,9 +128,13 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
  * renames; a failure leaves the previous files). A tf.io URL or IOHandler gets one adapter (`adapterName`
  * or the active one): `downloads://prefix` downloads the two files, `indexeddb://name` stores them.
  */
-export async function savePeftAdapter(lm: LoraModel, target: PeftAdapterTarget, options: SavePeftOptions = {}): Promise<PeftSaveResult> {
+export async function savePeftAdapter(
+  lm: LoraModel,
+  target: PeftAdapterTarget,
+  options: SavePeftOptions = {},
+): Promise<PeftSaveResult> {
   if (options.adapterName !== undefined) lm.peftConfig(options.adapterName);
-  if (typeof target === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(target) || /^file:\/\//i.test(String(target))) {
+  if ((typeof target === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) || /^file:\/\//i.test(String(target))) {
     const dir = String(target).replace(/^file:\/\//i, '');
     const path = await nodePath();
     const names = options.adapterName !== undefined ? [options.adapterName] : lm.adapterNames;
@@ -121,22 +143,43 @@ export async function savePeftAdapter(lm: LoraModel, target: PeftAdapterTarget, 
     for (const { name, files: f } of files) {
       const location = name === 'default' ? dir : path.join(dir, name);
       const weights = f.weights as Uint8Array;
-      await writeFilesAtomic(location, [
-        { name: ADAPTER_WEIGHTS_NAME, data: weights },
-        { name: ADAPTER_CONFIG_NAME, data: new TextEncoder().encode(configText(f.config as Record<string, unknown>)) },
-      ], options.fs);
+      await writeFilesAtomic(
+        location,
+        [
+          { name: ADAPTER_WEIGHTS_NAME, data: weights },
+          {
+            name: ADAPTER_CONFIG_NAME,
+            data: new TextEncoder().encode(configText(f.config as Record<string, unknown>)),
+          },
+        ],
+        options.fs,
+      );
       saved.push({ adapterName: name, location, weightBytes: weights.byteLength });
     }
     return { saved };
   }
-  const handler = typeof target === 'string'
-    ? (/^downloads:\/\//i.test(target) ? peftDownloads(target.slice('downloads://'.length)) : routedHandler(target, 'save'))
-    : target;
+  const handler =
+    typeof target === 'string'
+      ? /^downloads:\/\//i.test(target)
+        ? peftDownloads(target.slice('downloads://'.length))
+        : routedHandler(target, 'save')
+      : target;
   if (!isIOHandler(handler) || typeof handler.save !== 'function') {
-    throw new LoraConfigError(`savePeftAdapter needs a directory path, a tf.io URL or an IOHandler with save(); found ${typeof target}.`, { field: 'target' });
+    throw new LoraConfigError(
+      `savePeftAdapter needs a directory path, a tf.io URL or an IOHandler with save(); found ${typeof target}.`,
+      { field: 'target' },
+    );
   }
   const adapterName = options.adapterName ?? lm.activeAdapters[0]!;
   const files = encodePeftAdapter(lm, { ...options, adapterName });
   await handler.save(peftArtifacts(files));
-  return { saved: [{ adapterName, location: typeof target === 'string' ? target : 'IOHandler', weightBytes: (files.weights as Uint8Array).byteLength }] };
+  return {
+    saved: [
+      {
+        adapterName,
+        location: typeof target === 'string' ? target : 'IOHandler',
+        weightBytes: (files.weights as Uint8Array).byteLength,
+      },
+    ],
+  };
 }

@@ -21,14 +21,22 @@ const layouts: PeftWeightLayout[] = [
   { layerClasses: ['Dense'], params: { weight: { weight: 'kernel', toTfjs: [1, 0] }, bias: { weight: 'bias' } } },
   { layerClasses: ['Embedding'], params: { weight: { weight: 'embeddings' } } },
   { layerClasses: ['Conv1D'], params: { weight: { weight: 'kernel', toTfjs: [2, 1, 0] }, bias: { weight: 'bias' } } },
-  { layerClasses: ['Conv2D'], params: { weight: { weight: 'kernel', toTfjs: [2, 3, 1, 0] }, bias: { weight: 'bias' } } },
-  { layerClasses: ['Conv3D'], params: { weight: { weight: 'kernel', toTfjs: [2, 3, 4, 1, 0] }, bias: { weight: 'bias' } } },
+  {
+    layerClasses: ['Conv2D'],
+    params: { weight: { weight: 'kernel', toTfjs: [2, 3, 1, 0] }, bias: { weight: 'bias' } },
+  },
+  {
+    layerClasses: ['Conv3D'],
+    params: { weight: { weight: 'kernel', toTfjs: [2, 3, 4, 1, 0] }, bias: { weight: 'bias' } },
+  },
   { layerClasses: ['LayerNormalization'], params: { weight: { weight: 'gamma' }, bias: { weight: 'beta' } } },
   {
     layerClasses: ['BatchNormalization'],
     params: {
-      weight: { weight: 'gamma' }, bias: { weight: 'beta' },
-      running_mean: { weight: 'moving_mean' }, running_var: { weight: 'moving_variance' },
+      weight: { weight: 'gamma' },
+      bias: { weight: 'beta' },
+      running_mean: { weight: 'moving_mean' },
+      running_var: { weight: 'moving_variance' },
     },
   },
 ];

@@ -18,7 +18,10 @@ describe('datasets', () => {
     const test = loadFashionMnist('test', { limit: 5 });
     expect(Array.from(test.labels)).toEqual([9, 2, 1, 1, 6]);
   });
-  if (!fashionMnistFolder()) console.warn('SKIP Fashion-MNIST reader: /usr/share/datasets/fashion-mnist absent (apt-get install dataset-fashion-mnist)');
+  if (!fashionMnistFolder())
+    console.warn(
+      'SKIP Fashion-MNIST reader: /usr/share/datasets/fashion-mnist absent (apt-get install dataset-fashion-mnist)',
+    );
 
   it('inverts exactly at 0 degrees, and turns exactly by 90 degrees (a pixel permutation)', () => {
     const one = loadMnist('test', { limit: 1 });
@@ -27,8 +30,12 @@ describe('datasets', () => {
     const turned = invertAndRotate(one, { minDegrees: 90, maxDegrees: 90, seed: 1 });
     // a quarter turn about the centre maps pixel (y, x) to (x, 27 − y) or (27 − x, y): check one of them holds everywhere
     const at = (s: ImageSet, y: number, x: number) => s.images[y * 28 + x];
-    const cw = [...Array(28).keys()].every((y) => [...Array(28).keys()].every((x) => Math.abs(at(turned, y, x) - (1 - at(one, x, 27 - y))) < 1e-5));
-    const ccw = [...Array(28).keys()].every((y) => [...Array(28).keys()].every((x) => Math.abs(at(turned, y, x) - (1 - at(one, 27 - x, y))) < 1e-5));
+    const cw = [...Array(28).keys()].every((y) =>
+      [...Array(28).keys()].every((x) => Math.abs(at(turned, y, x) - (1 - at(one, x, 27 - y))) < 1e-5),
+    );
+    const ccw = [...Array(28).keys()].every((y) =>
+      [...Array(28).keys()].every((x) => Math.abs(at(turned, y, x) - (1 - at(one, 27 - x, y))) < 1e-5),
+    );
     expect(cw || ccw).toBe(true);
   });
 });

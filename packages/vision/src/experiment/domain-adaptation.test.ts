@@ -17,9 +17,18 @@ describe('runDomainAdaptation (small)', () => {
   it('reports every method with closed-form parameter counts, emits progress, and leaks nothing', async () => {
     const events: AdaptationProgress[] = [];
     const before = tf.memory().numTensors;
-    const result = await runDomainAdaptation({ ranks: [1, 8], epochs: 1, trainSize: 128, testSize: 200, batchSize: 64 }, (p) => events.push(p));
+    const result = await runDomainAdaptation(
+      { ranks: [1, 8], epochs: 1, trainSize: 128, testSize: 200, batchSize: 64 },
+      (p) => events.push(p),
+    );
     expect(tf.memory().numTensors).toBe(before);
-    expect(result.rows.map((r) => r.method)).toEqual(['base (no training)', 'head only', 'LoRA r=1', 'LoRA r=8', 'full fine-tuning']);
+    expect(result.rows.map((r) => r.method)).toEqual([
+      'base (no training)',
+      'head only',
+      'LoRA r=1',
+      'LoRA r=8',
+      'full fine-tuning',
+    ]);
     const byName = Object.fromEntries(result.rows.map((r) => [r.method, r]));
     expect(byName['head only'].trainable).toBe(1_290);
     expect(byName['LoRA r=1'].trainable).toBe(loraParams(1));

@@ -84,12 +84,21 @@ export type AdaptationProgress =
   | { kind: 'step'; method: string; epoch: number; epochs: number; step: number; steps: number; loss: number }
   | { kind: 'result'; row: AdaptationRow };
 
-function domainData(domain: Domain, o: { trainSize: number; testSize: number; seed: number; rotationDegrees: [number, number] }): { train: ImageSet; test: ImageSet } {
+function domainData(
+  domain: Domain,
+  o: { trainSize: number; testSize: number; seed: number; rotationDegrees: [number, number] },
+): { train: ImageSet; test: ImageSet } {
   if (domain === 'fashion-mnist') {
     if (!fashionMnistFolder()) {
-      throw new LoraConfigError(`domain 'fashion-mnist' needs /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist); choose 'mnist-inverted-rotated' or install it.`, { field: 'domain' });
+      throw new LoraConfigError(
+        `domain 'fashion-mnist' needs /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist); choose 'mnist-inverted-rotated' or install it.`,
+        { field: 'domain' },
+      );
     }
-    return { train: loadFashionMnist('train', { limit: o.trainSize }), test: loadFashionMnist('test', { limit: o.testSize }) };
+    return {
+      train: loadFashionMnist('train', { limit: o.trainSize }),
+      test: loadFashionMnist('test', { limit: o.testSize }),
+    };
   }
   const [minDegrees, maxDegrees] = o.rotationDegrees;
   return {
@@ -106,7 +115,10 @@ function countTrainable(model: tfl.LayersModel): number {
  * Runs the experiment on the active tfjs backend (choose it first, e.g. `await useBackend('wasm')`).
  * Every method starts from the same pretrained weights and sees the same examples in the same order.
  */
-export async function runDomainAdaptation(options: DomainAdaptationOptions = {}, onProgress?: (p: AdaptationProgress) => void): Promise<AdaptationResult> {
+export async function runDomainAdaptation(
+  options: DomainAdaptationOptions = {},
+  onProgress?: (p: AdaptationProgress) => void,
+): Promise<AdaptationResult> {
   const s = {
     domain: options.domain ?? 'mnist-inverted-rotated',
     methods: options.methods ?? (['base', 'head', 'lora', 'full'] as Method[]),
@@ -135,10 +147,25 @@ export async function runDomainAdaptation(options: DomainAdaptationOptions = {},
   const fit = async (method: string, model: tfl.LayersModel, learningRate: number) => {
     onProgress?.({ kind: 'start', method, epochs: s.epochs, steps });
     return train(model, data.train, { epochs: s.epochs, batchSize: s.batchSize, learningRate, seed: s.seed }, (st) =>
-      onProgress?.({ kind: 'step', method, epoch: st.epoch, epochs: s.epochs, step: st.step, steps: st.steps, loss: st.loss }),
+      onProgress?.({
+        kind: 'step',
+        method,
+        epoch: st.epoch,
+        epochs: s.epochs,
+        step: st.step,
+        steps: st.steps,
+        loss: st.loss,
+      }),
     );
   };
-  const row = (method: string, r: number | null, acc: number, trainable: number, seconds: number, peakBytes: number): AdaptationRow => ({
+  const row = (
+    method: string,
+    r: number | null,
+    acc: number,
+    trainable: number,
+    seconds: number,
+    peakBytes: number,
+  ): AdaptationRow => ({
     method,
     r,
     accuracy: acc,
@@ -159,14 +186,36 @@ export async function runDomainAdaptation(options: DomainAdaptationOptions = {},
         emit(row('head only', null, await accuracy(model, data.test), countTrainable(model), t.seconds, t.peakBytes));
       } else if (method === 'full') {
         const t = await fit('full fine-tuning', model, s.learningRate.full);
-        emit(row('full fine-tuning', null, await accuracy(model, data.test), countTrainable(model), t.seconds, t.peakBytes));
+        emit(
+          row(
+            'full fine-tuning',
+            null,
+            await accuracy(model, data.test),
+            countTrainable(model),
+            t.seconds,
+            t.peakBytes,
+          ),
+        );
       } else {
         for (const r of s.ranks) {
-          const lora = applyLora(model, { r, loraAlpha: options.loraAlpha ?? 2 * r, targetModules: s.targetModules }, { seed: s.seed });
+          const lora = applyLora(
+            model,
+            { r, loraAlpha: options.loraAlpha ?? 2 * r, targetModules: s.targetModules },
+            { seed: s.seed },
+          );
           try {
             const name = `LoRA r=${r}`;
             const t = await fit(name, lora.model, s.learningRate.lora);
-            emit(row(name, r, await accuracy(lora.model, data.test), lora.trainableParameters().trainable, t.seconds, t.peakBytes));
+            emit(
+              row(
+                name,
+                r,
+                await accuracy(lora.model, data.test),
+                lora.trainableParameters().trainable,
+                t.seconds,
+                t.peakBytes,
+              ),
+            );
             await options.onLoraTrained?.(lora, r);
           } finally {
             lora.dispose();
@@ -189,7 +238,9 @@ export function formatAdaptationTable(rows: readonly AdaptationRow[]): string {
   for (const r of rows) {
     const mb = r.peakBytes > 0 ? (r.peakBytes / 2 ** 20).toFixed(1) : '–';
     const secs = r.trainSeconds > 0 ? r.trainSeconds.toFixed(1) : '–';
-    lines.push(`| ${r.method} | ${(100 * r.accuracy).toFixed(2)}% | ${r.trainable.toLocaleString('en-US')} | ${r.percentOfFull.toFixed(1)}% | ${secs} | ${mb} |`);
+    lines.push(
+      `| ${r.method} | ${(100 * r.accuracy).toFixed(2)}% | ${r.trainable.toLocaleString('en-US')} | ${r.percentOfFull.toFixed(1)}% | ${secs} | ${mb} |`,
+    );
   }
   return lines.join('\n');
 }

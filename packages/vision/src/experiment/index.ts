@@ -11,6 +11,13 @@ export {
   type Domain,
   type Method,
 } from './domain-adaptation.js';
-export { loadMnist, loadFashionMnist, fashionMnistFolder, invertAndRotate, type ImageSet, type Split } from './datasets.js';
+export {
+  loadMnist,
+  loadFashionMnist,
+  fashionMnistFolder,
+  invertAndRotate,
+  type ImageSet,
+  type Split,
+} from './datasets.js';
 export { buildMnistCnn, loadModelFiles, saveModelFiles, MNIST_CNN_FOLDER } from './mnist-cnn.js';
 export { train, accuracy, type TrainOptions, type TrainResult, type StepInfo } from './training.js';

@@ -20,7 +20,14 @@ export function buildMnistCnn(seed = 1): tfl.Sequential {
   return tfl.sequential({
     name: 'mnist_cnn',
     layers: [
-      tfl.layers.conv2d({ name: 'conv1', inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
+      tfl.layers.conv2d({
+        name: 'conv1',
+        inputShape: [28, 28, 1],
+        filters: 32,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: init(1),
+      }),
       tfl.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
       tfl.layers.conv2d({ name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
       tfl.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }),
@@ -38,9 +45,17 @@ export async function saveModelFiles(model: tfl.LayersModel, folder: string): Pr
     tf.io.withSaveHandler(async (a) => {
       const data = a.weightData as ArrayBuffer;
       writeFileSync(join(folder, 'weights.bin'), new Uint8Array(data));
-      const json = { modelTopology: a.modelTopology, format: a.format, generatedBy: a.generatedBy, convertedBy: a.convertedBy ?? null, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] };
+      const json = {
+        modelTopology: a.modelTopology,
+        format: a.format,
+        generatedBy: a.generatedBy,
+        convertedBy: a.convertedBy ?? null,
+        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+      };
       writeFileSync(join(folder, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
+      return {
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength },
+      };
     }),
   );
 }
@@ -49,9 +64,14 @@ export async function saveModelFiles(model: tfl.LayersModel, folder: string): Pr
 export async function loadModelFiles(folder = MNIST_CNN_FOLDER): Promise<tfl.LayersModel> {
   const file = join(folder, 'model.json');
   if (!existsSync(file)) {
-    throw new LoraError(`No model at ${file}: expected the committed pretrained CNN; run scripts/pretrain-mnist-cnn.ts to make it.`);
+    throw new LoraError(
+      `No model at ${file}: expected the committed pretrained CNN; run scripts/pretrain-mnist-cnn.ts to make it.`,
+    );
   }
-  const json = JSON.parse(readFileSync(file, 'utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const json = JSON.parse(readFileSync(file, 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+  };
   const bytes = readFileSync(join(folder, 'weights.bin'));
   return tfl.loadLayersModel(
     tf.io.fromMemory({

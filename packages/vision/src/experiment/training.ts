@@ -50,7 +50,10 @@ export function batchOf(data: ImageSet, ids: ArrayLike<number>): { xs: tf.Tensor
     pixels.set(data.images.subarray(ids[i] * PIXELS, (ids[i] + 1) * PIXELS), i * PIXELS);
     labels[i] = data.labels[ids[i]];
   }
-  return tf.tidy(() => ({ xs: tf.tensor4d(pixels, [ids.length, 28, 28, 1]), ys: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), 'float32') as tf.Tensor2D }));
+  return tf.tidy(() => ({
+    xs: tf.tensor4d(pixels, [ids.length, 28, 28, 1]),
+    ys: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), 'float32') as tf.Tensor2D,
+  }));
 }
 
 function shuffled(count: number, next: () => number): Uint32Array {
@@ -67,7 +70,12 @@ function shuffled(count: number, next: () => number): Uint32Array {
  * `tf.profile` to measure the step's peak memory; every step reports through `onStep`. An Adam
  * optimizer made here is disposed at the end.
  */
-export async function train(model: tfl.LayersModel, data: ImageSet, opts: TrainOptions, onStep?: (s: StepInfo) => void): Promise<TrainResult> {
+export async function train(
+  model: tfl.LayersModel,
+  data: ImageSet,
+  opts: TrainOptions,
+  onStep?: (s: StepInfo) => void,
+): Promise<TrainResult> {
   const optimizer = opts.optimizer ?? tf.train.adam(opts.learningRate);
   const trainStep = createTrainStep(model, { optimizer, loss: 'categoricalCrossentropy' });
   const next = rng(opts.seed);
@@ -106,7 +114,9 @@ export async function accuracy(model: tfl.LayersModel, data: ImageSet, batchSize
   for (let s = 0; s < data.count; s += batchSize) {
     const ids = Uint32Array.from({ length: Math.min(batchSize, data.count - s) }, (_, i) => s + i);
     const { xs, ys } = batchOf(data, ids);
-    const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(model.predict(xs) as tf.Tensor, -1), tf.argMax(ys, -1)), 'int32')));
+    const hits = tf.tidy(() =>
+      tf.sum(tf.cast(tf.equal(tf.argMax(model.predict(xs) as tf.Tensor, -1), tf.argMax(ys, -1)), 'int32')),
+    );
     correct += (await hits.data())[0];
     tf.dispose([xs, ys, hits]);
   }
