@@ -46,7 +46,9 @@ export {
   type LoraLayerArgs,
   type AdapterWeights,
 } from './lora-layer.js';
-export { LoraModel, applyLora, type ApplyLoraOptions, type ParameterCount } from './lora-model.js';
+export { LoraModel } from './lora-model.js';
+export type { ParameterCount } from './inject.js';
+export { applyLora, applyPeftAdapter, type ApplyLoraOptions } from './apply-lora.js';
 export {
   createTrainStep,
   train,
@@ -65,7 +67,7 @@ export { LoraPlusOptimizer, loraPlusOptimizer, isLoraB, type LoraPlusOptions } f
 export type { PeftAdapter, PeftAdapterInput, PeftLoraModule, PeftModuleWeights } from './peft/adapter.js';
 export type { PeftAdapterFiles } from './peft/files.js';
 export type { ModuleMap, ModuleMapping, PeftLoadOptions } from './peft/module-map.js';
-export type { PeftSource } from './peft/plan.js';
+export type { PeftLoadReport, PeftSource } from './peft/plan.js';
 export { loadPeftAdapter, type PeftAdapterSource } from './peft/load.js';
 export { savePeftAdapter, type SavePeftOptions, type PeftSaveResult, type PeftAdapterTarget } from './peft/save.js';
 export { inspectPeftAdapter, type PeftAdapterSummary, type PeftModuleSummary } from './peft/inspect.js';

@@ -1,6 +1,7 @@
 // @tfjs-lora/core/peft: PEFT's file format and matching rules in detail (tensor keys, module maps, the load
 // plan, single-file adapters, tf.io helpers). Everyday loading and saving is in the root entry.
-export { selectTargets, matchesSelector, layerIndexOf, type LayerInfo } from '../target-match.js';
+export { matchesSelector } from '../config/patterns.js';
+export { selectTargets, layerIndexOf, type LayerInfo } from '../config/targets.js';
 export { peftAdapter, isPeftAdapter } from '../peft/adapter.js';
 export {
   factorKey,
@@ -12,7 +13,7 @@ export {
   type PeftKeyRole,
 } from '../peft/keys.js';
 export { mapPeftModules, normalizeModulePath } from '../peft/module-map.js';
-export { planPeftLoad, type PeftLoadPlan } from '../peft/plan.js';
+export { planPeftLoad, applyPeftPlan, type PeftLoadPlan, type PeftPlanTarget } from '../peft/plan.js';
 export {
   decodePeftAdapter,
   toSingleFile,
