@@ -38,7 +38,9 @@ describe('applyPeftAdapter', () => {
       { seed: 1 },
     );
     const loraB = trained.loraLayers()[0]!.layer.weightsOf('default').loraB;
-    tf.tidy(() => loraB.write(tf.fill([2, 7], 0.25)));
+    tf.tidy(() => {
+      loraB.write(tf.fill([2, 7], 0.25));
+    });
     const adapter = decodePeftAdapter(encodePeftAdapter(trained));
     const x = tf.randomNormal([4, 5], 0, 1, 'float32', 2);
 
