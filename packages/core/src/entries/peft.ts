@@ -13,7 +13,7 @@ export {
   type PeftKeyRole,
 } from '../peft/keys.js';
 export { mapPeftModules, normalizeModulePath } from '../peft/module-map.js';
-export { planPeftLoad, applyPeftPlan, type PeftLoadPlan, type PeftPlanTarget } from '../peft/plan.js';
+export { planPeftLoad, type PeftLoadPlan } from '../peft/plan.js';
 export {
   decodePeftAdapter,
   toSingleFile,
