@@ -4,7 +4,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { composedLoraMatMul, useBackend } from '@tfjs-lora/core';
+import { useBackend } from '@tfjs-lora/core';
+import { composedLoraMatMul } from '@tfjs-lora/core/math';
 import { describe, expect, it } from 'vitest';
 import { builtNativePackage } from '../test-support/native-build.js';
 import {

@@ -1,6 +1,7 @@
 // The fused LoRA matmul for the native TensorFlow backends ('native', 'cuda').
 import * as tf from '@tensorflow/tfjs-core';
-import { checkLoraMatMulArgs, loraLinear, type LoraMatMulArgs } from '@tfjs-lora/core';
+import { type LoraMatMulArgs } from '@tfjs-lora/core';
+import { checkLoraMatMulArgs, loraLinear } from '@tfjs-lora/core/math';
 import type { NodeKernelBackend } from './native-binding.js';
 
 /** TensorFlow ops called on the binding directly (float32), skipping tfjs's per-op dispatch. */

@@ -3,7 +3,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { applyLora, composedLoraMatMul, useBackend } from '@tfjs-lora/core';
+import { applyLora, useBackend } from '@tfjs-lora/core';
+import { composedLoraMatMul } from '@tfjs-lora/core/math';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';

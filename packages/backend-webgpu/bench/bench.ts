@@ -4,7 +4,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // gradients of the composed ops
-import { composedLoraMatMul, composedMultiAdapterMatMul, useBackend, type LoraMatMulArgs } from '@tfjs-lora/core';
+import { useBackend, type LoraMatMulArgs } from '@tfjs-lora/core';
+import { composedLoraMatMul, composedMultiAdapterMatMul } from '@tfjs-lora/core/math';
 import { describeAdapter } from '../src/adapter-report.js';
 import { webgpuLoraMatMul } from '../src/ops/lora-matmul.js';
 import { webgpuMultiAdapterMatMul } from '../src/ops/multi-adapter-matmul.js';

@@ -19,4 +19,4 @@ export async function webgpuTestEnvironment(file: string): Promise<{ ok: true } 
   return avail;
 }
 
-export { seededValues } from '@tfjs-lora/core';
+export { seededValues } from '@tfjs-lora/core/random';

@@ -97,4 +97,4 @@ export function expectTrue(ok: boolean, message: string): void {
   if (!ok) throw new ConformanceFailure(message);
 }
 
-export { seededValues } from '@tfjs-lora/core';
+export { seededValues } from '@tfjs-lora/core/random';

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { FixtureSource } from './fixture-source.js';
-import { readSafetensors } from '@tfjs-lora/core';
+import { readSafetensors } from '@tfjs-lora/core/safetensors';
 
 /** A layer of a case, as `case.json` describes it (PyTorch terms). */
 export interface CaseLayer {

@@ -14,7 +14,7 @@ import {
 } from './backend.js';
 import { BackendUnavailableError, LoraError } from './errors/index.js';
 import { composedLoraMatMul, composedMultiAdapterMatMul } from './kernels.js';
-import { applyLora } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
 
 const registered: string[] = [];
 function register(b: LoraBackend): void {

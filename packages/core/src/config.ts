@@ -1,3 +1,9 @@
+// The LoRA configuration, read top to bottom: its shape and PEFT's defaults (config/schema.ts), PEFT's
+// name-matching rules (config/patterns.ts), the check of each field (config/checks.ts), and here the three
+// ways in and out: `loraConfig` (options) and `fromPeftJson` (adapter_config.json) normalise a config once
+// (validated, defaults filled in, frozen), `toPeftJson` writes one back. Everything after them takes the
+// normalised `LoraConfig` as it is; `layerSettings` gives one layer's values (rank and alpha after
+// rankPattern / alphaPattern). Which layers a config selects is config/targets.ts.
 import { LoraConfigError } from './errors/index.js';
 import {
   checkExtra,
@@ -14,19 +20,27 @@ import {
   show,
   suggestKey,
   type Source,
-} from './config-checks.js';
+} from './config/checks.js';
+import { matchesPatternKey } from './config/patterns.js';
 import {
   FIELDS,
   LORA_DEFAULTS,
   PEFT_KEYS,
   type Field,
+  type LayerSettings,
   type LoraConfig,
   type LoraConfigInput,
-} from './config-schema.js';
-import { matchesPatternKey } from './target-match.js';
+} from './config/schema.js';
 
-export { LORA_DEFAULTS, PEFT_KEYS } from './config-schema.js';
-export type { BiasMode, InitLoraWeights, LoraConfig, LoraConfigInput, ModuleSelector } from './config-schema.js';
+export { LORA_DEFAULTS, PEFT_KEYS } from './config/schema.js';
+export type {
+  BiasMode,
+  InitLoraWeights,
+  LayerSettings,
+  LoraConfig,
+  LoraConfigInput,
+  ModuleSelector,
+} from './config/schema.js';
 
 /** Configs this module built (valid and frozen): `loraConfig` returns them as they are. */
 const resolved = new WeakSet<object>();
@@ -268,4 +282,15 @@ export function rankFor(config: LoraConfig, path: string): number {
 /** The alpha for the layer at `path`: the first `alphaPattern` key matching the path or a dotted suffix of it, else `loraAlpha`. */
 export function alphaFor(config: LoraConfig, path: string): number {
   return patternValue(config.alphaPattern, path) ?? config.loraAlpha;
+}
+
+/** One layer's LoRA settings under `config`: its rank and alpha (after the patterns) and the shared flags. */
+export function layerSettings(config: LoraConfig, path: string): LayerSettings {
+  return {
+    r: rankFor(config, path),
+    loraAlpha: alphaFor(config, path),
+    loraDropout: config.loraDropout,
+    useRslora: config.useRslora,
+    useDora: config.useDora,
+  };
 }

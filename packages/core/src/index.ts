@@ -1,3 +1,6 @@
+// @tfjs-lora/core's root entry: the contract plugins implement and the API everyday code calls. Everything
+// else is behind a documented subpath (see README.md "Subpath exports" and src/entries/). Every name here is
+// a promise to keep: surface.test.ts caps the runtime names at 60.
 export * from './errors/index.js';
 export {
   loraConfig,
@@ -12,9 +15,6 @@ export {
   type BiasMode,
   type ModuleSelector,
 } from './config.js';
-export { selectTargets, matchesSelector, layerIndexOf, type LayerInfo } from './target-match.js';
-export { svd, svdLowRank } from './svd.js';
-export { initDenseLora, kaimingUniform, type DenseLoraInit } from './init.js';
 export {
   registerLoraBackend,
   unregisterLoraBackend,
@@ -27,14 +27,7 @@ export {
   type LoraBackend,
   type Availability,
 } from './backend.js';
-export {
-  checkLoraMatMulArgs,
-  composedLoraMatMul,
-  composedMultiAdapterMatMul,
-  type LoraKernels,
-  type LoraMatMulArgs,
-  type MultiAdapterMatMulArgs,
-} from './kernels.js';
+export type { LoraKernels, LoraMatMulArgs, MultiAdapterMatMulArgs } from './kernels.js';
 export {
   registerLayerAdapter,
   listLayerAdapters,
@@ -45,8 +38,17 @@ export {
   type FactorInit,
   type FactorName,
 } from './layer-adapter.js';
-export { loraLinear, recordingGradients, type LoraLinearArgs } from './lora-linear.js';
-export { doraLinear, type DoraLinearArgs } from './dora-linear.js';
+export { denseAdapter } from './dense-adapter.js';
+export {
+  LoraLayer,
+  checkAdapterName,
+  type LoraAdapterSpec,
+  type LoraLayerArgs,
+  type AdapterWeights,
+} from './lora-layer.js';
+export { LoraModel } from './lora-model.js';
+export type { ParameterCount } from './inject.js';
+export { applyLora, applyPeftAdapter, type ApplyLoraOptions } from './apply-lora.js';
 export {
   createTrainStep,
   train,
@@ -61,92 +63,13 @@ export {
   type LossFunction,
   type LossName,
 } from './train-step.js';
-export { denseAdapter, weightByName, requireWeight, applyConfiguredActivation } from './dense-adapter.js';
-export {
-  LoraLayer,
-  checkAdapterName,
-  type LoraAdapterSpec,
-  type LoraLayerArgs,
-  type AdapterWeights,
-} from './lora-layer.js';
-export { LoraModel, applyLora, type ApplyLoraOptions, type ParameterCount } from './lora-model.js';
-export { combineFactors, type Combination } from './weighted-adapter.js';
 export { LoraPlusOptimizer, loraPlusOptimizer, isLoraB, type LoraPlusOptions } from './lora-plus.js';
-export { stopGradient, doraMergedWeight } from './math.js';
-export {
-  parseSafetensors,
-  readSafetensors,
-  readSafetensorsMetadata,
-  safetensorsTensors,
-  decodeSafetensorsEntry,
-  SAFETENSORS_DTYPES,
-  MAX_HEADER_BYTES,
-  type SafetensorsDtype,
-  type SafetensorsEntry,
-  type ParsedSafetensors,
-  type DecodedTensorData,
-} from './safetensors.js';
-export {
-  writeSafetensors,
-  encodeSafetensors,
-  rawSafetensorsInputs,
-  type SafetensorsData,
-  type SafetensorsTensorInput,
-  type WriteSafetensorsOptions,
-} from './safetensors-write.js';
-export { f16ToF32, bf16ToF32, f32ToF16, f32ToBf16 } from './half.js';
-export {
-  peftAdapter,
-  isPeftAdapter,
-  type PeftAdapter,
-  type PeftAdapterInput,
-  type PeftLoraModule,
-  type PeftModuleWeights,
-} from './peft/adapter.js';
-export {
-  factorKey,
-  paramKey,
-  classifyPeftKey,
-  effectiveModulesToSave,
-  PEFT_KEY_PREFIX,
-  TASK_MODULES_TO_SAVE,
-  type PeftKeyRole,
-} from './peft/keys.js';
-export {
-  mapPeftModules,
-  normalizeModulePath,
-  type ModuleMap,
-  type ModuleMapping,
-  type PeftLoadOptions,
-} from './peft/module-map.js';
-export { planPeftLoad, type PeftLoadPlan, type PeftSource } from './peft/plan.js';
-export {
-  decodePeftAdapter,
-  toSingleFile,
-  fromSingleFile,
-  isSingleFile,
-  configText,
-  ADAPTER_CONFIG_NAME,
-  ADAPTER_WEIGHTS_NAME,
-  PEFT_CONFIG_METADATA_KEY,
-  type PeftAdapterFiles,
-} from './peft/files.js';
-export {
-  peftArtifacts,
-  peftFilesFromArtifacts,
-  peftDownloads,
-  peftBrowserFiles,
-  fetchPeftFiles,
-  PEFT_ARTIFACTS_FORMAT,
-} from './peft/io.js';
-export { loadPeftAdapter, readPeftFiles, type PeftAdapterSource } from './peft/load.js';
-export {
-  savePeftAdapter,
-  encodePeftAdapter,
-  type SavePeftOptions,
-  type PeftSaveResult,
-  type PeftAdapterTarget,
-} from './peft/save.js';
+export type { PeftAdapter, PeftAdapterInput, PeftLoraModule, PeftModuleWeights } from './peft/adapter.js';
+export type { PeftAdapterFiles } from './peft/files.js';
+export type { ModuleMap, ModuleMapping, PeftLoadOptions } from './peft/module-map.js';
+export type { PeftLoadReport, PeftSource } from './peft/plan.js';
+export { loadPeftAdapter, type PeftAdapterSource } from './peft/load.js';
+export { savePeftAdapter, type SavePeftOptions, type PeftSaveResult, type PeftAdapterTarget } from './peft/save.js';
 export { inspectPeftAdapter, type PeftAdapterSummary, type PeftModuleSummary } from './peft/inspect.js';
 export {
   registerPeftWeightLayout,
@@ -154,4 +77,3 @@ export {
   type PeftWeightLayout,
   type PeftParamLayout,
 } from './peft/weight-layouts.js';
-export { seededRandom, seededValues } from './random.js';

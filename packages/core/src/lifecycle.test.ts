@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyLora } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
 
 describe('tensor accounting over a LoraModel lifecycle', () => {
   beforeAll(async () => {

@@ -12,7 +12,7 @@ import { scalingFor } from './config.js';
 import { composedLoraMatMul } from './kernels.js';
 import { requireWeight, weightByName } from './dense-adapter.js';
 import { loraLinear } from './lora-linear.js';
-import { applyLora } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
 import { seededRandom, seededValues } from './random.js';
 
 const TOL = 2e-5;

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../test-support/fixtures.js';
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
 import { LoraLayer } from './lora-layer.js';
-import { applyLora, type LoraModel } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
+import type { LoraModel } from './lora-model.js';
 
 /** A functional model with a residual add and a Dense head: x → d1 → relu → (d2 + d1) → head. */
 function functional(seed = 1): tfl.LayersModel {

@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../test-support/fixtures.js';
 import { LoraConfigError } from './errors/index.js';
-import { applyLora } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
 import { isLoraB, loraPlusOptimizer } from './lora-plus.js';
 
 describe('LoRA+ optimizer', () => {

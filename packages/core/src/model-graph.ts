@@ -3,7 +3,7 @@ import { Sequential, type LayersModel, type LayerVariable } from '@tensorflow/tf
 import { LoraError } from './errors/index.js';
 import type { Layer } from './layer-adapter.js';
 import { LoraLayer } from './lora-layer.js';
-import type { LayerInfo } from './target-match.js';
+import type { LayerInfo } from './config/targets.js';
 
 /** A layer entry of a container's config (`model.getConfig().layers[i]`). */
 export interface LayerEntry {

@@ -4,7 +4,7 @@ import type { ModuleSelector } from './config.js';
 import type { Layer } from './layer-adapter.js';
 import { LoraLayer } from './lora-layer.js';
 import { walkLayers } from './model-graph.js';
-import { matchesSelector } from './target-match.js';
+import { matchesSelector } from './config/patterns.js';
 
 /** A layer's weights in a fixed order (by name): freezing can reorder `layer.weights`. */
 function canonical(layer: Layer): LayerVariable[] {
@@ -90,6 +90,35 @@ export class ModulesToSave {
       n += size * (this.owners.get(path)?.size ?? 0);
     }
     return n;
+  }
+
+  /** The paths of the layers `selector` (an adapter's modulesToSave) names; LoRA-wrapped layers never are. */
+  paths(model: LayersModel, selector: readonly string[] | null): string[] {
+    if (!selector || selector.length === 0) return [];
+    return this.layers(model)
+      .filter(({ path }) => matchesSelector(selector, path))
+      .map((l) => l.path);
+  }
+
+  /**
+   * Copies of layer `path`'s weights as `adapter` has them (the caller disposes them); `live` is the adapter
+   * whose copy is in the layer now (null: the originals). With `replace`, `adapter`'s copy is set first.
+   */
+  weightsOf(
+    model: LayersModel,
+    adapter: string,
+    path: string,
+    live: string | null,
+    replace?: tf.Tensor[],
+  ): tf.Tensor[] {
+    const layer = walkLayers(model).find((l) => l.path === path)!.layer;
+    if (adapter !== live) this.activate(model, adapter);
+    try {
+      if (replace) layer.setWeights(replace);
+      return layer.getWeights().map((t) => tf.clone(t));
+    } finally {
+      if (adapter !== live) this.activate(model, live);
+    }
   }
 
   /** Disposes every kept copy. */

@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../test-support/fixtures.js';
 import { LoraLayer } from './lora-layer.js';
-import { applyLora } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
 
 describe('nested models', () => {
   beforeAll(async () => {

@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fromPeftJson, toPeftJson, loraConfig, type LoraConfigInput } from './config.js';
-import { applyLora } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
 
 const reference = JSON.parse(
   readFileSync(new URL('../test-support/peft-param-counts.json', import.meta.url), 'utf8'),

@@ -6,7 +6,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeCase, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../test-support/fixtures.js';
 import { fromPeftJson } from './config.js';
-import { applyLora, type LoraModel } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
+import type { LoraModel } from './lora-model.js';
 
 const DENSE_CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear'];
 const TOL = 1e-5;

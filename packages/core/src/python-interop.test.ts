@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../test-support/fixtures.js';
 import { INTEROP_DIR, interopBase, jsWrittenInputs } from '../test-support/interop-data.js';
 import { f32ToBf16, f32ToF16 } from './half.js';
-import { applyLora } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
 import { loadPeftAdapter } from './peft/load.js';
 import { savePeftAdapter } from './peft/save.js';
 import { findPeftWeightLayout, paramToTfjs } from './peft/weight-layouts.js';

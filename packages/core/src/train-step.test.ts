@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LoraConfigError } from './errors/index.js';
-import { applyLora, type LoraModel } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
+import type { LoraModel } from './lora-model.js';
 import { seededValues } from './random.js';
 import { createTrainStep, evaluateLoss, train } from './train-step.js';
 

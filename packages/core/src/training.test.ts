@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist, mnistTensors } from './data/mnist.js';
-import { applyLora, type LoraModel } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
+import type { LoraModel } from './lora-model.js';
 
 const HIDDEN = 64;
 const R = 4;

@@ -4,7 +4,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../test-support/fixtures.js';
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
-import { applyLora, type LoraModel } from './lora-model.js';
+import { applyLora } from './apply-lora.js';
+import type { LoraModel } from './lora-model.js';
 import { svd } from './svd.js';
 
 function mlp(): tfl.LayersModel {

@@ -199,3 +199,29 @@ export function writeCombinedFactors(
     tf.dispose([combined.loraA, combined.loraB]);
   }
 }
+
+/** What {@link addWeightedAdapter} works on: a LoraModel (named by its members, so this file needs no import of it). */
+export interface WeightedAdapterTarget {
+  /** Every LoRA layer with its dotted path. */
+  loraLayers(): { path: string; layer: LoraLayer }[];
+  /** The config of an adapter. */
+  peftConfig(name: string): LoraConfig;
+  /** Adds an adapter (inactive). */
+  addAdapter(name: string, config: LoraConfigInput): void;
+}
+
+/** PEFT's `add_weighted_adapter` on `lm`: plans the new adapter, adds it, then writes its combined factors. */
+export function addWeightedAdapter(
+  lm: WeightedAdapterTarget,
+  adapters: readonly string[],
+  weights: readonly number[],
+  name: string,
+  combination: Combination,
+  svdRank?: number,
+): void {
+  const configOf = (a: string): LoraConfig => lm.peftConfig(a);
+  const { rank, config } = planWeightedAdapter(lm.loraLayers(), adapters, weights, combination, configOf, svdRank);
+  lm.addAdapter(name, config);
+  const layers = lm.loraLayers().map((l) => l.layer);
+  writeCombinedFactors(layers, adapters, weights, combination, rank, name);
+}

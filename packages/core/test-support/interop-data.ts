@@ -4,7 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { f32ToBf16, f32ToF16 } from '../src/half.js';
-import { applyLora, type LoraModel } from '../src/lora-model.js';
+import { applyLora } from '../src/apply-lora.js';
+import type { LoraModel } from '../src/lora-model.js';
 import type { SafetensorsTensorInput } from '../src/safetensors-write.js';
 
 /** Where the interop files live. */

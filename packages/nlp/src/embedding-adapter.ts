@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  LoraConfigError,
-  requireWeight,
-  type FactorInit,
-  type InitLoraWeights,
-  type Layer,
-  type LayerAdapter,
-} from '@tfjs-lora/core';
+import { LoraConfigError, type FactorInit, type InitLoraWeights, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { requireWeight } from '@tfjs-lora/core/math';
 
 /** A per-factor seed derived from the user's seed, never 0 (tfjs reads 0 as unseeded). */
 function factorSeed(seed: number | undefined, stream: number): number | undefined {

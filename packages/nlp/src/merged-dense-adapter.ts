@@ -1,13 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  initDenseLora,
-  LoraError,
-  requireWeight,
-  weightByName,
-  type FactorInit,
-  type Layer,
-  type LayerAdapter,
-} from '@tfjs-lora/core';
+import { LoraError, type FactorInit, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { initDenseLora, requireWeight, weightByName } from '@tfjs-lora/core/math';
 import { dotLast, MergedDense } from './merged-dense.js';
 
 /** The MergedDense geometry: enabled part indices, part width, input width. */

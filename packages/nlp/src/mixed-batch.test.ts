@@ -7,7 +7,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AdapterStateError,
   applyLora,
-  composedMultiAdapterMatMul,
   cpuBackend,
   LoraConfigError,
   registerLoraBackend,
@@ -15,6 +14,7 @@ import {
   type LoraModel,
   type MultiAdapterMatMulArgs,
 } from '@tfjs-lora/core';
+import { composedMultiAdapterMatMul } from '@tfjs-lora/core/math';
 import { maxAbsDiff } from '../../core/test-support/fixtures.js';
 import { peftReferences, tensorOf } from '../test-support/references.js';
 import { BASE_ADAPTER, mixedAdapterView, predictLoopingAdapters, predictWithAdapters } from './mixed-batch.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activeKernels, composedMultiAdapterMatMul, LoraError, type Layer } from '@tfjs-lora/core';
+import { activeKernels, LoraError, type Layer } from '@tfjs-lora/core';
+import { composedMultiAdapterMatMul } from '@tfjs-lora/core/math';
 import { toIds } from './embedding-adapter.js';
 
 /** Stacked factors of k adapters for one layer, rank-padded to a common r, and a row → adapter index. */

@@ -71,7 +71,7 @@ export async function loadSpamAssassin(): Promise<Email[]> {
   return all.map((e) => ({ text: emailText(e.text), spam: e.group.startsWith('spam'), group: e.group }));
 }
 
-export { seededRandom } from '@tfjs-lora/core';
+export { seededRandom } from '@tfjs-lora/core/random';
 
 /** Next-token windows: inputs [batch, length] and targets shifted by one, both int32. */
 export interface LmBatch {

@@ -1,14 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  applyConfiguredActivation,
-  initDenseLora,
-  requireWeight,
-  weightByName,
-  type FactorInit,
-  type InitLoraWeights,
-  type Layer,
-  type LayerAdapter,
-} from '@tfjs-lora/core';
+import { type FactorInit, type InitLoraWeights, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { applyConfiguredActivation, initDenseLora, requireWeight, weightByName } from '@tfjs-lora/core/math';
 import { convGeometry, convolve, dotLast, type ConvGeometry } from './conv-geometry.js';
 import { loraConv, loraConvSupports } from './conv-lora-grad.js';
 import { warnIfNotLowRank } from './param-budget.js';

@@ -6,7 +6,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { applyLora, requireWeight, scalingFor } from '@tfjs-lora/core';
+import { applyLora, scalingFor } from '@tfjs-lora/core';
+import { requireWeight } from '@tfjs-lora/core/math';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomizeFactors, tensorDiff } from '../test-support/adapter-check.js';
 import { values } from '../test-support/reference.js';

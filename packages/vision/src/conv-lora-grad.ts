@@ -4,7 +4,7 @@
 // Conv2DBackpropFilter of the LoRA input against s·dy·Bᵀ; B a matmul. Pointwise layers go through
 // core's `loraLinear` (a 1×1 stride-1 convolution is a Dense layer over channels).
 import * as tf from '@tensorflow/tfjs-core';
-import { loraLinear, recordingGradients } from '@tfjs-lora/core';
+import { loraLinear, recordingGradients } from '@tfjs-lora/core/math';
 import { isPointwise, type ConvGeometry } from './conv-geometry.js';
 
 /** Arguments of {@link loraConv}. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConfiguredActivation, requireWeight, weightByName, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { applyConfiguredActivation, requireWeight, weightByName } from '@tfjs-lora/core/math';
 import { addBias, convGeometry, dotLast, type ConvGeometry } from './conv-geometry.js';
 import { convDelta, convToTorch, initConvFactors } from './conv-adapter.js';
 import { warnIfNotLowRank } from './param-budget.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initDenseLora, type FactorInit, type FactorName, type InitLoraWeights } from '@tfjs-lora/core';
+import { type FactorInit, type FactorName, type InitLoraWeights } from '@tfjs-lora/core';
+import { initDenseLora } from '@tfjs-lora/core/math';
 
 /**
  * The exactly-mergeable low-rank update of a depthwise kernel D [kh, kw, C, M] (C input channels, depth

@@ -1,13 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  applyConfiguredActivation,
-  loraLinear,
-  registerLayerAdapter,
-  requireWeight,
-  weightByName,
-  type Layer,
-  type LayerAdapter,
-} from '@tfjs-lora/core';
+import { registerLayerAdapter, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { applyConfiguredActivation, loraLinear, requireWeight, weightByName } from '@tfjs-lora/core/math';
 import { addBias, convGeometry, dotLast } from './conv-geometry.js';
 import { depthwise, depthwiseFactorHooks } from './depthwise-adapter.js';
 import { depthwiseDelta, depthwiseFromTorch, depthwiseToTorch } from './depthwise-lora.js';

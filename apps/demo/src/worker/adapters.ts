@@ -3,13 +3,13 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   applyLora,
-  encodePeftAdapter,
   loadPeftAdapter,
   savePeftAdapter,
   type LoraConfigInput,
   type LoraModel,
   type PeftAdapterSource,
 } from '@tfjs-lora/core';
+import { encodePeftAdapter } from '@tfjs-lora/core/peft';
 import type { AdapterInfo, ParamRow, ParamsResult, Task } from '../protocol.js';
 
 /** Parameters of a model's layer (all its weights). */

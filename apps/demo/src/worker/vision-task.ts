@@ -2,7 +2,7 @@
 // data files written at build time, LoRA training with per-step progress, accuracy, predictions.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { seededRandom } from '@tfjs-lora/core';
+import { seededRandom } from '@tfjs-lora/core/random';
 import '@tfjs-lora/vision'; // registers the Conv2D layer adapter
 import { decodeImageSet, type ByteImageSet } from '../data/image-set.js';
 import type { DataManifest, TrainResult, TrainSettings, WorkerEvent } from '../protocol.js';

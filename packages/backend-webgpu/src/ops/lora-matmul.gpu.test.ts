@@ -2,7 +2,8 @@
 // reference): forward and every gradient within 1e-4, on odd shapes, with and without bias.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients of the composed ops
-import { composedLoraMatMul, useBackend } from '@tfjs-lora/core';
+import { useBackend } from '@tfjs-lora/core';
+import { composedLoraMatMul } from '@tfjs-lora/core/math';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededValues, webgpuTestEnvironment } from '../../test-support/webgpu-env.js';
 import { disposeWebgpuBackend } from '../webgpu-backend.js';

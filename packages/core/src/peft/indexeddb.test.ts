@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixturesPresent } from '../../test-support/fixtures.js';
-import { applyLora } from '../lora-model.js';
+import { applyLora } from '../apply-lora.js';
 import { loadPeftAdapter } from './load.js';
 import { encodePeftAdapter, savePeftAdapter } from './save.js';
 

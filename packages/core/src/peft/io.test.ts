@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixturesPresent } from '../../test-support/fixtures.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AdapterFormatError, LoraError } from '../errors/index.js';
-import { applyLora } from '../lora-model.js';
+import { applyLora } from '../apply-lora.js';
 import type { PeftAdapter } from './adapter.js';
 import { fromSingleFile, toSingleFile, type PeftAdapterFiles } from './files.js';
 import { peftBrowserFiles, peftDownloads } from './io.js';

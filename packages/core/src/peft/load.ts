@@ -2,7 +2,7 @@
 // IOHandler, or bytes.
 import type * as tf from '@tensorflow/tfjs-core';
 import { AdapterFormatError } from '../errors/index.js';
-import { isPeftAdapter, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './adapter.js';
+import { isPeftAdapter, isPeftAdapterInput, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './adapter.js';
 import {
   ADAPTER_CONFIG_NAME,
   ADAPTER_WEIGHTS_NAME,
@@ -92,4 +92,18 @@ export async function loadPeftAdapter(source: PeftAdapterSource): Promise<PeftAd
   if (typeof source === 'object' && source !== null && 'tensors' in source)
     return peftAdapter(source as PeftAdapterInput);
   return decodePeftAdapter(await readPeftFiles(source as Exclude<PeftAdapterSource, PeftAdapter | PeftAdapterInput>));
+}
+
+/**
+ * Runs `fn` with the adapter from `source`: one loaded here (from files, a URL, an IOHandler, bytes) is
+ * disposed when `fn` returns or throws; an adapter object passed in is used as it is and left to its owner.
+ */
+export async function withPeftAdapter<T>(source: PeftAdapterSource, fn: (adapter: PeftAdapter) => T): Promise<T> {
+  const owned = !isPeftAdapterInput(source);
+  const adapter = owned ? await loadPeftAdapter(source) : peftAdapter(source as PeftAdapterInput);
+  try {
+    return fn(adapter);
+  } finally {
+    if (owned) adapter.dispose();
+  }
 }

@@ -1,6 +1,6 @@
 // Which tfjs layer a PEFT module path (`distilbert.transformer.layer.0.attention.q_lin`) refers to.
 import { LoraConfigError } from '../errors/index.js';
-import { closestNames } from '../target-match.js';
+import { closestNames } from '../config/patterns.js';
 
 /**
  * Maps PEFT module paths to tfjs layer paths. A record maps exact PEFT paths; a function gets each PEFT
@@ -15,7 +15,7 @@ export interface PeftLoadOptions {
   moduleMap?: ModuleMap;
   /**
    * When true (default), an adapter module that matches no layer is an error listing the nearest layer
-   * names. With false it is skipped and listed in the load report (`loraModel.peftSource(name).skipped`).
+   * names. With false it is skipped and listed in the load report (`loraModel.peftLoadReport(name).skipped`).
    */
   strict?: boolean;
 }

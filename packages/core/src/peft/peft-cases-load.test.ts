@@ -25,7 +25,8 @@ import {
 } from '../../test-support/peft-case-models.js';
 import { toPeftJson } from '../config.js';
 import { findLayerAdapter } from '../layer-adapter.js';
-import { applyLora, type LoraModel } from '../lora-model.js';
+import { applyLora } from '../apply-lora.js';
+import type { LoraModel } from '../lora-model.js';
 import { inspectPeftAdapter } from './inspect.js';
 import { loadPeftAdapter } from './load.js';
 import { savePeftAdapter } from './save.js';

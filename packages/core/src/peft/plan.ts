@@ -7,15 +7,19 @@ import { weightByName } from '../dense-adapter.js';
 import { AdapterFormatError, LoraConfigError, ShapeMismatchError } from '../errors/index.js';
 import { requireLayerAdapter, type Layer } from '../layer-adapter.js';
 import { LoraLayer } from '../lora-layer.js';
-import type { LoraModel } from '../lora-model.js';
 import { layerInfos, walkLayers } from '../model-graph.js';
-import { matchesSelector, selectTargets } from '../target-match.js';
+import { matchesSelector } from '../config/patterns.js';
+import { selectTargets } from '../config/targets.js';
 import type { PeftAdapter, PeftLoraModule } from './adapter.js';
 import { mapPeftModules, type PeftLoadOptions } from './module-map.js';
 import { findPeftWeightLayout, paramToTfjs, peftShapeOf, type PeftParamLayout } from './weight-layouts.js';
 
-/** Where a LoraModel's adapter came from when it was loaded from PEFT files. */
-export interface PeftSource {
+/**
+ * How a LoraModel's adapter was read from PEFT files (`loraModel.peftLoadReport(name)`): the config as
+ * read, where each PEFT module went, and what was skipped. Not to be confused with `PeftAdapterSource`,
+ * where an adapter is loaded from.
+ */
+export interface PeftLoadReport {
   /** adapter_config.json as read (what `savePeftAdapter` writes back). */
   readonly config: LoraConfig;
   /** Layer path → PEFT module path, for every module that was loaded. */
@@ -35,7 +39,7 @@ export interface PeftLoadPlan {
   readonly config: LoraConfig;
   readonly factors: readonly { layerPath: string; module: PeftLoraModule }[];
   readonly weights: readonly WeightAssignment[];
-  readonly source: PeftSource;
+  readonly report: PeftLoadReport;
 }
 
 const show = (s: readonly number[]): string => `[${s.join(', ')}]`;
@@ -219,7 +223,7 @@ export function planPeftLoad(model: LayersModel, adapter: PeftAdapter, options: 
   }
   const saved = weights.filter((w) => w.role === 'modules_to_save').map((w) => w.layerPath);
   const config = modelConfig(model, adapter.config, factors, saved);
-  return { config, factors, weights, source: { config: adapter.config, paths, skipped: mapping.skipped } };
+  return { config, factors, weights, report: { config: adapter.config, paths, skipped: mapping.skipped } };
 }
 
 /**
@@ -236,8 +240,20 @@ function toTfjs(layout: PeftParamLayout, t: tf.Tensor): tf.Tensor {
   return layout.toTfjs ? paramToTfjs(layout, t) : ownedCopy(t);
 }
 
+/** What {@link applyPeftPlan} writes into: a LoraModel (named by its members, so this file needs no import of it). */
+export interface PeftPlanTarget {
+  /** The model with LoRA layers. */
+  readonly model: LayersModel;
+  /** Every LoRA layer with its dotted path. */
+  loraLayers(): { path: string; layer: LoraLayer }[];
+  /** Copies of a modules_to_save layer's weights as adapter `name` has them; with `replace`, set first. */
+  savedModuleWeights(name: string, path: string, replace?: tf.Tensor[]): tf.Tensor[];
+  /** Records how adapter `name` was read. */
+  recordPeftLoad(name: string, report: PeftLoadReport): void;
+}
+
 /** Copies a planned adapter's tensors into `lm`'s adapter `name` (created from `plan.config`). */
-export function applyPeftPlan(lm: LoraModel, name: string, plan: PeftLoadPlan): void {
+export function applyPeftPlan(lm: PeftPlanTarget, name: string, plan: PeftLoadPlan): void {
   const wrapped = new Map(lm.loraLayers().map((l) => [l.path, l.layer]));
   for (const { layerPath, module } of plan.factors) {
     const layer = wrapped.get(layerPath)!;
@@ -269,5 +285,8 @@ export function applyPeftPlan(lm: LoraModel, name: string, plan: PeftLoadPlan): 
       }
     }
   }
-  lm.setPeftSource(name, plan.source);
+  lm.recordPeftLoad(name, plan.report);
 }
+
+/** @deprecated use {@link PeftLoadReport} (`PeftAdapterSource` is where an adapter is loaded from); removed in 0.3. */
+export type PeftSource = PeftLoadReport;

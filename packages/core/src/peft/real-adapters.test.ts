@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, realFixturesPresent } from '../../test-support/fixtures.js';
-import { applyLora } from '../lora-model.js';
+import { applyLora } from '../apply-lora.js';
 import type { PeftAdapter } from './adapter.js';
 import { inspectPeftAdapter } from './inspect.js';
 import { loadPeftAdapter } from './load.js';

@@ -64,10 +64,10 @@ function paramsOf(
 export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}): PeftAdapterFiles {
   const name = options.adapterName ?? lm.activeAdapters[0]!;
   const config = lm.peftConfig(name);
-  const source = lm.peftSource(name);
-  const json = toPeftJson(source?.config ?? config);
+  const report = lm.peftLoadReport(name);
+  const json = toPeftJson(report?.config ?? config);
   if (!('inference_mode' in json)) json['inference_mode'] = true;
-  const peftPath = (path: string): string => source?.paths.get(path) ?? path;
+  const peftPath = (path: string): string => report?.paths.get(path) ?? path;
   if (lm.loraLayers().some(({ layer }) => layer.merged.includes(name))) {
     throw new AdapterStateError(`Adapter '${name}' is merged into the base weights; unmerge() before saving it.`, {
       adapter: name,

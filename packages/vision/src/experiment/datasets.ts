@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { seededRandom } from '@tfjs-lora/core';
+import { seededRandom } from '@tfjs-lora/core/random';
 
 /** 28×28 grey images in [0, 1] with labels 0–9. */
 export interface ImageSet {

@@ -1,7 +1,8 @@
-// Validation helpers shared by loraConfig and fromPeftJson.
-import { LoraConfigError } from './errors/index.js';
-import { FIELDS, PEFT_KEYS, type Field, type InitLoraWeights, type ModuleSelector } from './config-schema.js';
-import { closestNames, isAllLinear, regexError } from './target-match.js';
+// The checks of each LoraConfig field, shared by loraConfig and fromPeftJson: each throws a LoraConfigError
+// naming the field (as the caller spelled it), what was expected, what was found and what to do.
+import { LoraConfigError } from '../errors/index.js';
+import { FIELDS, PEFT_KEYS, type Field, type InitLoraWeights, type ModuleSelector } from './schema.js';
+import { closestNames, isAllLinear, regexError } from './patterns.js';
 
 /** Where a value came from, so that messages use the caller's names. */
 export type Source = 'input' | 'json';

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loraConfig, type LoraConfigInput } from './config.js';
-import { LoraConfigError } from './errors/index.js';
-import {
-  closestNames,
-  fullMatch,
-  isAllLinear,
-  layerIndexOf,
-  matchesModuleToSave,
-  matchesSelector,
-  selectTargets,
-  type LayerInfo,
-} from './target-match.js';
+import { loraConfig, type LoraConfigInput } from '../config.js';
+import { LoraConfigError } from '../errors/index.js';
+import { closestNames, fullMatch, isAllLinear, matchesModuleToSave, matchesSelector } from './patterns.js';
+import { layerIndexOf, selectTargets, type LayerInfo } from './targets.js';
 
 const dense = (path: string, isOutput = false): LayerInfo => ({ path, className: 'Dense', isOutput });
 const other = (path: string, className: string): LayerInfo => ({ path, className, isOutput: false });

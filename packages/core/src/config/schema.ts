@@ -1,4 +1,5 @@
-// The shape of a LoRA configuration: types, PEFT key names and PEFT's defaults.
+// The shape of a LoRA configuration: its types, each field's name in PEFT's adapter_config.json, and
+// PEFT's defaults. Read first; config/checks.ts and ../config.ts build on it.
 
 /** How LoRA weights start: PEFT's `init_lora_weights` values that tfjs-lora implements. */
 export type InitLoraWeights = boolean | 'gaussian' | 'pissa' | `pissa_niter_${number}` | 'olora';
@@ -33,6 +34,9 @@ export interface LoraConfig {
 
 /** What `loraConfig` accepts: any subset of the fields; the rest take PEFT's defaults. */
 export type LoraConfigInput = Partial<Omit<LoraConfig, 'extra'>> & { extra?: Record<string, unknown> };
+
+/** One layer's values under a config (what a LoRA layer is built with): rank and alpha after the patterns. */
+export type LayerSettings = Pick<LoraConfig, 'r' | 'loraAlpha' | 'loraDropout' | 'useRslora' | 'useDora'>;
 
 /** A LoraConfig field that tfjs-lora interprets. */
 export type Field = Exclude<keyof LoraConfig, 'extra'>;

@@ -1,0 +1,72 @@
+// The two ways to a LoraModel, kept apart as PEFT keeps get_peft_model and PeftModel.from_pretrained:
+// `applyLora(model, config)` injects fresh adapters; `applyPeftAdapter(model, adapter)` loads a PEFT
+// adapter into the model. `applyLora(model, await loadPeftAdapter(dir))` is the shortcut to the second.
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { loraConfig, type LoraConfig, type LoraConfigInput } from './config.js';
+import { LoraConfigError } from './errors/index.js';
+import { checkAdapterName } from './lora-layer.js';
+import { LoraModel } from './lora-model.js';
+import { isPeftAdapterInput, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './peft/adapter.js';
+import type { PeftLoadOptions } from './peft/module-map.js';
+import { applyPeftPlan, planPeftLoad } from './peft/plan.js';
+
+/** Options of {@link applyLora} and {@link applyPeftAdapter} (module mapping applies to loaded adapters). */
+export interface ApplyLoraOptions extends PeftLoadOptions {
+  /** Adapter name (PEFT's default is `'default'`). */
+  adapterName?: string;
+  /** Seed for the random initialisation of A (per layer: seed + layer index). */
+  seed?: number;
+}
+
+/** Throws unless `model` is a tf.LayersModel (Sequential or functional). */
+function checkLayersModel(model: LayersModel, caller: string): void {
+  if (!model || !Array.isArray((model as { layers?: unknown }).layers)) {
+    throw new LoraConfigError(`${caller} expects a tf.LayersModel (Sequential or functional); found ${typeof model}.`, {
+      field: 'model',
+    });
+  }
+}
+
+/**
+ * Injects LoRA into a Sequential or functional model (PEFT's `get_peft_model`): every layer the config
+ * targets is wrapped in a `LoraLayer`, everything else is frozen except biases per `bias` and
+ * `modulesToSave`. The base model is not modified; the returned `model` shares no variables with it. The
+ * config is normalised once here (`loraConfig`) and passed on as it is.
+ *
+ * Given a loaded PEFT adapter (`applyLora(model, await loadPeftAdapter(dir))`) instead of a config, this
+ * is the shortcut for {@link applyPeftAdapter} (PEFT's `PeftModel.from_pretrained`).
+ */
+export function applyLora(
+  model: LayersModel,
+  config: LoraConfig | LoraConfigInput | PeftAdapter | PeftAdapterInput,
+  options: ApplyLoraOptions = {},
+): LoraModel {
+  checkLayersModel(model, 'applyLora');
+  if (isPeftAdapterInput(config)) return applyPeftAdapter(model, config, options);
+  checkAdapterName(options.adapterName ?? 'default');
+  return LoraModel.create(model, loraConfig(config as LoraConfigInput), options);
+}
+
+/**
+ * Loads a PEFT adapter into a model (PEFT's `PeftModel.from_pretrained`); pass what `loadPeftAdapter`
+ * returned. Modules are mapped to layers (`moduleMap`, `strict`), every shape is checked before anything is
+ * built (ShapeMismatchError names the layer and both shapes), the model is wrapped with the config the
+ * adapter needs, then the adapter's tensors are copied in, converted to tfjs layouts. The adapter can be
+ * disposed afterwards. `applyLora(model, adapter)` is a shortcut for this.
+ */
+export function applyPeftAdapter(
+  model: LayersModel,
+  adapter: PeftAdapter | PeftAdapterInput,
+  options: ApplyLoraOptions = {},
+): LoraModel {
+  checkLayersModel(model, 'applyPeftAdapter');
+  const plan = planPeftLoad(model, peftAdapter(adapter), options);
+  const lm = LoraModel.create(model, plan.config, options);
+  try {
+    applyPeftPlan(lm, options.adapterName ?? 'default', plan);
+  } catch (e) {
+    lm.dispose();
+    throw e;
+  }
+  return lm;
+}

@@ -1,0 +1,11 @@
+// @tfjs-lora/core/math: the building blocks layer kinds and backends are written with: the LoRA/DoRA
+// forward (fused-kernel contract and its composed reference), initialisation, SVD, adapter combination,
+// and the helpers a layer kind uses to reach its layer's weights.
+export { svd, svdLowRank } from '../svd.js';
+export { initDenseLora, kaimingUniform, type DenseLoraInit } from '../init.js';
+export { checkLoraMatMulArgs, composedLoraMatMul, composedMultiAdapterMatMul } from '../kernels.js';
+export { loraLinear, recordingGradients, type LoraLinearArgs } from '../lora-linear.js';
+export { doraLinear, type DoraLinearArgs } from '../dora-linear.js';
+export { combineFactors, type Combination } from '../weighted-adapter.js';
+export { stopGradient, doraMergedWeight } from '../math.js';
+export { weightByName, requireWeight, applyConfiguredActivation } from '../dense-adapter.js';

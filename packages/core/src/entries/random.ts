@@ -1,0 +1,2 @@
+// @tfjs-lora/core/random: the seeded random numbers tests, examples and initialisation use.
+export { seededRandom, seededValues } from '../random.js';
