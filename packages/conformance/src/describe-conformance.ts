@@ -2,7 +2,7 @@
 // per known gap whose title says why (and a printed list), so nothing is skipped silently.
 import { getLoraBackend, useBackend } from '@tfjs-lora/core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { importAdapterPackages } from './adapter-packages.js';
+import { importLayerKindPackages } from './layer-kind-packages.js';
 import { closestComparison, startRecording, type Closest } from './assert.js';
 import { listPeftCases, nodeFixtureSource } from './fixture-source.js';
 import { conformancePlan, type CheckResult, type ConformancePlanOptions } from './suite.js';
@@ -57,7 +57,7 @@ function describeGaps(gaps: readonly KnownGap[]): void {
  * Declares the conformance suite of one registered LoRA backend as vitest tests (await it at the top
  * level of a test file). The backend is activated first; when it is unavailable the whole backend is a
  * known gap with its reason (or a failure with `require`). PEFT cases come from `fixturesRoot`; the
- * layer-adapter packages (@tfjs-lora/vision, @tfjs-lora/nlp) are imported when installed.
+ * layer-kind packages (@tfjs-lora/vision, @tfjs-lora/nlp) are imported when installed.
  */
 export async function describeBackendConformance(
   backendName: string,
@@ -82,7 +82,7 @@ export async function describeBackendConformance(
     describe(title, () => describeGaps(gaps));
     return;
   }
-  const missingAdapterPackages = await importAdapterPackages();
+  const missingAdapterPackages = await importLayerKindPackages();
   await useBackend(backendName);
   const root = options.fixturesRoot ?? defaultFixturesRoot();
   const cases = await listPeftCases(root);

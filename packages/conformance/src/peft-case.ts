@@ -52,7 +52,7 @@ export function disposeCase(c: PeftCase): void {
 
 /** How one PyTorch layer kind becomes a tfjs layer and how tensors convert between the two. */
 export interface LayerKind {
-  /** The tfjs class whose LayerAdapter must be registered. */
+  /** The tfjs class whose LayerKind must be registered. */
   tfjsClass: string;
   /** Package that registers that adapter, for the gap message. */
   adapterPackage: string;

@@ -33,7 +33,7 @@ export interface ConformancePlanOptions {
   fixturesMissingReason?: string;
   /** Overrides of the documented tolerances. */
   tolerances?: Partial<ConformanceTolerances>;
-  /** Adapter packages that could not be imported, with why (see importAdapterPackages), for gap reasons. */
+  /** Adapter packages that could not be imported, with why (see importLayerKindPackages), for gap reasons. */
   missingAdapterPackages?: Readonly<Record<string, string>>;
 }
 

@@ -36,15 +36,20 @@ export {
   type MultiAdapterMatMulArgs,
 } from './kernels.js';
 export {
+  registerLayerKind,
+  listLayerKinds,
+  findLayerKind,
+  requireLayerKind,
   registerLayerAdapter,
   listLayerAdapters,
   findLayerAdapter,
   requireLayerAdapter,
+  type LayerKind,
   type LayerAdapter,
   type Layer,
   type FactorInit,
   type FactorName,
-} from './layer-adapter.js';
+} from './layer-kind.js';
 export { loraLinear, recordingGradients, type LoraLinearArgs } from './lora-linear.js';
 export { doraLinear, type DoraLinearArgs } from './dora-linear.js';
 export {
@@ -61,7 +66,8 @@ export {
   type LossFunction,
   type LossName,
 } from './train-step.js';
-export { denseAdapter, weightByName, requireWeight, applyConfiguredActivation } from './dense-adapter.js';
+export { denseLayerKind, denseAdapter } from './dense-layer-kind.js';
+export { weightByName, requireWeight, applyConfiguredActivation } from './layer-weights.js';
 export {
   LoraLayer,
   checkAdapterName,

@@ -1,7 +1,7 @@
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraConfigError, LoraError } from './errors/index.js';
-import type { Layer } from './layer-adapter.js';
+import type { Layer } from './layer-kind.js';
 
 /** The per-adapter hyper-parameters a LoRA layer keeps (and serialises). */
 export interface LoraAdapterSpec {

@@ -5,7 +5,8 @@ import type { Shape } from '@tensorflow/tfjs-layers';
 import type { InitLoraWeights } from './config.js';
 import { scalingFor } from './config.js';
 import { AdapterStateError, LoraConfigError, LoraError } from './errors/index.js';
-import { requireLayerAdapter, type Layer, type LayerAdapter } from './layer-adapter.js';
+import './builtin-layer-kinds.js';
+import { requireLayerKind, type Layer, type LayerKind } from './layer-kind.js';
 import { doraMergedWeight, scale, stopGradient } from './math.js';
 import {
   checkAdapterName,
@@ -29,7 +30,7 @@ export {
 /**
  * A LoRA wrapper around one tfjs layer (a `Wrapper`-style layer): `y = act(base(x) + Σ s·B(A(dropout(x))))`
  * over the active adapters, with DoRA, merge/unmerge and several named adapters. The layer-kind math comes
- * from the registered {@link LayerAdapter} for the wrapped class. Serialisable with `model.save`.
+ * from the registered {@link LayerKind} for the wrapped class. Serialisable with `model.save`.
  */
 export class LoraLayer extends layers.Layer {
   /** @nocollapse */
@@ -37,7 +38,7 @@ export class LoraLayer extends layers.Layer {
   /** The wrapped base layer. */
   readonly layer: Layer;
   /** The layer-kind math. */
-  readonly kind: LayerAdapter;
+  readonly kind: LayerKind;
   private readonly specs: Record<string, LoraAdapterSpec>;
   private readonly vars = new Map<string, AdapterWeights>();
   private active: string[];
@@ -50,7 +51,7 @@ export class LoraLayer extends layers.Layer {
   constructor(args: LoraLayerArgs) {
     super({ ...args, name: args.name ?? args.layer.name });
     this.layer = args.layer;
-    this.kind = requireLayerAdapter(args.layer.getClassName(), this.name);
+    this.kind = requireLayerKind(args.layer.getClassName(), this.name);
     this.specs = { ...(args.adapters ?? {}) };
     Object.keys(this.specs).forEach(checkAdapterName);
     this.active = args.activeAdapters ?? Object.keys(this.specs).slice(0, 1);

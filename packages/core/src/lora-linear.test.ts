@@ -10,7 +10,7 @@ import { maxAbsDiff } from '../test-support/fixtures.js';
 import { registerLoraBackend, unregisterLoraBackend, useBackend } from './backend.js';
 import { scalingFor } from './config.js';
 import { composedLoraMatMul } from './kernels.js';
-import { requireWeight, weightByName } from './dense-adapter.js';
+import { requireWeight, weightByName } from './layer-weights.js';
 import { loraLinear } from './lora-linear.js';
 import { applyLora } from './lora-model.js';
 import { seededRandom, seededValues } from './random.js';

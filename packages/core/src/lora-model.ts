@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { alphaFor, loraConfig, rankFor, type LoraConfig, type LoraConfigInput } from './config.js';
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
-import { requireLayerAdapter, type Layer } from './layer-adapter.js';
+import { requireLayerKind, type Layer } from './layer-kind.js';
 import { checkAdapterName, encodeLoraState, LoraLayer, type LoraAdapterSpec } from './lora-layer.js';
 import {
   carryWeights,
@@ -107,7 +107,7 @@ export class LoraModel {
 
   private static targetsFor(model: LayersModel, config: LoraConfig): Set<string> {
     const targets = selectTargets(config, layerInfos(model));
-    for (const t of targets) requireLayerAdapter(t.className, t.path);
+    for (const t of targets) requireLayerKind(t.className, t.path);
     return new Set(targets.map((t) => t.path));
   }
 

@@ -38,7 +38,7 @@ function buildBase(c: PeftCase): tfl.LayersModel {
   return model;
 }
 
-/** Copies PEFT's LoRA tensors into the LoRA layers, converting layouts through the layer adapter. */
+/** Copies PEFT's LoRA tensors into the LoRA layers, converting layouts through the layer kind. */
 function loadAdapter(lm: LoraModel, c: PeftCase): void {
   for (const { path, layer } of lm.loraLayers()) {
     const w = layer.weightsOf('default');

@@ -14,11 +14,11 @@ import { parseArgs } from 'node:util';
 import { nextTokenLoss } from '../src/lm-training.js';
 import { mixedAdapterView, predictLoopingAdapters } from '../src/mixed-batch.js';
 import { loadMobyDickLM } from '../src/pretrained.js';
-import { registerNlpAdapters } from '../src/register.js';
+import { registerNlpLayerKinds } from '../src/register.js';
 import { modelFiles, modelFromFiles } from '../src/model-files.js';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, rounds: { type: 'string' } } });
-registerNlpAdapters();
+registerNlpLayerKinds();
 await useBackend(values.backend!);
 const slow = tf.getBackend() === 'cpu';
 const ROUNDS = Number(values.rounds ?? (slow ? 3 : 8));

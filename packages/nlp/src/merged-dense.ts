@@ -32,7 +32,7 @@ export function dotLast(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
 /**
  * A linear layer whose output is made of equal parts that LoRA adapts separately: loralib's `MergedLinear`
  * (the fused q|k|v projection of GPT-2 with `enable_lora=[True, False, True]`). Without LoRA it is a Dense
- * layer (weights `kernel` [in, units], `bias` [units]); the LoRA adapter for it (`mergedDenseAdapter`) gives
+ * layer (weights `kernel` [in, units], `bias` [units]); the LoRA adapter for it (`mergedDenseLayerKind`) gives
  * every enabled part its own rank-r update and leaves the other parts unchanged.
  */
 export class MergedDense extends tfl.layers.Layer {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activeKernels, composedMultiAdapterMatMul, LoraError, type Layer } from '@tfjs-lora/core';
-import { toIds } from './embedding-adapter.js';
+import { toIds } from './embedding-layer-kind.js';
 
 /** Stacked factors of k adapters for one layer, rank-padded to a common r, and a row → adapter index. */
 export interface PerRowLoraArgs {
@@ -136,7 +136,7 @@ const registry = new Map<string, PerRowLora>([
 ]);
 
 /**
- * Registers the per-row math for a layer kind (a `LayerAdapter` name), for kinds whose factors follow the
+ * Registers the per-row math for a layer kind (a `LayerKind` name), for kinds whose factors follow the
  * Dense convention: A's last axis and B's first axis are the rank (they are zero-padded to a common r).
  */
 export function registerPerRowLora(kind: string, forward: PerRowLora): void {

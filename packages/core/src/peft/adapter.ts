@@ -3,14 +3,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { fromPeftJson, alphaFor, rankFor, scalingFor, type LoraConfig } from '../config.js';
 import { AdapterFormatError } from '../errors/index.js';
-import { listLayerAdapters } from '../layer-adapter.js';
+import '../builtin-layer-kinds.js';
+import { listLayerKinds } from '../layer-kind.js';
 import { groupPeftKeys, pairOf } from './keys.js';
 
 /** One LoRA-adapted module of a PEFT adapter, tensors in PyTorch layout. */
 export interface PeftLoraModule {
   /** The module's path in the PyTorch model (`distilbert.transformer.layer.0.attention.q_lin`). */
   readonly path: string;
-  /** 'linear', 'conv1d', 'conv2d', 'conv3d', 'embedding', or the name of the layer adapter that uses these tensor names. */
+  /** 'linear', 'conv1d', 'conv2d', 'conv3d', 'embedding', or the name of the layer kind that uses these tensor names. */
   readonly kind: string;
   /** PEFT's names of the two factors (`lora_A`/`lora_B`, `lora_embedding_A`/`lora_embedding_B`, ...). */
   readonly peftNames: { readonly loraA: string; readonly loraB: string };
@@ -80,7 +81,7 @@ export function isPeftAdapterInput(x: unknown): x is PeftAdapterInput | PeftAdap
 function kindOf(peftName: string, loraA: tf.Tensor): string {
   if (peftName === 'lora_embedding_A') return 'embedding';
   if (peftName === 'lora_A') return ['linear', 'conv1d', 'conv2d', 'conv3d'][loraA.rank - 2] ?? `rank-${loraA.rank}`;
-  return listLayerAdapters().find((a) => a.peftNames.loraA === peftName)?.name ?? peftName;
+  return listLayerKinds().find((a) => a.peftNames.loraA === peftName)?.name ?? peftName;
 }
 
 function isConfig(x: unknown): x is LoraConfig {

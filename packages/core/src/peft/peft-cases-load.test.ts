@@ -1,6 +1,6 @@
 // All six PEFT reference cases through the public API: loadPeftAdapter → applyLora → outputs, gradients
 // and merge_and_unload weights against PEFT's (1e-5), and savePeftAdapter writing PEFT's own bytes back.
-// conv2d and embedding need the Conv2D / Embedding layer adapters of @tfjs-lora/vision and @tfjs-lora/nlp:
+// conv2d and embedding need the Conv2D / Embedding layer kinds of @tfjs-lora/vision and @tfjs-lora/nlp:
 // they run as soon as such an adapter is registered in this process.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,13 +18,13 @@ import {
   type PeftCase,
 } from '../../test-support/fixtures.js';
 import {
-  adapterPackageFor,
+  layerKindPackageFor,
   buildCaseModel,
   caseLayerClass,
   type CaseModel,
 } from '../../test-support/peft-case-models.js';
 import { toPeftJson } from '../config.js';
-import { findLayerAdapter } from '../layer-adapter.js';
+import { findLayerKind } from '../layer-kind.js';
 import { applyLora, type LoraModel } from '../lora-model.js';
 import { inspectPeftAdapter } from './inspect.js';
 import { loadPeftAdapter } from './load.js';
@@ -39,7 +39,7 @@ function missingAdapter(name: string): string | null {
   if (!present) return null;
   const spec = JSON.parse(readFileSync(join(FIXTURES, 'peft-cases', name, 'case.json'), 'utf8')) as PeftCase['spec'];
   const cls = caseLayerClass(spec.layers[0]!.kind);
-  return findLayerAdapter(cls) ? null : cls;
+  return findLayerKind(cls) ? null : cls;
 }
 
 describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
@@ -57,7 +57,7 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
     tmp = mkdtempSync(join(tmpdir(), `tfjs-lora-${name}-`));
     if (missing) {
       console.warn(
-        `SKIP peft-cases-load ${name}: no LayerAdapter for ${missing} is registered (it comes with ${adapterPackageFor(missing)}); ` +
+        `SKIP peft-cases-load ${name}: no LayerKind for ${missing} is registered (it comes with ${layerKindPackageFor(missing)}); ` +
           'outputs, gradients, merge and save run once one is.',
       );
       return;
@@ -97,10 +97,10 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
     adapter.dispose();
   });
 
-  it.skipIf(missing === null)(`without its layer adapter, applyLora names the missing adapter`, async () => {
+  it.skipIf(missing === null)(`without its layer kind, applyLora names the missing adapter`, async () => {
     const adapter = await loadPeftAdapter(join(dir, 'adapter'));
     expect(() => applyLora(built.model, adapter)).toThrow(
-      new RegExp(`No LoRA layer adapter handles '${missing}'.*${adapterPackageFor(missing ?? '').replace('/', '\\/')}`),
+      new RegExp(`No LoRA layer kind handles '${missing}'.*${layerKindPackageFor(missing ?? '').replace('/', '\\/')}`),
     );
     adapter.dispose();
   });

@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { alphaFor, loraConfig, rankFor, type LoraConfig } from '../config.js';
-import { weightByName } from '../dense-adapter.js';
+import { weightByName } from '../layer-weights.js';
 import { AdapterFormatError, LoraConfigError, ShapeMismatchError } from '../errors/index.js';
-import { requireLayerAdapter, type Layer } from '../layer-adapter.js';
+import { requireLayerKind, type Layer } from '../layer-kind.js';
 import { LoraLayer } from '../lora-layer.js';
 import type { LoraModel } from '../lora-model.js';
 import { layerInfos, walkLayers } from '../model-graph.js';
@@ -46,7 +46,7 @@ function unwrap(layer: Layer): Layer {
 }
 
 function checkFactors(layerPath: string, inner: Layer, m: PeftLoraModule): void {
-  const kind = requireLayerAdapter(inner.getClassName(), layerPath);
+  const kind = requireLayerKind(inner.getClassName(), layerPath);
   if (kind.peftNames.loraA !== m.peftNames.loraA || kind.peftNames.loraB !== m.peftNames.loraB) {
     throw new ShapeMismatchError(
       `Adapter module '${m.path}' holds ${m.peftNames.loraA}/${m.peftNames.loraB} (a PEFT ${m.kind} adapter), but layer '${layerPath}' is a ` +

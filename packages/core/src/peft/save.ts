@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { toPeftJson } from '../config.js';
 import { AdapterStateError, LoraConfigError } from '../errors/index.js';
-import type { Layer } from '../layer-adapter.js';
+import type { Layer } from '../layer-kind.js';
 import { LoraLayer } from '../lora-layer.js';
 import type { LoraModel } from '../lora-model.js';
 import { isBias, walkLayers } from '../model-graph.js';
@@ -59,7 +59,7 @@ function paramsOf(
 /**
  * A LoraModel's adapter as PEFT's two files: adapter_config.json (the config as loaded, or this
  * model's config) and adapter_model.safetensors with PEFT's names and PyTorch layouts (LoRA factors via
- * each layer adapter's `toPeft`, modules_to_save and biases via the registered weight layouts).
+ * each layer kind's `toPeft`, modules_to_save and biases via the registered weight layouts).
  */
 export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}): PeftAdapterFiles {
   const name = options.adapterName ?? lm.activeAdapters[0]!;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConfiguredActivation, requireWeight, weightByName, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { applyConfiguredActivation, requireWeight, weightByName, type Layer, type LayerKind } from '@tfjs-lora/core';
 import { addBias, convGeometry, dotLast, type ConvGeometry } from './conv-geometry.js';
-import { convDelta, convToTorch, initConvFactors } from './conv-adapter.js';
+import { convDelta, convToTorch, initConvFactors } from './conv-layer-kind.js';
 import { warnIfNotLowRank } from './param-budget.js';
 
 /** Output length of a transposed convolution along one axis (tfjs-layers' `deconvLength`). */
@@ -40,7 +40,7 @@ const swapInOut = (t: tf.Tensor) => tf.transpose(t, [0, 1, 3, 2]);
  * merging is exact. PEFT has no transposed-convolution LoRA; `toPeft` gives PyTorch's module layouts
  * (ConvTranspose2d weight [in, r, kh, kw], Conv2d weight [out, r, 1, 1]). No DoRA.
  */
-export const conv2dTransposeAdapter: LayerAdapter = {
+export const conv2dTransposeLayerKind: LayerKind = {
   name: 'conv2d-transpose',
   layerClasses: ['Conv2DTranspose'],
   isLinear: false,

@@ -8,8 +8,8 @@ import { applyLora, LoraConfigError, type LoraConfigInput } from '@tfjs-lora/cor
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { mergedVsUnmerged, randomizeFactors, tensorDiff } from '../test-support/adapter-check.js';
 import { maxDiff, naiveConv2d, naiveMatMul, values } from '../test-support/reference.js';
-import { mergedIsCheaper } from './conv-adapter.js';
-import { conv1dAdapter, conv2dAdapter } from './index.js';
+import { mergedIsCheaper } from './conv-layer-kind.js';
+import { conv1dLayerKind, conv2dLayerKind } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -115,7 +115,7 @@ describe('Conv2D adapter', () => {
       const w = layer.weightsOf('default');
       const x = input([2, 7, 7, inC], 3);
       tf.tidy(() => {
-        const fused = conv2dAdapter.fusedForward!(layer.layer, x, w.loraA.read(), w.loraB.read(), 3)!;
+        const fused = conv2dLayerKind.fusedForward!(layer.layer, x, w.loraA.read(), w.loraB.read(), 3)!;
         const composed = tf.add(
           layer.kind.baseForward(layer.layer, x),
           tf.mul(layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read()), 3),
@@ -172,8 +172,8 @@ describe('Conv2D adapter', () => {
     const { layer } = lm.loraLayers()[0];
     const w = layer.weightsOf('default');
     tf.tidy(() => {
-      const a = conv2dAdapter.toPeft(layer.layer, 'loraA', w.loraA.read());
-      const b = conv2dAdapter.toPeft(layer.layer, 'loraB', w.loraB.read());
+      const a = conv2dLayerKind.toPeft(layer.layer, 'loraA', w.loraA.read());
+      const b = conv2dLayerKind.toPeft(layer.layer, 'loraB', w.loraB.read());
       expect(a.shape).toEqual([2, 3, 3, 2]);
       expect(b.shape).toEqual([5, 2, 1, 1]);
       // element [r=1, in=2, kh=2, kw=1] of PEFT's tensor is element [2, 1, 2, 1] of ours
@@ -181,8 +181,8 @@ describe('Conv2D adapter', () => {
         [1, 2, 2, 1],
         (w.loraA.read().arraySync() as number[][][][])[2][1][2][1],
       );
-      expect(tensorDiff(conv2dAdapter.fromPeft(layer.layer, 'loraA', a), w.loraA.read())).toBe(0);
-      expect(tensorDiff(conv2dAdapter.fromPeft(layer.layer, 'loraB', b), w.loraB.read())).toBe(0);
+      expect(tensorDiff(conv2dLayerKind.fromPeft(layer.layer, 'loraA', a), w.loraA.read())).toBe(0);
+      expect(tensorDiff(conv2dLayerKind.fromPeft(layer.layer, 'loraB', b), w.loraB.read())).toBe(0);
     });
     lm.dispose();
     base.dispose();
@@ -292,7 +292,7 @@ describe('Conv1D adapter', () => {
       });
       const low = layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read());
       expect(maxDiff(low.dataSync(), ref.data)).toBeLessThan(1e-5);
-      expect(conv1dAdapter.toPeft(layer.layer, 'loraA', w.loraA.read()).shape).toEqual([2, 3, k]);
+      expect(conv1dLayerKind.toPeft(layer.layer, 'loraA', w.loraA.read()).shape).toEqual([2, 3, k]);
     });
     expect(mergedVsUnmerged(lm, x)).toBeLessThan(1e-5);
     tf.dispose(x);

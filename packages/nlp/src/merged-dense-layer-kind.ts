@@ -6,7 +6,7 @@ import {
   weightByName,
   type FactorInit,
   type Layer,
-  type LayerAdapter,
+  type LayerKind,
 } from '@tfjs-lora/core';
 import { dotLast, MergedDense } from './merged-dense.js';
 
@@ -14,7 +14,7 @@ import { dotLast, MergedDense } from './merged-dense.js';
 function geometry(layer: Layer): { enabled: number[]; parts: number; width: number; inF: number } {
   if (!(layer instanceof MergedDense)) {
     throw new LoraError(
-      `mergedDenseAdapter handles MergedDense layers; found ${layer.getClassName()} '${layer.name}'. Register the adapter for MergedDense only.`,
+      `mergedDenseLayerKind handles MergedDense layers; found ${layer.getClassName()} '${layer.name}'. Register this layer kind for MergedDense only.`,
     );
   }
   const enabled = layer.enableLora.flatMap((on, i) => (on ? [i] : []));
@@ -46,7 +46,7 @@ function scatterParts(blocks: tf.Tensor, enabled: number[], parts: number, width
  * [in, k·r] (the k enabled parts' A_j side by side), B is [k, r, width]. loralib's tensors: `lora_A`
  * [k·r, in] (Aᵀ) and `lora_B` [k·width, r] (the B_jᵀ stacked), the layout of its grouped conv1d.
  */
-export const mergedDenseAdapter: LayerAdapter = {
+export const mergedDenseLayerKind: LayerKind = {
   name: 'merged-dense',
   layerClasses: ['MergedDense'],
   isLinear: true,

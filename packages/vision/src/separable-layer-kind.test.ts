@@ -4,11 +4,11 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { applyLora, findLayerAdapter } from '@tfjs-lora/core';
+import { applyLora, findLayerKind } from '@tfjs-lora/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergedVsUnmerged, randomizeFactors, tensorDiff } from '../test-support/adapter-check.js';
 import { maxDiff, naiveConv2d, naiveMatMul, values } from '../test-support/reference.js';
-import { separableConv2dPointwiseAdapter, useSeparableConv2dPart, type SeparablePart } from './index.js';
+import { separableConv2dPointwiseLayerKind, useSeparableConv2dPart, type SeparablePart } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -111,11 +111,11 @@ describe.each(['pointwise', 'depthwise'] as SeparablePart[])('SeparableConv2D ad
 describe('SeparableConv2D part selection', () => {
   it('defaults to the pointwise part and switches with useSeparableConv2dPart', () => {
     useSeparableConv2dPart('pointwise');
-    expect(findLayerAdapter('SeparableConv2D')?.name).toBe('separable-conv2d-pointwise');
-    expect(separableConv2dPointwiseAdapter.name).toBe('separable-conv2d-pointwise');
+    expect(findLayerKind('SeparableConv2D')?.name).toBe('separable-conv2d-pointwise');
+    expect(separableConv2dPointwiseLayerKind.name).toBe('separable-conv2d-pointwise');
     const dw = useSeparableConv2dPart('depthwise');
-    expect(findLayerAdapter('SeparableConv2D')).toBe(dw);
+    expect(findLayerKind('SeparableConv2D')).toBe(dw);
     useSeparableConv2dPart('pointwise');
-    expect(findLayerAdapter('SeparableConv2D')?.name).toBe('separable-conv2d-pointwise');
+    expect(findLayerKind('SeparableConv2D')?.name).toBe('separable-conv2d-pointwise');
   });
 });

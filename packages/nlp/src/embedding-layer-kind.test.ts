@@ -17,7 +17,7 @@ import {
 } from '../../core/test-support/fixtures.js';
 import { activate, wasmUnavailable } from '../test-support/backends.js';
 import { peftReferences, tensorOf } from '../test-support/references.js';
-import { embeddingAdapter, initEmbeddingFactors } from './embedding-adapter.js';
+import { embeddingLayerKind, initEmbeddingFactors } from './embedding-layer-kind.js';
 import './register-on-import.js';
 
 const TOL = 1e-5;
@@ -86,8 +86,8 @@ describe.each(backends)('PEFT case embedding ($name)', ({ name, skip }) => {
       ['loraA', w.loraA],
       ['loraB', w.loraB],
     ] as const) {
-      const key = `grad.base_model.model.emb.${embeddingAdapter.peftNames[factor]}`;
-      const ours = embeddingAdapter.toPeft(layer.layer, factor, grads[v.name]!);
+      const key = `grad.base_model.model.emb.${embeddingLayerKind.peftNames[factor]}`;
+      const ours = embeddingLayerKind.toPeft(layer.layer, factor, grads[v.name]!);
       expect(maxAbsDiff(ours, c.io[key]!), key).toBeLessThan(TOL);
       ours.dispose();
     }
@@ -183,8 +183,8 @@ describe('Embedding adapter behaviour (cpu)', () => {
     const { layer } = lm.loraLayers()[0]!;
     const w = layer.weightsOf('default');
     tf.tidy(() => {
-      w.loraA.write(embeddingAdapter.fromPeft(layer.layer, 'loraA', tensorOf(ref['lora_embedding_A']!)));
-      w.loraB.write(embeddingAdapter.fromPeft(layer.layer, 'loraB', tensorOf(ref['lora_embedding_B']!)));
+      w.loraA.write(embeddingLayerKind.fromPeft(layer.layer, 'loraA', tensorOf(ref['lora_embedding_A']!)));
+      w.loraB.write(embeddingLayerKind.fromPeft(layer.layer, 'loraB', tensorOf(ref['lora_embedding_B']!)));
       w.magnitude!.write(tensorOf(ref['lora_magnitude_vector']!));
     });
     const before = tf.memory().numTensors;
@@ -202,13 +202,13 @@ describe('Embedding adapter behaviour (cpu)', () => {
       );
       expect(
         maxAbsDiff(
-          embeddingAdapter.toPeft(layer.layer, 'loraA', grads[w.loraA.name]!),
+          embeddingLayerKind.toPeft(layer.layer, 'loraA', grads[w.loraA.name]!),
           expected('grad.lora_embedding_A'),
         ),
       ).toBeLessThan(TOL);
       expect(
         maxAbsDiff(
-          embeddingAdapter.toPeft(layer.layer, 'loraB', grads[w.loraB.name]!),
+          embeddingLayerKind.toPeft(layer.layer, 'loraB', grads[w.loraB.name]!),
           expected('grad.lora_embedding_B'),
         ),
       ).toBeLessThan(TOL);

@@ -7,7 +7,7 @@ import { applyLora } from '@tfjs-lora/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mergedVsUnmerged, randomizeFactors, tensorDiff } from '../test-support/adapter-check.js';
 import { maxDiff, values } from '../test-support/reference.js';
-import { conv2dTransposeAdapter } from './index.js';
+import { conv2dTransposeLayerKind } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -69,12 +69,12 @@ describe('Conv2DTranspose adapter', () => {
       expect(tensorDiff(layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read()), viaDelta)).toBeLessThan(
         1e-5,
       );
-      const pa = conv2dTransposeAdapter.toPeft(layer.layer, 'loraA', w.loraA.read());
+      const pa = conv2dTransposeLayerKind.toPeft(layer.layer, 'loraA', w.loraA.read());
       expect(pa.shape).toEqual([inC, r, k, k]);
-      expect(tensorDiff(conv2dTransposeAdapter.fromPeft(layer.layer, 'loraA', pa), w.loraA.read())).toBe(0);
-      const pb = conv2dTransposeAdapter.toPeft(layer.layer, 'loraB', w.loraB.read());
+      expect(tensorDiff(conv2dTransposeLayerKind.fromPeft(layer.layer, 'loraA', pa), w.loraA.read())).toBe(0);
+      const pb = conv2dTransposeLayerKind.toPeft(layer.layer, 'loraB', w.loraB.read());
       expect(pb.shape).toEqual([outC, r, 1, 1]);
-      expect(tensorDiff(conv2dTransposeAdapter.fromPeft(layer.layer, 'loraB', pb), w.loraB.read())).toBe(0);
+      expect(tensorDiff(conv2dTransposeLayerKind.fromPeft(layer.layer, 'loraB', pb), w.loraB.read())).toBe(0);
     });
     expect(tf.memory().numTensors).toBe(before);
     expect(mergedVsUnmerged(lm, x)).toBeLessThan(1e-5);

@@ -8,7 +8,7 @@ import { applyLora, LoraConfigError } from '@tfjs-lora/core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { mergedVsUnmerged, randomizeFactors, tensorDiff } from '../test-support/adapter-check.js';
 import { maxDiff, naiveConv2d, naiveMatMul, values, type Geometry2D } from '../test-support/reference.js';
-import { depthwiseConv2dAdapter, depthwiseDelta } from './index.js';
+import { depthwiseConv2dLayerKind, depthwiseDelta } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -90,7 +90,7 @@ describe('DepthwiseConv2D adapter', () => {
       const low = layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read());
       expect(low.shape).toEqual(ref.shape);
       expect(maxDiff(low.dataSync(), ref.data)).toBeLessThan(1e-5);
-      const fused = depthwiseConv2dAdapter.fusedForward!(layer.layer, x, w.loraA.read(), w.loraB.read(), 2)!;
+      const fused = depthwiseConv2dLayerKind.fusedForward!(layer.layer, x, w.loraA.read(), w.loraB.read(), 2)!;
       const composed = tf.add(layer.kind.baseForward(layer.layer, x), tf.mul(low, 2));
       expect(tensorDiff(fused, composed)).toBeLessThan(1e-5);
     });
@@ -164,12 +164,12 @@ describe('DepthwiseConv2D adapter', () => {
     const { layer } = lm.loraLayers()[0];
     const w = layer.weightsOf('default');
     tf.tidy(() => {
-      const a = depthwiseConv2dAdapter.toPeft(layer.layer, 'loraA', w.loraA.read());
-      const b = depthwiseConv2dAdapter.toPeft(layer.layer, 'loraB', w.loraB.read());
+      const a = depthwiseConv2dLayerKind.toPeft(layer.layer, 'loraA', w.loraA.read());
+      const b = depthwiseConv2dLayerKind.toPeft(layer.layer, 'loraB', w.loraB.read());
       expect(a.shape).toEqual([2, 3, 3]);
       expect(b.shape).toEqual([C * 2, 2]);
-      expect(tensorDiff(depthwiseConv2dAdapter.fromPeft(layer.layer, 'loraA', a), w.loraA.read())).toBe(0);
-      expect(tensorDiff(depthwiseConv2dAdapter.fromPeft(layer.layer, 'loraB', b), w.loraB.read())).toBe(0);
+      expect(tensorDiff(depthwiseConv2dLayerKind.fromPeft(layer.layer, 'loraA', a), w.loraA.read())).toBe(0);
+      expect(tensorDiff(depthwiseConv2dLayerKind.fromPeft(layer.layer, 'loraB', b), w.loraB.read())).toBe(0);
     });
     lm.dispose();
     base.dispose();

@@ -7,7 +7,7 @@ import {
   type FactorInit,
   type InitLoraWeights,
   type Layer,
-  type LayerAdapter,
+  type LayerKind,
 } from '@tfjs-lora/core';
 import { convGeometry, convolve, dotLast, type ConvGeometry } from './conv-geometry.js';
 import { loraConv, loraConvSupports } from './conv-lora-grad.js';
@@ -98,7 +98,7 @@ function customGradConv(
 }
 
 /**
- * A LoRA adapter for an N-d convolution with PEFT's semantics (`_ConvNd` in peft/tuners/lora/layer.py).
+ * The LoRA layer kind for an N-d convolution with PEFT's semantics (`_ConvNd` in peft/tuners/lora/layer.py).
  * A is a convolution from `in` to `r` channels with the base's kernel size, strides, padding and
  * dilation, tfjs layout [...k, in, r]; B a 1×1 convolution from `r` to `out` channels, [...1, r, out].
  * ΔW = reshape(A, [k·in, r]) · reshape(B, [r, out]) reshaped to [...k, in, out], so merging is exact.
@@ -108,7 +108,7 @@ function customGradConv(
  * ({@link loraConv}: no filter gradient of the frozen kernel), also with LoRA dropout; autodiff of the
  * composed form when the kernel trains or the layer is a dilated or non-pointwise Conv1D.
  */
-function convAdapter(className: 'Conv1D' | 'Conv2D', spatialRank: number): LayerAdapter {
+function convLayerKind(className: 'Conv1D' | 'Conv2D', spatialRank: number): LayerKind {
   const rank = spatialRank + 2;
   return {
     name: className.toLowerCase(),
@@ -177,7 +177,7 @@ function convAdapter(className: 'Conv1D' | 'Conv2D', spatialRank: number): Layer
 }
 
 /** LoRA for tfjs `Conv2D` (PyTorch `nn.Conv2d` in PEFT): A [kh, kw, in, r], B [1, 1, r, out]. */
-export const conv2dAdapter: LayerAdapter = convAdapter('Conv2D', 2);
+export const conv2dLayerKind: LayerKind = convLayerKind('Conv2D', 2);
 
 /** LoRA for tfjs `Conv1D` (PyTorch `nn.Conv1d` in PEFT): A [k, in, r], B [1, r, out]. */
-export const conv1dAdapter: LayerAdapter = convAdapter('Conv1D', 1);
+export const conv1dLayerKind: LayerKind = convLayerKind('Conv1D', 1);

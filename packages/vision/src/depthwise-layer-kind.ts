@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConfiguredActivation, requireWeight, weightByName, type Layer, type LayerAdapter } from '@tfjs-lora/core';
+import { applyConfiguredActivation, requireWeight, weightByName, type Layer, type LayerKind } from '@tfjs-lora/core';
 import { addBias, convGeometry, type ConvGeometry } from './conv-geometry.js';
 import {
   depthwiseDelta,
@@ -37,9 +37,7 @@ function geometryOf(layer: Layer): ConvGeometry {
  * The factor shapes (with the low-rank warning) and initialisation of a LoRA on a depthwise kernel found
  * by `kernel`: shared by DepthwiseConv2D and SeparableConv2D's depthwise part.
  */
-export function depthwiseFactorHooks(
-  kernel: LayerAdapter['kernel'],
-): Pick<LayerAdapter, 'factorShapes' | 'initFactors'> {
+export function depthwiseFactorHooks(kernel: LayerKind['kernel']): Pick<LayerKind, 'factorShapes' | 'initFactors'> {
   return {
     factorShapes(layer, r) {
       const shape = kernel(layer).shape as number[];
@@ -57,7 +55,7 @@ export function depthwiseFactorHooks(
  * own shape. The forward pass with one live adapter is a single depthwise convolution with
  * `D + scaling·ΔD`, which equals base + LoRA exactly and is cheaper than two. No DoRA.
  */
-export const depthwiseConv2dAdapter: LayerAdapter = {
+export const depthwiseConv2dLayerKind: LayerKind = {
   name: 'depthwise-conv2d',
   layerClasses: ['DepthwiseConv2D'],
   isLinear: false,

@@ -2,16 +2,15 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { layers, LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraError } from './errors/index.js';
 import type { InitLoraWeights } from './config.js';
-import { denseAdapter } from './dense-adapter.js';
 
 /** A tfjs-layers layer. */
 export type Layer = layers.Layer;
 
 /** Initial LoRA factors for one layer, and the new base kernel when the method moves part of W out. */
 export interface FactorInit {
-  /** LoRA A in this adapter's tfjs layout. */
+  /** LoRA A in this layer kind's tfjs layout. */
   loraA: tf.Tensor;
-  /** LoRA B in this adapter's tfjs layout. */
+  /** LoRA B in this layer kind's tfjs layout. */
   loraB: tf.Tensor;
   /** New base kernel (PiSSA, OLoRA); undefined when W is unchanged. */
   residualKernel?: tf.Tensor;
@@ -22,11 +21,11 @@ export type FactorName = 'loraA' | 'loraB';
 
 /**
  * The LoRA math for one kind of layer (Dense, Conv2D, Embedding...). The generic LoRA wrapper layer
- * delegates to it; packages add layer kinds by calling {@link registerLayerAdapter} without touching core.
+ * delegates to it; packages add layer kinds by calling {@link registerLayerKind} without touching core.
  * Tensors are in tfjs layout: for Dense, kernel [in,out], A [in,r], B [r,out], ΔW = s·A·B.
  */
-export interface LayerAdapter {
-  /** Adapter name, e.g. `'dense'`. */
+export interface LayerKind {
+  /** Layer kind name, e.g. `'dense'`. */
   readonly name: string;
   /** tfjs layer class names it handles (`layer.getClassName()`), e.g. `['Dense']`. */
   readonly layerClasses: readonly string[];
@@ -92,35 +91,47 @@ export interface LayerAdapter {
   readonly inputDropout: boolean;
 }
 
-const adapters: LayerAdapter[] = [denseAdapter];
+const kinds: LayerKind[] = [];
 
 /**
- * Registers a layer adapter. The last registered adapter for a class wins, so a package can refine
- * another's; registering the same object twice is a no-op.
+ * Registers a layer kind. The last registered kind for a class wins, so a package can refine another's;
+ * registering the same object twice is a no-op. Core's own kinds (Dense) are registered in
+ * `builtin-layer-kinds.ts`.
  */
-export function registerLayerAdapter(adapter: LayerAdapter): void {
-  if (adapters.includes(adapter)) return;
-  adapters.unshift(adapter);
+export function registerLayerKind(kind: LayerKind): void {
+  if (kinds.includes(kind)) return;
+  kinds.unshift(kind);
 }
 
-/** Every registered layer adapter, most recently registered first. */
-export function listLayerAdapters(): readonly LayerAdapter[] {
-  return [...adapters];
+/** Every registered layer kind, most recently registered first. */
+export function listLayerKinds(): readonly LayerKind[] {
+  return [...kinds];
 }
 
-/** The adapter for a tfjs class name, or undefined. */
-export function findLayerAdapter(className: string): LayerAdapter | undefined {
-  return adapters.find((a) => a.layerClasses.includes(className));
+/** The layer kind for a tfjs class name, or undefined. */
+export function findLayerKind(className: string): LayerKind | undefined {
+  return kinds.find((k) => k.layerClasses.includes(className));
 }
 
-/** The adapter for a tfjs class name; throws naming the supported classes when none handles it. */
-export function requireLayerAdapter(className: string, where = ''): LayerAdapter {
-  const found = findLayerAdapter(className);
+/** The layer kind for a tfjs class name; throws naming the supported classes when none handles it. */
+export function requireLayerKind(className: string, where = ''): LayerKind {
+  const found = findLayerKind(className);
   if (found) return found;
-  const supported = [...new Set(adapters.flatMap((a) => a.layerClasses))].join(', ');
+  const supported = [...new Set(kinds.flatMap((k) => k.layerClasses))].join(', ');
   throw new LoraError(
-    `No LoRA layer adapter handles '${className}'${where ? ` (layer '${where}')` : ''}. ` +
+    `No LoRA layer kind handles '${className}'${where ? ` (layer '${where}')` : ''}. ` +
       `Supported layer classes: ${supported}. Import the package that adds it ` +
       `(@tfjs-lora/vision for convolutions, @tfjs-lora/nlp for Embedding and attention), or remove it from targetModules.`,
   );
 }
+
+/** @deprecated use {@link LayerKind}; removed in 0.3 */
+export type LayerAdapter = LayerKind;
+/** @deprecated use {@link registerLayerKind}; removed in 0.3 */
+export const registerLayerAdapter = registerLayerKind;
+/** @deprecated use {@link listLayerKinds}; removed in 0.3 */
+export const listLayerAdapters = listLayerKinds;
+/** @deprecated use {@link findLayerKind}; removed in 0.3 */
+export const findLayerAdapter = findLayerKind;
+/** @deprecated use {@link requireLayerKind}; removed in 0.3 */
+export const requireLayerAdapter = requireLayerKind;

@@ -1,41 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { layers as tflLayers, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { activeKernels } from './backend.js';
-import { LoraError } from './errors/index.js';
 import { initDenseLora } from './init.js';
 import { doraLinear } from './dora-linear.js';
 import { loraLinear } from './lora-linear.js';
-import type { Layer, LayerAdapter } from './layer-adapter.js';
-
-/** Finds a layer's weight by its local name (`kernel`, `bias`, ...). */
-export function weightByName(layer: Layer, local: string): LayerVariable | null {
-  return layer.weights.find((w) => w.originalName === local || w.originalName.endsWith(`/${local}`)) ?? null;
-}
-
-/** A layer's weight by local name; throws when the layer is not built or has no such weight. */
-export function requireWeight(layer: Layer, local: string): LayerVariable {
-  const w = weightByName(layer, local);
-  if (!w) {
-    throw new LoraError(
-      `Layer '${layer.name}' (${layer.getClassName()}) has no weight '${local}'; found: ` +
-        `${layer.weights.map((v) => v.originalName).join(', ') || 'none (is it built?)'}.`,
-    );
-  }
-  return w;
-}
-
-const activations = new WeakMap<Layer, Layer | null>();
-
-/** Applies the activation named in a layer's config (`activation`), reusing one Activation layer. */
-export function applyConfiguredActivation(layer: Layer, y: tf.Tensor): tf.Tensor {
-  let act = activations.get(layer);
-  if (act === undefined) {
-    const name = layer.getConfig().activation as string | undefined;
-    act = name && name !== 'linear' ? tflLayers.activation({ activation: name as 'relu' }) : null;
-    activations.set(layer, act);
-  }
-  return act ? (act.apply(y) as tf.Tensor) : y;
-}
+import type { Layer, LayerKind } from './layer-kind.js';
+import { applyConfiguredActivation, requireWeight, weightByName } from './layer-weights.js';
 
 /** Multiplies the last axis of x (any rank ≥ 2) by a matrix. */
 function dotLast(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
@@ -68,8 +37,8 @@ function customGradDense(
   });
 }
 
-/** The built-in adapter for tfjs `Dense` layers (PyTorch `nn.Linear` in PEFT). */
-export const denseAdapter: LayerAdapter = {
+/** The built-in layer kind for tfjs `Dense` layers (PyTorch `nn.Linear` in PEFT). */
+export const denseLayerKind: LayerKind = {
   name: 'dense',
   layerClasses: ['Dense'],
   isLinear: true,
@@ -130,3 +99,6 @@ export const denseAdapter: LayerAdapter = {
   toPeft: (_layer, _factor, t) => tf.transpose(t),
   fromPeft: (_layer, _factor, t) => tf.transpose(t),
 };
+
+/** @deprecated use {@link denseLayerKind}; removed in 0.3 */
+export const denseAdapter = denseLayerKind;

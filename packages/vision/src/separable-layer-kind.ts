@@ -2,17 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   applyConfiguredActivation,
   loraLinear,
-  registerLayerAdapter,
+  registerLayerKind,
   requireWeight,
   weightByName,
   type Layer,
-  type LayerAdapter,
+  type LayerKind,
 } from '@tfjs-lora/core';
 import { addBias, convGeometry, dotLast } from './conv-geometry.js';
-import { depthwise, depthwiseFactorHooks } from './depthwise-adapter.js';
+import { depthwise, depthwiseFactorHooks } from './depthwise-layer-kind.js';
 import { depthwiseDelta, depthwiseFromTorch, depthwiseToTorch } from './depthwise-lora.js';
 import { warnIfNotLowRank } from './param-budget.js';
-import { convDelta, convFromTorch, convToTorch, initConvFactors } from './conv-adapter.js';
+import { convDelta, convFromTorch, convToTorch, initConvFactors } from './conv-layer-kind.js';
 
 /** Which kernel of a `SeparableConv2D` an adapter updates. */
 export type SeparablePart = 'pointwise' | 'depthwise';
@@ -37,7 +37,7 @@ const matrix = (t: tf.Tensor): tf.Tensor2D => tf.reshape(t, [t.shape[t.rank - 2]
  * Both merge exactly. Choose the part with {@link useSeparableConv2dPart} before applying LoRA and
  * before loading a saved LoRA model (the part is not stored in the model).
  */
-export function separableConv2dAdapter(part: SeparablePart = 'pointwise'): LayerAdapter {
+export function separableConv2dLayerKind(part: SeparablePart = 'pointwise'): LayerKind {
   const common = {
     layerClasses: ['SeparableConv2D'],
     isLinear: false,
@@ -61,7 +61,7 @@ export function separableConv2dAdapter(part: SeparablePart = 'pointwise'): Layer
         warnIfNotLowRank(layer, r, r * (cm + o), cm * o, 'pointwise kernel');
         return { loraA: [1, 1, cm, r], loraB: [1, 1, r, o] };
       },
-      // P is a 1×1 Conv2D kernel: the Conv2D adapter's init, ΔW and layouts apply unchanged.
+      // P is a 1×1 Conv2D kernel: the Conv2D layer kind's init, ΔW and layouts apply unchanged.
       initFactors: (layer, r, scaling, mode, seed) =>
         initConvFactors(pointwiseKernel(layer).read(), r, scaling, mode, seed),
       loraForward(layer, x, loraA, loraB) {
@@ -112,11 +112,11 @@ export function separableConv2dAdapter(part: SeparablePart = 'pointwise'): Layer
 }
 
 /**
- * Makes new LoRA layers on `SeparableConv2D` update `part` (registers a fresh adapter, which takes
+ * Makes new LoRA layers on `SeparableConv2D` update `part` (registers a fresh layer kind, which takes
  * precedence). Call it before `applyLora` and before loading a saved model that used that part.
  */
-export function useSeparableConv2dPart(part: SeparablePart): LayerAdapter {
-  const adapter = separableConv2dAdapter(part);
-  registerLayerAdapter(adapter);
-  return adapter;
+export function useSeparableConv2dPart(part: SeparablePart): LayerKind {
+  const kind = separableConv2dLayerKind(part);
+  registerLayerKind(kind);
+  return kind;
 }

@@ -5,7 +5,7 @@ import {
   type FactorInit,
   type InitLoraWeights,
   type Layer,
-  type LayerAdapter,
+  type LayerKind,
 } from '@tfjs-lora/core';
 
 /** A per-factor seed derived from the user's seed, never 0 (tfjs reads 0 as unseeded). */
@@ -49,14 +49,14 @@ export function initEmbeddingFactors(
 }
 
 /**
- * The LoRA adapter for tfjs `Embedding` layers with the semantics of PEFT's `lora.Embedding`:
+ * The LoRA layer kind for tfjs `Embedding` layers with the semantics of PEFT's `lora.Embedding`:
  * `y = W[ids] + scaling · A[ids] · B`, ΔW = scaling · A · B ([num, dim], the table's shape, so merging
  * is exact). Factors in tfjs layout: A [num, r] and B [r, dim]; in PEFT files they are
  * `lora_embedding_A` [r, num] and `lora_embedding_B` [dim, r] (transposes). No LoRA dropout on ids (PEFT
  * creates the dropout module but never applies it to embeddings). DoRA: the magnitude is per embedding
  * dimension ([dim]), the norm taken over the vocabulary axis, as PEFT's `DoraEmbeddingLayer`.
  */
-export const embeddingAdapter: LayerAdapter = {
+export const embeddingLayerKind: LayerKind = {
   name: 'embedding',
   layerClasses: ['Embedding'],
   isLinear: false,
