@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { activeKernels } from './backend.js';
 import { initDenseLora } from './init.js';
 import { doraLinear } from './dora-linear.js';
+import { doraVariant } from './dora-variant.js';
 import { loraLinear } from './lora-linear.js';
 import type { Layer, LayerKind } from './layer-kind.js';
 import { applyConfiguredActivation, requireWeight, weightByName } from './layer-weights.js';
@@ -60,12 +61,12 @@ export const denseLayerKind: LayerKind = {
     return b ? tf.add(y, b.read()) : y;
   },
   loraForward: (_layer, x, loraA, loraB) => dotLast(dotLast(x, loraA), loraB),
-  // Precedence: a backend's fused `loraMatMul` (e.g. WebGPU, with its own gradient) for rank-2 input;
-  // otherwise the hand-written gradient of `loraLinear`; autodiff of the composed form (null here)
-  // only when the base kernel trains.
-  fusedForward(layer, x, loraA, loraB, scaling) {
+  // Precedence: a backend's fused `loraMatMul` (e.g. WebGPU, with its own gradient) for rank-2 input
+  // without dropout; otherwise the hand-written gradient of `loraLinear`; null (autodiff of the composed
+  // form) only when the base kernel trains.
+  fusedForward(layer, { x, loraInput, loraA, loraB, scaling }) {
     const fused = activeKernels().loraMatMul;
-    if (fused && x.rank === 2) {
+    if (fused && x.rank === 2 && !loraInput) {
       const b = weightByName(layer, 'bias');
       return fused({
         x: x as tf.Tensor2D,
@@ -76,26 +77,27 @@ export const denseLayerKind: LayerKind = {
         bias: b ? (b.read() as tf.Tensor1D) : undefined,
       });
     }
-    return customGradDense(layer, x, x, loraA, loraB, scaling);
-  },
-  dropoutForward: (layer, x, loraInput, loraA, loraB, scaling) =>
-    customGradDense(layer, x, loraInput, loraA, loraB, scaling),
-  doraForward(layer, x, loraA, loraB, magnitude, scaling) {
-    const kernel = requireWeight(layer, 'kernel');
-    if (kernel.trainable) return null;
-    const b = weightByName(layer, 'bias');
-    const factors = { loraA: loraA as tf.Tensor2D, loraB: loraB as tf.Tensor2D, magnitude: magnitude as tf.Tensor1D };
-    return doraLinear({
-      x,
-      kernel: kernel.read() as tf.Tensor2D,
-      ...factors,
-      scaling,
-      ...(b ? { bias: b.read() as tf.Tensor1D } : {}),
-    });
+    return customGradDense(layer, x, loraInput ?? x, loraA, loraB, scaling);
   },
   deltaWeight: (_layer, loraA, loraB) => tf.matMul(loraA as tf.Tensor2D, loraB as tf.Tensor2D),
   activate: applyConfiguredActivation,
-  weightNorm: (_layer, weight) => tf.norm(weight, 'euclidean', 0) as tf.Tensor1D,
+  dora: doraVariant({
+    weightNorm: (_layer, weight) => tf.norm(weight, 'euclidean', 0) as tf.Tensor1D,
+    fusedForward(layer, { x, loraA, loraB, magnitude, scaling }) {
+      const kernel = requireWeight(layer, 'kernel');
+      if (kernel.trainable) return null;
+      const b = weightByName(layer, 'bias');
+      return doraLinear({
+        x,
+        kernel: kernel.read() as tf.Tensor2D,
+        loraA: loraA as tf.Tensor2D,
+        loraB: loraB as tf.Tensor2D,
+        magnitude: magnitude as tf.Tensor1D,
+        scaling,
+        ...(b ? { bias: b.read() as tf.Tensor1D } : {}),
+      });
+    },
+  }),
   toPeft: (_layer, _factor, t) => tf.transpose(t),
   fromPeft: (_layer, _factor, t) => tf.transpose(t),
 };

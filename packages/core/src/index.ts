@@ -49,7 +49,10 @@ export {
   type Layer,
   type FactorInit,
   type FactorName,
+  type FusedLoraArgs,
 } from './layer-kind.js';
+export { doraVariant, type DoraVariant, type DoraVariantOptions, type DoraFusedArgs } from './dora-variant.js';
+export { loraVariant, type LoraVariant, type VariantTarget, type ComposedTerms } from './lora-variant.js';
 export { loraLinear, recordingGradients, type LoraLinearArgs } from './lora-linear.js';
 export { doraLinear, type DoraLinearArgs } from './dora-linear.js';
 export {

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { layers, LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraError } from './errors/index.js';
+import type { DoraVariant } from './dora-variant.js';
 import type { InitLoraWeights } from './config.js';
 
 /** A tfjs-layers layer. */
@@ -14,6 +15,20 @@ export interface FactorInit {
   loraB: tf.Tensor;
   /** New base kernel (PiSSA, OLoRA); undefined when W is unchanged. */
   residualKernel?: tf.Tensor;
+}
+
+/** One adapter's factors for {@link LayerKind.fusedForward}. */
+export interface FusedLoraArgs {
+  /** The layer's input. */
+  x: tf.Tensor;
+  /** dropout(x) while LoRA dropout applies (PEFT drops the LoRA branch's input only); undefined otherwise. */
+  loraInput?: tf.Tensor;
+  /** LoRA A in this layer kind's tfjs layout. */
+  loraA: tf.Tensor;
+  /** LoRA B in this layer kind's tfjs layout. */
+  loraB: tf.Tensor;
+  /** alpha/r or alpha/√r. */
+  scaling: number;
 }
 
 /** Which of PEFT's tensors a factor is, for conversion to and from PEFT's PyTorch layout. */
@@ -48,41 +63,18 @@ export interface LayerKind {
   /** The unscaled low-rank branch B(A(x)), shaped like the base output. */
   loraForward(layer: Layer, x: tf.Tensor, loraA: tf.Tensor, loraB: tf.Tensor): tf.Tensor;
   /**
-   * Optional fused path: base output plus `scaling`·B(A(x)) in one call (e.g. a backend's fused
-   * matmul). Returns null when no fused kernel applies; the wrapper then composes.
+   * Optional single-adapter path: the base output plus `scaling`·B(A(`loraInput` ?? `x`)) in one call (a
+   * backend's fused kernel, hand-written gradients, or an exact rewrite chosen for cost). Returns null
+   * when it does not apply; the LoRA layer then composes {@link baseForward} and {@link loraForward}
+   * (see `lora-forward.ts`, the one place that chooses).
    */
-  fusedForward?(layer: Layer, x: tf.Tensor, loraA: tf.Tensor, loraB: tf.Tensor, scaling: number): tf.Tensor | null;
-  /**
-   * Optional training path with LoRA dropout: base output of `x` plus `scaling`·B(A(`loraInput`)), where
-   * `loraInput` is dropout(x) (PEFT drops the LoRA branch's input only), e.g. with a hand-written
-   * gradient. Returns null when it does not apply; the wrapper then composes (autodiff).
-   */
-  dropoutForward?(
-    layer: Layer,
-    x: tf.Tensor,
-    loraInput: tf.Tensor,
-    loraA: tf.Tensor,
-    loraB: tf.Tensor,
-    scaling: number,
-  ): tf.Tensor | null;
-  /**
-   * Optional DoRA path (one live adapter, no LoRA dropout): `(m/‖W + s·ΔW‖)·(base(x) − bias + s·B(A(x))) + bias`
-   * with the norm detached, e.g. with hand-written gradients. Null when it does not apply (composed then).
-   */
-  doraForward?(
-    layer: Layer,
-    x: tf.Tensor,
-    loraA: tf.Tensor,
-    loraB: tf.Tensor,
-    magnitude: tf.Tensor,
-    scaling: number,
-  ): tf.Tensor | null;
+  fusedForward?(layer: Layer, args: FusedLoraArgs): tf.Tensor | null;
   /** The unscaled ΔW = A·B in the kernel's shape. */
   deltaWeight(layer: Layer, loraA: tf.Tensor, loraB: tf.Tensor): tf.Tensor;
   /** The layer's activation applied to a pre-activation output. */
   activate(layer: Layer, y: tf.Tensor): tf.Tensor;
-  /** DoRA: the norm of a kernel-shaped weight per output unit ([out]); absent when DoRA is unsupported. */
-  weightNorm?(layer: Layer, weight: tf.Tensor): tf.Tensor1D;
+  /** The DoRA variant for this layer kind (see `dora-variant.ts`); absent when DoRA is unsupported. */
+  readonly dora?: DoraVariant;
   /** Converts a factor to PEFT's PyTorch layout (e.g. A [in,r] to lora_A.weight [r,in]). */
   toPeft(layer: Layer, factor: FactorName, t: tf.Tensor): tf.Tensor;
   /** Converts a factor from PEFT's PyTorch layout (LoRA factors keep nn.Linear layout even with fan_in_fan_out). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  doraVariant,
   LoraConfigError,
   requireWeight,
   type FactorInit,
@@ -92,7 +93,7 @@ export const embeddingLayerKind: LayerKind = {
   },
   deltaWeight: (_layer, loraA, loraB) => tf.matMul(loraA as tf.Tensor2D, loraB as tf.Tensor2D),
   activate: (_layer, y) => y,
-  weightNorm: (_layer, weight) => tf.norm(weight, 'euclidean', 0) as tf.Tensor1D,
+  dora: doraVariant({ weightNorm: (_layer, weight) => tf.norm(weight, 'euclidean', 0) as tf.Tensor1D }),
   toPeft: (_layer, _factor, t) => tf.transpose(t),
   fromPeft: (_layer, _factor, t) => tf.transpose(t),
 };

@@ -115,7 +115,12 @@ describe('Conv2D adapter', () => {
       const w = layer.weightsOf('default');
       const x = input([2, 7, 7, inC], 3);
       tf.tidy(() => {
-        const fused = conv2dLayerKind.fusedForward!(layer.layer, x, w.loraA.read(), w.loraB.read(), 3)!;
+        const fused = conv2dLayerKind.fusedForward!(layer.layer, {
+          x,
+          loraA: w.loraA.read(),
+          loraB: w.loraB.read(),
+          scaling: 3,
+        })!;
         const composed = tf.add(
           layer.kind.baseForward(layer.layer, x),
           tf.mul(layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read()), 3),

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   applyConfiguredActivation,
+  doraVariant,
   initDenseLora,
   requireWeight,
   weightByName,
@@ -140,8 +141,9 @@ function convLayerKind(className: 'Conv1D' | 'Conv2D', spatialRank: number): Lay
       const [r, outC] = loraB.shape.slice(-2);
       return dotLast(down, tf.reshape(loraB, [r, outC]) as tf.Tensor2D);
     },
-    fusedForward(layer, x, loraA, loraB, scaling) {
+    fusedForward(layer, { x, loraInput, loraA, loraB, scaling }) {
       const g = convGeometry(layer, spatialRank);
+      if (loraInput) return customGradConv(layer, g, x, loraInput, loraA, loraB, scaling);
       const kernel = requireWeight(layer, 'kernel').read();
       const bias = weightByName(layer, 'bias')?.read();
       const [r, outC] = loraB.shape.slice(-2);
@@ -159,18 +161,20 @@ function convLayerKind(className: 'Conv1D' | 'Conv2D', spatialRank: number): Lay
       const scaledB = tf.mul(tf.reshape(loraB, [r, outC]), scaling) as tf.Tensor2D; // scale the small factor, not the output
       return tf.add(convolve(x, kernel, g, bias), dotLast(convolve(x, loraA, g), scaledB));
     },
-    dropoutForward: (layer, x, loraInput, loraA, loraB, scaling) =>
-      customGradConv(layer, convGeometry(layer, spatialRank), x, loraInput, loraA, loraB, scaling),
     deltaWeight: (_layer, loraA, loraB) => convDelta(loraA, loraB),
     activate: applyConfiguredActivation,
-    // DoRA (PEFT): the norm per output channel over (in, ...k), i.e. every axis but the last in tfjs.
-    weightNorm: (_layer, weight) =>
-      tf.sqrt(
-        tf.sum(
-          tf.square(weight),
-          Array.from({ length: rank - 1 }, (_, i) => i),
-        ),
-      ) as tf.Tensor1D,
+    // DoRA (PEFT): the norm per output channel over (in, ...k), i.e. every axis but the last in tfjs; PEFT
+    // keeps the magnitude as [1, out, 1, 1] (Conv2d) or [1, out, 1] (Conv1d).
+    dora: doraVariant({
+      weightNorm: (_layer, weight) =>
+        tf.sqrt(
+          tf.sum(
+            tf.square(weight),
+            Array.from({ length: rank - 1 }, (_, i) => i),
+          ),
+        ) as tf.Tensor1D,
+      peftMagnitudeShape: (_layer, out) => [1, out, ...new Array<number>(spatialRank).fill(1)],
+    }),
     toPeft: (_layer, _factor, t) => convToTorch(t),
     fromPeft: (_layer, _factor, t) => convFromTorch(t),
   };

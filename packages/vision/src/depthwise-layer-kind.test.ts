@@ -90,7 +90,12 @@ describe('DepthwiseConv2D adapter', () => {
       const low = layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read());
       expect(low.shape).toEqual(ref.shape);
       expect(maxDiff(low.dataSync(), ref.data)).toBeLessThan(1e-5);
-      const fused = depthwiseConv2dLayerKind.fusedForward!(layer.layer, x, w.loraA.read(), w.loraB.read(), 2)!;
+      const fused = depthwiseConv2dLayerKind.fusedForward!(layer.layer, {
+        x,
+        loraA: w.loraA.read(),
+        loraB: w.loraB.read(),
+        scaling: 2,
+      })!;
       const composed = tf.add(layer.kind.baseForward(layer.layer, x), tf.mul(low, 2));
       expect(tensorDiff(fused, composed)).toBeLessThan(1e-5);
     });

@@ -69,7 +69,8 @@ export const depthwiseConv2dLayerKind: LayerKind = {
     return addBias(depthwise(x, kernelOf(layer).read(), geometryOf(layer)), weightByName(layer, 'bias')?.read());
   },
   loraForward: (layer, x, loraA, loraB) => depthwise(x, depthwiseDelta(loraA, loraB), geometryOf(layer)),
-  fusedForward(layer, x, loraA, loraB, scaling) {
+  fusedForward(layer, { x, loraInput, loraA, loraB, scaling }) {
+    if (loraInput) return null; // LoRA dropout: composed
     const combined = tf.add(kernelOf(layer).read(), tf.mul(depthwiseDelta(loraA, loraB), scaling));
     return addBias(depthwise(x, combined, geometryOf(layer)), weightByName(layer, 'bias')?.read());
   },

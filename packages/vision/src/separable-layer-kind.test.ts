@@ -89,7 +89,12 @@ describe.each(['pointwise', 'depthwise'] as SeparablePart[])('SeparableConv2D ad
       const low = layer.kind.loraForward(layer.layer, x, w.loraA.read(), w.loraB.read());
       expect(low.shape).toEqual(ref.shape);
       expect(maxDiff(low.dataSync(), ref.data)).toBeLessThan(1e-5);
-      const fused = layer.kind.fusedForward!(layer.layer, x, w.loraA.read(), w.loraB.read(), 2)!;
+      const fused = layer.kind.fusedForward!(layer.layer, {
+        x,
+        loraA: w.loraA.read(),
+        loraB: w.loraB.read(),
+        scaling: 2,
+      })!;
       expect(tensorDiff(fused, tf.add(layer.kind.baseForward(layer.layer, x), tf.mul(low, 2)))).toBeLessThan(1e-5);
     });
     expect(tf.memory().numTensors).toBe(before);

@@ -68,7 +68,8 @@ export function separableConv2dLayerKind(part: SeparablePart = 'pointwise'): Lay
         const h = depthwise(x, depthwiseKernel(layer).read(), convGeometry(layer, 2));
         return dotLast(dotLast(h, matrix(loraA)), matrix(loraB));
       },
-      fusedForward(layer, x, loraA, loraB, scaling) {
+      fusedForward(layer, { x, loraInput, loraA, loraB, scaling }) {
+        if (loraInput) return null; // LoRA dropout: composed
         const h = depthwise(x, depthwiseKernel(layer).read(), convGeometry(layer, 2));
         const pointwise = pointwiseKernel(layer);
         if (!pointwise.trainable) {
@@ -100,7 +101,8 @@ export function separableConv2dLayerKind(part: SeparablePart = 'pointwise'): Lay
       const h = depthwise(x, depthwiseDelta(loraA, loraB), convGeometry(layer, 2));
       return dotLast(h, matrix(pointwiseKernel(layer).read()));
     },
-    fusedForward(layer, x, loraA, loraB, scaling) {
+    fusedForward(layer, { x, loraInput, loraA, loraB, scaling }) {
+      if (loraInput) return null; // LoRA dropout: composed
       const combined = tf.add(depthwiseKernel(layer).read(), tf.mul(depthwiseDelta(loraA, loraB), scaling));
       const h = depthwise(x, combined, convGeometry(layer, 2));
       return addBias(dotLast(h, matrix(pointwiseKernel(layer).read())), bias(layer));
