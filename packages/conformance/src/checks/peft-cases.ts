@@ -29,7 +29,7 @@ function loadAdapter(lm: LoraModel, c: PeftCase): void {
     tf.tidy(() => {
       w.loraA.write(layer.kind.fromPeft(layer.layer, 'loraA', get(layer.kind.peftNames.loraA)));
       w.loraB.write(layer.kind.fromPeft(layer.layer, 'loraB', get(layer.kind.peftNames.loraB)));
-      if (w.magnitude) w.magnitude.write(get('lora_magnitude_vector'));
+      if (w.magnitude) w.magnitude.write(layer.kind.dora!.magnitudeFromPeft(layer.layer, get('lora_magnitude_vector')));
     });
   }
 }
@@ -94,7 +94,9 @@ async function checkGradients({ c, lm, toTf }: Built, tol: ConformanceTolerances
     const w = layer.weightsOf('default');
     const factor = /_A$/.test(peftName) ? 'loraA' : /_B$/.test(peftName) ? 'loraB' : null;
     const v = factor === 'loraA' ? w.loraA : factor === 'loraB' ? w.loraB : w.magnitude!;
-    const ours = factor ? layer.kind.toPeft(layer.layer, factor, grads[v.name]) : tf.clone(grads[v.name]);
+    const ours = factor
+      ? layer.kind.toPeft(layer.layer, factor, grads[v.name])
+      : tf.tidy(() => tf.clone(layer.kind.dora!.magnitudeToPeft(layer.layer, grads[v.name])));
     await expectClose(ours, c.io[key], tol.peftGradient, `${c.name}: ${key}`, { scaleAbove1: true });
     ours.dispose();
   }

@@ -71,7 +71,7 @@ function checkFactors(layerPath: string, inner: Layer, m: PeftLoraModule): void 
       );
     }
   }
-  if (m.magnitude && m.magnitude.shape[0] !== kernel.at(-1)) {
+  if (m.magnitude && m.magnitude.size !== kernel.at(-1)) {
     throw new ShapeMismatchError(
       `Layer '${layerPath}' has ${kernel.at(-1)} output units but the DoRA magnitude ${m.keys.magnitude} is ${show(m.magnitude.shape)}. Nothing was changed.`,
       { layer: layerPath },
@@ -245,7 +245,8 @@ export function applyPeftPlan(lm: LoraModel, name: string, plan: PeftLoadPlan): 
     tf.tidy(() => {
       w.loraA.write(layer.kind.fromPeft(layer.layer, 'loraA', module.loraA));
       w.loraB.write(layer.kind.fromPeft(layer.layer, 'loraB', module.loraB));
-      if (w.magnitude && module.magnitude) w.magnitude.write(ownedCopy(module.magnitude));
+      if (w.magnitude && module.magnitude && layer.kind.dora)
+        w.magnitude.write(ownedCopy(layer.kind.dora.magnitudeFromPeft(layer.layer, module.magnitude)));
     });
   }
   const all = new Map(walkLayers(lm.model).map((l) => [l.path, unwrap(l.layer)]));

@@ -88,7 +88,14 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
         factorKey(p, layer.kind.peftNames.loraB),
         tf.tidy(() => layer.kind.toPeft(layer.layer, 'loraB', w.loraB.read())),
       );
-      if (w.magnitude) add(`${PEFT_KEY_PREFIX}${p}.${MAGNITUDE_NAME}`, tf.clone(w.magnitude.read()));
+      if (w.magnitude && layer.kind.dora) {
+        const dora = layer.kind.dora;
+        const magnitude = w.magnitude.read();
+        add(
+          `${PEFT_KEY_PREFIX}${p}.${MAGNITUDE_NAME}`,
+          tf.tidy(() => tf.clone(dora.magnitudeToPeft(layer.layer, magnitude))),
+        );
+      }
     }
     const savedPaths = lm.savedModulePaths(name);
     const layers = new Map(walkLayers(lm.model).map((l) => [l.path, l.layer]));
