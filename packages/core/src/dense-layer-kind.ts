@@ -6,14 +6,7 @@ import { doraVariant } from './dora-variant.js';
 import { loraLinear } from './lora-linear.js';
 import type { Layer, LayerKind } from './layer-kind.js';
 import { applyConfiguredActivation, requireWeight, weightByName } from './layer-weights.js';
-
-/** Multiplies the last axis of x (any rank ≥ 2) by a matrix. */
-function dotLast(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
-  if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, m as tf.Tensor2D);
-  const lead = x.shape.slice(0, -1);
-  const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(flat, m as tf.Tensor2D), [...lead, m.shape[1] as number]);
-}
+import { dotLast } from './math.js';
 
 /** {@link loraLinear} on a Dense layer's weights; null when its kernel trains (autodiff then). */
 function customGradDense(

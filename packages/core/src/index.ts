@@ -84,7 +84,7 @@ export {
 export { LoraModel, applyLora, type ApplyLoraOptions, type ParameterCount } from './lora-model.js';
 export { combineFactors, type Combination } from './weighted-adapter.js';
 export { LoraPlusOptimizer, loraPlusOptimizer, isLoraB, type LoraPlusOptions } from './lora-plus.js';
-export { stopGradient, doraMergedWeight } from './math.js';
+export { stopGradient, doraMergedWeight, dotLast } from './math.js';
 export {
   parseSafetensors,
   readSafetensors,

@@ -1,4 +1,5 @@
 // Names from before the "layer kind" vocabulary (0.1). Kept for one minor version; removed in 0.3.
+import { dotLast as coreDotLast } from '@tfjs-lora/core';
 import { embeddingLayerKind } from './embedding-layer-kind.js';
 import { mergedDenseLayerKind } from './merged-dense-layer-kind.js';
 import { nlpLayerKinds, registerNlpLayerKinds } from './register.js';
@@ -11,3 +12,5 @@ export const mergedDenseAdapter = mergedDenseLayerKind;
 export const nlpAdapters = nlpLayerKinds;
 /** @deprecated use {@link registerNlpLayerKinds}; removed in 0.3 */
 export const registerNlpAdapters = registerNlpLayerKinds;
+/** @deprecated use `dotLast` from `@tfjs-lora/core` (its math subpath); removed in 0.3 */
+export const dotLast = coreDotLast;

@@ -1,9 +1,9 @@
 import './register-on-import.js';
 
 export { registerNlpLayerKinds, nlpLayerKinds } from './register.js';
-export { embeddingAdapter, mergedDenseAdapter, nlpAdapters, registerNlpAdapters } from './deprecated.js';
+export { embeddingAdapter, mergedDenseAdapter, nlpAdapters, registerNlpAdapters, dotLast } from './deprecated.js';
 export { embeddingLayerKind, initEmbeddingFactors, toIds } from './embedding-layer-kind.js';
-export { MergedDense, dotLast, type MergedDenseArgs } from './merged-dense.js';
+export { MergedDense, type MergedDenseArgs } from './merged-dense.js';
 export { mergedDenseLayerKind } from './merged-dense-layer-kind.js';
 export { ScaledDotProductAttention, causalMask, type ScaledDotProductAttentionArgs } from './attention-layer.js';
 export { PositionEmbedding, type PositionEmbeddingArgs } from './position-embedding.js';

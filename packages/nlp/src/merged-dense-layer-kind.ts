@@ -7,8 +7,9 @@ import {
   type FactorInit,
   type Layer,
   type LayerKind,
+  dotLast,
 } from '@tfjs-lora/core';
-import { dotLast, MergedDense } from './merged-dense.js';
+import { MergedDense } from './merged-dense.js';
 
 /** The MergedDense geometry: enabled part indices, part width, input width. */
 function geometry(layer: Layer): { enabled: number[]; parts: number; width: number; inF: number } {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { LoraConfigError, ShapeMismatchError } from '@tfjs-lora/core';
+import { dotLast, LoraConfigError, ShapeMismatchError } from '@tfjs-lora/core';
 
 type Shape = (number | null)[];
 
@@ -19,14 +19,6 @@ export interface MergedDenseArgs {
   useBias?: boolean;
   /** Seed of the Glorot-uniform kernel initialisation. */
   seed?: number;
-}
-
-/** Multiplies the last axis of x (any rank ≥ 2) by a matrix. */
-export function dotLast(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
-  if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, m as tf.Tensor2D);
-  const lead = x.shape.slice(0, -1);
-  const flat = tf.reshape(x, [-1, x.shape[x.rank - 1] as number]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(flat, m as tf.Tensor2D), [...lead, m.shape[1] as number]);
 }
 
 /**

@@ -9,8 +9,9 @@ import {
   type InitLoraWeights,
   type Layer,
   type LayerKind,
+  dotLast,
 } from '@tfjs-lora/core';
-import { convGeometry, convolve, dotLast, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, convolve, type ConvGeometry } from './conv-geometry.js';
 import { loraConv, loraConvSupports } from './conv-lora-grad.js';
 import { warnIfNotLowRank } from './param-budget.js';
 

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConfiguredActivation, requireWeight, weightByName, type Layer, type LayerKind } from '@tfjs-lora/core';
-import { addBias, convGeometry, dotLast, type ConvGeometry } from './conv-geometry.js';
+import {
+  applyConfiguredActivation,
+  dotLast,
+  requireWeight,
+  weightByName,
+  type Layer,
+  type LayerKind,
+} from '@tfjs-lora/core';
+import { addBias, convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { convDelta, convToTorch, initConvFactors } from './conv-layer-kind.js';
 import { warnIfNotLowRank } from './param-budget.js';
 

@@ -7,8 +7,9 @@ import {
   weightByName,
   type Layer,
   type LayerKind,
+  dotLast,
 } from '@tfjs-lora/core';
-import { addBias, convGeometry, dotLast } from './conv-geometry.js';
+import { addBias, convGeometry } from './conv-geometry.js';
 import { depthwise, depthwiseFactorHooks } from './depthwise-layer-kind.js';
 import { depthwiseDelta, depthwiseFromTorch, depthwiseToTorch } from './depthwise-lora.js';
 import { warnIfNotLowRank } from './param-budget.js';
