@@ -7,6 +7,7 @@ import { loraLinear } from './lora-linear.js';
 import type { Layer, LayerKind } from './layer-kind.js';
 import { applyConfiguredActivation, requireWeight, weightByName } from './layer-weights.js';
 import { dotLast } from './math.js';
+import { denseRows } from './per-row-lora.js';
 
 /** {@link loraLinear} on a Dense layer's weights; null when its kernel trains (autodiff then). */
 function customGradDense(
@@ -72,6 +73,7 @@ export const denseLayerKind: LayerKind = {
     }
     return customGradDense(layer, x, loraInput ?? x, loraA, loraB, scaling);
   },
+  mixedBatchForward: denseRows,
   deltaWeight: (_layer, loraA, loraB) => tf.matMul(loraA as tf.Tensor2D, loraB as tf.Tensor2D),
   activate: applyConfiguredActivation,
   dora: doraVariant({

@@ -82,6 +82,28 @@ export {
   type AdapterWeights,
 } from './lora-layer.js';
 export { LoraModel, applyLora, type ApplyLoraOptions, type ParameterCount } from './lora-model.js';
+export {
+  BASE_ADAPTER,
+  predictWithAdapters,
+  predictLoopingAdapters,
+  mixedBatchForward,
+  type MixedBatch,
+  type MixedBatchTarget,
+} from './mixed-batch.js';
+export {
+  denseRows,
+  stackFactors,
+  composedRows,
+  useMaskedForm,
+  useMaskedRows,
+  rowScalings,
+  oneHotRows,
+  perRow,
+  maskedUp,
+  type PerRowLora,
+  type PerRowLoraArgs,
+  type PerRowStrategy,
+} from './per-row-lora.js';
 export { combineFactors, type Combination } from './weighted-adapter.js';
 export { LoraPlusOptimizer, loraPlusOptimizer, isLoraB, type LoraPlusOptions } from './lora-plus.js';
 export { stopGradient, doraMergedWeight, dotLast } from './math.js';

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { layers, LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraError } from './errors/index.js';
 import type { DoraVariant } from './dora-variant.js';
+import type { PerRowLora } from './per-row-lora.js';
 import type { InitLoraWeights } from './config.js';
 
 /** A tfjs-layers layer. */
@@ -69,6 +70,12 @@ export interface LayerKind {
    * (see `lora-forward.ts`, the one place that chooses).
    */
   fusedForward?(layer: Layer, args: FusedLoraArgs): tf.Tensor | null;
+  /**
+   * Optional per-row math for mixed-adapter batches (PEFT's `adapter_names`): the LoRA update of row i with
+   * adapter rowIndex[i], from factors stacked and zero-padded to a common rank along A's last and B's first
+   * axis (the Dense convention). Absent: one masked `loraForward` term per adapter (see `per-row-lora.ts`).
+   */
+  readonly mixedBatchForward?: PerRowLora;
   /** The unscaled ΔW = A·B in the kernel's shape. */
   deltaWeight(layer: Layer, loraA: tf.Tensor, loraB: tf.Tensor): tf.Tensor;
   /** The layer's activation applied to a pre-activation output. */

@@ -7,6 +7,7 @@ import { AdapterStateError, LoraError } from './errors/index.js';
 import './builtin-layer-kinds.js';
 import { requireLayerKind, type Layer, type LayerKind } from './layer-kind.js';
 import { loraLayerForward, type LiveAdapter } from './lora-forward.js';
+import { mixedBatchForward, type MixedBatch } from './mixed-batch.js';
 import { scaledDelta, variantFor, type VariantTarget } from './lora-variant.js';
 import {
   checkAdapterName,
@@ -49,6 +50,8 @@ export class LoraLayer extends layers.Layer {
   private originalKernel: tf.Tensor | null = null;
   /** Base-only forward when true. */
   disabled: boolean;
+  /** One adapter per batch row for the current forward pass (set by `predictWithAdapters`), or null. */
+  mixedBatch: MixedBatch | null = null;
   private trainBiasFlag: boolean;
 
   constructor(args: LoraLayerArgs) {
@@ -98,6 +101,8 @@ export class LoraLayer extends layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const batch = this.mixedBatch;
+    if (batch) return tf.tidy(() => this.kind.activate(this.layer, mixedBatchForward(this, x, batch)));
     const live = this.disabled ? [] : this.active.filter((a) => !this.mergedNames.includes(a));
     return loraLayerForward(
       this.layer,

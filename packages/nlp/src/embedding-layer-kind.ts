@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   doraVariant,
+  maskedUp,
+  perRow,
+  rowScalings,
+  useMaskedRows,
+  type PerRowLora,
   LoraConfigError,
   requireWeight,
   type FactorInit,
@@ -27,6 +32,27 @@ function table(layer: Layer): { num: number; dim: number } {
 export function toIds(x: tf.Tensor): tf.Tensor {
   return x.dtype === 'int32' ? x : tf.cast(x, 'int32');
 }
+
+/**
+ * Embedding rows of a mixed-adapter batch: the stacked A tables [k, num, r] are viewed as one [k·num, r] table
+ * and gathered at `idx·num + id` (no per-row copy of a table); then each row's B: the masked form while
+ * k·r ≤ dim, else a gather of each row's B and one batched matmul.
+ */
+export const embeddingRows: PerRowLora = ({ x, loraA, loraB, scalings, rowIndex, strategy }) => {
+  const [k, num, r] = loraA.shape as [number, number, number];
+  const dim = loraB.shape[2] as number;
+  const ids = toIds(x);
+  const b = ids.shape[0] as number;
+  const { idx, s } = rowScalings(scalings, rowIndex);
+  const flatIds = tf.reshape(ids, [b, -1]);
+  const offset = tf.add(flatIds, tf.expandDims(tf.mul(idx, tf.scalar(num, 'int32')), 1)); // [b, t]
+  const table = tf.reshape(loraA, [k * num, r]) as tf.Tensor2D;
+  const after = tf.gather(table as tf.Tensor, offset); // [b, t, r]
+  const y = useMaskedRows(strategy, k, r, 0, dim)
+    ? maskedUp(after, idx, s, loraB)
+    : tf.mul(tf.matMul(after, tf.gather(loraB, idx)), perRow(s, 3));
+  return tf.reshape(y, [...ids.shape, dim]);
+};
 
 /**
  * PEFT's initial Embedding factors in tfjs layout (A [num, r], B [r, dim]). `init_lora_weights=false`:
@@ -91,6 +117,7 @@ export const embeddingLayerKind: LayerKind = {
     const flat = tf.matMul(tf.reshape(after, [-1, r]) as tf.Tensor2D, loraB as tf.Tensor2D);
     return tf.reshape(flat, [...lead, loraB.shape[1] as number]);
   },
+  mixedBatchForward: embeddingRows,
   deltaWeight: (_layer, loraA, loraB) => tf.matMul(loraA as tf.Tensor2D, loraB as tf.Tensor2D),
   activate: (_layer, y) => y,
   dora: doraVariant({ weightNorm: (_layer, weight) => tf.norm(weight, 'euclidean', 0) as tf.Tensor1D }),

@@ -2,7 +2,7 @@ import './register-on-import.js';
 
 export { registerNlpLayerKinds, nlpLayerKinds } from './register.js';
 export { embeddingAdapter, mergedDenseAdapter, nlpAdapters, registerNlpAdapters, dotLast } from './deprecated.js';
-export { embeddingLayerKind, initEmbeddingFactors, toIds } from './embedding-layer-kind.js';
+export { embeddingLayerKind, embeddingRows, initEmbeddingFactors, toIds } from './embedding-layer-kind.js';
 export { MergedDense, type MergedDenseArgs } from './merged-dense.js';
 export { mergedDenseLayerKind } from './merged-dense-layer-kind.js';
 export { ScaledDotProductAttention, causalMask, type ScaledDotProductAttentionArgs } from './attention-layer.js';
@@ -28,16 +28,13 @@ export {
   mixedAdapterView,
   predictWithAdapters,
   predictLoopingAdapters,
-  type MixedAdapterView,
-} from './mixed-batch.js';
-export {
   denseRows,
-  embeddingRows,
   registerPerRowLora,
   requirePerRowLora,
+  type MixedAdapterView,
   type PerRowLora,
   type PerRowLoraArgs,
-} from './per-row-lora.js';
+} from './deprecated.js';
 export { CharTokenizer } from './char-tokenizer.js';
 export {
   loadMobyDick,

@@ -1,6 +1,14 @@
+// The per-row LoRA update of a mixed-adapter batch (PEFT's `adapter_names`): row i gets adapter idx[i]'s
+// s·B(A(x[i])), zeros where idx is -1. Dense rows use the backend's fused `multiAdapterMatMul` when there is
+// one; kinds without per-row math of their own get the composed form (one masked term per adapter).
 import * as tf from '@tensorflow/tfjs-core';
-import { activeKernels, composedMultiAdapterMatMul, LoraError, type Layer } from '@tfjs-lora/core';
-import { toIds } from './embedding-layer-kind.js';
+import { activeKernels } from './backend.js';
+import { composedMultiAdapterMatMul } from './kernels.js';
+import type { Layer, LayerKind } from './layer-kind.js';
+import type { AdapterWeights } from './lora-layer-state.js';
+
+/** How the composed per-row product is formed (see {@link denseRows}). */
+export type PerRowStrategy = 'auto' | 'masked' | 'gather';
 
 /** Stacked factors of k adapters for one layer, rank-padded to a common r, and a row → adapter index. */
 export interface PerRowLoraArgs {
@@ -20,33 +28,37 @@ export interface PerRowLoraArgs {
   strategy?: PerRowStrategy;
 }
 
-/** How the composed per-row product is formed (see {@link denseRows}). */
-export type PerRowStrategy = 'auto' | 'masked' | 'gather';
+/**
+ * The per-row LoRA update of one layer kind from stacked factors (the Dense convention: A's last axis and
+ * B's first axis are the rank): row i gets scaling[idx[i]] · B[idx[i]](A[idx[i]](x[i])), zeros where idx is -1.
+ */
+export type PerRowLora = (args: PerRowLoraArgs) => tf.Tensor;
 
-function masked(strategy: PerRowStrategy | undefined, k: number, r: number, inF: number, outF: number): boolean {
+/** Whether to take the masked form (`strategy`, else {@link useMaskedForm}) for k adapters of rank r on a layer of `inF` inputs and `outF` outputs. */
+export function useMaskedRows(
+  strategy: PerRowStrategy | undefined,
+  k: number,
+  r: number,
+  inF: number,
+  outF: number,
+): boolean {
   return strategy === 'masked' || (strategy !== 'gather' && useMaskedForm(k, r, inF, outF));
 }
 
-/** The per-row LoRA update of one layer kind: row i gets scaling[idx[i]] · B[idx[i]](A[idx[i]](x[i])), zeros where idx is -1. */
-export type PerRowLora = (args: PerRowLoraArgs) => tf.Tensor;
-
 /** Index ≥ 0 for gathering, and the per-row scaling (0 for rows without adapter). */
-function rowsOf(scalings: tf.Tensor1D, rowIndex: tf.Tensor1D): { idx: tf.Tensor1D; s: tf.Tensor1D } {
+export function rowScalings(scalings: tf.Tensor1D, rowIndex: tf.Tensor1D): { idx: tf.Tensor1D; s: tf.Tensor1D } {
   const idx = tf.maximum(rowIndex, tf.scalar(0, 'int32')) as tf.Tensor1D;
-  const s = tf.mul(
-    tf.gather(scalings, idx),
-    tf.cast(tf.greaterEqual(rowIndex, tf.scalar(0, 'int32')), 'float32'),
-  ) as tf.Tensor1D;
-  return { idx, s };
+  const valid = tf.cast(tf.greaterEqual(rowIndex, tf.scalar(0, 'int32')), 'float32');
+  return { idx, s: tf.mul(tf.gather(scalings, idx), valid) as tf.Tensor1D };
 }
 
 /** One-hot rows [b, k] of adapter indices (tf.oneHot needs k ≥ 2; a layer may hold a single adapter). */
-function oneHotRows(idx: tf.Tensor1D, k: number): tf.Tensor2D {
+export function oneHotRows(idx: tf.Tensor1D, k: number): tf.Tensor2D {
   return tf.cast(tf.equal(tf.expandDims(idx, 1), tf.range(0, k, 1, 'int32')), 'float32') as tf.Tensor2D;
 }
 
-/** Broadcasts a per-row vector [b] over a [b, ...] tensor. */
-function perRow(s: tf.Tensor1D, rank: number): tf.Tensor {
+/** Broadcasts a per-row vector [b] over a [b, ...] tensor of rank `rank`. */
+export function perRow(s: tf.Tensor1D, rank: number): tf.Tensor {
   return tf.reshape(s, [-1, ...new Array<number>(rank - 1).fill(1)]);
 }
 
@@ -64,7 +76,7 @@ export function useMaskedForm(k: number, r: number, inF: number, outF: number): 
  * adapter's slot of [b, t, k·r] (zeros elsewhere, times the row's scaling) and multiplied by all B side by side
  * ([k·r, out]). Exact: the other slots contribute exact zeros.
  */
-function maskedUp(after: tf.Tensor, idx: tf.Tensor1D, s: tf.Tensor1D, loraB: tf.Tensor): tf.Tensor {
+export function maskedUp(after: tf.Tensor, idx: tf.Tensor1D, s: tf.Tensor1D, loraB: tf.Tensor): tf.Tensor {
   const [k, r, outF] = loraB.shape as [number, number, number];
   const [b, t] = after.shape as [number, number, number];
   const mask = tf.mul(oneHotRows(idx, k), tf.expandDims(s, 1)); // [b, k]
@@ -77,7 +89,7 @@ function maskedUp(after: tf.Tensor, idx: tf.Tensor1D, s: tf.Tensor1D, loraB: tf.
 }
 
 /**
- * Dense, without a loop over adapters: with a backend's fused `multiAdapterMatMul` (core's `LoraKernels`),
+ * Dense, without a loop over adapters: with a backend's fused `multiAdapterMatMul` ({@link LoraKernels}),
  * tokens are flattened to rows that repeat their batch row's index. Otherwise, while k·r ≤ max(in, out), the
  * masked form: x·[A_1 … A_k] ([in, k·r]) in one matmul, each row's slot kept ({@link useMaskedForm}), one matmul
  * with [B_1; …; B_k]; beyond that, a gather of each row's A and B and two batched matmuls
@@ -95,8 +107,8 @@ export const denseRows: PerRowLora = ({ x, loraA, loraB, scalings, rowIndex, str
       tokens === 1 ? rowIndex : (tf.reshape(tf.tile(tf.expandDims(rowIndex, 1), [1, tokens]), [-1]) as tf.Tensor1D);
     return tf.reshape(fused({ x: tf.reshape(x, [-1, inF]) as tf.Tensor2D, adapterIndex: repeated, ...args }), outShape);
   }
-  const { idx, s } = rowsOf(scalings, rowIndex);
-  if (masked(strategy, k, r, inF, outF)) {
+  const { idx, s } = rowScalings(scalings, rowIndex);
+  if (useMaskedRows(strategy, k, r, inF, outF)) {
     const side = tf.reshape(tf.transpose(loraA, [1, 0, 2]), [inF, k * r]) as tf.Tensor2D; // [in, k·r]
     const xa = tf.reshape(tf.matMul(tf.reshape(x, [-1, inF]) as tf.Tensor2D, side), [b, tokens, k, r]);
     const own = tf.sum(tf.mul(xa, tf.reshape(oneHotRows(idx, k), [b, 1, k, 1])), 2); // [b, t, r]
@@ -109,46 +121,40 @@ export const denseRows: PerRowLora = ({ x, loraA, loraB, scalings, rowIndex, str
   return tf.reshape(y, outShape);
 };
 
-/**
- * Embedding: the stacked A tables [k, num, r] are viewed as one [k·num, r] table and gathered at
- * `idx·num + id` (no per-row copy of a table); then each row's B: the masked form while k·r ≤ dim, else a
- * gather of each row's B and one batched matmul.
- */
-export const embeddingRows: PerRowLora = ({ x, loraA, loraB, scalings, rowIndex, strategy }) => {
-  const [k, num, r] = loraA.shape as [number, number, number];
-  const dim = loraB.shape[2] as number;
-  const ids = toIds(x);
-  const b = ids.shape[0] as number;
-  const { idx, s } = rowsOf(scalings, rowIndex);
-  const flatIds = tf.reshape(ids, [b, -1]);
-  const offset = tf.add(flatIds, tf.expandDims(tf.mul(idx, tf.scalar(num, 'int32')), 1)); // [b, t]
-  const table = tf.reshape(loraA, [k * num, r]) as tf.Tensor2D;
-  const after = tf.gather(table as tf.Tensor, offset); // [b, t, r]
-  const y = masked(strategy, k, r, 0, dim)
-    ? maskedUp(after, idx, s, loraB)
-    : tf.mul(tf.matMul(after, tf.gather(loraB, idx)), perRow(s, 3));
-  return tf.reshape(y, [...ids.shape, dim]);
-};
-
-const registry = new Map<string, PerRowLora>([
-  ['dense', denseRows],
-  ['embedding', embeddingRows],
-]);
-
-/**
- * Registers the per-row math for a layer kind (a `LayerKind` name), for kinds whose factors follow the
- * Dense convention: A's last axis and B's first axis are the rank (they are zero-padded to a common r).
- */
-export function registerPerRowLora(kind: string, forward: PerRowLora): void {
-  registry.set(kind, forward);
+/** Stacks adapters' factors for a {@link PerRowLora}: A and B zero-padded to the largest rank, scalings [k]. */
+export function stackFactors(adapters: readonly AdapterWeights[]): {
+  loraA: tf.Tensor;
+  loraB: tf.Tensor;
+  scalings: tf.Tensor1D;
+} {
+  const rMax = Math.max(...adapters.map((w) => w.spec.r));
+  const pad = (t: tf.Tensor, axis: number, r: number) =>
+    r === rMax ? t : tf.pad(t, t.shape.map((_, i) => (i === axis ? [0, rMax - r] : [0, 0])) as [number, number][]);
+  return {
+    loraA: tf.stack(adapters.map((w) => pad(w.loraA.read(), w.loraA.shape.length - 1, w.spec.r))),
+    loraB: tf.stack(adapters.map((w) => pad(w.loraB.read(), 0, w.spec.r))),
+    scalings: tf.tensor1d(adapters.map((w) => w.scaling)),
+  };
 }
 
-/** The per-row math for a layer kind; throws naming the supported kinds. */
-export function requirePerRowLora(kind: string, layerName: string): PerRowLora {
-  const found = registry.get(kind);
-  if (found) return found;
-  throw new LoraError(
-    `Per-row mixed adapters support the layer kinds ${[...registry.keys()].join(', ')}; layer '${layerName}' is '${kind}'. ` +
-      `Run that adapter with setAdapter() instead, or register its per-row math with registerPerRowLora().`,
-  );
+/**
+ * The per-row update of any layer kind from its own `loraForward`: one term per adapter, each masked to the
+ * rows that use it (k LoRA branches over the whole batch; exact). Used where a kind has no per-row math of
+ * its own (convolutions, for example).
+ */
+export function composedRows(
+  layer: Layer,
+  kind: LayerKind,
+  x: tf.Tensor,
+  adapters: readonly AdapterWeights[],
+  rowIndex: tf.Tensor1D,
+): tf.Tensor | null {
+  let delta: tf.Tensor | null = null;
+  adapters.forEach((w, k) => {
+    const low = kind.loraForward(layer, x, w.loraA.read(), w.loraB.read());
+    const rows = tf.mul(tf.cast(tf.equal(rowIndex, tf.scalar(k, 'int32')), 'float32'), w.scaling) as tf.Tensor1D;
+    const term = tf.mul(low, perRow(rows, low.rank));
+    delta = delta ? tf.add(delta, term) : term;
+  });
+  return delta;
 }
