@@ -111,7 +111,7 @@ function makeAdapterVariable(layerName: string, local: string, shape: number[]):
 }
 
 /** Rebuilds the layer a saved LoraLayer config wraps (its class must be registered with tfjs serialization). */
-export function rebuildWrappedLayer(config: tf.serialization.ConfigDict): Layer {
+function rebuildWrappedLayer(config: tf.serialization.ConfigDict): Layer {
   const inner = config['layer'] as { className: string; config: tf.serialization.ConfigDict };
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[inner.className];
   if (!entry) {
@@ -144,4 +144,14 @@ export function createAdapterWeights(
     if (local === MAGNITUDE_VARIABLE) weights.magnitude = make(local, shape);
   }
   return weights;
+}
+
+/** The constructor arguments of a LoraLayer from its saved config (the wrapped layer rebuilt, the state decoded). */
+export function argsFromConfig(config: tf.serialization.ConfigDict): LoraLayerArgs {
+  const layer = rebuildWrappedLayer(config);
+  const rest = { ...config };
+  delete rest['layer'];
+  delete rest['lora'];
+  const state = typeof config['lora'] === 'string' ? decodeState(config['lora']) : {};
+  return { ...(rest as unknown as LoraLayerArgs), ...state, layer };
 }

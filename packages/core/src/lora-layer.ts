@@ -8,13 +8,12 @@ import './builtin-layer-kinds.js';
 import { requireLayerKind, type Layer, type LayerKind } from './layer-kind.js';
 import { loraLayerForward, type LiveAdapter } from './lora-forward.js';
 import { mixedBatchForward, type MixedBatch } from './mixed-batch.js';
-import { scaledDelta, variantFor, type VariantTarget } from './lora-variant.js';
+import { mergeAll, scaledDelta, unmergeAll, variantFor, type VariantTarget } from './lora-variant.js';
 import {
   checkAdapterName,
-  decodeState,
+  argsFromConfig,
   encodeLoraState,
   createAdapterWeights,
-  rebuildWrappedLayer,
   variablesOf,
   type AdapterWeights,
   type LoraAdapterSpec,
@@ -212,14 +211,12 @@ export class LoraLayer extends layers.Layer {
     const names = (options.adapterNames ?? this.active).filter((n) => !this.mergedNames.includes(n));
     if (names.length === 0) return;
     const kernel = this.kind.kernel(this.layer);
-    const next = tf.tidy(() => {
-      let weight = kernel.read();
-      for (const name of names) {
-        const a = this.liveAdapter(name);
-        weight = a.variant.merge(a, weight);
-      }
-      return weight;
-    });
+    const next = tf.tidy(() =>
+      mergeAll(
+        kernel.read(),
+        names.map((n) => this.liveAdapter(n)),
+      ),
+    );
     if (options.safeMerge && !tf.tidy(() => tf.all(tf.isFinite(next)).dataSync()[0])) {
       next.dispose();
       throw new AdapterStateError(
@@ -242,14 +239,12 @@ export class LoraLayer extends layers.Layer {
       this.originalKernel = null;
     } else {
       // Merged before saving: no original copy survived, so subtract (not bit-exact).
-      const restored = tf.tidy(() => {
-        let weight = kernel.read();
-        for (const name of [...this.mergedNames].reverse()) {
-          const a = this.liveAdapter(name);
-          weight = a.variant.unmerge(a, weight);
-        }
-        return weight;
-      });
+      const restored = tf.tidy(() =>
+        unmergeAll(
+          kernel.read(),
+          this.mergedNames.map((n) => this.liveAdapter(n)),
+        ),
+      );
       kernel.write(restored);
       restored.dispose();
     }
@@ -281,12 +276,7 @@ export class LoraLayer extends layers.Layer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const layer = rebuildWrappedLayer(config);
-    const rest = { ...config };
-    delete rest['layer'];
-    delete rest['lora'];
-    const state = typeof config['lora'] === 'string' ? decodeState(config['lora']) : {};
-    return new cls({ ...rest, ...state, layer } as unknown as tf.serialization.ConfigDict);
+    return new cls(argsFromConfig(config) as unknown as tf.serialization.ConfigDict);
   }
 
   override dispose(): ReturnType<Layer['dispose']> {

@@ -90,3 +90,19 @@ export function variantFor(kind: LayerKind, useDora: boolean, layer: Layer): Lor
   }
   return kind.dora;
 }
+
+/** The kernel with each adapter merged in, in order (each by its variant). */
+export function mergeAll(
+  weight: tf.Tensor,
+  adapters: readonly (VariantTarget & { variant: LoraVariant })[],
+): tf.Tensor {
+  return adapters.reduce((w, a) => a.variant.merge(a, w), weight);
+}
+
+/** The kernel with the merges of `adapters` (in merge order) undone arithmetically, last first. */
+export function unmergeAll(
+  weight: tf.Tensor,
+  adapters: readonly (VariantTarget & { variant: LoraVariant })[],
+): tf.Tensor {
+  return [...adapters].reverse().reduce((w, a) => a.variant.unmerge(a, w), weight);
+}
