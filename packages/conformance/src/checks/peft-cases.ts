@@ -29,7 +29,8 @@ function loadAdapter(lm: LoraModel, c: PeftCase): void {
     tf.tidy(() => {
       w.loraA.write(layer.kind.fromPeft(layer.layer, 'loraA', get(layer.kind.peftNames.loraA)));
       w.loraB.write(layer.kind.fromPeft(layer.layer, 'loraB', get(layer.kind.peftNames.loraB)));
-      if (w.magnitude) w.magnitude.write(get('lora_magnitude_vector'));
+      // PEFT stores a conv DoRA magnitude as [1, out, 1, 1] (Linear: [out]); the variable holds the same values.
+      if (w.magnitude) w.magnitude.write(tf.reshape(get('lora_magnitude_vector'), w.magnitude.shape as number[]));
     });
   }
 }
@@ -94,7 +95,9 @@ async function checkGradients({ c, lm, toTf }: Built, tol: ConformanceTolerances
     const w = layer.weightsOf('default');
     const factor = /_A$/.test(peftName) ? 'loraA' : /_B$/.test(peftName) ? 'loraB' : null;
     const v = factor === 'loraA' ? w.loraA : factor === 'loraB' ? w.loraB : w.magnitude!;
-    const ours = factor ? layer.kind.toPeft(layer.layer, factor, grads[v.name]) : tf.clone(grads[v.name]);
+    const ours = factor
+      ? layer.kind.toPeft(layer.layer, factor, grads[v.name])
+      : tf.reshape(grads[v.name], c.io[key].shape); // a magnitude: PEFT's shape, as when loading
     await expectClose(ours, c.io[key], tol.peftGradient, `${c.name}: ${key}`, { scaleAbove1: true });
     ours.dispose();
   }
