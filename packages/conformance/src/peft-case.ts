@@ -1,4 +1,4 @@
-// One PEFT reference case (../shared/fixtures/peft-cases/<name>): its files as tensors, and how each
+// One PEFT reference case (peft-cases/<name> of the fixtures in @tfjs-lora/test-support): its files as tensors, and how each
 // PyTorch layer kind maps to a tfjs layer (class, weight layout, NCHW vs NHWC).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';

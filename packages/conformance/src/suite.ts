@@ -88,7 +88,9 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
   } else {
     gaps.push({
       name: 'peft/*',
-      reason: options.fixturesMissingReason ?? 'no PEFT reference cases were given (../shared/fixtures/peft-cases)',
+      reason:
+        options.fixturesMissingReason ??
+        'no PEFT reference cases were given (fixtures/peft-cases of @tfjs-lora/test-support)',
     });
   }
   checks.push(...fusedKernelChecks(tolerances), ...trainingChecks(tfBackend, tolerances));

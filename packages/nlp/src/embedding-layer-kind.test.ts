@@ -1,4 +1,4 @@
-// The Embedding adapter against PEFT 0.21's `embedding` case (../shared/fixtures/peft-cases/embedding):
+// The Embedding adapter against PEFT 0.21's `embedding` case (@tfjs-lora/test-support: peft-cases/embedding):
 // outputs with the adapter on and off, both LoRA gradients and merge_and_unload's table, within 1e-5,
 // on the cpu backend and on wasm (whose gather gradient needs @tfjs-lora/backend-wasm's UnsortedSegmentSum).
 import '@tensorflow/tfjs-backend-cpu';
@@ -7,23 +7,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, LoraConfigError, type LoraModel } from '@tfjs-lora/core';
-import {
-  disposeCase,
-  FIXTURES,
-  fixturesPresent,
-  loadPeftCase,
-  maxAbsDiff,
-  type PeftCase,
-} from '../../core/test-support/fixtures.js';
+import { disposeCase, loadPeftCase, maxAbsDiff, peftCasePath, type PeftCase } from '@tfjs-lora/test-support';
 import { activate, wasmUnavailable } from '../test-support/backends.js';
 import { peftReferences, tensorOf } from '../test-support/references.js';
 import { embeddingLayerKind, initEmbeddingFactors } from './embedding-layer-kind.js';
 import './register-on-import.js';
 
 const TOL = 1e-5;
-const present = fixturesPresent();
-if (!present)
-  console.warn('SKIP embedding PEFT case: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 const wasmReason = await wasmUnavailable();
 if (wasmReason) console.warn(`SKIP embedding PEFT case on wasm: ${wasmReason}`);
 
@@ -34,8 +24,8 @@ function embeddingModel(num: number, dim: number, time: number, name = 'emb'): t
 }
 
 const backends = [
-  { name: 'cpu' as const, skip: !present },
-  { name: 'wasm' as const, skip: !present || wasmReason !== null },
+  { name: 'cpu' as const, skip: false },
+  { name: 'wasm' as const, skip: wasmReason !== null },
 ];
 
 describe.each(backends)('PEFT case embedding ($name)', ({ name, skip }) => {
@@ -49,7 +39,7 @@ describe.each(backends)('PEFT case embedding ($name)', ({ name, skip }) => {
     c = loadPeftCase('embedding');
     base = embeddingModel(50, 16, 5);
     base.getLayer('emb').setWeights([c.base['emb.weight']!]);
-    const adapter = await loadPeftAdapter(join(FIXTURES, 'peft-cases', 'embedding', 'adapter'));
+    const adapter = await loadPeftAdapter(join(peftCasePath('embedding'), 'adapter'));
     lm = applyLora(base, adapter);
     adapter.dispose();
   });

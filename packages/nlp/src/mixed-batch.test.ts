@@ -19,7 +19,7 @@ import {
   type LoraModel,
   type MultiAdapterMatMulArgs,
 } from '@tfjs-lora/core';
-import { maxAbsDiff } from '../../core/test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { peftReferences, tensorOf } from '../test-support/references.js';
 import { mixedAdapterView } from './deprecated.js';
 import { transformerLM } from './transformer.js';

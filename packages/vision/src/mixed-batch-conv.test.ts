@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, BASE_ADAPTER, LoraConfigError, predictWithAdapters, type LoraModel } from '@tfjs-lora/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maxAbsDiff } from '../../core/test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import './register-on-import.js';
 
 /** Row i of `x` through `lm` alone, with adapter `name` active (`'__base__'`: adapters disabled). */

@@ -29,6 +29,7 @@ function loadAdapter(lm: LoraModel, c: PeftCase): void {
     tf.tidy(() => {
       w.loraA.write(layer.kind.fromPeft(layer.layer, 'loraA', get(layer.kind.peftNames.loraA)));
       w.loraB.write(layer.kind.fromPeft(layer.layer, 'loraB', get(layer.kind.peftNames.loraB)));
+      // PEFT stores a conv DoRA magnitude as [1, out, 1, 1] (Linear: [out]): the kind's DoRA variant converts.
       if (w.magnitude) w.magnitude.write(layer.kind.dora!.magnitudeFromPeft(layer.layer, get('lora_magnitude_vector')));
     });
   }

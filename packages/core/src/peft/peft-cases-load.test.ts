@@ -1,6 +1,6 @@
-// All six PEFT reference cases through the public API: loadPeftAdapter → applyLora → outputs, gradients
+// All seven PEFT reference cases through the public API: loadPeftAdapter → applyLora → outputs, gradients
 // and merge_and_unload weights against PEFT's (1e-5), and savePeftAdapter writing PEFT's own bytes back.
-// conv2d and embedding need the Conv2D / Embedding layer kinds of @tfjs-lora/vision and @tfjs-lora/nlp:
+// conv2d, dora_conv2d and embedding need the Conv2D / Embedding layer kinds of @tfjs-lora/vision and @tfjs-lora/nlp:
 // they run as soon as such an adapter is registered in this process.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,14 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  disposeCase,
-  FIXTURES,
-  fixturesPresent,
-  loadPeftCase,
-  maxAbsDiff,
-  type PeftCase,
-} from '../../test-support/fixtures.js';
+import { disposeCase, loadPeftCase, maxAbsDiff, peftCasePath, type PeftCase } from '@tfjs-lora/test-support';
 import {
   layerKindPackageFor,
   buildCaseModel,
@@ -30,20 +23,17 @@ import { inspectPeftAdapter } from './inspect.js';
 import { loadPeftAdapter } from './load.js';
 import { savePeftAdapter } from './save.js';
 
-const CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear', 'conv2d', 'embedding'];
+const CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear', 'conv2d', 'dora_conv2d', 'embedding'];
 const TOL = 1e-5;
-const present = fixturesPresent();
-if (!present) console.warn('SKIP peft-cases-load: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 
 function missingAdapter(name: string): string | null {
-  if (!present) return null;
-  const spec = JSON.parse(readFileSync(join(FIXTURES, 'peft-cases', name, 'case.json'), 'utf8')) as PeftCase['spec'];
+  const spec = JSON.parse(readFileSync(join(peftCasePath(name), 'case.json'), 'utf8')) as PeftCase['spec'];
   const cls = caseLayerClass(spec.layers[0]!.kind);
   return findLayerKind(cls) ? null : cls;
 }
 
-describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
-  const dir = join(FIXTURES, 'peft-cases', name);
+describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
+  const dir = peftCasePath(name);
   const missing = missingAdapter(name);
   let c: PeftCase;
   let built: CaseModel;
