@@ -74,13 +74,8 @@ export {
 } from './train-step.js';
 export { denseLayerKind, denseAdapter } from './dense-layer-kind.js';
 export { weightByName, requireWeight, applyConfiguredActivation } from './layer-weights.js';
-export {
-  LoraLayer,
-  checkAdapterName,
-  type LoraAdapterSpec,
-  type LoraLayerArgs,
-  type AdapterWeights,
-} from './lora-layer.js';
+export { LoraLayer } from './lora-layer.js';
+export { checkAdapterName, type LoraAdapterSpec, type LoraLayerArgs, type AdapterWeights } from './lora-layer-state.js';
 export { LoraModel, applyLora, type ApplyLoraOptions, type ParameterCount } from './lora-model.js';
 export {
   BASE_ADAPTER,

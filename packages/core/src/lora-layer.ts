@@ -21,15 +21,6 @@ import {
   type LoraLayerState,
 } from './lora-layer-state.js';
 
-export {
-  checkAdapterName,
-  encodeLoraState,
-  type AdapterWeights,
-  type LoraAdapterSpec,
-  type LoraLayerArgs,
-  type LoraLayerState,
-};
-
 /**
  * A LoRA wrapper around one tfjs layer (a `Wrapper`-style layer): `y = act(base(x) + Σ s·B(A(dropout(x))))`
  * over the active adapters, with DoRA, merge/unmerge and several named adapters. The layer-kind math comes

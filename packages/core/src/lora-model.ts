@@ -3,7 +3,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { alphaFor, loraConfig, rankFor, type LoraConfig, type LoraConfigInput } from './config.js';
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
 import { requireLayerKind, type Layer } from './layer-kind.js';
-import { checkAdapterName, encodeLoraState, LoraLayer, type LoraAdapterSpec } from './lora-layer.js';
+import { LoraLayer } from './lora-layer.js';
+import { checkAdapterName, encodeLoraState, type LoraAdapterSpec } from './lora-layer-state.js';
 import {
   carryWeights,
   isBias,
