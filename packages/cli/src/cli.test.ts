@@ -6,18 +6,14 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { readSafetensors } from '@tfjs-lora/core/safetensors';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peftCasePath, peftRealPath, peftRealReference } from '@tfjs-lora/test-support';
 import { loadModelFile, saveModelDir } from './model-files.js';
 import { registerCommand, type CliIO } from './program.js';
 import { runCli } from './run.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const FIXTURES = process.env.TFJS_LORA_FIXTURES ?? resolve(here, '../../../../shared/fixtures');
-const present = existsSync(join(FIXTURES, 'peft-cases'));
-if (!present) console.warn('SKIP cli: ../shared/fixtures not found (set TFJS_LORA_FIXTURES)');
-const LINEAR = join(FIXTURES, 'peft-cases', 'linear');
+const LINEAR = peftCasePath('linear');
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -42,7 +38,7 @@ async function saveLinearBase(dir: string, layerName = 'fc'): Promise<void> {
   model.dispose();
 }
 
-describe.skipIf(!present)('tfjs-lora CLI', () => {
+describe('tfjs-lora CLI', () => {
   let tmp: string;
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -70,7 +66,7 @@ describe.skipIf(!present)('tfjs-lora CLI', () => {
   });
 
   it('inspect --json gives {config, modules, totalParams} with ‖ΔW‖ as PEFT computed it (real DistilBERT adapter)', async () => {
-    const r = await cli('inspect', '--json', join(FIXTURES, 'peft-real', 'distilbert-emotion-q_v'));
+    const r = await cli('inspect', '--json', peftRealPath('distilbert-emotion-q_v'));
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as {
       config: Record<string, unknown>;
@@ -90,9 +86,7 @@ describe.skipIf(!present)('tfjs-lora CLI', () => {
       'params',
       'deltaNorm',
     ]);
-    const ref = JSON.parse(readFileSync(resolve(here, '../../core/test-support/peft-real-reference.json'), 'utf8'))[
-      'distilbert-emotion-q_v'
-    ].modules as { path: string; delta_norm: number }[];
+    const ref = peftRealReference('distilbert-emotion-q_v').modules;
     for (const m of ref) {
       const row = j.modules.find((x) => x['path'] === m.path)!;
       expect(Math.abs((row['deltaNorm'] as number) - m.delta_norm) / m.delta_norm).toBeLessThan(1e-6);

@@ -1,8 +1,9 @@
 // The vitest face of the suite: one describe block per backend, one test per check, one skipped test
 // per known gap whose title says why (and a printed list), so nothing is skipped silently.
 import { getLoraBackend, useBackend } from '@tfjs-lora/core';
+import { FIXTURES_ROOT } from '@tfjs-lora/test-support';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { importAdapterPackages } from './adapter-packages.js';
+import { importLayerKindPackages } from './layer-kind-packages.js';
 import { closestComparison, startRecording, type Closest } from './assert.js';
 import { listPeftCases, nodeFixtureSource } from './fixture-source.js';
 import { conformancePlan, type CheckResult, type ConformancePlanOptions } from './suite.js';
@@ -10,7 +11,7 @@ import type { KnownGap } from './types.js';
 
 /** Options of {@link describeBackendConformance}. */
 export interface DescribeConformanceOptions extends Omit<ConformancePlanOptions, 'fixtures' | 'cases'> {
-  /** Fixtures root (holding `peft-cases/`); default `TFJS_LORA_FIXTURES` or `../shared/fixtures` from the repository. */
+  /** Fixtures root (holding `peft-cases/`); default the repository's (see {@link defaultFixturesRoot}). */
   fixturesRoot?: string;
   /** Fail instead of listing a gap when the backend itself is unavailable (CI sets this for backends it must run). */
   require?: boolean;
@@ -18,10 +19,9 @@ export interface DescribeConformanceOptions extends Omit<ConformancePlanOptions,
   title?: string;
 }
 
-/** ../shared/fixtures beside the repository (packages/conformance/src → four levels up). */
+/** The repository's fixtures (packages/test-support/fixtures, written by its generate-fixtures.py). */
 export function defaultFixturesRoot(): string {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-  return env['TFJS_LORA_FIXTURES'] ?? new URL('../../../../shared/fixtures', import.meta.url).pathname;
+  return FIXTURES_ROOT;
 }
 
 function printGaps(title: string, gaps: readonly KnownGap[]): void {
@@ -57,7 +57,7 @@ function describeGaps(gaps: readonly KnownGap[]): void {
  * Declares the conformance suite of one registered LoRA backend as vitest tests (await it at the top
  * level of a test file). The backend is activated first; when it is unavailable the whole backend is a
  * known gap with its reason (or a failure with `require`). PEFT cases come from `fixturesRoot`; the
- * layer-adapter packages (@tfjs-lora/vision, @tfjs-lora/nlp) are imported when installed.
+ * layer-kind packages (@tfjs-lora/vision, @tfjs-lora/nlp) are imported when installed.
  */
 export async function describeBackendConformance(
   backendName: string,
@@ -82,7 +82,7 @@ export async function describeBackendConformance(
     describe(title, () => describeGaps(gaps));
     return;
   }
-  const missingAdapterPackages = await importAdapterPackages();
+  const missingAdapterPackages = await importLayerKindPackages();
   await useBackend(backendName);
   const root = options.fixturesRoot ?? defaultFixturesRoot();
   const cases = await listPeftCases(root);
@@ -90,7 +90,7 @@ export async function describeBackendConformance(
     ...options,
     fixtures: cases.length > 0 ? nodeFixtureSource(root) : null,
     cases,
-    fixturesMissingReason: `no PEFT cases under ${root}/peft-cases (set TFJS_LORA_FIXTURES)`,
+    fixturesMissingReason: `no PEFT cases under ${root}/peft-cases`,
     missingAdapterPackages,
   });
   printGaps(title, plan.gaps);

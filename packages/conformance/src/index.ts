@@ -31,4 +31,9 @@ export {
   type ChromiumConformanceOptions,
   type ChromiumConformanceResult,
 } from './browser/chromium.js';
-export { ADAPTER_PACKAGES, importAdapterPackages } from './adapter-packages.js';
+export {
+  LAYER_KIND_PACKAGES,
+  importLayerKindPackages,
+  ADAPTER_PACKAGES,
+  importAdapterPackages,
+} from './layer-kind-packages.js';

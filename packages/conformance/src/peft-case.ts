@@ -1,4 +1,4 @@
-// One PEFT reference case (../shared/fixtures/peft-cases/<name>): its files as tensors, and how each
+// One PEFT reference case (peft-cases/<name> of the fixtures in @tfjs-lora/test-support): its files as tensors, and how each
 // PyTorch layer kind maps to a tfjs layer (class, weight layout, NCHW vs NHWC).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -52,7 +52,7 @@ export function disposeCase(c: PeftCase): void {
 
 /** How one PyTorch layer kind becomes a tfjs layer and how tensors convert between the two. */
 export interface LayerKind {
-  /** The tfjs class whose LayerAdapter must be registered. */
+  /** The tfjs class whose LayerKind must be registered. */
   tfjsClass: string;
   /** Package that registers that adapter, for the gap message. */
   adapterPackage: string;

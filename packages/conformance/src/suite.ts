@@ -33,7 +33,7 @@ export interface ConformancePlanOptions {
   fixturesMissingReason?: string;
   /** Overrides of the documented tolerances. */
   tolerances?: Partial<ConformanceTolerances>;
-  /** Adapter packages that could not be imported, with why (see importAdapterPackages), for gap reasons. */
+  /** Adapter packages that could not be imported, with why (see importLayerKindPackages), for gap reasons. */
   missingAdapterPackages?: Readonly<Record<string, string>>;
 }
 
@@ -88,7 +88,9 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
   } else {
     gaps.push({
       name: 'peft/*',
-      reason: options.fixturesMissingReason ?? 'no PEFT reference cases were given (../shared/fixtures/peft-cases)',
+      reason:
+        options.fixturesMissingReason ??
+        'no PEFT reference cases were given (fixtures/peft-cases of @tfjs-lora/test-support)',
     });
   }
   checks.push(...fusedKernelChecks(tolerances), ...trainingChecks(tfBackend, tolerances));

@@ -24,7 +24,6 @@ if (run.unavailable) {
   }
 } else {
   if (run.errors.length > 0) console.warn(`page errors:\n${run.errors.join('\n')}`);
-  if (!cases.length)
-    run.gaps.push({ name: 'peft/*', reason: `no PEFT cases under ${root}/peft-cases (set TFJS_LORA_FIXTURES)` });
+  if (!cases.length) run.gaps.push({ name: 'peft/*', reason: `no PEFT cases under ${root}/peft-cases` });
   describeConformanceResults(title, run.results, run.gaps);
 }

@@ -2,7 +2,7 @@
 """Writes PEFT's get_nb_trainable_parameters() for small MLPs to test-support/peft-param-counts.json.
 
 The tfjs-lora test (src/param-counts.test.ts) builds the same architecture in TensorFlow.js, applies the
-same config, and must report the same numbers. Run offline (see ../../../shared/docs/PLATFORM.md):
+same config, and must report the same numbers. Run offline (the PEFT venv: see packages/test-support/README.md):
   /tmp/peftenv/bin/python scripts/peft-param-counts.py
 """
 import json, os

@@ -12,13 +12,11 @@ import {
 } from './config.js';
 import { LoraConfigError } from './errors/index.js';
 
-import { FIXTURES as FIXTURE_DIR, fixturesPresent } from '../test-support/fixtures.js';
+import { FIXTURES_ROOT, peftCasePath } from '@tfjs-lora/test-support';
 
-const FIXTURES = `${FIXTURE_DIR}/`;
-if (!fixturesPresent())
-  console.warn(`SKIP PEFT adapter_config.json round trips: ${FIXTURES} not found (set TFJS_LORA_FIXTURES)`);
+const FIXTURES = `${FIXTURES_ROOT}/`;
 
-/** Every adapter_config.json under the shared PEFT fixtures, by case name. */
+/** Every adapter_config.json under the repository's PEFT fixtures, by case name. */
 function fixtureConfigs(): [string, Record<string, unknown>][] {
   const out: [string, Record<string, unknown>][] = [];
   for (const [dir, file] of [
@@ -34,7 +32,7 @@ function fixtureConfigs(): [string, Record<string, unknown>][] {
 }
 
 function peftFixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(`${FIXTURES}peft-cases/${name}/adapter/adapter_config.json`, 'utf8'));
+  return JSON.parse(readFileSync(`${peftCasePath(name)}/adapter/adapter_config.json`, 'utf8'));
 }
 
 /** Runs `fn`, asserting a LoraConfigError with `field` whose message contains every `parts`. */
@@ -249,15 +247,16 @@ describe('loraConfig validation', () => {
   });
 });
 
-describe.skipIf(!fixturesPresent())('PEFT adapter_config.json', () => {
-  const fixtures = fixturesPresent() ? fixtureConfigs() : [];
+describe('PEFT adapter_config.json', () => {
+  const fixtures = fixtureConfigs();
 
-  it('finds the shared fixtures', () => {
+  it('finds the fixtures', () => {
     expect(fixtures.map(([name]) => name)).toEqual(
       expect.arrayContaining([
         'peft-cases/linear',
         'peft-cases/mlp_patterns',
         'peft-cases/dora_linear',
+        'peft-cases/dora_conv2d',
         'peft-real/gpt2-seqcls-c_attn',
         'peft-real/distilbert-emotion-q_v',
       ]),
@@ -280,7 +279,7 @@ describe.skipIf(!fixturesPresent())('PEFT adapter_config.json', () => {
     expect(c.modulesToSave).toEqual(['pre_classifier', 'classifier', 'classifier', 'score']);
     expect(c.loraDropout).toBe(0.1);
     expect(c.extra.task_type).toBe('SEQ_CLS');
-    expect(c.extra.peft_version).toBe('0.20.0');
+    expect(c.extra.peft_version).toBe('0.21.0'); // the generator's PEFT
     expect(c.extra).not.toHaveProperty('lora_alpha');
     expect(c.extra).not.toHaveProperty('peft_type');
     expect(fromPeftJson(peftFixture('dora_linear')).useDora).toBe(true);
@@ -406,7 +405,7 @@ describe('scaling and patterns', () => {
     expectConfigError(() => scalingFor(0, 8, false), 'r', '0');
   });
 
-  it.skipIf(!fixturesPresent())('reads the mlp_patterns fixture as PEFT does: fc2 rank 2, fc1 alpha 12', () => {
+  it('reads the mlp_patterns fixture as PEFT does: fc2 rank 2, fc1 alpha 12', () => {
     const c = fromPeftJson(peftFixture('mlp_patterns'));
     expect(c.rankPattern).toEqual({ fc2: 2 });
     expect(c.alphaPattern).toEqual({ fc1: 12 });

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maxAbsDiff } from '../test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { scalingFor } from './config.js';
 import { doraLinear } from './dora-linear.js';
 import { stopGradient } from './math.js';

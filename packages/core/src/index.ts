@@ -29,26 +29,30 @@ export {
 } from './backend.js';
 export type { LoraKernels, LoraMatMulArgs, MultiAdapterMatMulArgs } from './kernels.js';
 export {
+  registerLayerKind,
+  listLayerKinds,
+  findLayerKind,
+  requireLayerKind,
   registerLayerAdapter,
   listLayerAdapters,
   findLayerAdapter,
   requireLayerAdapter,
+  type LayerKind,
   type LayerAdapter,
   type Layer,
   type FactorInit,
   type FactorName,
-} from './layer-adapter.js';
-export { denseAdapter } from './dense-adapter.js';
-export {
-  LoraLayer,
-  checkAdapterName,
-  type LoraAdapterSpec,
-  type LoraLayerArgs,
-  type AdapterWeights,
-} from './lora-layer.js';
+  type FusedLoraArgs,
+} from './layer-kind.js';
+export type { DoraVariant, DoraVariantOptions, DoraFusedArgs } from './dora-variant.js';
+export type { LoraVariant, VariantTarget, ComposedTerms } from './lora-variant.js';
+export { denseLayerKind, denseAdapter } from './dense-layer-kind.js';
+export { LoraLayer } from './lora-layer.js';
+export { checkAdapterName, type LoraAdapterSpec, type LoraLayerArgs, type AdapterWeights } from './lora-layer-state.js';
 export { LoraModel } from './lora-model.js';
 export type { ParameterCount } from './inject.js';
 export { applyLora, applyPeftAdapter, type ApplyLoraOptions } from './apply-lora.js';
+export { BASE_ADAPTER, predictWithAdapters, predictLoopingAdapters } from './mixed-batch.js';
 export {
   createTrainStep,
   train,

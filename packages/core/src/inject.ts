@@ -6,8 +6,9 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { layerSettings, type LoraConfig } from './config.js';
 import { matchesSelector } from './config/patterns.js';
 import { selectTargets } from './config/targets.js';
-import { requireLayerAdapter, type Layer } from './layer-adapter.js';
-import { encodeLoraState, LoraLayer } from './lora-layer.js';
+import { requireLayerKind, type Layer } from './layer-kind.js';
+import { LoraLayer } from './lora-layer.js';
+import { encodeLoraState } from './lora-layer-state.js';
 import {
   carryWeights,
   isBias,
@@ -22,7 +23,7 @@ import {
 /** The paths of the layers `config` selects in `model`; throws when one has no registered layer kind. */
 export function adapterTargets(model: LayersModel, config: LoraConfig): Set<string> {
   const targets = selectTargets(config, layerInfos(model));
-  for (const t of targets) requireLayerAdapter(t.className, t.path);
+  for (const t of targets) requireLayerKind(t.className, t.path);
   return new Set(targets.map((t) => t.path));
 }
 

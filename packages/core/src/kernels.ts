@@ -98,3 +98,73 @@ export function composedMultiAdapterMatMul({
     return tf.mul(out, tf.expandDims(s, 1));
   });
 }
+
+/** Options of {@link LoraMatMulPrimitives.matMulPair}. */
+export interface MatMulPairOptions {
+  /** Use qᵀ instead of q. */
+  transposeQ: boolean;
+  /** Use q2ᵀ instead of q2. */
+  transposeQ2: boolean;
+  /** Factor of the second product. */
+  scale2: number;
+}
+
+/** The products a backend supplies to {@link customGradLoraMatMul} (its own kernels or ops). */
+export interface LoraMatMulPrimitives {
+  /** a·b [m, n], with a and/or b transposed. */
+  matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D;
+  /** `p·q + scale2·(p2·q2) + bias` in one pass where the backend can (q, q2 optionally transposed). */
+  matMulPair(
+    p: tf.Tensor2D,
+    q: tf.Tensor2D,
+    p2: tf.Tensor2D,
+    q2: tf.Tensor2D,
+    options: MatMulPairOptions,
+    bias?: tf.Tensor1D,
+  ): tf.Tensor2D;
+}
+
+/**
+ * A fused LoRA matmul `y = x·W + bias + s·(x·A)·B` with its gradient written once (`tf.customGrad`), for
+ * backends that supply the products ({@link LoraMatMulPrimitives}): the forward computes x·A once ([n, r])
+ * and `matMulPair(x, W, x·A, B, scale2 = s)`; the gradient gives dx = `matMulPair(dy, Wᵀ, s·dy·Bᵀ, Aᵀ)`,
+ * dA = xᵀ·(s·dy·Bᵀ), dB = (s·x·A)ᵀ·dy, dbias = Σ dy, and never dW (the frozen kernel is not an input of
+ * the gradient). Checks the arguments first ({@link checkLoraMatMulArgs}, naming `kernelName`).
+ */
+export function customGradLoraMatMul(args: LoraMatMulArgs, ops: LoraMatMulPrimitives, kernelName: string): tf.Tensor2D {
+  checkLoraMatMulArgs(args, kernelName);
+  const { kernel, scaling } = args;
+  const scaled = (t: tf.Tensor2D): tf.Tensor2D => (scaling === 1 ? t : tf.mul(t, scaling));
+  const forward = (
+    x: tf.Tensor2D,
+    a: tf.Tensor2D,
+    b: tf.Tensor2D,
+    bias: tf.Tensor1D | undefined,
+    save: tf.GradSaveFunc,
+  ) => {
+    const xa = ops.matMul(x, a, false, false);
+    const opts = { transposeQ: false, transposeQ2: false, scale2: scaling };
+    const value = ops.matMulPair(x, kernel, xa, b, opts, bias);
+    save([x, a, b, xa, kernel]); // kernel too: a caller's temporary W must outlive the forward scope
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [xs, as, bs, xas, w] = saved as tf.Tensor2D[];
+      const dy2 = dy as tf.Tensor2D;
+      const g = scaled(ops.matMul(dy2, bs!, false, true)); // s·dy·Bᵀ [n, r]
+      const dx = ops.matMulPair(dy2, w!, g, as!, { transposeQ: true, transposeQ2: true, scale2: 1 });
+      const dA = ops.matMul(xs!, g, true, false);
+      const dB = ops.matMul(scaled(xas!), dy2, true, false);
+      return bias ? [dx, dA, dB, tf.sum(dy2, 0)] : [dx, dA, dB];
+    };
+    return { value, gradFunc };
+  };
+  if (args.bias) {
+    const f = tf.customGrad((x, a, b, bias, save) =>
+      forward(x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor2D, bias as tf.Tensor1D, save as tf.GradSaveFunc),
+    );
+    return f(args.x, args.loraA, args.loraB, args.bias) as tf.Tensor2D;
+  }
+  const f = tf.customGrad((x, a, b, save) =>
+    forward(x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor2D, undefined, save as tf.GradSaveFunc),
+  );
+  return f(args.x, args.loraA, args.loraB) as tf.Tensor2D;
+}

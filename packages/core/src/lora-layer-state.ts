@@ -1,7 +1,11 @@
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraConfigError, LoraError } from './errors/index.js';
-import type { Layer } from './layer-adapter.js';
+import { scalingFor } from './config.js';
+import { MAGNITUDE_VARIABLE } from './dora-variant.js';
+import type { Layer, LayerKind } from './layer-kind.js';
+import type { LoraVariant } from './lora-variant.js';
 
 /** The per-adapter hyper-parameters a LoRA layer keeps (and serialises). */
 export interface LoraAdapterSpec {
@@ -82,4 +86,72 @@ export function checkAdapterName(name: string): void {
       { field: 'adapterName' },
     );
   }
+}
+
+/** Every variable of one adapter (A, B, and the variant's extra ones such as DoRA's magnitude). */
+export function variablesOf(w: AdapterWeights): LayerVariable[] {
+  return w.magnitude ? [w.loraA, w.loraB, w.magnitude] : [w.loraA, w.loraB];
+}
+
+/**
+ * A zero-initialised adapter variable named `<layerName>/<local>` whether or not a name scope is open
+ * (tfjs-layers' build runs inside one).
+ */
+function makeAdapterVariable(layerName: string, local: string, shape: number[]): LayerVariable {
+  const want = `${layerName}/${local}`;
+  const init = tf.zeros(shape);
+  try {
+    const v = new LayerVariable(init, 'float32', local, true);
+    if (v.originalName === want || v.originalName.endsWith(`/${want}`)) return v;
+    v.dispose();
+    return new LayerVariable(init, 'float32', want, true);
+  } finally {
+    init.dispose();
+  }
+}
+
+/** Rebuilds the layer a saved LoraLayer config wraps (its class must be registered with tfjs serialization). */
+function rebuildWrappedLayer(config: tf.serialization.ConfigDict): Layer {
+  const inner = config['layer'] as { className: string; config: tf.serialization.ConfigDict };
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[inner.className];
+  if (!entry) {
+    throw new LoraError(
+      `Cannot rebuild the layer inside LoraLayer '${String(config['name'])}': class '${inner.className}' is not registered. Import the package that defines it.`,
+    );
+  }
+  const [innerCls, fromConfig] = entry;
+  return fromConfig(innerCls, { ...inner.config }) as unknown as Layer;
+}
+
+/** Creates one adapter's variables in a LoRA layer named `layerName` (zero factors; the variant's extras). */
+export function createAdapterWeights(
+  layerName: string,
+  layer: Layer,
+  kind: LayerKind,
+  variant: LoraVariant,
+  adapter: string,
+  spec: LoraAdapterSpec,
+): AdapterWeights {
+  const shapes = kind.factorShapes(layer, spec.r);
+  const make = (local: string, shape: number[]) => makeAdapterVariable(layerName, `${local}.${adapter}`, shape);
+  const weights: AdapterWeights = {
+    spec,
+    scaling: scalingFor(spec.r, spec.loraAlpha, spec.useRslora),
+    loraA: make('lora_A', shapes.loraA),
+    loraB: make('lora_B', shapes.loraB),
+  };
+  for (const [local, shape] of Object.entries(variant.extraVariables(layer, kind))) {
+    if (local === MAGNITUDE_VARIABLE) weights.magnitude = make(local, shape);
+  }
+  return weights;
+}
+
+/** The constructor arguments of a LoraLayer from its saved config (the wrapped layer rebuilt, the state decoded). */
+export function argsFromConfig(config: tf.serialization.ConfigDict): LoraLayerArgs {
+  const layer = rebuildWrappedLayer(config);
+  const rest = { ...config };
+  delete rest['layer'];
+  delete rest['lora'];
+  const state = typeof config['lora'] === 'string' ? decodeState(config['lora']) : {};
+  return { ...(rest as unknown as LoraLayerArgs), ...state, layer };
 }

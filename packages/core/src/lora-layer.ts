@@ -3,33 +3,28 @@ import { layers, LayerVariable } from '@tensorflow/tfjs-layers';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import type { Shape } from '@tensorflow/tfjs-layers';
 import type { InitLoraWeights } from './config.js';
-import { scalingFor } from './config.js';
-import { AdapterStateError, LoraConfigError, LoraError } from './errors/index.js';
-import { requireLayerAdapter, type Layer, type LayerAdapter } from './layer-adapter.js';
-import { doraMergedWeight, scale, stopGradient } from './math.js';
+import { AdapterStateError, LoraError } from './errors/index.js';
+import './builtin-layer-kinds.js';
+import { requireLayerKind, type Layer, type LayerKind } from './layer-kind.js';
+import { loraLayerForward, type LiveAdapter } from './lora-forward.js';
+import { mixedBatchForward, type MixedBatch } from './mixed-batch.js';
+import { mergeAll, scaledDelta, unmergeAll, variantFor, type VariantTarget } from './lora-variant.js';
 import {
   checkAdapterName,
-  decodeState,
+  argsFromConfig,
   encodeLoraState,
+  createAdapterWeights,
+  variablesOf,
   type AdapterWeights,
   type LoraAdapterSpec,
   type LoraLayerArgs,
   type LoraLayerState,
 } from './lora-layer-state.js';
 
-export {
-  checkAdapterName,
-  encodeLoraState,
-  type AdapterWeights,
-  type LoraAdapterSpec,
-  type LoraLayerArgs,
-  type LoraLayerState,
-};
-
 /**
  * A LoRA wrapper around one tfjs layer (a `Wrapper`-style layer): `y = act(base(x) + Σ s·B(A(dropout(x))))`
  * over the active adapters, with DoRA, merge/unmerge and several named adapters. The layer-kind math comes
- * from the registered {@link LayerAdapter} for the wrapped class. Serialisable with `model.save`.
+ * from the registered {@link LayerKind} for the wrapped class. Serialisable with `model.save`.
  */
 export class LoraLayer extends layers.Layer {
   /** @nocollapse */
@@ -37,7 +32,7 @@ export class LoraLayer extends layers.Layer {
   /** The wrapped base layer. */
   readonly layer: Layer;
   /** The layer-kind math. */
-  readonly kind: LayerAdapter;
+  readonly kind: LayerKind;
   private readonly specs: Record<string, LoraAdapterSpec>;
   private readonly vars = new Map<string, AdapterWeights>();
   private active: string[];
@@ -45,12 +40,14 @@ export class LoraLayer extends layers.Layer {
   private originalKernel: tf.Tensor | null = null;
   /** Base-only forward when true. */
   disabled: boolean;
+  /** One adapter per batch row for the current forward pass (set by `predictWithAdapters`), or null. */
+  mixedBatch: MixedBatch | null = null;
   private trainBiasFlag: boolean;
 
   constructor(args: LoraLayerArgs) {
     super({ ...args, name: args.name ?? args.layer.name });
     this.layer = args.layer;
-    this.kind = requireLayerAdapter(args.layer.getClassName(), this.name);
+    this.kind = requireLayerKind(args.layer.getClassName(), this.name);
     this.specs = { ...(args.adapters ?? {}) };
     Object.keys(this.specs).forEach(checkAdapterName);
     this.active = args.activeAdapters ?? Object.keys(this.specs).slice(0, 1);
@@ -93,55 +90,17 @@ export class LoraLayer extends layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const training = kwargs['training'] === true;
-      const live = this.disabled ? [] : this.active.filter((a) => !this.mergedNames.includes(a));
-      const { kind, layer } = this;
-      if (live.length === 1) {
-        const w = this.weightsOf(live[0]);
-        // Adapter fast paths (fused kernels, hand-written gradients); null from a hook means "compose".
-        const dropping = training && w.spec.loraDropout > 0;
-        let y: tf.Tensor | null = null;
-        if (w.magnitude)
-          y = dropping
-            ? null
-            : (kind.doraForward?.(layer, x, w.loraA.read(), w.loraB.read(), w.magnitude.read(), w.scaling) ?? null);
-        else if (!dropping) y = kind.fusedForward?.(layer, x, w.loraA.read(), w.loraB.read(), w.scaling) ?? null;
-        else if (kind.inputDropout && kind.dropoutForward)
-          y = kind.dropoutForward(
-            layer,
-            x,
-            tf.dropout(x, w.spec.loraDropout),
-            w.loraA.read(),
-            w.loraB.read(),
-            w.scaling,
-          );
-        if (y) return kind.activate(layer, y);
-      }
-      const base = kind.baseForward(layer, x);
-      let y = base;
-      for (const name of live) {
-        const w = this.weightsOf(name);
-        const drop = training && w.spec.loraDropout > 0 && kind.inputDropout;
-        const xd = drop ? tf.dropout(x, w.spec.loraDropout) : x;
-        const low = kind.loraForward(layer, xd, w.loraA.read(), w.loraB.read());
-        if (!w.magnitude) {
-          y = tf.add(y, scale(low, w.scaling));
-          continue;
-        }
-        // DoRA (PEFT semantics): the weight norm is detached; the base term is rescaled by m/‖W+sΔW‖.
-        const kernel = kind.kernel(layer).read();
-        const delta = scale(kind.deltaWeight(layer, w.loraA.read(), w.loraB.read()), w.scaling);
-        const norm = stopGradient(this.weightNorm(tf.add(kernel, delta)));
-        const magScale = tf.div(w.magnitude.read(), norm);
-        const bias = kind.bias(layer);
-        const baseIn = drop ? kind.baseForward(layer, xd) : base;
-        const baseNoBias = bias ? tf.sub(baseIn, bias.read()) : baseIn;
-        y = tf.add(y, tf.add(tf.mul(tf.sub(magScale, 1), baseNoBias), tf.mul(magScale, scale(low, w.scaling))));
-      }
-      return kind.activate(layer, y);
-    });
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const batch = this.mixedBatch;
+    if (batch) return tf.tidy(() => this.kind.activate(this.layer, mixedBatchForward(this, x, batch)));
+    const live = this.disabled ? [] : this.active.filter((a) => !this.mergedNames.includes(a));
+    return loraLayerForward(
+      this.layer,
+      this.kind,
+      live.map((name) => this.liveAdapter(name)),
+      x,
+      kwargs['training'] === true,
+    );
   }
 
   /** Whether the base bias trains (PEFT's bias 'all' / 'lora_only'); the kernel never does. */
@@ -209,11 +168,9 @@ export class LoraLayer extends layers.Layer {
       w.loraA.write(init.loraA);
       w.loraB.write(init.loraB);
       if (init.residualKernel) this.kind.kernel(this.layer).write(init.residualKernel);
-      if (w.magnitude) {
-        const delta = scale(this.kind.deltaWeight(this.layer, init.loraA, init.loraB), w.scaling);
-        w.magnitude.write(this.weightNorm(tf.add(this.kind.kernel(this.layer).read(), delta)));
-      }
     });
+    const live = this.liveAdapter(name);
+    live.variant.initialise(live);
   }
 
   /** Removes an adapter and disposes its variables. */
@@ -224,7 +181,7 @@ export class LoraLayer extends layers.Layer {
         adapter: name,
       });
     }
-    for (const v of [w.loraA, w.loraB, w.magnitude]) v?.dispose();
+    for (const v of variablesOf(w)) v.dispose();
     this.vars.delete(name);
     delete this.specs[name];
     this.active = this.active.filter((a) => a !== name);
@@ -245,17 +202,12 @@ export class LoraLayer extends layers.Layer {
     const names = (options.adapterNames ?? this.active).filter((n) => !this.mergedNames.includes(n));
     if (names.length === 0) return;
     const kernel = this.kind.kernel(this.layer);
-    const next = tf.tidy(() => {
-      let weight = kernel.read();
-      for (const name of names) {
-        const w = this.weightsOf(name);
-        const delta = scale(this.kind.deltaWeight(this.layer, w.loraA.read(), w.loraB.read()), w.scaling);
-        weight = w.magnitude
-          ? doraMergedWeight(weight, delta, w.magnitude.read(), (t) => this.weightNorm(t))
-          : tf.add(weight, delta);
-      }
-      return weight;
-    });
+    const next = tf.tidy(() =>
+      mergeAll(
+        kernel.read(),
+        names.map((n) => this.liveAdapter(n)),
+      ),
+    );
     if (options.safeMerge && !tf.tidy(() => tf.all(tf.isFinite(next)).dataSync()[0])) {
       next.dispose();
       throw new AdapterStateError(
@@ -278,19 +230,12 @@ export class LoraLayer extends layers.Layer {
       this.originalKernel = null;
     } else {
       // Merged before saving: no original copy survived, so subtract (not bit-exact).
-      const restored = tf.tidy(() => {
-        let weight = kernel.read();
-        for (const name of [...this.mergedNames].reverse()) {
-          const w = this.weightsOf(name);
-          if (w.magnitude) {
-            throw new AdapterStateError(
-              `Layer '${this.name}': DoRA adapter '${name}' was merged before the model was saved and cannot be unmerged.`,
-            );
-          }
-          weight = tf.sub(weight, scale(this.kind.deltaWeight(this.layer, w.loraA.read(), w.loraB.read()), w.scaling));
-        }
-        return weight;
-      });
+      const restored = tf.tidy(() =>
+        unmergeAll(
+          kernel.read(),
+          this.mergedNames.map((n) => this.liveAdapter(n)),
+        ),
+      );
       kernel.write(restored);
       restored.dispose();
     }
@@ -299,8 +244,7 @@ export class LoraLayer extends layers.Layer {
 
   /** ΔW of one adapter, scaled, in the kernel's shape (PEFT's `get_delta_weight`). */
   deltaWeight(name: string): tf.Tensor {
-    const w = this.weightsOf(name);
-    return tf.tidy(() => scale(this.kind.deltaWeight(this.layer, w.loraA.read(), w.loraB.read()), w.scaling));
+    return tf.tidy(() => scaledDelta(this.target(name)));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -323,20 +267,7 @@ export class LoraLayer extends layers.Layer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const inner = config['layer'] as { className: string; config: tf.serialization.ConfigDict };
-    const entry = tf.serialization.SerializationMap.getMap().classNameMap[inner.className];
-    if (!entry) {
-      throw new LoraError(
-        `Cannot rebuild the layer inside LoraLayer '${String(config['name'])}': class '${inner.className}' is not registered. Import the package that defines it.`,
-      );
-    }
-    const [innerCls, fromConfig] = entry;
-    const layer = fromConfig(innerCls, { ...inner.config }) as unknown as Layer;
-    const rest = { ...config };
-    delete rest['layer'];
-    delete rest['lora'];
-    const state = typeof config['lora'] === 'string' ? decodeState(config['lora']) : {};
-    return new cls({ ...rest, ...state, layer } as unknown as tf.serialization.ConfigDict);
+    return new cls(argsFromConfig(config) as unknown as tf.serialization.ConfigDict);
   }
 
   override dispose(): ReturnType<Layer['dispose']> {
@@ -348,49 +279,22 @@ export class LoraLayer extends layers.Layer {
     return result;
   }
 
-  private weightNorm(weight: tf.Tensor): tf.Tensor {
-    if (!this.kind.weightNorm) {
-      throw new LoraConfigError(
-        `DoRA is not supported for ${this.layer.getClassName()} layers ('${this.name}'). Set useDora: false for it.`,
-        { field: 'useDora' },
-      );
-    }
-    return this.kind.weightNorm(this.layer, weight);
+  private target(name: string): VariantTarget {
+    return { adapter: name, where: this.name, layer: this.layer, kind: this.kind, weights: this.weightsOf(name) };
+  }
+
+  private liveAdapter(name: string): LiveAdapter {
+    const t = this.target(name);
+    return { ...t, variant: variantFor(this.kind, t.weights.spec.useDora, this.layer) };
   }
 
   private adapterVariables(): LayerVariable[] {
-    return [...this.vars.values()].flatMap((w) => (w.magnitude ? [w.loraA, w.loraB, w.magnitude] : [w.loraA, w.loraB]));
+    return [...this.vars.values()].flatMap(variablesOf);
   }
 
   private createVariables(name: string, spec: LoraAdapterSpec): void {
-    const shapes = this.kind.factorShapes(this.layer, spec.r);
-    const make = (local: string, shape: number[]) => this.makeVariable(`${local}.${name}`, shape);
-    const weights: AdapterWeights = {
-      spec,
-      scaling: scalingFor(spec.r, spec.loraAlpha, spec.useRslora),
-      loraA: make('lora_A', shapes.loraA),
-      loraB: make('lora_B', shapes.loraB),
-    };
-    if (spec.useDora) {
-      if (!this.kind.weightNorm) this.weightNorm(tf.scalar(0));
-      const out = this.kind.kernel(this.layer).shape.at(-1) as number;
-      weights.magnitude = this.makeVariable(`lora_magnitude_vector.${name}`, [out]);
-    }
-    this.vars.set(name, weights);
-  }
-
-  /** A variable named `<layer>/<local>` whether or not a name scope is open (build runs inside one). */
-  private makeVariable(local: string, shape: number[]): LayerVariable {
-    const want = `${this.name}/${local}`;
-    const init = tf.zeros(shape);
-    try {
-      const v = new LayerVariable(init, 'float32', local, true);
-      if (v.originalName === want || v.originalName.endsWith(`/${want}`)) return v;
-      v.dispose();
-      return new LayerVariable(init, 'float32', want, true);
-    } finally {
-      init.dispose();
-    }
+    const variant = variantFor(this.kind, spec.useDora, this.layer);
+    this.vars.set(name, createAdapterWeights(this.name, this.layer, this.kind, variant, name, spec));
   }
 
   private refreshTrainable(): void {
@@ -398,7 +302,7 @@ export class LoraLayer extends layers.Layer {
     for (const w of this.layer.weights) w.trainable = w === bias ? this.trainBiasFlag : false;
     for (const [name, w] of this.vars) {
       const on = this.active.includes(name);
-      for (const v of [w.loraA, w.loraB, w.magnitude]) if (v) v.trainable = on;
+      for (const v of variablesOf(w)) v.trainable = on;
     }
   }
 }

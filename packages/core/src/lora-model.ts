@@ -16,7 +16,8 @@ import {
   wrapLayers,
   type ParameterCount,
 } from './inject.js';
-import { checkAdapterName, LoraLayer } from './lora-layer.js';
+import { LoraLayer } from './lora-layer.js';
+import { checkAdapterName } from './lora-layer-state.js';
 import { walkLayers } from './model-graph.js';
 import { ModulesToSave } from './modules-to-save.js';
 import { addWeightedAdapter, type Combination } from './weighted-adapter.js';

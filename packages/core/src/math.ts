@@ -29,3 +29,14 @@ export function doraMergedWeight(
     return tf.mul(combined, tf.div(magnitude, norm(combined)));
   });
 }
+
+/**
+ * Multiplies the last axis of x (any rank ≥ 1) by a matrix m [in, out]: x [..., in] → [..., out] (a Dense
+ * layer's product, or a 1×1 convolution with stride 1 over channels-last data).
+ */
+export function dotLast(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
+  if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, m as tf.Tensor2D);
+  const lead = x.shape.slice(0, -1);
+  const flat = tf.reshape(x, [-1, x.shape[x.rank - 1] as number]) as tf.Tensor2D;
+  return tf.reshape(tf.matMul(flat, m as tf.Tensor2D), [...lead, m.shape[1] as number]);
+}

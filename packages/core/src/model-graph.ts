@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Sequential, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraError } from './errors/index.js';
-import type { Layer } from './layer-adapter.js';
+import type { Layer } from './layer-kind.js';
 import { LoraLayer } from './lora-layer.js';
 import type { LayerInfo } from './config/targets.js';
 

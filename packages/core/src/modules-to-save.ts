@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import type { ModuleSelector } from './config.js';
-import type { Layer } from './layer-adapter.js';
+import type { Layer } from './layer-kind.js';
 import { LoraLayer } from './lora-layer.js';
 import { walkLayers } from './model-graph.js';
 import { matchesSelector } from './config/patterns.js';

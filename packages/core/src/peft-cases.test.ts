@@ -1,19 +1,16 @@
-// The Dense PEFT reference cases (../shared/fixtures/peft-cases): outputs, gradients and merged weights
+// The Dense PEFT reference cases (@tfjs-lora/test-support: peft-cases): outputs, gradients and merged weights
 // computed by Hugging Face PEFT 0.21 on PyTorch must be reproduced within 1e-5.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeCase, fixturesPresent, loadPeftCase, maxAbsDiff, type PeftCase } from '../test-support/fixtures.js';
+import { disposeCase, loadPeftCase, maxAbsDiff, type PeftCase } from '@tfjs-lora/test-support';
 import { fromPeftJson } from './config.js';
 import { applyLora } from './apply-lora.js';
 import type { LoraModel } from './lora-model.js';
 
 const DENSE_CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear'];
 const TOL = 1e-5;
-
-if (!fixturesPresent())
-  console.warn('SKIP peft-cases: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 
 /** Builds the case's architecture in tfjs with PEFT's base weights (Linear [out,in] → Dense [in,out]). */
 function buildBase(c: PeftCase): tfl.LayersModel {
@@ -39,7 +36,7 @@ function buildBase(c: PeftCase): tfl.LayersModel {
   return model;
 }
 
-/** Copies PEFT's LoRA tensors into the LoRA layers, converting layouts through the layer adapter. */
+/** Copies PEFT's LoRA tensors into the LoRA layers, converting layouts through the layer kind. */
 function loadAdapter(lm: LoraModel, c: PeftCase): void {
   for (const { path, layer } of lm.loraLayers()) {
     const w = layer.weightsOf('default');
@@ -52,7 +49,7 @@ function loadAdapter(lm: LoraModel, c: PeftCase): void {
   }
 }
 
-describe.skipIf(!fixturesPresent()).each(DENSE_CASES)('PEFT case %s (cpu)', (name) => {
+describe.each(DENSE_CASES)('PEFT case %s (cpu)', (name) => {
   let c: PeftCase;
   let base: tfl.LayersModel;
   let lm: LoraModel;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maxAbsDiff } from '../test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { INTEROP_DIR, interopBase, jsWrittenInputs } from '../test-support/interop-data.js';
 import { f32ToBf16, f32ToF16 } from './half.js';
 import { applyLora } from './apply-lora.js';

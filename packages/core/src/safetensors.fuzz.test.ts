@@ -1,10 +1,11 @@
-// Fuzz: mutated, truncated and header-edited variants of the real safetensors files in ../shared/fixtures
+// Fuzz: mutated, truncated and header-edited variants of the safetensors files of the repository's
+// PEFT fixtures (@tfjs-lora/test-support)
 // must either read or fail with AdapterFormatError — never another exception, a hang, or a leak.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureFiles, fixturesPresent } from '../test-support/fixtures.js';
+import { fixtureFiles } from '@tfjs-lora/test-support';
 import { AdapterFormatError } from './errors/index.js';
 import { readSafetensors } from './safetensors.js';
 import { seededRandom } from './random.js';
@@ -187,7 +188,7 @@ const MUTATORS: [string, Mutator][] = [
 
 let files: { path: string; bytes: Uint8Array }[] = [];
 
-describe.skipIf(!fixturesPresent())('safetensors fuzz', () => {
+describe('safetensors fuzz', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
     files = fixtureFiles().map((path) => ({ path, bytes: new Uint8Array(readFileSync(path)) }));

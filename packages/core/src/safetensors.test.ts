@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixtureFiles, fixturesPresent } from '../test-support/fixtures.js';
+import { fixtureFiles, peftCasePath } from '@tfjs-lora/test-support';
 import { AdapterFormatError } from './errors/index.js';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './half.js';
 import { decodeSafetensorsEntry, parseSafetensors, readSafetensors } from './safetensors.js';
@@ -41,23 +41,20 @@ describe('safetensors', () => {
     await tf.setBackend('cpu');
   });
 
-  it.skipIf(!fixturesPresent())(
-    're-encodes every shared fixture byte for byte (same layout as Python safetensors)',
-    () => {
-      const files = fixtureFiles();
-      expect(files.length).toBeGreaterThanOrEqual(20);
-      for (const path of files) {
-        const bytes = readFileSync(path);
-        const parsed = parseSafetensors(bytes);
-        const again = encodeSafetensors(rawSafetensorsInputs(parsed.tensors), parsed.metadata);
-        expect(Buffer.from(again).equals(bytes), path).toBe(true);
-      }
-    },
-  );
+  it('re-encodes every fixture byte for byte (same layout as Python safetensors)', () => {
+    const files = fixtureFiles();
+    expect(files.length).toBeGreaterThanOrEqual(20);
+    for (const path of files) {
+      const bytes = readFileSync(path);
+      const parsed = parseSafetensors(bytes);
+      const again = encodeSafetensors(rawSafetensorsInputs(parsed.tensors), parsed.metadata);
+      expect(Buffer.from(again).equals(bytes), path).toBe(true);
+    }
+  });
 
-  it.skipIf(!fixturesPresent())('reads the PEFT linear case as PEFT wrote it', () => {
+  it('reads the PEFT linear case as PEFT wrote it', () => {
     const before = tf.memory().numTensors;
-    const bytes = readFileSync(join(FIXTURES, 'peft-cases/linear/adapter/adapter_model.safetensors'));
+    const bytes = readFileSync(join(peftCasePath('linear'), 'adapter/adapter_model.safetensors'));
     const parsed = parseSafetensors(bytes);
     expect(parsed.metadata).toEqual({ format: 'pt' });
     expect(parsed.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([

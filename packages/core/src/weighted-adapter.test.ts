@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maxAbsDiff } from '../test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
 import { applyLora } from './apply-lora.js';
 import type { LoraModel } from './lora-model.js';

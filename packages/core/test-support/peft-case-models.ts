@@ -1,10 +1,10 @@
-// Builds the tfjs model of a PEFT reference case (../shared/fixtures/peft-cases/<name>/case.json) with
+// Builds the tfjs model of a PEFT reference case (@tfjs-lora/test-support: peft-cases/<name>/case.json) with
 // PEFT's base weights, and converts inputs/outputs between PyTorch's and tfjs's layouts. Shared by the
-// core tests and by packages that add layer adapters (vision: conv2d, nlp: embedding).
+// core tests and by packages that add layer kinds (vision: conv2d, nlp: embedding).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { findPeftWeightLayout, paramToPeft, paramToTfjs } from '../src/peft/weight-layouts.js';
-import type { PeftCase } from './fixtures.js';
+import type { PeftCase } from '@tfjs-lora/test-support';
 
 /** A case's model and the layout conversions its tensors need. */
 export interface CaseModel {
@@ -22,8 +22,8 @@ export function caseLayerClass(kind: string): string {
   return kind === 'conv2d' ? 'Conv2D' : kind === 'embedding' ? 'Embedding' : 'Dense';
 }
 
-/** The package expected to provide the layer adapter for a class. */
-export function adapterPackageFor(className: string): string {
+/** The package expected to provide the layer kind for a class. */
+export function layerKindPackageFor(className: string): string {
   return className === 'Embedding' ? '@tfjs-lora/nlp' : className === 'Dense' ? '@tfjs-lora/core' : '@tfjs-lora/vision';
 }
 

@@ -8,17 +8,16 @@
 //   pnpm --filter @tfjs-lora/nlp bench        (or: cd packages/nlp && npx tsx bench/bench.ts [--backend wasm|cpu])
 import * as tf from '@tensorflow/tfjs-core';
 import '@tfjs-lora/backend-wasm';
-import { applyLora, useBackend } from '@tfjs-lora/core';
+import { applyLora, predictLoopingAdapters, predictWithAdapters, useBackend } from '@tfjs-lora/core';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { nextTokenLoss } from '../src/lm-training.js';
-import { mixedAdapterView, predictLoopingAdapters } from '../src/mixed-batch.js';
 import { loadMobyDickLM } from '../src/pretrained.js';
-import { registerNlpAdapters } from '../src/register.js';
+import { registerNlpLayerKinds } from '../src/register.js';
 import { modelFiles, modelFromFiles } from '../src/model-files.js';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, rounds: { type: 'string' } } });
-registerNlpAdapters();
+registerNlpLayerKinds();
 await useBackend(values.backend!);
 const slow = tf.getBackend() === 'cpu';
 const ROUNDS = Number(values.rounds ?? (slow ? 3 : 8));
@@ -75,10 +74,11 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
       { seed: i + 1 },
     );
   const names = Array.from({ length: BATCH }, (_, i) => `a${i % ADAPTERS}`);
-  const buildStart = performance.now();
-  const view = mixedAdapterView(lm); // auto: the masked form here (k·r = 64 ≤ width 128)
-  const buildMs = performance.now() - buildStart;
-  const gatherView = mixedAdapterView(lm, { strategy: 'gather' });
+  // auto: the masked form here (k·r = 64 ≤ width 128); the LoRA layers serve the rows, nothing to build
+  const view = { predict: (x: tf.Tensor, rows: string[]) => predictWithAdapters(lm, x, rows) };
+  const gatherView = {
+    predict: (x: tf.Tensor, rows: string[]) => predictWithAdapters(lm, x, rows, { strategy: 'gather' }),
+  };
   for (const tokens of [TOKENS, 4]) {
     const x = tf.slice(ids, [0, 0], [BATCH, tokens]);
     const check = tf.tidy(
@@ -104,9 +104,6 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
     );
     x.dispose();
   }
-  rows.push(['building the per-row view (once per adapter set), ms', buildMs.toFixed(0)]);
-  view.dispose();
-  gatherView.dispose();
   lm.dispose();
   base.dispose();
 }

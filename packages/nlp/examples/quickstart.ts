@@ -3,8 +3,8 @@
 //   cd packages/nlp && npx tsx examples/quickstart.ts
 import * as tf from '@tensorflow/tfjs-core';
 import '@tfjs-lora/backend-wasm'; // registers the wasm backend (with the gather gradient embeddings need)
-import { applyLora, useBackend } from '@tfjs-lora/core';
-import { generate, loadMobyDickLM, predictWithAdapters, trainLanguageModel } from '../src/index.js';
+import { applyLora, predictWithAdapters, useBackend } from '@tfjs-lora/core';
+import { generate, loadMobyDickLM, trainLanguageModel } from '../src/index.js';
 
 await useBackend('auto'); // wasm; cpu when wasm is unavailable (slower)
 const { model: base, tokenizer, info } = await loadMobyDickLM(); // 3 blocks, width 128, trained on Moby Dick

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values from Hugging Face PEFT for @tfjs-lora/nlp tests that the shared fixtures do not cover.
+"""Reference values from Hugging Face PEFT for @tfjs-lora/nlp tests that the PEFT fixtures in @tfjs-lora/test-support do not cover.
 
 Writes test-support/peft-references.json:
   dora_embedding: an nn.Embedding(12, 6) with a DoRA adapter (r=2, alpha=4, every tensor randomised),
@@ -9,7 +9,7 @@ Writes test-support/peft-references.json:
   mixed_batch: an Embedding(10, 4) -> Linear(4, 5) model with adapters 'one' (r=2) and 'two' (r=3), all
     tensors randomised, and PEFT's forward with adapter_names=['one', '__base__', 'two', 'one'].
 
-Run offline on this project's machines (see ../../../shared/docs/PLATFORM.md for the venv):
+Run offline on this project's machines (the PEFT venv: see packages/test-support/README.md):
   /tmp/peftenv/bin/python scripts/peft-references.py
 """
 import json, os

@@ -8,7 +8,7 @@ import '@tfjs-lora/backend-wasm';
 import { useBackend } from '@tfjs-lora/core';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { registerNlpAdapters } from '../src/register.js';
+import { registerNlpLayerKinds } from '../src/register.js';
 import { CharTokenizer } from '../src/char-tokenizer.js';
 import { generate } from '../src/generate.js';
 import { perplexity, trainLanguageModel } from '../src/lm-training.js';
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-registerNlpAdapters();
+registerNlpLayerKinds();
 await useBackend(values.backend!);
 
 const CONFIG: TransformerConfig = {

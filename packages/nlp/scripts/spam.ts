@@ -6,13 +6,13 @@
 import '@tfjs-lora/backend-wasm';
 import { useBackend } from '@tfjs-lora/core';
 import { parseArgs } from 'node:util';
-import { registerNlpAdapters } from '../src/register.js';
+import { registerNlpLayerKinds } from '../src/register.js';
 import { formatSpamTable, runSpamClassification } from '../src/spam-classifier.js';
 
 const { values } = parseArgs({
   options: { backend: { type: 'string', default: 'wasm' }, steps: { type: 'string', default: '120' } },
 });
-registerNlpAdapters();
+registerNlpLayerKinds();
 await useBackend(values.backend!);
 let running = 0;
 const result = await runSpamClassification({ steps: Number(values.steps) }, (p) => {

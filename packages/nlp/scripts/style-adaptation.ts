@@ -7,7 +7,7 @@
 import '@tfjs-lora/backend-wasm';
 import { useBackend } from '@tfjs-lora/core';
 import { parseArgs } from 'node:util';
-import { registerNlpAdapters } from '../src/register.js';
+import { registerNlpLayerKinds } from '../src/register.js';
 import { formatStyleTable, runStyleAdaptation, type StyleMethod } from '../src/style-adaptation.js';
 
 const { values } = parseArgs({
@@ -17,7 +17,7 @@ const { values } = parseArgs({
     methods: { type: 'string' },
   },
 });
-registerNlpAdapters();
+registerNlpLayerKinds();
 await useBackend(values.backend!);
 const methods = values.methods?.split(',') as StyleMethod[] | undefined;
 const started = performance.now();

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ShapeMismatchError } from '@tfjs-lora/core';
-import { maxAbsDiff } from '../../core/test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { ScaledDotProductAttention } from './attention-layer.js';
 
 /** Reference attention on nested arrays [b][t][d], in float64. */

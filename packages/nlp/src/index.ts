@@ -1,9 +1,10 @@
 import './register-on-import.js';
 
-export { registerNlpAdapters, nlpAdapters } from './register.js';
-export { embeddingAdapter, initEmbeddingFactors, toIds } from './embedding-adapter.js';
-export { MergedDense, dotLast, type MergedDenseArgs } from './merged-dense.js';
-export { mergedDenseAdapter } from './merged-dense-adapter.js';
+export { registerNlpLayerKinds, nlpLayerKinds } from './register.js';
+export { embeddingAdapter, mergedDenseAdapter, nlpAdapters, registerNlpAdapters, dotLast } from './deprecated.js';
+export { embeddingLayerKind, embeddingRows, initEmbeddingFactors, toIds } from './embedding-layer-kind.js';
+export { MergedDense, type MergedDenseArgs } from './merged-dense.js';
+export { mergedDenseLayerKind } from './merged-dense-layer-kind.js';
 export { ScaledDotProductAttention, causalMask, type ScaledDotProductAttentionArgs } from './attention-layer.js';
 export { PositionEmbedding, type PositionEmbeddingArgs } from './position-embedding.js';
 export { LayerNorm, type LayerNormArgs } from './layer-norm.js';
@@ -27,16 +28,13 @@ export {
   mixedAdapterView,
   predictWithAdapters,
   predictLoopingAdapters,
-  type MixedAdapterView,
-} from './mixed-batch.js';
-export {
   denseRows,
-  embeddingRows,
   registerPerRowLora,
   requirePerRowLora,
+  type MixedAdapterView,
   type PerRowLora,
   type PerRowLoraArgs,
-} from './per-row-lora.js';
+} from './deprecated.js';
 export { CharTokenizer } from './char-tokenizer.js';
 export {
   loadMobyDick,

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maxAbsDiff } from '../../core/test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { LayerNorm } from './layer-norm.js';
 
 describe('LayerNorm', () => {

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, LoraConfigError, type LoraModel } from '@tfjs-lora/core';
-import { maxAbsDiff } from '../../core/test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { MergedDense } from './merged-dense.js';
-import { mergedDenseAdapter } from './merged-dense-adapter.js';
+import { mergedDenseLayerKind } from './merged-dense-layer-kind.js';
 import './register-on-import.js';
 
 const IN = 6;
@@ -78,13 +78,13 @@ describe('MergedDense and its LoRA adapter', () => {
   it("converts to loralib's lora_A [k·r, in] / lora_B [k·width, r] and back exactly", () => {
     const { layer } = lm.loraLayers()[0]!;
     const w = layer.weightsOf('default');
-    const peftB = mergedDenseAdapter.toPeft(layer.layer, 'loraB', w.loraB.read());
+    const peftB = mergedDenseLayerKind.toPeft(layer.layer, 'loraB', w.loraB.read());
     expect(peftB.shape).toEqual([2 * WIDTH, 2]);
     const b = w.loraB.read().arraySync() as number[][][];
     expect((peftB.arraySync() as number[][])[WIDTH + 1]).toEqual([b[1]![0]![1], b[1]![1]![1]]); // row width+1 = B_1ᵀ row 1
-    const back = mergedDenseAdapter.fromPeft(layer.layer, 'loraB', peftB);
+    const back = mergedDenseLayerKind.fromPeft(layer.layer, 'loraB', peftB);
     expect(maxAbsDiff(back, w.loraB.read())).toBe(0);
-    const peftA = mergedDenseAdapter.toPeft(layer.layer, 'loraA', w.loraA.read());
+    const peftA = mergedDenseLayerKind.toPeft(layer.layer, 'loraA', w.loraA.read());
     expect(peftA.shape).toEqual([4, IN]);
     tf.dispose([peftB, back, peftA]);
   });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { LoraConfigError, ShapeMismatchError } from '@tfjs-lora/core';
+import { dotLast } from '@tfjs-lora/core/math';
 
 type Shape = (number | null)[];
 
@@ -21,18 +22,10 @@ export interface MergedDenseArgs {
   seed?: number;
 }
 
-/** Multiplies the last axis of x (any rank ≥ 2) by a matrix. */
-export function dotLast(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
-  if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, m as tf.Tensor2D);
-  const lead = x.shape.slice(0, -1);
-  const flat = tf.reshape(x, [-1, x.shape[x.rank - 1] as number]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(flat, m as tf.Tensor2D), [...lead, m.shape[1] as number]);
-}
-
 /**
  * A linear layer whose output is made of equal parts that LoRA adapts separately: loralib's `MergedLinear`
  * (the fused q|k|v projection of GPT-2 with `enable_lora=[True, False, True]`). Without LoRA it is a Dense
- * layer (weights `kernel` [in, units], `bias` [units]); the LoRA adapter for it (`mergedDenseAdapter`) gives
+ * layer (weights `kernel` [in, units], `bias` [units]); the LoRA adapter for it (`mergedDenseLayerKind`) gives
  * every enabled part its own rank-r update and leaves the other parts unchanged.
  */
 export class MergedDense extends tfl.layers.Layer {

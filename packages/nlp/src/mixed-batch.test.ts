@@ -1,5 +1,6 @@
-// Per-row mixed adapters: against PEFT's `adapter_names` forward (test-support/peft-references.json) and
-// against the per-adapter loop, within 1e-5, with no tensor left behind.
+// Per-row mixed adapters (core's LoRA layer serves them; nlp's Embedding kind brings its per-row math): against
+// PEFT's `adapter_names` forward (test-support/peft-references.json) and against the per-adapter loop, within
+// 1e-5, with no tensor left behind.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -7,17 +8,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AdapterStateError,
   applyLora,
+  BASE_ADAPTER,
   cpuBackend,
   LoraConfigError,
+  predictLoopingAdapters,
+  predictWithAdapters,
   registerLoraBackend,
   unregisterLoraBackend,
   type LoraModel,
   type MultiAdapterMatMulArgs,
 } from '@tfjs-lora/core';
 import { composedMultiAdapterMatMul } from '@tfjs-lora/core/math';
-import { maxAbsDiff } from '../../core/test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { peftReferences, tensorOf } from '../test-support/references.js';
-import { BASE_ADAPTER, mixedAdapterView, predictLoopingAdapters, predictWithAdapters } from './mixed-batch.js';
+import { mixedAdapterView } from './deprecated.js';
 import { transformerLM } from './transformer.js';
 import './register-on-import.js';
 
@@ -174,7 +178,7 @@ describe('per-row mixed adapters', () => {
     base.dispose();
   });
 
-  it('a view and its LoRA model free every weight when both are disposed, in either order', () => {
+  it('the deprecated view (nlp) still predicts; the LoRA model frees every weight, view disposed before or after', () => {
     for (const viewFirst of [true, false]) {
       const before = tf.memory().numTensors;
       const base = transformerLM({ vocabSize: 13, maxLength: 8, width: 8, numHeads: 2, numLayers: 1, seed: 8 });
@@ -200,7 +204,9 @@ describe('per-row mixed adapters', () => {
     expect(() => predictWithAdapters(lm, ids, ['default', BASE_ADAPTER])).toThrow(/unmerge\(\) first/);
     lm.unmerge();
     const dora = applyLora(base, { r: 2, targetModules: ['query'], useDora: true });
-    expect(() => mixedAdapterView(dora).model.predict([ids, tf.zeros([2, 1], 'int32')])).toThrow(LoraConfigError);
+    expect(() => predictWithAdapters(dora, ids, ['default', BASE_ADAPTER])).toThrow(LoraConfigError);
+    // the row assignment is cleared even after a refusal: a plain forward runs the active adapter
+    expect(lm.loraLayers().every(({ layer }) => layer.mixedBatch === null)).toBe(true);
     tf.dispose(ids);
     [lm, dora, base].forEach((m) => m.dispose());
   });

@@ -1,5 +1,5 @@
-// PEFT name maps: the real DistilBERT adapter (../shared/fixtures/peft-real/distilbert-emotion-q_v, r=8,
-// alpha=16 on q_lin/v_lin, classifier heads in modules_to_save) loads into a DistilBERT-shaped encoder built
+// PEFT name maps: a DistilBERT-sized adapter written by PEFT (@tfjs-lora/test-support:
+// peft-real/distilbert-emotion-q_v, r=8, alpha=16 on q_lin/v_lin, classifier heads in modules_to_save) loads into a DistilBERT-shaped encoder built
 // here and merges; every ΔW is recomputed independently from the raw file in float64.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -7,15 +7,10 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, type LoraModel } from '@tfjs-lora/core';
-import { FIXTURES, maxAbsDiff, readSafetensorsFile, realFixturesPresent } from '../../core/test-support/fixtures.js';
+import { maxAbsDiff, peftRealPath, readSafetensorsFile } from '@tfjs-lora/test-support';
 import { peftModuleMap, peftPathToLayer } from './name-maps.js';
 import { transformerClassifier } from './transformer.js';
 import './register-on-import.js';
-
-const present = realFixturesPresent();
-if (!present)
-  console.warn('SKIP PEFT name maps on real adapters: ../shared/fixtures/peft-real not found (set TFJS_LORA_FIXTURES)');
-const REAL = join(FIXTURES, 'peft-real');
 
 /** ΔW [in, out] = scaling · (B·A)ᵀ from PyTorch-layout factors, in float64. */
 function deltaFromFile(a: tf.Tensor, b: tf.Tensor, scaling: number): Float32Array {
@@ -62,7 +57,7 @@ describe('peftPathToLayer', () => {
   });
 });
 
-describe.skipIf(!present)('real DistilBERT adapter (q_lin, v_lin) in a DistilBERT-shaped encoder', () => {
+describe('DistilBERT-sized PEFT adapter (q_lin, v_lin) in a DistilBERT-shaped encoder', () => {
   let base: tfl.LayersModel;
   let lm: LoraModel;
   let file: Record<string, tf.Tensor>;
@@ -73,10 +68,10 @@ describe.skipIf(!present)('real DistilBERT adapter (q_lin, v_lin) in a DistilBER
       { vocabSize: 64, maxLength: 16, width: 768, numHeads: 12, numLayers: 6, mlpDim: 3072, seed: 1 },
       { numClasses: 6, preClassifier: true, norm: 'post' },
     );
-    const adapter = await loadPeftAdapter(join(REAL, 'distilbert-emotion-q_v'));
+    const adapter = await loadPeftAdapter(peftRealPath('distilbert-emotion-q_v'));
     lm = applyLora(base, adapter, { moduleMap: peftModuleMap('distilbert') });
     adapter.dispose();
-    file = readSafetensorsFile(join(REAL, 'distilbert-emotion-q_v', 'adapter_model.safetensors'));
+    file = readSafetensorsFile(join(peftRealPath('distilbert-emotion-q_v'), 'adapter_model.safetensors'));
   });
 
   afterAll(() => {
@@ -122,7 +117,7 @@ describe.skipIf(!present)('real DistilBERT adapter (q_lin, v_lin) in a DistilBER
   });
 });
 
-describe.skipIf(!present)('real GPT-2 adapter (c_attn, fan_in_fan_out) in a GPT-2-shaped model', () => {
+describe('GPT-2-sized PEFT adapter (c_attn, fan_in_fan_out) in a GPT-2-shaped model', () => {
   it('maps c_attn onto the fused h.<i>.attn.qkv and score onto the head; ΔW = (B·A)ᵀ as PEFT merges it', async () => {
     await tf.setBackend('cpu');
     // Two GPT-2 blocks of the real width (the other ten adapted modules are skipped and reported).
@@ -130,7 +125,7 @@ describe.skipIf(!present)('real GPT-2 adapter (c_attn, fan_in_fan_out) in a GPT-
       { vocabSize: 32, maxLength: 16, width: 768, numHeads: 12, numLayers: 2, mlpDim: 64, qkv: 'fused', seed: 2 },
       { numClasses: 6, norm: 'pre' },
     );
-    const dir = join(REAL, 'gpt2-seqcls-c_attn');
+    const dir = peftRealPath('gpt2-seqcls-c_attn');
     const adapter = await loadPeftAdapter(dir);
     const lm = applyLora(withHead, adapter, {
       moduleMap: peftModuleMap('gpt2', { extra: { score: 'classifier' }, model: withHead }),

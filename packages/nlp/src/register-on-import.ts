@@ -1,4 +1,4 @@
-// Side effect of importing the package entry: register the Embedding and MergedDense adapters with core.
-import { registerNlpAdapters } from './register.js';
+// Side effect of importing the package entry: register the Embedding and MergedDense layer kinds with core.
+import { registerNlpLayerKinds } from './register.js';
 
-registerNlpAdapters();
+registerNlpLayerKinds();

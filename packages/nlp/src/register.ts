@@ -1,23 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerLayerAdapter, registerPeftWeightLayout, type LayerAdapter } from '@tfjs-lora/core';
+import { registerLayerKind, registerPeftWeightLayout, type LayerKind } from '@tfjs-lora/core';
 import { ScaledDotProductAttention } from './attention-layer.js';
 import { LayerNorm } from './layer-norm.js';
 import { MergedDense } from './merged-dense.js';
 import { PositionEmbedding } from './position-embedding.js';
-import { embeddingAdapter } from './embedding-adapter.js';
-import { mergedDenseAdapter } from './merged-dense-adapter.js';
+import { embeddingLayerKind } from './embedding-layer-kind.js';
+import { mergedDenseLayerKind } from './merged-dense-layer-kind.js';
 
-/** Every layer adapter this package registers: Embedding and MergedDense (fused q|k|v with per-part LoRA). */
-export const nlpAdapters: readonly LayerAdapter[] = [embeddingAdapter, mergedDenseAdapter];
+/** Every layer kind this package registers: Embedding and MergedDense (fused q|k|v with per-part LoRA). */
+export const nlpLayerKinds: readonly LayerKind[] = [embeddingLayerKind, mergedDenseLayerKind];
 
 /**
- * Registers the Embedding and MergedDense LoRA adapters with core, this package's layer classes
+ * Registers the Embedding and MergedDense LoRA layer kinds with core, this package's layer classes
  * (`ScaledDotProductAttention`, `PositionEmbedding`, `LayerNorm`, `MergedDense`) with tfjs serialization, and
  * the PyTorch layout of `LayerNorm` and `MergedDense` weights for PEFT files (modules_to_save). Done on import
  * of this package; call it yourself when a bundler drops side effects. Idempotent.
  */
-export function registerNlpAdapters(): void {
-  for (const adapter of nlpAdapters) registerLayerAdapter(adapter);
+export function registerNlpLayerKinds(): void {
+  for (const kind of nlpLayerKinds) registerLayerKind(kind);
   for (const cls of [ScaledDotProductAttention, PositionEmbedding, LayerNorm, MergedDense])
     tf.serialization.registerClass(cls);
   if (!registered) {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, ShapeMismatchError } from '@tfjs-lora/core';
-import { maxAbsDiff } from '../../core/test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { transformerBlock, transformerLM, type TransformerConfig } from './transformer.js';
 import './register-on-import.js';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LoraConfigError, type Layer } from '@tfjs-lora/core';
+import { dotLast } from '@tfjs-lora/core/math';
 
 /** The geometry of a tfjs convolution layer, read from its config (channels-last only). */
 export interface ConvGeometry {
@@ -48,13 +49,6 @@ export function convGeometry(layer: Layer, spatialRank: number): ConvGeometry {
     padding,
     dilationRate: asArray(c['dilationRate'], spatialRank, 1),
   };
-}
-
-/** Multiplies the last axis of x by a [in, out] matrix (a 1×1 convolution with stride 1, as a matMul). */
-export function dotLast(x: tf.Tensor, m: tf.Tensor2D): tf.Tensor {
-  const lead = x.shape.slice(0, -1);
-  const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(flat, m), [...lead, m.shape[1]]);
 }
 
 /** True when a convolution is pointwise: 1×1 kernel, stride 1 (so it is a matMul over channels). */

@@ -1,17 +1,27 @@
 import './register-on-import.js';
 
 export {
-  conv2dAdapter,
-  conv1dAdapter,
+  conv2dLayerKind,
+  conv1dLayerKind,
   convDelta,
   convToTorch,
   convFromTorch,
   initConvFactors,
-} from './conv-adapter.js';
-export { depthwiseConv2dAdapter } from './depthwise-adapter.js';
+} from './conv-layer-kind.js';
+export { depthwiseConv2dLayerKind } from './depthwise-layer-kind.js';
 export { depthwiseDelta } from './depthwise-lora.js';
-export { separableConv2dAdapter, useSeparableConv2dPart, type SeparablePart } from './separable-adapter.js';
-export { conv2dTransposeAdapter } from './conv-transpose-adapter.js';
-export { registerVisionAdapters, visionAdapters, separableConv2dPointwiseAdapter } from './register.js';
+export { separableConv2dLayerKind, useSeparableConv2dPart, type SeparablePart } from './separable-layer-kind.js';
+export { conv2dTransposeLayerKind } from './conv-transpose-layer-kind.js';
+export { registerVisionLayerKinds, visionLayerKinds, separableConv2dPointwiseLayerKind } from './register.js';
 export { convGeometry, type ConvGeometry } from './conv-geometry.js';
 export { loraConv, loraConvSupports, type LoraConvArgs } from './conv-lora-grad.js';
+export {
+  conv2dAdapter,
+  conv1dAdapter,
+  depthwiseConv2dAdapter,
+  separableConv2dAdapter,
+  separableConv2dPointwiseAdapter,
+  conv2dTransposeAdapter,
+  visionAdapters,
+  registerVisionAdapters,
+} from './deprecated.js';

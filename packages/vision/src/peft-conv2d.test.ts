@@ -1,4 +1,4 @@
-// The PEFT `conv2d` reference case (../shared/fixtures/peft-cases/conv2d): outputs with the adapter on
+// The PEFT `conv2d` reference case (@tfjs-lora/test-support: peft-cases/conv2d): outputs with the adapter on
 // and off, both LoRA gradients and the merge_and_unload kernel, computed by PEFT 0.21 on PyTorch, must
 // be reproduced within 1e-5. PyTorch is NCHW with kernels [out, in, kh, kw]; tfjs is NHWC with
 // [kh, kw, in, out]: the test converts the data, the adapter converts its factors (toPeft / fromPeft).
@@ -10,14 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  disposeCase,
-  FIXTURES,
-  fixturesPresent,
-  loadPeftCase,
-  maxAbsDiff,
-  type PeftCase,
-} from '../../core/test-support/fixtures.js';
+import { disposeCase, loadPeftCase, maxAbsDiff, peftCasePath, type PeftCase } from '@tfjs-lora/test-support';
 import { convFromTorch, convToTorch } from './index.js';
 
 const TOL = 1e-5;
@@ -37,9 +30,6 @@ function within(ours: tf.Tensor, reference: tf.Tensor): number {
 }
 const nchwToNhwc = (t: tf.Tensor) => tf.transpose(t, [0, 2, 3, 1]);
 const nhwcToNchw = (t: tf.Tensor) => tf.transpose(t, [0, 3, 1, 2]);
-
-if (!fixturesPresent())
-  console.warn('SKIP peft-conv2d: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 
 interface ConvSpec {
   name: string;
@@ -77,7 +67,7 @@ function buildBase(c: PeftCase, spec: ConvSpec, hw: [number, number]): tfl.Layer
   return model;
 }
 
-describe.skipIf(!fixturesPresent())('PEFT case conv2d (cpu)', () => {
+describe('PEFT case conv2d (cpu)', () => {
   let c: PeftCase;
   let spec: ConvSpec;
   let base: tfl.LayersModel;
@@ -166,14 +156,14 @@ describe.skipIf(!fixturesPresent())('PEFT case conv2d (cpu)', () => {
   });
 });
 
-describe.skipIf(!fixturesPresent())('PEFT case conv2d through loadPeftAdapter / savePeftAdapter (cpu)', () => {
+describe('PEFT case conv2d through loadPeftAdapter / savePeftAdapter (cpu)', () => {
   it("loads PEFT's files into the tfjs Conv2D, reproduces output and merged kernel, and saves them back byte for byte", async () => {
     await tf.setBackend('cpu');
     const c = loadPeftCase('conv2d');
     const spec = (c.spec.layers as unknown[])[0] as ConvSpec;
     const input = nchwToNhwc(c.io.input);
     const base = buildBase(c, spec, [input.shape[1]!, input.shape[2]!]);
-    const dir = join(FIXTURES, 'peft-cases', 'conv2d', 'adapter');
+    const dir = join(peftCasePath('conv2d'), 'adapter');
     const lm = applyLora(base, await loadPeftAdapter(dir));
     const out = lm.model.predict(input) as tf.Tensor;
     const expected = nchwToNhwc(c.io.output);

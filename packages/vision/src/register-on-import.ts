@@ -1,4 +1,4 @@
-// Side effect of importing the package entry: register the convolution adapters with core.
-import { registerVisionAdapters } from './register.js';
+// Side effect of importing the package entry: register the convolution layer kinds with core.
+import { registerVisionLayerKinds } from './register.js';
 
-registerVisionAdapters();
+registerVisionLayerKinds();

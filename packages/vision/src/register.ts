@@ -1,25 +1,25 @@
-import { registerLayerAdapter, type LayerAdapter } from '@tfjs-lora/core';
-import { conv1dAdapter, conv2dAdapter } from './conv-adapter.js';
-import { conv2dTransposeAdapter } from './conv-transpose-adapter.js';
-import { depthwiseConv2dAdapter } from './depthwise-adapter.js';
-import { separableConv2dAdapter } from './separable-adapter.js';
+import { registerLayerKind, type LayerKind } from '@tfjs-lora/core';
+import { conv1dLayerKind, conv2dLayerKind } from './conv-layer-kind.js';
+import { conv2dTransposeLayerKind } from './conv-transpose-layer-kind.js';
+import { depthwiseConv2dLayerKind } from './depthwise-layer-kind.js';
+import { separableConv2dLayerKind } from './separable-layer-kind.js';
 
-/** The default SeparableConv2D adapter (pointwise part). */
-export const separableConv2dPointwiseAdapter: LayerAdapter = separableConv2dAdapter('pointwise');
+/** The default SeparableConv2D layer kind (pointwise part). */
+export const separableConv2dPointwiseLayerKind: LayerKind = separableConv2dLayerKind('pointwise');
 
-/** Every adapter this package registers by default. */
-export const visionAdapters: readonly LayerAdapter[] = [
-  conv2dAdapter,
-  conv1dAdapter,
-  depthwiseConv2dAdapter,
-  separableConv2dPointwiseAdapter,
-  conv2dTransposeAdapter,
+/** Every layer kind this package registers by default. */
+export const visionLayerKinds: readonly LayerKind[] = [
+  conv2dLayerKind,
+  conv1dLayerKind,
+  depthwiseConv2dLayerKind,
+  separableConv2dPointwiseLayerKind,
+  conv2dTransposeLayerKind,
 ];
 
 /**
- * Registers the convolution adapters with core (done on import of this package; call it yourself when
+ * Registers the convolution layer kinds with core (done on import of this package; call it yourself when
  * a bundler drops side effects). Idempotent.
  */
-export function registerVisionAdapters(): void {
-  for (const adapter of visionAdapters) registerLayerAdapter(adapter);
+export function registerVisionLayerKinds(): void {
+  for (const kind of visionLayerKinds) registerLayerKind(kind);
 }

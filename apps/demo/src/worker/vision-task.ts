@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { seededRandom } from '@tfjs-lora/core/random';
-import '@tfjs-lora/vision'; // registers the Conv2D layer adapter
+import '@tfjs-lora/vision'; // registers the Conv2D layer kind
 import { decodeImageSet, type ByteImageSet } from '../data/image-set.js';
 import type { DataManifest, TrainResult, TrainSettings, WorkerEvent } from '../protocol.js';
 import { AdapterSet } from './adapters.js';

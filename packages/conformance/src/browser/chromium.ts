@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADAPTER_PACKAGES } from '../adapter-packages.js';
+import { LAYER_KIND_PACKAGES } from '../layer-kind-packages.js';
 import type { CheckResult } from '../suite.js';
 import type { KnownGap } from '../types.js';
 import { MISSING_ADAPTERS_GLOBAL, type PageRequest, type PageResponse } from './protocol.js';
@@ -62,15 +62,17 @@ function pageEntry(): string {
 
 /**
  * Bundles the page entry (tfjs, core, the webgpu plugin, the suite) for the browser, with the
- * layer-adapter packages (@tfjs-lora/vision, @tfjs-lora/nlp) that are installed beside this package.
+ * layer-kind packages (@tfjs-lora/vision, @tfjs-lora/nlp) that are installed beside this package.
  */
 export async function bundlePage(): Promise<string> {
   const esbuild = await import('esbuild');
   const entry = pageEntry();
   const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-  const present = ADAPTER_PACKAGES.filter((n) => existsSync(resolve(packageRoot, 'node_modules', n, 'package.json')));
+  const present = LAYER_KIND_PACKAGES.filter((n) =>
+    existsSync(resolve(packageRoot, 'node_modules', n, 'package.json')),
+  );
   const missing = Object.fromEntries(
-    ADAPTER_PACKAGES.filter((n) => !present.includes(n)).map((n) => [
+    LAYER_KIND_PACKAGES.filter((n) => !present.includes(n)).map((n) => [
       n,
       `${n} is not installed as a dependency of @tfjs-lora/conformance`,
     ]),

@@ -2,7 +2,7 @@
 // gradient, and merge_and_unload weights, for each case whose layer kinds have a registered adapter.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { applyLora, findLayerAdapter, fromPeftJson, type LoraModel } from '@tfjs-lora/core';
+import { applyLora, findLayerKind, fromPeftJson, type LoraModel } from '@tfjs-lora/core';
 import { expectClose, expectNoLeak, expectTrue } from '../assert.js';
 import type { FixtureSource } from '../fixture-source.js';
 import {
@@ -20,7 +20,7 @@ import type { ConformanceCheck, KnownGap } from '../types.js';
 const GRAD_KEY =
   /^grad\.base_model\.model\.(.+)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)(?:\.weight)?$/;
 
-/** Copies PEFT's adapter tensors into the LoRA layers through each layer adapter's `fromPeft`. */
+/** Copies PEFT's adapter tensors into the LoRA layers through each layer kind's `fromPeft`. */
 function loadAdapter(lm: LoraModel, c: PeftCase): void {
   for (const { path, layer } of lm.loraLayers()) {
     const w = layer.weightsOf('default');
@@ -29,7 +29,8 @@ function loadAdapter(lm: LoraModel, c: PeftCase): void {
     tf.tidy(() => {
       w.loraA.write(layer.kind.fromPeft(layer.layer, 'loraA', get(layer.kind.peftNames.loraA)));
       w.loraB.write(layer.kind.fromPeft(layer.layer, 'loraB', get(layer.kind.peftNames.loraB)));
-      if (w.magnitude) w.magnitude.write(get('lora_magnitude_vector'));
+      // PEFT stores a conv DoRA magnitude as [1, out, 1, 1] (Linear: [out]): the kind's DoRA variant converts.
+      if (w.magnitude) w.magnitude.write(layer.kind.dora!.magnitudeFromPeft(layer.layer, get('lora_magnitude_vector')));
     });
   }
 }
@@ -94,7 +95,9 @@ async function checkGradients({ c, lm, toTf }: Built, tol: ConformanceTolerances
     const w = layer.weightsOf('default');
     const factor = /_A$/.test(peftName) ? 'loraA' : /_B$/.test(peftName) ? 'loraB' : null;
     const v = factor === 'loraA' ? w.loraA : factor === 'loraB' ? w.loraB : w.magnitude!;
-    const ours = factor ? layer.kind.toPeft(layer.layer, factor, grads[v.name]) : tf.clone(grads[v.name]);
+    const ours = factor
+      ? layer.kind.toPeft(layer.layer, factor, grads[v.name])
+      : tf.tidy(() => tf.clone(layer.kind.dora!.magnitudeToPeft(layer.layer, grads[v.name])));
     await expectClose(ours, c.io[key], tol.peftGradient, `${c.name}: ${key}`, { scaleAbove1: true });
     ours.dispose();
   }
@@ -148,12 +151,12 @@ export async function peftCaseChecks(
         { name: `peft/${name}`, reason: `layer kind(s) ${unknown.join(', ')} are not mapped to tfjs by this suite` },
       ],
     };
-  const missing = [...new Set(kinds.filter((k) => !findLayerAdapter(k.tfjsClass)))];
+  const missing = [...new Set(kinds.filter((k) => !findLayerKind(k.tfjsClass)))];
   if (missing.length > 0) {
     const what = missing
       .map((k) => `${k.tfjsClass} (${missingPackages[k.adapterPackage] ?? `import ${k.adapterPackage}`})`)
       .join(', ');
-    return { checks: [], gaps: [{ name: `peft/${name}`, reason: `no LoRA layer adapter registered for ${what}` }] };
+    return { checks: [], gaps: [{ name: `peft/${name}`, reason: `no LoRA layer kind registered for ${what}` }] };
   }
   const check = (what: string, fn: (b: Built, t: ConformanceTolerances) => Promise<void>): ConformanceCheck => ({
     name: `peft/${name}: ${what}`,

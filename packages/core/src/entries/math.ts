@@ -3,9 +3,33 @@
 // and the helpers a layer kind uses to reach its layer's weights.
 export { svd, svdLowRank } from '../svd.js';
 export { initDenseLora, kaimingUniform, type DenseLoraInit } from '../init.js';
-export { checkLoraMatMulArgs, composedLoraMatMul, composedMultiAdapterMatMul } from '../kernels.js';
+export {
+  checkLoraMatMulArgs,
+  composedLoraMatMul,
+  composedMultiAdapterMatMul,
+  customGradLoraMatMul,
+  type LoraMatMulPrimitives,
+  type MatMulPairOptions,
+} from '../kernels.js';
 export { loraLinear, recordingGradients, type LoraLinearArgs } from '../lora-linear.js';
 export { doraLinear, type DoraLinearArgs } from '../dora-linear.js';
 export { combineFactors, type Combination } from '../weighted-adapter.js';
-export { stopGradient, doraMergedWeight } from '../math.js';
-export { weightByName, requireWeight, applyConfiguredActivation } from '../dense-adapter.js';
+export { stopGradient, doraMergedWeight, dotLast } from '../math.js';
+export { weightByName, requireWeight, applyConfiguredActivation } from '../layer-weights.js';
+export { doraVariant } from '../dora-variant.js';
+export { loraVariant } from '../lora-variant.js';
+export { mixedBatchForward, type MixedBatch, type MixedBatchTarget } from '../mixed-batch.js';
+export {
+  denseRows,
+  stackFactors,
+  composedRows,
+  useMaskedForm,
+  useMaskedRows,
+  rowScalings,
+  oneHotRows,
+  perRow,
+  maskedUp,
+  type PerRowLora,
+  type PerRowLoraArgs,
+  type PerRowStrategy,
+} from '../per-row-lora.js';

@@ -3,14 +3,27 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { fromPeftJson, alphaFor, rankFor, scalingFor, type LoraConfig } from '../config.js';
 import { AdapterFormatError } from '../errors/index.js';
-import { listLayerAdapters } from '../layer-adapter.js';
+import '../builtin-layer-kinds.js';
+import { listLayerKinds } from '../layer-kind.js';
 import { groupPeftKeys, pairOf } from './keys.js';
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * PEFT's shape of a DoRA magnitude for a module whose lora_A has rank `rankA` and `out` output units:
+ * [out] for Linear/Embedding (lora_A of rank 2), [1, out, 1, ...] for ConvNd (PEFT's `DoraConvNdLayer`
+ * keeps the weight norm's broadcast shape).
+ */
+export function peftMagnitudeShape(rankA: number, out: number): number[] {
+  return rankA > 2 ? [1, out, ...new Array<number>(rankA - 2).fill(1)] : [out];
+}
 
 /** One LoRA-adapted module of a PEFT adapter, tensors in PyTorch layout. */
 export interface PeftLoraModule {
   /** The module's path in the PyTorch model (`distilbert.transformer.layer.0.attention.q_lin`). */
   readonly path: string;
-  /** 'linear', 'conv1d', 'conv2d', 'conv3d', 'embedding', or the name of the layer adapter that uses these tensor names. */
+  /** 'linear', 'conv1d', 'conv2d', 'conv3d', 'embedding', or the name of the layer kind that uses these tensor names. */
   readonly kind: string;
   /** PEFT's names of the two factors (`lora_A`/`lora_B`, `lora_embedding_A`/`lora_embedding_B`, ...). */
   readonly peftNames: { readonly loraA: string; readonly loraB: string };
@@ -20,7 +33,10 @@ export interface PeftLoraModule {
   readonly loraA: tf.Tensor;
   /** PEFT's B ([out, r, ...] for Linear/Conv, [embedding_dim, r] for Embedding). */
   readonly loraB: tf.Tensor;
-  /** DoRA magnitude ([out]), when the adapter uses DoRA. */
+  /**
+   * DoRA magnitude in PEFT's layout, when the adapter uses DoRA: [out] for Linear and Embedding,
+   * [1, out, 1, 1] for Conv2d, [1, out, 1] for Conv1d ([out] is also accepted for convolutions).
+   */
   readonly magnitude?: tf.Tensor;
   /** Rank (rows of A). */
   readonly r: number;
@@ -80,7 +96,7 @@ export function isPeftAdapterInput(x: unknown): x is PeftAdapterInput | PeftAdap
 function kindOf(peftName: string, loraA: tf.Tensor): string {
   if (peftName === 'lora_embedding_A') return 'embedding';
   if (peftName === 'lora_A') return ['linear', 'conv1d', 'conv2d', 'conv3d'][loraA.rank - 2] ?? `rank-${loraA.rank}`;
-  return listLayerAdapters().find((a) => a.peftNames.loraA === peftName)?.name ?? peftName;
+  return listLayerKinds().find((a) => a.peftNames.loraA === peftName)?.name ?? peftName;
 }
 
 function isConfig(x: unknown): x is LoraConfig {
@@ -139,9 +155,11 @@ function buildModule(
       { tensor: g.magnitude ?? keyA },
     );
   }
-  if (magnitude && (magnitude.rank !== 1 || magnitude.shape[0] !== loraB.shape[0])) {
+  const magnitudeShape = peftMagnitudeShape(loraA.rank, loraB.shape[0]!);
+  if (magnitude && !sameShape(magnitude.shape, magnitudeShape) && !sameShape(magnitude.shape, [loraB.shape[0]!])) {
     throw new AdapterFormatError(
-      `Adapter module '${path}': expected the DoRA magnitude to be [${loraB.shape[0]}]; found [${magnitude.shape}].`,
+      `Adapter module '${path}': expected the DoRA magnitude to be [${magnitudeShape}] (PEFT's layout for this module); ` +
+        `found [${magnitude.shape}]. The file does not hold a PEFT DoRA adapter for this module; save it again with PEFT.`,
       { tensor: g.magnitude },
     );
   }

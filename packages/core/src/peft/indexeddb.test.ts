@@ -6,16 +6,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixturesPresent } from '../../test-support/fixtures.js';
+import { peftCasePath } from '@tfjs-lora/test-support';
 import { applyLora } from '../apply-lora.js';
 import { loadPeftAdapter } from './load.js';
 import { encodePeftAdapter, savePeftAdapter } from './save.js';
 
-const LINEAR = join(FIXTURES, 'peft-cases', 'linear', 'adapter');
-if (!fixturesPresent())
-  console.warn('SKIP indexeddb: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
+const LINEAR = join(peftCasePath('linear'), 'adapter');
 
-describe.skipIf(!fixturesPresent())('PEFT adapters in IndexedDB (fake-indexeddb)', () => {
+describe('PEFT adapters in IndexedDB (fake-indexeddb)', () => {
   let wasBrowser: boolean;
   const g = globalThis as { self?: unknown };
   const hadSelf = 'self' in g;

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixturesPresent } from '../../test-support/fixtures.js';
+import { FIXTURES_ROOT, peftCasePath } from '@tfjs-lora/test-support';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AdapterFormatError, LoraError } from '../errors/index.js';
 import { applyLora } from '../apply-lora.js';
@@ -17,8 +17,7 @@ import { peftBrowserFiles, peftDownloads } from './io.js';
 import { loadPeftAdapter, readPeftFiles } from './load.js';
 import { encodePeftAdapter, savePeftAdapter } from './save.js';
 
-const present = fixturesPresent();
-const LINEAR = join(FIXTURES, 'peft-cases', 'linear', 'adapter');
+const LINEAR = join(peftCasePath('linear'), 'adapter');
 
 function sameAdapter(a: PeftAdapter, b: PeftAdapter): void {
   expect(Object.keys(a.tensors).sort()).toEqual(Object.keys(b.tensors).sort());
@@ -27,7 +26,7 @@ function sameAdapter(a: PeftAdapter, b: PeftAdapter): void {
   expect(a.config).toEqual(b.config);
 }
 
-describe.skipIf(!present)('PEFT adapter I/O', () => {
+describe('PEFT adapter I/O', () => {
   let files: PeftAdapterFiles;
   let reference: PeftAdapter;
   let tmp: string;
@@ -41,7 +40,7 @@ describe.skipIf(!present)('PEFT adapter I/O', () => {
     tmp = mkdtempSync(join(tmpdir(), 'tfjs-lora-io-'));
     server = createServer((req, res) => {
       try {
-        res.end(readFileSync(join(FIXTURES, 'peft-cases', decodeURIComponent(req.url!.slice(1)))));
+        res.end(readFileSync(join(FIXTURES_ROOT, 'peft-cases', decodeURIComponent(req.url!.slice(1)))));
       } catch {
         res.statusCode = 404;
         res.end();
@@ -171,4 +170,3 @@ describe.skipIf(!present)('PEFT adapter I/O', () => {
     base.dispose();
   });
 });
-if (!present) console.warn('SKIP io: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');

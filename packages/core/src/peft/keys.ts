@@ -3,7 +3,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LoraConfig } from '../config.js';
 import { AdapterFormatError } from '../errors/index.js';
-import { listLayerAdapters } from '../layer-adapter.js';
+import '../builtin-layer-kinds.js';
+import { listLayerKinds } from '../layer-kind.js';
 
 /** The prefix of every key PEFT writes for a `PeftModel`. */
 export const PEFT_KEY_PREFIX = 'base_model.model.';
@@ -48,7 +49,7 @@ export function effectiveModulesToSave(config: LoraConfig): string[] {
 
 function factorPairs(): { loraA: string; loraB: string }[] {
   const pairs = [...DEFAULT_PAIRS];
-  for (const a of listLayerAdapters()) {
+  for (const a of listLayerKinds()) {
     if (!pairs.some((p) => p.loraA === a.peftNames.loraA && p.loraB === a.peftNames.loraB))
       pairs.push({ ...a.peftNames });
   }
@@ -103,7 +104,7 @@ export function classifyPeftKey(key: string, config: LoraConfig, saved = effecti
       .join(', ')}), ` +
       `a ${MAGNITUDE_NAME}, a base_layer weight, a bias (bias is ${JSON.stringify(config.bias)}), or a parameter of a module in ` +
       `modules_to_save (${JSON.stringify(saved)}). Check that adapter_config.json belongs to these weights, or import the ` +
-      'package whose layer adapter uses these tensor names.',
+      'package whose layer kind uses these tensor names.',
     { tensor: key },
   );
 }

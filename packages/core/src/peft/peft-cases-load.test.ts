@@ -1,6 +1,6 @@
-// All six PEFT reference cases through the public API: loadPeftAdapter → applyLora → outputs, gradients
+// All seven PEFT reference cases through the public API: loadPeftAdapter → applyLora → outputs, gradients
 // and merge_and_unload weights against PEFT's (1e-5), and savePeftAdapter writing PEFT's own bytes back.
-// conv2d and embedding need the Conv2D / Embedding layer adapters of @tfjs-lora/vision and @tfjs-lora/nlp:
+// conv2d, dora_conv2d and embedding need the Conv2D / Embedding layer kinds of @tfjs-lora/vision and @tfjs-lora/nlp:
 // they run as soon as such an adapter is registered in this process.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,42 +9,32 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeCase, loadPeftCase, maxAbsDiff, peftCasePath, type PeftCase } from '@tfjs-lora/test-support';
 import {
-  disposeCase,
-  FIXTURES,
-  fixturesPresent,
-  loadPeftCase,
-  maxAbsDiff,
-  type PeftCase,
-} from '../../test-support/fixtures.js';
-import {
-  adapterPackageFor,
+  layerKindPackageFor,
   buildCaseModel,
   caseLayerClass,
   type CaseModel,
 } from '../../test-support/peft-case-models.js';
 import { toPeftJson } from '../config.js';
-import { findLayerAdapter } from '../layer-adapter.js';
+import { findLayerKind } from '../layer-kind.js';
 import { applyLora } from '../apply-lora.js';
 import type { LoraModel } from '../lora-model.js';
 import { inspectPeftAdapter } from './inspect.js';
 import { loadPeftAdapter } from './load.js';
 import { savePeftAdapter } from './save.js';
 
-const CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear', 'conv2d', 'embedding'];
+const CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear', 'conv2d', 'dora_conv2d', 'embedding'];
 const TOL = 1e-5;
-const present = fixturesPresent();
-if (!present) console.warn('SKIP peft-cases-load: ../shared/fixtures/peft-cases not found (set TFJS_LORA_FIXTURES)');
 
 function missingAdapter(name: string): string | null {
-  if (!present) return null;
-  const spec = JSON.parse(readFileSync(join(FIXTURES, 'peft-cases', name, 'case.json'), 'utf8')) as PeftCase['spec'];
+  const spec = JSON.parse(readFileSync(join(peftCasePath(name), 'case.json'), 'utf8')) as PeftCase['spec'];
   const cls = caseLayerClass(spec.layers[0]!.kind);
-  return findLayerAdapter(cls) ? null : cls;
+  return findLayerKind(cls) ? null : cls;
 }
 
-describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
-  const dir = join(FIXTURES, 'peft-cases', name);
+describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
+  const dir = peftCasePath(name);
   const missing = missingAdapter(name);
   let c: PeftCase;
   let built: CaseModel;
@@ -58,7 +48,7 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
     tmp = mkdtempSync(join(tmpdir(), `tfjs-lora-${name}-`));
     if (missing) {
       console.warn(
-        `SKIP peft-cases-load ${name}: no LayerAdapter for ${missing} is registered (it comes with ${adapterPackageFor(missing)}); ` +
+        `SKIP peft-cases-load ${name}: no LayerKind for ${missing} is registered (it comes with ${layerKindPackageFor(missing)}); ` +
           'outputs, gradients, merge and save run once one is.',
       );
       return;
@@ -98,10 +88,10 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
     adapter.dispose();
   });
 
-  it.skipIf(missing === null)(`without its layer adapter, applyLora names the missing adapter`, async () => {
+  it.skipIf(missing === null)(`without its layer kind, applyLora names the missing adapter`, async () => {
     const adapter = await loadPeftAdapter(join(dir, 'adapter'));
     expect(() => applyLora(built.model, adapter)).toThrow(
-      new RegExp(`No LoRA layer adapter handles '${missing}'.*${adapterPackageFor(missing ?? '').replace('/', '\\/')}`),
+      new RegExp(`No LoRA layer kind handles '${missing}'.*${layerKindPackageFor(missing ?? '').replace('/', '\\/')}`),
     );
     adapter.dispose();
   });
@@ -153,7 +143,7 @@ describe.skipIf(!present).each(CASES)('PEFT case %s through loadPeftAdapter (cpu
       const v = m[2] === 'lora_magnitude_vector' ? w.magnitude! : isA ? w.loraA : w.loraB;
       const ours =
         m[2] === 'lora_magnitude_vector'
-          ? tf.clone(grads[v.name]!)
+          ? tf.tidy(() => tf.clone(layer.kind.dora!.magnitudeToPeft(layer.layer, grads[v.name]!)))
           : layer.kind.toPeft(layer.layer, isA ? 'loraA' : 'loraB', grads[v.name]!);
       expect(maxAbsDiff(ours, c.io[key]!), key).toBeLessThan(TOL);
       ours.dispose();

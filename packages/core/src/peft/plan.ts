@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { alphaFor, loraConfig, rankFor, type LoraConfig } from '../config.js';
-import { weightByName } from '../dense-adapter.js';
+import { weightByName } from '../layer-weights.js';
 import { AdapterFormatError, LoraConfigError, ShapeMismatchError } from '../errors/index.js';
-import { requireLayerAdapter, type Layer } from '../layer-adapter.js';
+import { requireLayerKind, type Layer } from '../layer-kind.js';
 import { LoraLayer } from '../lora-layer.js';
 import { layerInfos, walkLayers } from '../model-graph.js';
 import { matchesSelector } from '../config/patterns.js';
@@ -50,7 +50,7 @@ function unwrap(layer: Layer): Layer {
 }
 
 function checkFactors(layerPath: string, inner: Layer, m: PeftLoraModule): void {
-  const kind = requireLayerAdapter(inner.getClassName(), layerPath);
+  const kind = requireLayerKind(inner.getClassName(), layerPath);
   if (kind.peftNames.loraA !== m.peftNames.loraA || kind.peftNames.loraB !== m.peftNames.loraB) {
     throw new ShapeMismatchError(
       `Adapter module '${m.path}' holds ${m.peftNames.loraA}/${m.peftNames.loraB} (a PEFT ${m.kind} adapter), but layer '${layerPath}' is a ` +
@@ -75,7 +75,7 @@ function checkFactors(layerPath: string, inner: Layer, m: PeftLoraModule): void 
       );
     }
   }
-  if (m.magnitude && m.magnitude.shape[0] !== kernel.at(-1)) {
+  if (m.magnitude && m.magnitude.size !== kernel.at(-1)) {
     throw new ShapeMismatchError(
       `Layer '${layerPath}' has ${kernel.at(-1)} output units but the DoRA magnitude ${m.keys.magnitude} is ${show(m.magnitude.shape)}. Nothing was changed.`,
       { layer: layerPath },
@@ -261,7 +261,8 @@ export function applyPeftPlan(lm: PeftPlanTarget, name: string, plan: PeftLoadPl
     tf.tidy(() => {
       w.loraA.write(layer.kind.fromPeft(layer.layer, 'loraA', module.loraA));
       w.loraB.write(layer.kind.fromPeft(layer.layer, 'loraB', module.loraB));
-      if (w.magnitude && module.magnitude) w.magnitude.write(ownedCopy(module.magnitude));
+      if (w.magnitude && module.magnitude && layer.kind.dora)
+        w.magnitude.write(ownedCopy(layer.kind.dora.magnitudeFromPeft(layer.layer, module.magnitude)));
     });
   }
   const all = new Map(walkLayers(lm.model).map((l) => [l.path, unwrap(l.layer)]));

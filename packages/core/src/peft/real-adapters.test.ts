@@ -1,6 +1,7 @@
-// The two real adapters in ../shared/fixtures/peft-real (DistilBERT q_lin/v_lin + modules_to_save, GPT-2
-// c_attn with fan_in_fan_out + the SEQ_CLS `score` head) against values PEFT itself computed
-// (test-support/peft-real-reference.json, written by scripts/peft-real-reference.py).
+// The two adapters of real architectures and sizes in @tfjs-lora/test-support's peft-real fixtures (DistilBERT
+// q_lin/v_lin + modules_to_save, GPT-2 c_attn with fan_in_fan_out + the SEQ_CLS `score` head), written by PEFT,
+// against values PEFT itself computed after loading them with PeftModel.from_pretrained
+// (fixtures/peft-real-reference.json; both written by packages/test-support/scripts/generate-fixtures.py).
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -8,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, realFixturesPresent } from '../../test-support/fixtures.js';
+import { peftRealPath, peftRealReference, type PeftRealReference } from '@tfjs-lora/test-support';
 import { applyLora } from '../apply-lora.js';
 import type { PeftAdapter } from './adapter.js';
 import { inspectPeftAdapter } from './inspect.js';
@@ -16,35 +17,7 @@ import { loadPeftAdapter } from './load.js';
 import type { ModuleMap } from './module-map.js';
 import { savePeftAdapter } from './save.js';
 
-interface RefModule {
-  path: string;
-  lora_A: number[];
-  lora_B: number[];
-  r: number;
-  alpha: number;
-  scaling: number;
-  params: number;
-  delta_norm: number;
-  delta_orientation: '[out,in]' | '[in,out]';
-  delta_samples: [number, number, number][];
-}
-interface RefSaved {
-  path: string;
-  weight: number[];
-  weight_norm: number;
-  weight_00: number;
-  has_bias: boolean;
-}
-interface Ref {
-  modules: RefModule[];
-  modules_to_save: RefSaved[];
-}
-const reference = JSON.parse(
-  readFileSync(new URL('../../test-support/peft-real-reference.json', import.meta.url), 'utf8'),
-) as Record<string, Ref>;
-
-const present = realFixturesPresent();
-if (!present) console.warn('SKIP real-adapters: ../shared/fixtures/peft-real not found (set TFJS_LORA_FIXTURES)');
+type Ref = PeftRealReference;
 
 const CASES: { name: string; layerName: (peftPath: string) => string; moduleMap?: ModuleMap }[] = [
   // layer names with '_' for '.': found by the default rule
@@ -76,9 +49,9 @@ function sameShapedModel(ref: Ref, layerName: (p: string) => string): tfl.Layers
   return tfl.model({ inputs: input, outputs });
 }
 
-describe.skipIf(!present).each(CASES)('real adapter $name', ({ name, layerName, moduleMap }) => {
-  const dir = join(FIXTURES, 'peft-real', name);
-  const ref = reference[name]!;
+describe.each(CASES)('PEFT adapter of a real architecture: $name', ({ name, layerName, moduleMap }) => {
+  const dir = peftRealPath(name);
+  const ref = peftRealReference(name);
   let adapter: PeftAdapter;
   let tmp: string;
 
@@ -159,7 +132,7 @@ describe.skipIf(!present).each(CASES)('real adapter $name', ({ name, layerName, 
     base.dispose();
   });
 
-  it('saves back the same bytes PEFT published', async () => {
+  it('saves back the same bytes PEFT wrote', async () => {
     const base = sameShapedModel(ref, layerName);
     const lm = applyLora(base, adapter, { moduleMap });
     await savePeftAdapter(lm, tmp);

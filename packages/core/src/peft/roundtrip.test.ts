@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxAbsDiff } from '../../test-support/fixtures.js';
+import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { LoraConfigError, ShapeMismatchError } from '../errors/index.js';
 import { applyLora } from '../apply-lora.js';
 import type { LoraModel } from '../lora-model.js';

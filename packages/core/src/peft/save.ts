@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { toPeftJson } from '../config.js';
 import { AdapterStateError, LoraConfigError } from '../errors/index.js';
-import type { Layer } from '../layer-adapter.js';
+import type { Layer } from '../layer-kind.js';
 import { LoraLayer } from '../lora-layer.js';
 import type { LoraModel } from '../lora-model.js';
 import { isBias, walkLayers } from '../model-graph.js';
@@ -59,7 +59,7 @@ function paramsOf(
 /**
  * A LoraModel's adapter as PEFT's two files: adapter_config.json (the config as loaded, or this
  * model's config) and adapter_model.safetensors with PEFT's names and PyTorch layouts (LoRA factors via
- * each layer adapter's `toPeft`, modules_to_save and biases via the registered weight layouts).
+ * each layer kind's `toPeft`, modules_to_save and biases via the registered weight layouts).
  */
 export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}): PeftAdapterFiles {
   const name = options.adapterName ?? lm.activeAdapters[0]!;
@@ -88,7 +88,14 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
         factorKey(p, layer.kind.peftNames.loraB),
         tf.tidy(() => layer.kind.toPeft(layer.layer, 'loraB', w.loraB.read())),
       );
-      if (w.magnitude) add(`${PEFT_KEY_PREFIX}${p}.${MAGNITUDE_NAME}`, tf.clone(w.magnitude.read()));
+      if (w.magnitude && layer.kind.dora) {
+        const dora = layer.kind.dora;
+        const magnitude = w.magnitude.read();
+        add(
+          `${PEFT_KEY_PREFIX}${p}.${MAGNITUDE_NAME}`,
+          tf.tidy(() => tf.clone(dora.magnitudeToPeft(layer.layer, magnitude))),
+        );
+      }
     }
     const savedPaths = lm.savedModulePaths(name);
     const layers = new Map(walkLayers(lm.model).map((l) => [l.path, l.layer]));
