@@ -98,7 +98,7 @@ describe.skipIf(!env.ok)('webgpu LoRA backend on this machine', () => {
     await disposeWebgpuBackend();
     expect(tf.getBackend()).toBe('cpu');
     await useBackend('webgpu');
-    const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2]));
+    const y = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])));
     expect(Array.from(await y.data())).toEqual([3, 3, 3, 3]);
     y.dispose();
   });

@@ -372,7 +372,7 @@ export class LoraLayer extends layers.Layer {
       loraB: make('lora_B', shapes.loraB),
     };
     if (spec.useDora) {
-      if (!this.kind.weightNorm) this.weightNorm(tf.scalar(0));
+      if (!this.kind.weightNorm) tf.tidy(() => this.weightNorm(tf.scalar(0))); // throws; tidy frees the scalar
       const out = this.kind.kernel(this.layer).shape.at(-1) as number;
       weights.magnitude = this.makeVariable(`lora_magnitude_vector.${name}`, [out]);
     }

@@ -200,8 +200,10 @@ describe('per-row mixed adapters', () => {
     expect(() => predictWithAdapters(lm, ids, ['default', BASE_ADAPTER])).toThrow(/unmerge\(\) first/);
     lm.unmerge();
     const dora = applyLora(base, { r: 2, targetModules: ['query'], useDora: true });
-    expect(() => mixedAdapterView(dora).model.predict([ids, tf.zeros([2, 1], 'int32')])).toThrow(LoraConfigError);
-    tf.dispose(ids);
+    const [view, rows] = [mixedAdapterView(dora), tf.zeros([2, 1], 'int32')];
+    expect(() => view.model.predict([ids, rows])).toThrow(LoraConfigError);
+    view.dispose(); // the view holds references to dora's layers
+    tf.dispose([ids, rows]);
     [lm, dora, base].forEach((m) => m.dispose());
   });
 });

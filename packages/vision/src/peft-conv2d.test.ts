@@ -149,7 +149,7 @@ describe('PEFT case conv2d (cpu)', () => {
     const torchKernel = convToTorch(kernel);
     expect(maxAbsDiff(torchKernel, c.io[`merged.${spec.name}.weight`])).toBeLessThan(TOL);
     expect(maxAbsDiff(bias, c.io[`merged.${spec.name}.bias`])).toBe(0);
-    const out = nhwcToNchw(merged.predict(input) as tf.Tensor);
+    const out = tf.tidy(() => nhwcToNchw(merged.predict(input) as tf.Tensor));
     expect(maxAbsDiff(out, c.io.output)).toBeLessThan(TOL);
     tf.dispose([torchKernel, out]);
     merged.dispose();
@@ -164,7 +164,9 @@ describe('PEFT case conv2d through loadPeftAdapter / savePeftAdapter (cpu)', () 
     const input = nchwToNhwc(c.io.input);
     const base = buildBase(c, spec, [input.shape[1]!, input.shape[2]!]);
     const dir = join(peftCasePath('conv2d'), 'adapter');
-    const lm = applyLora(base, await loadPeftAdapter(dir));
+    const adapter = await loadPeftAdapter(dir);
+    const lm = applyLora(base, adapter);
+    adapter.dispose();
     const out = lm.model.predict(input) as tf.Tensor;
     const expected = nchwToNhwc(c.io.output);
     expect(within(out, expected)).toBeLessThan(TOL);
