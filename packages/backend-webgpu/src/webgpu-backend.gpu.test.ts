@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { activeKernels, applyLora, useBackend } from '@tfjs-lora/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { maxDiff } from '@tfjs-lora/test-support';
 import { seededValues, webgpuTestEnvironment } from '../test-support/webgpu-env.js';
 import { describeAdapter } from './adapter-report.js';
 import { disposeWebgpuBackend, webgpuAdapterReport, webgpuKernels } from './webgpu-backend.js';
@@ -50,10 +51,6 @@ async function loraRun(): Promise<Float32Array[]> {
   lm.dispose();
   base.dispose();
   return out;
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 }
 
 describe.skipIf(!env.ok)('webgpu LoRA backend on this machine', () => {
