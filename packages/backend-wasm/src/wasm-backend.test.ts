@@ -69,9 +69,10 @@ describe('wasm LoRA backend', () => {
       ],
     });
     const lora = applyLora(base, { r: 4, loraAlpha: 8, targetModules: ['head'], modulesToSave: ['conv'] });
-    lora.model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    const optimizer = tf.train.adam(1e-3); // passed as an object: the caller's to dispose
+    lora.model.compile({ optimizer, loss: 'categoricalCrossentropy' });
     const xs = tf.randomUniform([8, 28, 28, 1]);
-    const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10);
+    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10));
     const convBefore = tf.clone(lora.model.getLayer('conv').getWeights()[0]);
     const loss = (await lora.model.trainOnBatch(xs, ys)) as number;
     expect(backend.name).toBe('wasm');
@@ -81,6 +82,7 @@ describe('wasm LoRA backend', () => {
     );
     expect(moved).toBeGreaterThan(0);
     tf.dispose([xs, ys, convBefore]);
+    optimizer.dispose();
     lora.dispose();
     base.dispose();
   });

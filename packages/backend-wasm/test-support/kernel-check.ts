@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@tfjs-lora/core';
 import { registerWasmBackend } from '../src/wasm-backend.js';
+import { maxDiff, values } from '@tfjs-lora/test-support';
 
 /** Initialises cpu and wasm (through the plugin, as users do) and leaves wasm active. */
 export async function setUpBackends(): Promise<void> {
@@ -11,14 +12,8 @@ export async function setUpBackends(): Promise<void> {
   await useBackend('wasm');
 }
 
-/** Deterministic values in [-1, 1) (a small LCG), so both backends see the same inputs. */
-export function values(count: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
+/** Deterministic values in [-1, 1) and max |a − b|: the shared test helpers. */
+export { maxDiff, values };
 
 /** A kernel input: float values from a seed, or explicit values. */
 export interface InputSpec {
@@ -79,13 +74,6 @@ export function typedValues(
   if (dtype === 'int32') return Int32Array.from(data);
   if (dtype === 'bool') return Uint8Array.from(data, (v) => (v > 0 ? 1 : 0));
   return Float32Array.from(data);
-}
-
-/** Max |a − b|. */
-export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 /** Runs the kernel on cpu and wasm; returns both results. */

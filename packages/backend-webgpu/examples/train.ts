@@ -24,7 +24,8 @@ export async function main(epochs = 5): Promise<{ backend: string; adapter: stri
   });
   const lora = applyLora(base, { r: 8, loraAlpha: 16, targetModules: ['hidden'] });
   console.log(lora.trainableParameters());
-  lora.model.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
+  const optimizer = tf.train.adam(1e-2); // an optimizer object stays yours to dispose (the model does not)
+  lora.model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const xs = tf.randomNormal([256, 32], 0, 1, 'float32', 1);
   const ys = tf.tidy(() => tf.oneHot(tf.argMax(tf.slice(xs, [0, 0], [-1, 4]), 1), 4)); // label: largest of the first 4 inputs
   const history = await lora.model.fit(xs, ys, { epochs, batchSize: 64, verbose: 0 });
@@ -34,6 +35,7 @@ export async function main(epochs = 5): Promise<{ backend: string; adapter: stri
   const merged = lora.mergeAndUnload(); // plain tfjs layers with ΔW folded in
   merged.dispose();
   tf.dispose([xs, ys]);
+  optimizer.dispose();
   lora.dispose();
   base.dispose();
   await disposeWebgpuBackend(); // releases the GPU device so that Node can exit

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { activeKernels, applyLora, useBackend } from '@tfjs-lora/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { maxDiff } from '@tfjs-lora/test-support';
 import { seededValues, webgpuTestEnvironment } from '../test-support/webgpu-env.js';
 import { describeAdapter } from './adapter-report.js';
 import { disposeWebgpuBackend, webgpuAdapterReport, webgpuKernels } from './webgpu-backend.js';
@@ -52,10 +53,6 @@ async function loraRun(): Promise<Float32Array[]> {
   return out;
 }
 
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-}
-
 describe.skipIf(!env.ok)('webgpu LoRA backend on this machine', () => {
   afterAll(async () => {
     await disposeWebgpuBackend();
@@ -98,7 +95,7 @@ describe.skipIf(!env.ok)('webgpu LoRA backend on this machine', () => {
     await disposeWebgpuBackend();
     expect(tf.getBackend()).toBe('cpu');
     await useBackend('webgpu');
-    const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2]));
+    const y = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])));
     expect(Array.from(await y.data())).toEqual([3, 3, 3, 3]);
     y.dispose();
   });

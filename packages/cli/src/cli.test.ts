@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { peftCasePath, peftRealPath, peftRealReference } from '@tfjs-lora/test-support';
+import { maxAbsDiff, peftCasePath, peftRealPath, peftRealReference } from '@tfjs-lora/test-support';
 import { loadModelFile, saveModelDir } from './model-files.js';
 import { registerCommand, type CliIO } from './program.js';
 import { runCli } from './run.js';
@@ -21,10 +21,6 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t) };
   const code = await runCli(argv, { io });
   return { code, out, err };
-}
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 }
 
 /** The linear PEFT case's base model as a saved tfjs model (Linear [out,in] → Dense [in,out]). */

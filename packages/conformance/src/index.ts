@@ -18,11 +18,12 @@ export { nodeFixtureSource, fetchFixtureSource, listPeftCases, type FixtureSourc
 export {
   loadPeftCase,
   disposeCase,
-  buildBase,
-  LAYER_KINDS,
+  buildCaseModel,
+  CASE_LAYER_KINDS,
+  caseKinds,
   type PeftCase,
-  type CaseLayer,
-  type LayerKind,
+  type PeftCaseLayer,
+  type CaseLayerKind,
 } from './peft-case.js';
 export {
   runConformanceInChromium,

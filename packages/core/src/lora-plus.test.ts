@@ -47,12 +47,16 @@ describe('LoRA+ optimizer', () => {
   it('works with model.compile/fit and rejects bad settings', async () => {
     const base = tfl.sequential({ layers: [tfl.layers.dense({ name: 'fc', units: 2, inputShape: [3] })] });
     const lm = applyLora(base, { targetModules: ['fc'], r: 1 });
-    lm.model.compile({ optimizer: loraPlusOptimizer({ learningRate: 0.01 }), loss: 'meanSquaredError' });
-    const h = await lm.model.fit(tf.ones([4, 3]), tf.zeros([4, 2]), { epochs: 2, verbose: 0 });
+    const optimizer = loraPlusOptimizer({ learningRate: 0.01 });
+    lm.model.compile({ optimizer, loss: 'meanSquaredError' });
+    const [xs, ys] = [tf.ones([4, 3]), tf.zeros([4, 2])];
+    const h = await lm.model.fit(xs, ys, { epochs: 2, verbose: 0 });
     expect(h.history.loss.length).toBe(2);
     expect(() => loraPlusOptimizer({ learningRate: -1 })).toThrow(LoraConfigError);
     expect(() => loraPlusOptimizer({ learningRate: 1, ratio: 0 })).toThrow(/ratio/);
     lm.dispose();
     base.dispose();
+    optimizer.dispose(); // passed as an object, the optimizer is the caller's: the model does not dispose it
+    tf.dispose([xs, ys]);
   });
 });

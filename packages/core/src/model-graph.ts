@@ -65,9 +65,17 @@ export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path:
     }
   };
   visit(config, '');
-  const rebuilt = deserializeLayer(model.getClassName(), config) as LayersModel;
-  ensureBuilt(rebuilt);
-  return rebuilt;
+  // A layer that refuses its config (e.g. a LoRA layer kind's check) throws half way through: the layers
+  // built before it already hold new variables that no model owns. Dispose them, so a failed call leaks nothing.
+  const known = new Set(Object.keys(tf.engine().registeredVariables));
+  try {
+    const rebuilt = deserializeLayer(model.getClassName(), config) as LayersModel;
+    ensureBuilt(rebuilt);
+    return rebuilt;
+  } catch (e) {
+    for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!known.has(name)) v.dispose();
+    throw e;
+  }
 }
 
 /** Instantiates a registered tfjs class (layer or model) from its TS-form config. */

@@ -121,10 +121,9 @@ describe('Python interop (committed results of scripts/python-interop.py)', () =
     const base = interopBase();
     for (const layer of base.layers) {
       const layout = findPeftWeightLayout('Dense')!.params;
-      layer.setWeights([
-        paramToTfjs(layout.weight!, torchBase[`${layer.name}.weight`]!),
-        torchBase[`${layer.name}.bias`]!,
-      ]);
+      const kernel = paramToTfjs(layout.weight!, torchBase[`${layer.name}.weight`]!);
+      layer.setWeights([kernel, torchBase[`${layer.name}.bias`]!]);
+      kernel.dispose();
     }
     const before = tf.memory().numTensors;
     const adapter = await loadPeftAdapter(join(d, 'adapter'));

@@ -64,7 +64,8 @@ describe('createTrainStep and train (cpu)', () => {
     const data = dataset();
     const runs = [loraMlp(), loraMlp(), loraMlp()];
     // 1. tfjs-layers fit
-    runs[0]!.lm.model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+    const opt0 = tf.train.adam(0.01); // an optimizer object passed to compile stays the caller's to dispose
+    runs[0]!.lm.model.compile({ optimizer: opt0, loss: 'categoricalCrossentropy' });
     const history = await runs[0]!.lm.model.fit(data.x, data.y, {
       epochs: 1,
       batchSize: BATCH,
@@ -105,7 +106,7 @@ describe('createTrainStep and train (cpu)', () => {
       Math.abs((history.history['loss']![0] as number) - losses.reduce((a, b) => a + b) / losses.length),
     ).toBeLessThan(1e-6);
     expect(Math.max(...weightsOf(runs[1]!.lm.model).flat().map(Math.abs))).toBeGreaterThan(0);
-    [opt, opt3].forEach((o) => o.dispose());
+    [opt0, opt, opt3].forEach((o) => o.dispose());
     runs.forEach(({ base, lm }) => (lm.dispose(), base.dispose()));
     tf.dispose([data.x, data.y]);
   });
@@ -114,7 +115,8 @@ describe('createTrainStep and train (cpu)', () => {
     const data = dataset();
     const val = { x: tf.slice(data.x, 0, 20), y: tf.slice(data.y, 0, 20) };
     const [a, b] = [loraMlp(), loraMlp()];
-    a.lm.model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    const fitOpt = tf.train.sgd(0.1);
+    a.lm.model.compile({ optimizer: fitOpt, loss: 'categoricalCrossentropy' });
     const fitHistory = await a.lm.model.fit(data.x, data.y, {
       epochs: 2,
       batchSize: 20,
@@ -144,7 +146,7 @@ describe('createTrainStep and train (cpu)', () => {
     const reg = tf.tidy(() => b.lm.model.calculateLosses().reduce((s, l) => s + l.dataSync()[0]!, 0));
     expect(Math.abs(history.valLoss[1]! + reg - (fitHistory.history['val_loss']![1] as number))).toBeLessThan(1e-4);
     expect(history.valLoss[1]).toBeCloseTo(evaluateLoss(b.lm.model, 'categoricalCrossentropy', val.x, val.y), 6);
-    opt.dispose();
+    [fitOpt, opt].forEach((o) => o.dispose());
     [a, b].forEach(({ base, lm }) => (lm.dispose(), base.dispose()));
     tf.dispose([data.x, data.y, val.x, val.y]);
   });

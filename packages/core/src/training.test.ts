@@ -132,7 +132,8 @@ describe('LoRA training on MNIST → inverted MNIST (cpu)', () => {
     const baseBytes = new Map(base.weights.map((w) => [w.originalName, bytesOf(w)]));
     const expected = lm.trainableParameters();
 
-    lm.model.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
+    const optimizer = tf.train.adam(1e-2); // passed as an object: the caller's to dispose, not the model's
+    lm.model.compile({ optimizer, loss: 'categoricalCrossentropy' });
     // Compiling must not change what trains: Sequential.compile() rebuilds its inner model, whose
     // `trainable` setter marks every weight of every plain layer trainable again.
     expect(lm.trainableParameters(), 'trainable parameters after compile()').toEqual(expected);
@@ -163,6 +164,7 @@ describe('LoRA training on MNIST → inverted MNIST (cpu)', () => {
       .map((w) => w.originalName);
     expect(notBase, 'frozen weights differ from the base model').toEqual([]);
     expect(lm.trainableParameters()).toEqual(expected);
+    optimizer.dispose();
   });
 
   it('predict, merge and unmerge leak no tensors; merged output matches, unmerge restores bit-exactly', () => {

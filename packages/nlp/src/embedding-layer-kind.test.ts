@@ -147,8 +147,9 @@ describe('Embedding adapter behaviour (cpu)', () => {
     const y1 = lm.model.predict(ids) as tf.Tensor;
     expect(maxAbsDiff(y0, y1)).toBe(0);
     expect(lm.trainableParameters().trainable).toBe(30 * 2 + 2 * 8);
-    lm.model.compile({ optimizer: tf.train.sgd(0.5), loss: 'meanSquaredError' });
-    await lm.model.fit(ids, tf.onesLike(y0), { epochs: 3, verbose: 0 });
+    const [optimizer, ones] = [tf.train.sgd(0.5), tf.onesLike(y0)];
+    lm.model.compile({ optimizer, loss: 'meanSquaredError' });
+    await lm.model.fit(ids, ones, { epochs: 3, verbose: 0 });
     const y2 = lm.model.predict(ids) as tf.Tensor;
     expect(maxAbsDiff(y2, y0)).toBeGreaterThan(1e-3);
     let saved: tf.io.ModelArtifacts | undefined;
@@ -160,8 +161,9 @@ describe('Embedding adapter behaviour (cpu)', () => {
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
     const y3 = loaded.predict(ids) as tf.Tensor;
     expect(maxAbsDiff(y3, y2)).toBe(0);
-    tf.dispose([ids, y0, y1, y2, y3]);
+    tf.dispose([ids, y0, y1, y2, y3, ones]);
     [loaded, lm, base].forEach((m) => m.dispose());
+    optimizer.dispose();
   });
 
   it('DoRA matches PEFT (magnitude per embedding dimension): outputs, gradients, merged table', () => {

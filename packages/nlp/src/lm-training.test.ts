@@ -31,7 +31,9 @@ describe('language-model training helpers', () => {
   it('a model with zero logits has perplexity exactly the vocabulary size', () => {
     const model = transformerLM({ vocabSize: 11, maxLength: 8, width: 8, numHeads: 2, numLayers: 1, seed: 1 });
     const head = model.getLayer('lm_head');
-    head.setWeights(head.getWeights().map((w) => tf.zerosLike(w)));
+    const zeros = head.getWeights().map((w) => tf.zerosLike(w));
+    head.setWeights(zeros);
+    tf.dispose(zeros);
     const ids = Int32Array.from({ length: 100 }, (_, i) => (i * 7) % 11);
     expect(perplexity(model, ids, { length: 8, maxWindows: 5 })).toBeCloseTo(11, 4);
     model.dispose();

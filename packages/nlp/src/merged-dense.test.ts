@@ -78,13 +78,13 @@ describe('MergedDense and its LoRA adapter', () => {
   it("converts to loralib's lora_A [k·r, in] / lora_B [k·width, r] and back exactly", () => {
     const { layer } = lm.loraLayers()[0]!;
     const w = layer.weightsOf('default');
-    const peftB = mergedDenseLayerKind.toPeft(layer.layer, 'loraB', w.loraB.read());
+    const peftB = tf.tidy(() => mergedDenseLayerKind.toPeft(layer.layer, 'loraB', w.loraB.read()));
     expect(peftB.shape).toEqual([2 * WIDTH, 2]);
     const b = w.loraB.read().arraySync() as number[][][];
     expect((peftB.arraySync() as number[][])[WIDTH + 1]).toEqual([b[1]![0]![1], b[1]![1]![1]]); // row width+1 = B_1ᵀ row 1
-    const back = mergedDenseLayerKind.fromPeft(layer.layer, 'loraB', peftB);
+    const back = tf.tidy(() => mergedDenseLayerKind.fromPeft(layer.layer, 'loraB', peftB));
     expect(maxAbsDiff(back, w.loraB.read())).toBe(0);
-    const peftA = mergedDenseLayerKind.toPeft(layer.layer, 'loraA', w.loraA.read());
+    const peftA = tf.tidy(() => mergedDenseLayerKind.toPeft(layer.layer, 'loraA', w.loraA.read()));
     expect(peftA.shape).toEqual([4, IN]);
     tf.dispose([peftB, back, peftA]);
   });
@@ -92,9 +92,9 @@ describe('MergedDense and its LoRA adapter', () => {
   it('initialises like PEFT Linear per part (A kaiming, B zero) and supports PiSSA part by part', () => {
     const fresh = applyLora(base, { r: 2, targetModules: ['qkv'] }, { seed: 9 });
     const w = fresh.loraLayers()[0]!.layer.weightsOf('default');
-    expect(tf.max(tf.abs(w.loraB.read())).dataSync()[0]).toBe(0);
+    expect(tf.tidy(() => tf.max(tf.abs(w.loraB.read())).dataSync()[0])).toBe(0);
     const bound = 1 / Math.sqrt(IN);
-    expect(tf.max(tf.abs(w.loraA.read())).dataSync()[0]).toBeLessThanOrEqual(bound);
+    expect(tf.tidy(() => tf.max(tf.abs(w.loraA.read())).dataSync()[0])).toBeLessThanOrEqual(bound);
     fresh.dispose();
     const pissa = applyLora(base, { r: 2, targetModules: ['qkv'], initLoraWeights: 'pissa' });
     const x = tf.randomNormal([2, 3, IN], 0, 1, 'float32', 6);

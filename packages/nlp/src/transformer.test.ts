@@ -34,8 +34,8 @@ describe('transformer builders', () => {
     expect(ya.shape).toEqual([1, 6, 23]);
     const head = (y: tf.Tensor) => tf.slice(y, [0, 0, 0], [1, 3, 23]);
     const tail = (y: tf.Tensor) => tf.slice(y, [0, 3, 0], [1, 3, 23]);
-    expect(maxAbsDiff(head(ya), head(yb))).toBe(0);
-    expect(maxAbsDiff(tail(ya), tail(yb))).toBeGreaterThan(1e-4);
+    expect(tf.tidy(() => maxAbsDiff(head(ya), head(yb)))).toBe(0);
+    expect(tf.tidy(() => maxAbsDiff(tail(ya), tail(yb)))).toBeGreaterThan(1e-4);
     tf.dispose([a, b, ya, yb]);
     lm.dispose();
   });
@@ -64,7 +64,7 @@ describe('transformer builders', () => {
       fused.weights.find((f) => f.originalName === name)!.write(w.read());
     }
     const parts = ['query', 'key', 'value'].map((p) => sep.getLayer(`h.0.attn.${p}`).getWeights());
-    fused.getLayer('h.0.attn.qkv').setWeights([
+    const qkv = [
       tf.concat(
         parts.map((p) => p[0]!),
         1,
@@ -73,7 +73,9 @@ describe('transformer builders', () => {
         parts.map((p) => p[1]!),
         0,
       ),
-    ]);
+    ];
+    fused.getLayer('h.0.attn.qkv').setWeights(qkv);
+    tf.dispose(qkv);
     const ids = tf.tensor2d(
       [
         [3, 1, 4, 1, 5],

@@ -1,3 +1,4 @@
+export * from './browser.js';
 export {
   FIXTURES_ROOT,
   fixtureFiles,
@@ -9,6 +10,5 @@ export {
   type PeftRealReference,
   type PeftRealSaved,
 } from './fixtures.js';
-export { disposeCase, loadPeftCase, type PeftCase, type PeftCaseLayer } from './peft-case.js';
+export { loadPeftCase } from './peft-case.js';
 export { readSafetensorsFile } from './safetensors-file.js';
-export { maxAbsDiff } from './tensors.js';

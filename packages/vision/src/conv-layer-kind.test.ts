@@ -197,7 +197,8 @@ describe('Conv2D adapter', () => {
     const base = convModel(GEOMETRIES[0], 'c');
     const lm = applyLora(base, { r: 2, targetModules: ['c'] }, { seed: 2 });
     const kernelBefore = tf.clone(base.layers[0].getWeights()[0]);
-    lm.model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+    const optimizer = tf.train.sgd(0.1); // passed as an object: the caller's to dispose
+    lm.model.compile({ optimizer, loss: 'meanSquaredError' });
     const x = input([4, 9, 8, 3], 6);
     const y = tf.tidy(() => tf.mul(input([4, 9, 8, 5], 7), 0.5));
     await lm.model.fit(x, y, { epochs: 2, batchSize: 4, verbose: 0 });
@@ -217,6 +218,7 @@ describe('Conv2D adapter', () => {
       expect(tensorDiff(loaded.predict(x) as tf.Tensor, lm.model.predict(x) as tf.Tensor)).toBeLessThan(1e-6);
     });
     tf.dispose([x, y, kernelBefore]);
+    optimizer.dispose();
     loaded.dispose();
     lm.dispose();
     base.dispose();

@@ -115,7 +115,7 @@ describe('DepthwiseConv2D adapter', () => {
     const x = input(SHAPE, 21);
     const { layer } = lm.loraLayers()[0];
     const w = layer.weightsOf('default');
-    const outShape = (lm.model.predict(x) as tf.Tensor).shape;
+    const outShape = tf.tidy(() => (lm.model.predict(x) as tf.Tensor).shape);
     const u = values(tf.util.sizeFromShape(outShape), 33);
     const ut = tf.tensor(u, outShape);
     const vars = [w.loraA, w.loraB].map((v) => tf.engine().registeredVariables[v.name]);

@@ -69,11 +69,12 @@ describe('MobileNetV2 (nsfwjs bundle): LoRA on pointwise convolutions and head',
     const probe = lm.loraLayers().find((l) => l.path === 'block_16_project')!.layer;
     const kernelBefore = tf.clone(probe.layer.getWeights()[0]);
     const depthwiseBefore = tf.clone(lm.model.getLayer('block_5_depthwise').getWeights()[0]);
-    lm.model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    const optimizer = tf.train.adam(1e-3); // passed as an object: the caller's to dispose
+    lm.model.compile({ optimizer, loss: 'categoricalCrossentropy' });
     // cpu is ~15x slower: one step on one image there
     const steps = backend === 'wasm' ? 3 : 1;
     const xb = backend === 'wasm' ? x : tf.slice(x, 0, 1);
-    const y = tf.oneHot(tf.tensor1d([1, 3].slice(0, xb.shape[0]), 'int32'), 5);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([1, 3].slice(0, xb.shape[0]), 'int32'), 5));
     for (let i = 0; i < steps; i++) {
       const loss = (await lm.model.trainOnBatch(xb, y)) as number;
       expect(Number.isFinite(loss)).toBe(true);
@@ -86,5 +87,6 @@ describe('MobileNetV2 (nsfwjs bundle): LoRA on pointwise convolutions and head',
     expect(mergedVsUnmerged(lm, x)).toBeLessThan(1e-4);
     tf.dispose([kernelBefore, depthwiseBefore, y]);
     if (xb !== x) xb.dispose();
+    optimizer.dispose();
   });
 });

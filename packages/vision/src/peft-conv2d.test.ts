@@ -10,8 +10,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeCase, loadPeftCase, maxAbsDiff, peftCasePath, type PeftCase } from '@tfjs-lora/test-support';
-import { convFromTorch, convToTorch } from './index.js';
+import {
+  buildCaseModel,
+  disposeCase,
+  loadPeftCase,
+  maxAbsDiff,
+  peftCasePath,
+  type PeftCase,
+} from '@tfjs-lora/test-support';
+import { convToTorch } from './index.js';
 
 const TOL = 1e-5;
 
@@ -41,32 +48,6 @@ interface ConvSpec {
   bias: boolean;
 }
 
-/** The case's Conv2d in tfjs: PyTorch padding (k-1)/2 with stride 1 is tfjs 'same'. */
-function buildBase(c: PeftCase, spec: ConvSpec, hw: [number, number]): tfl.LayersModel {
-  const [kh, kw] = spec.kernel_size;
-  const same =
-    spec.padding[0] === (kh - 1) / 2 && spec.padding[1] === (kw - 1) / 2 && spec.stride.every((s) => s === 1);
-  if (!same && spec.padding.some((p) => p !== 0))
-    throw new Error(`test: PyTorch padding ${spec.padding} has no tfjs equivalent here`);
-  const model = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({
-        name: spec.name,
-        filters: spec.out_channels,
-        kernelSize: spec.kernel_size,
-        strides: spec.stride,
-        padding: same ? 'same' : 'valid',
-        useBias: spec.bias,
-        inputShape: [hw[0], hw[1], spec.in_channels],
-      }),
-    ],
-  });
-  const kernel = convFromTorch(c.base[`${spec.name}.weight`]);
-  model.getLayer(spec.name).setWeights(spec.bias ? [kernel, c.base[`${spec.name}.bias`]] : [kernel]);
-  kernel.dispose();
-  return model;
-}
-
 describe('PEFT case conv2d (cpu)', () => {
   let c: PeftCase;
   let spec: ConvSpec;
@@ -77,9 +58,9 @@ describe('PEFT case conv2d (cpu)', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
     c = loadPeftCase('conv2d');
-    spec = (c.spec.layers as unknown[])[0] as ConvSpec;
+    spec = (c.layers as unknown[])[0] as ConvSpec;
     input = nchwToNhwc(c.io.input);
-    base = buildBase(c, spec, [input.shape[1]!, input.shape[2]!]);
+    base = buildCaseModel(c);
     lm = applyLora(base, fromPeftJson(c.adapterConfig));
     const { layer } = lm.loraLayers()[0];
     const w = layer.weightsOf('default');
@@ -149,7 +130,7 @@ describe('PEFT case conv2d (cpu)', () => {
     const torchKernel = convToTorch(kernel);
     expect(maxAbsDiff(torchKernel, c.io[`merged.${spec.name}.weight`])).toBeLessThan(TOL);
     expect(maxAbsDiff(bias, c.io[`merged.${spec.name}.bias`])).toBe(0);
-    const out = nhwcToNchw(merged.predict(input) as tf.Tensor);
+    const out = tf.tidy(() => nhwcToNchw(merged.predict(input) as tf.Tensor));
     expect(maxAbsDiff(out, c.io.output)).toBeLessThan(TOL);
     tf.dispose([torchKernel, out]);
     merged.dispose();
@@ -160,11 +141,13 @@ describe('PEFT case conv2d through loadPeftAdapter / savePeftAdapter (cpu)', () 
   it("loads PEFT's files into the tfjs Conv2D, reproduces output and merged kernel, and saves them back byte for byte", async () => {
     await tf.setBackend('cpu');
     const c = loadPeftCase('conv2d');
-    const spec = (c.spec.layers as unknown[])[0] as ConvSpec;
+    const spec = (c.layers as unknown[])[0] as ConvSpec;
     const input = nchwToNhwc(c.io.input);
-    const base = buildBase(c, spec, [input.shape[1]!, input.shape[2]!]);
+    const base = buildCaseModel(c);
     const dir = join(peftCasePath('conv2d'), 'adapter');
-    const lm = applyLora(base, await loadPeftAdapter(dir));
+    const adapter = await loadPeftAdapter(dir);
+    const lm = applyLora(base, adapter);
+    adapter.dispose();
     const out = lm.model.predict(input) as tf.Tensor;
     const expected = nchwToNhwc(c.io.output);
     expect(within(out, expected)).toBeLessThan(TOL);

@@ -21,14 +21,17 @@ it('README example', async () => {
   const lora = applyLora(base, { r: 4, loraAlpha: 8, targetModules: 'conv1|dw|pw|head' });
   // conv1 4·(9+32), dw 4·(9+32), pw 4·(32+64), head 4·(64+10); base 320 + 320 + 2,112 + 650
   expect(lora.trainableParameters()).toEqual({ trainable: 1_008, total: 4_410, percent: (100 * 1_008) / 4_410 });
-  lora.model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  const optimizer = tf.train.adam(1e-3); // the README passes it inline; here it is kept to dispose its state
+  lora.model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const xs = tf.randomUniform([8, 28, 28, 1]);
-  const ys = tf.oneHot(
-    tf.tensor1d(
-      [...Array(8).keys()].map((i) => i % 10),
-      'int32',
+  const ys = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        [...Array(8).keys()].map((i) => i % 10),
+        'int32',
+      ),
+      10,
     ),
-    10,
   );
   await lora.model.fit(xs, ys, { epochs: 1, batchSize: 8, verbose: 0 });
   const merged = lora.mergeAndUnload(); // plain Conv2D / DepthwiseConv2D / Dense layers, ΔW folded in
@@ -44,6 +47,7 @@ it('README example', async () => {
   );
   expect(d).toBeLessThan(1e-5);
   tf.dispose([xs, ys]);
+  optimizer.dispose();
   merged.dispose();
   lora.dispose();
   base.dispose();

@@ -75,19 +75,5 @@ export function naiveMatMul(a: ArrayLike<number>, b: ArrayLike<number>, m: numbe
   return out;
 }
 
-/** Max |a − b|. */
-export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`test: lengths differ (${a.length} vs ${b.length})`);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
-/** Deterministic values in [-1, 1) (an LCG). */
-export function values(count: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
+/** Max |a − b| and deterministic values in [-1, 1): the shared test helpers. */
+export { maxDiff, values } from '@tfjs-lora/test-support';

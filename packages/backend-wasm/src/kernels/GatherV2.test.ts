@@ -159,12 +159,14 @@ describe('GatherV2 (wasm, heap copy) vs cpu', () => {
     await tf.setBackend('wasm');
     const x = tf.tensor2d(values(6 * 4, 5), [6, 4]);
     const expected = Array.from(x.dataSync());
-    const y = tf.gather(x, tf.range(0, 6, 1, 'int32'));
+    const indices = tf.range(0, 6, 1, 'int32');
+    const y = tf.gather(x, indices);
     expect(y.dataId).not.toBe(x.dataId);
     x.dispose();
-    const z = tf.add(tf.zeros([8, 8]), 1); // reuses freed heap memory
+    const zeros = tf.zeros([8, 8]);
+    const z = tf.add(zeros, 1); // reuses freed heap memory
     expect(Array.from(y.dataSync())).toEqual(expected);
-    tf.dispose([y, z]);
+    tf.dispose([y, z, zeros, indices]);
   });
 
   it("strings and non-int32 indices go to tfjs-backend-wasm's kernel", async () => {

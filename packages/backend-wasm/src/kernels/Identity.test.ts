@@ -88,7 +88,8 @@ describe('Identity (wasm, shared buffer)', () => {
         return tf.keep(value);
       });
     const reads: ((s: Record<string, tf.Tensor>) => tf.Tensor | void)[] = [];
-    for (let i = 0; i < 4; i++) reads.push((s) => step(s));
+    const losses: tf.Tensor[] = [];
+    for (let i = 0; i < 4; i++) reads.push((s) => (losses.push(step(s)), losses.at(-1)));
     const t = await sameAsCpu([
       make,
       (s) => {
@@ -101,6 +102,7 @@ describe('Identity (wasm, shared buffer)', () => {
       (s) => tf.dispose([s.x, s.w, s.vals]),
     ]);
     expect(t.memory.at(-1)).toEqual([4, 16, 4]); // the four losses returned above, still alive
+    tf.dispose(losses); // on both backends
   });
 
   it('a string tensor is shared too', async () => {

@@ -90,9 +90,10 @@ describe('Slice (wasm, heap copy) vs cpu', () => {
     const y = tf.slice(x, [2, 0], [2, 4]);
     expect(y.dataId).not.toBe(x.dataId);
     x.dispose();
-    const z = tf.add(tf.zeros([8, 8]), 1); // reuses freed heap memory
+    const zeros = tf.zeros([8, 8]);
+    const z = tf.add(zeros, 1); // reuses freed heap memory
     expect(Array.from(y.dataSync())).toEqual(expected);
-    tf.dispose([y, z]);
+    tf.dispose([y, z, zeros]);
   });
 
   it("strings go to tfjs-backend-wasm's kernel", async () => {

@@ -104,21 +104,21 @@ describe('BatchMatMul transpose cache (wasm) vs cpu', () => {
       const outs: number[][] = [];
       const dy = tf.tensor(values(6 * 16, 9), [6, 16]);
       const product = (w: tf.Tensor) => tf.tidy(() => read(tf.matMul(dy, w, false, true)));
-      const w = tf.variable(tf.tensor(values(16 * 12, 10), [12, 16]), false);
+      const w = tf.tidy(() => tf.variable(tf.tensor(values(16 * 12, 10), [12, 16]), false));
       for (let i = 0; i < 3; i++) outs.push(product(w));
-      w.assign(tf.tensor(values(16 * 12, 11), [12, 16]));
+      tf.tidy(() => w.assign(tf.tensor(values(16 * 12, 11), [12, 16])));
       for (let i = 0; i < 3; i++) outs.push(product(w));
-      const delta = tf.mul(tf.tensor(values(16 * 12, 12), [12, 16]), 0.5);
-      w.assign(tf.add(w, delta)); // merge
+      const delta = tf.tidy(() => tf.mul(tf.tensor(values(16 * 12, 12), [12, 16]), 0.5));
+      tf.tidy(() => w.assign(tf.add(w, delta))); // merge
       for (let i = 0; i < 2; i++) outs.push(product(w));
-      w.assign(tf.sub(w, delta)); // unmerge
+      tf.tidy(() => w.assign(tf.sub(w, delta))); // unmerge
       for (let i = 0; i < 2; i++) outs.push(product(w));
       const dense = tfl.layers.dense({ units: 16, inputShape: [12], useBias: false });
       dense.build([null, 12]);
-      dense.setWeights([tf.tensor(values(12 * 16, 13), [12, 16])]);
+      tf.tidy(() => dense.setWeights([tf.tensor(values(12 * 16, 13), [12, 16])]));
       const k = () => dense.getWeights()[0];
       for (let i = 0; i < 2; i++) outs.push(tf.tidy(() => read(tf.matMul(dy, k(), false, true))));
-      dense.setWeights([tf.tensor(values(12 * 16, 14), [12, 16])]);
+      tf.tidy(() => dense.setWeights([tf.tensor(values(12 * 16, 14), [12, 16])]));
       for (let i = 0; i < 2; i++) outs.push(tf.tidy(() => read(tf.matMul(dy, k(), false, true))));
       dense.weights.forEach((v) => v.dispose());
       tf.dispose([dy, w, delta]);
@@ -132,9 +132,9 @@ describe('BatchMatMul transpose cache (wasm) vs cpu', () => {
       await tf.setBackend(backend);
       const x = tf.tensor(values(16 * 20, 15), [16, 20]);
       const y = tf.tensor(values(16 * 12, 16), [16, 12]);
-      const w = tf.variable(tf.tensor(values(20 * 12, 17), [20, 12]), false);
-      const a = tf.variable(tf.mul(tf.tensor(values(20 * 4, 18), [20, 4]), 0.1));
-      const b = tf.variable(tf.zeros([4, 12]));
+      const w = tf.tidy(() => tf.variable(tf.tensor(values(20 * 12, 17), [20, 12]), false));
+      const a = tf.tidy(() => tf.variable(tf.mul(tf.tensor(values(20 * 4, 18), [20, 4]), 0.1)));
+      const b = tf.tidy(() => tf.variable(tf.zeros([4, 12])));
       const opt = tf.train.adam(0.01);
       const losses: number[] = [];
       const sizes: number[][] = [];

@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-layers'; // registers the gradients of the composed ops
 import { useBackend } from '@tfjs-lora/core';
 import { composedMultiAdapterMatMul } from '@tfjs-lora/core/math';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxDiff } from '@tfjs-lora/test-support';
 import { seededValues, webgpuTestEnvironment } from '../../test-support/webgpu-env.js';
 import { disposeWebgpuBackend } from '../webgpu-backend.js';
 import { webgpuMultiAdapterMatMul } from './multi-adapter-matmul.js';
@@ -63,13 +64,6 @@ async function run(c: Case, impl: typeof composedMultiAdapterMatMul): Promise<Re
     t.dispose();
   }
   return result;
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe.skipIf(!env.ok)('webgpuMultiAdapterMatMul (BGMV, WebGPU) vs composedMultiAdapterMatMul (cpu)', () => {

@@ -6,13 +6,13 @@ import { applyLora, findLayerKind, fromPeftJson, type LoraModel } from '@tfjs-lo
 import { expectClose, expectNoLeak, expectTrue } from '../assert.js';
 import type { FixtureSource } from '../fixture-source.js';
 import {
-  buildBase,
+  buildCaseModel,
+  CASE_LAYER_KINDS,
   caseKinds,
   disposeCase,
-  LAYER_KINDS,
   loadPeftCase,
-  type CaseLayer,
   type PeftCase,
+  type PeftCaseLayer,
 } from '../peft-case.js';
 import type { ConformanceTolerances } from '../tolerances.js';
 import type { ConformanceCheck, KnownGap } from '../types.js';
@@ -44,9 +44,9 @@ interface Built {
 
 async function withCase(source: FixtureSource, name: string, fn: (b: Built) => Promise<void>): Promise<void> {
   const c = await loadPeftCase(source, name);
-  const base = buildBase(c);
+  const base = buildCaseModel(c);
   const lm = applyLora(base, fromPeftJson(c.adapterConfig));
-  const kind = LAYER_KINDS[c.layers[0].kind];
+  const kind = CASE_LAYER_KINDS[c.layers[0]!.kind]!;
   try {
     loadAdapter(lm, c);
     await fn({ c, base, lm, toTf: (t) => kind.activationToTf(t) });
@@ -109,8 +109,8 @@ async function checkGradients({ c, lm, toTf }: Built, tol: ConformanceTolerances
 async function checkMerged({ c, lm, toTf }: Built, tol: ConformanceTolerances): Promise<void> {
   const merged = lm.mergeAndUnload();
   try {
-    for (const l of c.layers as CaseLayer[]) {
-      const kind = LAYER_KINDS[l.kind];
+    for (const l of c.layers) {
+      const kind = CASE_LAYER_KINDS[l.kind]!;
       const [kernel, bias] = merged.getLayer(l.name).getWeights();
       const torchKernel = kind.weightToTorch(kernel);
       await expectClose(
@@ -142,7 +142,7 @@ export async function peftCaseChecks(
   tol: ConformanceTolerances,
   missingPackages: Readonly<Record<string, string>> = {},
 ): Promise<{ checks: ConformanceCheck[]; gaps: KnownGap[] }> {
-  const spec = JSON.parse(await source.text(`peft-cases/${name}/case.json`)) as { layers: CaseLayer[] };
+  const spec = JSON.parse(await source.text(`peft-cases/${name}/case.json`)) as { layers: PeftCaseLayer[] };
   const { kinds, unknown } = caseKinds(spec);
   if (unknown.length > 0)
     return {
@@ -154,7 +154,7 @@ export async function peftCaseChecks(
   const missing = [...new Set(kinds.filter((k) => !findLayerKind(k.tfjsClass)))];
   if (missing.length > 0) {
     const what = missing
-      .map((k) => `${k.tfjsClass} (${missingPackages[k.adapterPackage] ?? `import ${k.adapterPackage}`})`)
+      .map((k) => `${k.tfjsClass} (${missingPackages[k.loraPackage] ?? `import ${k.loraPackage}`})`)
       .join(', ');
     return { checks: [], gaps: [{ name: `peft/${name}`, reason: `no LoRA layer kind registered for ${what}` }] };
   }

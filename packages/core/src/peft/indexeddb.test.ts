@@ -41,5 +41,7 @@ describe('PEFT adapters in IndexedDB (fake-indexeddb)', () => {
     expect(got.config).toEqual(want.config);
     expect(Buffer.from(got.weights as Uint8Array).equals(Buffer.from(want.weights as Uint8Array))).toBe(true);
     for (const m of [lm, lm2, base, base2]) m.dispose();
+    reference.dispose();
+    back.dispose();
   });
 });

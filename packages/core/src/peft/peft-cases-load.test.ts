@@ -9,13 +9,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeCase, loadPeftCase, maxAbsDiff, peftCasePath, type PeftCase } from '@tfjs-lora/test-support';
 import {
-  layerKindPackageFor,
-  buildCaseModel,
-  caseLayerClass,
+  CASE_LAYER_KINDS,
+  caseModel,
+  disposeCase,
+  loadPeftCase,
+  maxAbsDiff,
+  peftCasePath,
   type CaseModel,
-} from '../../test-support/peft-case-models.js';
+  type PeftCase,
+  type PeftCaseLayer,
+} from '@tfjs-lora/test-support';
 import { toPeftJson } from '../config.js';
 import { findLayerKind } from '../layer-kind.js';
 import { applyLora } from '../apply-lora.js';
@@ -27,10 +31,11 @@ import { savePeftAdapter } from './save.js';
 const CASES = ['linear', 'linear_rslora', 'mlp_patterns', 'dora_linear', 'conv2d', 'dora_conv2d', 'embedding'];
 const TOL = 1e-5;
 
-function missingAdapter(name: string): string | null {
-  const spec = JSON.parse(readFileSync(join(peftCasePath(name), 'case.json'), 'utf8')) as PeftCase['spec'];
-  const cls = caseLayerClass(spec.layers[0]!.kind);
-  return findLayerKind(cls) ? null : cls;
+/** The tfjs class of the case's layers when no LoRA layer kind handles it yet, with its package. */
+function missingAdapter(name: string): { cls: string; pkg: string } | null {
+  const spec = JSON.parse(readFileSync(join(peftCasePath(name), 'case.json'), 'utf8')) as { layers: PeftCaseLayer[] };
+  const kind = CASE_LAYER_KINDS[spec.layers[0]!.kind]!;
+  return findLayerKind(kind.tfjsClass) ? null : { cls: kind.tfjsClass, pkg: kind.loraPackage };
 }
 
 describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
@@ -44,11 +49,11 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
     c = loadPeftCase(name);
-    built = buildCaseModel(c);
+    built = caseModel(c);
     tmp = mkdtempSync(join(tmpdir(), `tfjs-lora-${name}-`));
     if (missing) {
       console.warn(
-        `SKIP peft-cases-load ${name}: no LayerKind for ${missing} is registered (it comes with ${layerKindPackageFor(missing)}); ` +
+        `SKIP peft-cases-load ${name}: no LayerKind for ${missing.cls} is registered (it comes with ${missing.pkg}); ` +
           'outputs, gradients, merge and save run once one is.',
       );
       return;
@@ -70,7 +75,7 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
     const summary = inspectPeftAdapter(adapter);
     expect(summary.config).toEqual(c.adapterConfig);
     expect(summary.modules.map((m) => m.path).sort()).toEqual(
-      c.spec.layers
+      c.layers
         .filter((l) => Object.keys(c.adapter).some((k) => k.includes(`.${l.name}.`)))
         .map((l) => l.name)
         .sort(),
@@ -82,7 +87,7 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
       const isDora = m.dora;
       if (!isDora) expect(Math.abs(m.deltaNorm! - delta) / delta, m.path).toBeLessThan(1e-5);
       expect(m.scaling).toBeCloseTo(m.alpha / (c.adapterConfig.use_rslora ? Math.sqrt(m.r) : m.r), 12);
-      expect(m.kind).toBe(c.spec.layers.find((l) => l.name === m.path)!.kind);
+      expect(m.kind).toBe(c.layers.find((l) => l.name === m.path)!.kind);
     }
     expect(summary.totalParams).toBe(Object.values(c.adapter).reduce((n, t) => n + t.size, 0));
     adapter.dispose();
@@ -91,7 +96,7 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
   it.skipIf(missing === null)(`without its layer kind, applyLora names the missing adapter`, async () => {
     const adapter = await loadPeftAdapter(join(dir, 'adapter'));
     expect(() => applyLora(built.model, adapter)).toThrow(
-      new RegExp(`No LoRA layer kind handles '${missing}'.*${layerKindPackageFor(missing ?? '').replace('/', '\\/')}`),
+      new RegExp(`No LoRA layer kind handles '${missing?.cls}'.*${(missing?.pkg ?? '').replace('/', '\\/')}`),
     );
     adapter.dispose();
   });
@@ -154,7 +159,7 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
 
   it.skipIf(missing !== null)('matches merge_and_unload weights', () => {
     const merged = lm!.mergeAndUnload();
-    for (const l of c.spec.layers) {
+    for (const l of c.layers) {
       const layer = merged.getLayer(l.name);
       const [kernel, bias] = layer.getWeights();
       tf.tidy(() => {

@@ -91,7 +91,7 @@ describe('PEFT round trip of adapters trained here', () => {
     await loaded.loadAdapter(join(dir, 'dora'), 'dora');
     expect(loaded.adapterNames).toEqual(['default', 'dora']);
     tf.tidy(() => {
-      expect(maxAbsDiff(predict(loaded, x), wantDefault)).toBeLessThan(1e-6);
+      expect(tf.tidy(() => maxAbsDiff(predict(loaded, x), wantDefault))).toBeLessThan(1e-6);
       loaded.setAdapter('dora');
       expect(maxAbsDiff(predict(loaded, x), want.dora)).toBeLessThan(1e-6);
     });
@@ -126,7 +126,7 @@ describe('PEFT round trip of adapters trained here', () => {
     ]);
     const fresh = mlp(12, 'fresh', base);
     const loaded = applyLora(fresh, adapter);
-    expect(maxAbsDiff(predict(loaded, x), want)).toBeLessThan(1e-6);
+    expect(tf.tidy(() => maxAbsDiff(predict(loaded, x), want))).toBeLessThan(1e-6);
     tf.dispose(want);
     [loaded, lm].forEach((m) => m.dispose());
     adapter.dispose();
@@ -147,11 +147,13 @@ describe('PEFT round trip of adapters trained here', () => {
     const wantA = predict(lm, x);
 
     const fresh = mlp(12, 'fresh', base);
-    const loaded = applyLora(fresh, await loadPeftAdapter(dir));
+    const adapterA = await loadPeftAdapter(dir);
+    const loaded = applyLora(fresh, adapterA);
+    adapterA.dispose();
     await loaded.loadAdapter(join(tmp, 'b', 'b'), 'b');
-    expect(maxAbsDiff(predict(loaded, x), wantA)).toBeLessThan(1e-6);
+    expect(tf.tidy(() => maxAbsDiff(predict(loaded, x), wantA))).toBeLessThan(1e-6);
     loaded.setAdapter('b');
-    expect(maxAbsDiff(predict(loaded, x), wantB)).toBeLessThan(1e-6);
+    expect(tf.tidy(() => maxAbsDiff(predict(loaded, x), wantB))).toBeLessThan(1e-6);
     loaded.disableAdapters();
     const off = predict(loaded, x);
     const plain = fresh.predict(x) as tf.Tensor;
@@ -222,7 +224,7 @@ describe('PEFT round trip of adapters trained here', () => {
       expect(LoraConfigError.isInstance(e)).toBe(true);
     }
     const mapped = applyLora(renamed, adapter, { moduleMap: { fc1: 'encoder_fc1', fc2: 'decoder_fc2' } });
-    expect(maxAbsDiff(predict(mapped, x), want)).toBeLessThan(1e-6);
+    expect(tf.tidy(() => maxAbsDiff(predict(mapped, x), want))).toBeLessThan(1e-6);
     // saving writes the PEFT paths back, not the tfjs names
     const again = decodePeftAdapter(encodePeftAdapter(mapped));
     expect(again.modules.map((m) => m.path).sort()).toEqual(['fc1', 'fc2']);
