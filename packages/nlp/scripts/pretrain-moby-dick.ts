@@ -14,7 +14,7 @@ import { generate } from '../src/generate.js';
 import { perplexity, trainLanguageModel } from '../src/lm-training.js';
 import { saveModelFiles } from '../src/model-files.js';
 import { MOBY_DICK_LM_URL, type PretrainedInfo } from '../src/pretrained.js';
-import { loadMobyDick } from '../src/text-data.js';
+import { loadMobyDick } from '../src/experiments/text-data.js';
 import { transformerLM, type TransformerConfig } from '../src/transformer.js';
 
 const { values } = parseArgs({

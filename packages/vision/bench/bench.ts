@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildMnistCnn } from '../src/experiment/mnist-cnn.js';
+import { buildMnistCnn } from '../src/experiments/mnist-cnn.js';
 import '../src/index.js';
 import { loadMobileNetV2, MOBILENET_HEAD, MOBILENET_POINTWISE } from '../test-support/mobilenet-v2.js';
 

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, LoraConfigError, type LoraModel } from '@tfjs-lora/core';
-import { CharTokenizer } from './char-tokenizer.js';
-import { generate } from './generate.js';
-import { perplexity, trainLanguageModel } from './lm-training.js';
-import { modelFiles, modelFromFiles } from './model-files.js';
-import { loadMobyDickLM } from './pretrained.js';
+import { CharTokenizer } from '../char-tokenizer.js';
+import { generate } from '../generate.js';
+import { perplexity, trainLanguageModel } from '../lm-training.js';
+import { modelFiles, modelFromFiles } from '../model-files.js';
+import { loadMobyDickLM } from '../pretrained.js';
 import { loadSotu, type Speech } from './text-data.js';
 
 /** How the base model is adapted: LoRA on q and v, LoRA on every linear layer, or full fine-tuning. */

@@ -1,6 +1,6 @@
 /// <reference types="node" />
-// @tfjs-lora/vision/experiment: the domain-adaptation experiment (Node only: reads datasets and the
-// committed model from disk). Importing it registers the convolution adapters.
+// @tfjs-lora/vision/experiments: the domain-adaptation experiment and its datasets (Node only: reads the
+// datasets and the committed model from disk). Importing it registers the convolution layer kinds.
 export {
   runDomainAdaptation,
   formatAdaptationTable,

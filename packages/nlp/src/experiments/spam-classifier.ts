@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, type LoraModel } from '@tfjs-lora/core';
-import { CharTokenizer } from './char-tokenizer.js';
-import { modelFiles, modelFromFiles } from './model-files.js';
-import { loadMobyDickLM } from './pretrained.js';
-import { loadSpamAssassin, seededRandom, type Email } from './text-data.js';
-import { classifierFromLM } from './transformer.js';
+import { CharTokenizer } from '../char-tokenizer.js';
+import { modelFiles, modelFromFiles } from '../model-files.js';
+import { loadMobyDickLM } from '../pretrained.js';
+import { seededRandom } from '../text-windows.js';
+import { loadSpamAssassin, type Email } from './text-data.js';
+import { classifierFromLM } from '../transformer.js';
 
 /** How the classifier is trained: LoRA on the token embedding and attention (plus the new head), or the head only. */
 export type SpamMethod = 'lora-embedding-attention' | 'head-only';

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatSpamTable, runSpamClassification } from './spam-classifier.js';
 import { formatStyleTable, runStyleAdaptation, splitSpeeches, type StyleProgress } from './style-adaptation.js';
-import { transformerLM, type TransformerConfig } from './transformer.js';
-import './register-on-import.js';
+import { transformerLM, type TransformerConfig } from '../transformer.js';
+import '../register-on-import.js';
 
 const CONFIG: TransformerConfig = {
   vocabSize: 97,

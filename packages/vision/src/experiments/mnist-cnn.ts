@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-/** models/mnist-cnn of this package (the same path from src/experiment and dist/experiment). */
+/** models/mnist-cnn of this package (the same path from src/experiments and dist/experiments). */
 export const MNIST_CNN_FOLDER = fileURLToPath(new URL('../../models/mnist-cnn/', import.meta.url));
 
 /**
