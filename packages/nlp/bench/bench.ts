@@ -15,7 +15,7 @@ import { nextTokenLoss } from '../src/lm-training.js';
 import { mixedAdapterView, predictLoopingAdapters } from '../src/mixed-batch.js';
 import { loadMobyDickLM } from '../src/pretrained.js';
 import { registerNlpAdapters } from '../src/register.js';
-import { modelFiles, modelFromFiles } from '../src/model-files.js';
+import { modelFiles, modelFromFiles } from '@tfjs-lora/core/node';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, rounds: { type: 'string' } } });
 registerNlpAdapters();

@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadMnist } from '../src/experiments/datasets.js';
-import { buildMnistCnn, MNIST_CNN_FOLDER, saveModelFiles } from '../src/experiments/mnist-cnn.js';
+import { saveModelFiles } from '@tfjs-lora/core/node';
+import { buildMnistCnn, MNIST_CNN_FOLDER } from '../src/experiments/mnist-cnn.js';
 import { accuracy, train } from '../src/experiments/training.js';
 
 const { values: args } = parseArgs({

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LoraError } from '../errors/index.js';
 import { applyLora, type LoraModel } from '../lora-model.js';
 import { loadPeftAdapter } from './load.js';
-import type { NodeFs } from './node-fs.js';
+import type { NodeFs } from '../node/fs.js';
 import { savePeftAdapter } from './save.js';
 
 /** The real file system with one call of one function failing. */

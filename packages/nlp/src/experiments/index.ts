@@ -22,4 +22,3 @@ export {
   type SpamClassificationRow,
   type SpamClassificationResult,
 } from './spam-classifier.js';
-export { modelFiles, modelFromFiles, saveModelFiles, loadModelFiles } from '../model-files.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, type LoraModel } from '@tfjs-lora/core';
 import { CharTokenizer } from '../char-tokenizer.js';
-import { modelFiles, modelFromFiles } from '../model-files.js';
+import { modelFiles, modelFromFiles } from '@tfjs-lora/core/node';
 import { loadMobyDickLM } from '../pretrained.js';
 import { seededRandom } from '../text-windows.js';
 import { loadSpamAssassin, type Email } from './text-data.js';

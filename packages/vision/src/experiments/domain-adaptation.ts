@@ -7,7 +7,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, LoraConfigError, type LoraModel } from '@tfjs-lora/core';
 import '../index.js';
 import { fashionMnistFolder, invertAndRotate, loadFashionMnist, loadMnist, type ImageSet } from './datasets.js';
-import { loadModelFiles, MNIST_CNN_FOLDER } from './mnist-cnn.js';
+import { loadMnistCnn, MNIST_CNN_FOLDER } from './mnist-cnn.js';
 import { accuracy, train } from './training.js';
 
 /** The target domains. */
@@ -136,7 +136,7 @@ export async function runDomainAdaptation(
   onProgress?.({ kind: 'data', message: `loading ${s.domain} (${s.trainSize} train, ${s.testSize} test)` });
   const data = domainData(s.domain, s);
   const steps = Math.ceil(data.train.count / s.batchSize);
-  const probe = await loadModelFiles(s.modelFolder);
+  const probe = await loadMnistCnn(s.modelFolder);
   const fullCount = countTrainable(probe);
   probe.dispose();
   const rows: AdaptationRow[] = [];
@@ -176,7 +176,7 @@ export async function runDomainAdaptation(
   });
 
   for (const method of s.methods) {
-    const model = await loadModelFiles(s.modelFolder);
+    const model = await loadMnistCnn(s.modelFolder);
     try {
       if (method === 'base') {
         emit(row('base (no training)', null, await accuracy(model, data.test), 0, 0, 0));

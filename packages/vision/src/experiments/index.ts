@@ -19,5 +19,5 @@ export {
   type ImageSet,
   type Split,
 } from './datasets.js';
-export { buildMnistCnn, loadModelFiles, saveModelFiles, MNIST_CNN_FOLDER } from './mnist-cnn.js';
+export { buildMnistCnn, loadMnistCnn, MNIST_CNN_FOLDER, loadModelFiles, saveModelFiles } from './mnist-cnn.js';
 export { train, accuracy, type TrainOptions, type TrainResult, type StepInfo } from './training.js';

@@ -1,10 +1,10 @@
 /// <reference types="node" />
 // The small CNN of the domain-adaptation experiment: its architecture, and its MNIST-pretrained weights
 // committed in models/mnist-cnn (written by scripts/pretrain-mnist-cnn.ts). Node only (reads files).
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { LoraError } from '@tfjs-lora/core';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadModelFiles as loadModelFolder, saveModelFiles as saveModelFolder } from '@tfjs-lora/core/node';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -38,46 +38,20 @@ export function buildMnistCnn(seed = 1): tfl.Sequential {
   });
 }
 
-/** Saves a model as model.json + weights.bin in `folder` (tfjs's format, as `file://` would write it). */
-export async function saveModelFiles(model: tfl.LayersModel, folder: string): Promise<void> {
-  mkdirSync(folder, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      const data = a.weightData as ArrayBuffer;
-      writeFileSync(join(folder, 'weights.bin'), new Uint8Array(data));
-      const json = {
-        modelTopology: a.modelTopology,
-        format: a.format,
-        generatedBy: a.generatedBy,
-        convertedBy: a.convertedBy ?? null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-      };
-      writeFileSync(join(folder, 'model.json'), JSON.stringify(json));
-      return {
-        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength },
-      };
-    }),
-  );
-}
-
-/** Loads model.json + weights.bin from `folder` (default: the committed pretrained CNN). */
-export async function loadModelFiles(folder = MNIST_CNN_FOLDER): Promise<tfl.LayersModel> {
-  const file = join(folder, 'model.json');
-  if (!existsSync(file)) {
+/**
+ * Loads the CNN from `folder` (default: the committed pretrained CNN): model.json + weights.bin, read with
+ * core's model folder loader.
+ */
+export async function loadMnistCnn(folder = MNIST_CNN_FOLDER): Promise<tfl.LayersModel> {
+  if (!existsSync(join(folder, 'model.json'))) {
     throw new LoraError(
-      `No model at ${file}: expected the committed pretrained CNN; run scripts/pretrain-mnist-cnn.ts to make it.`,
+      `No model at ${join(folder, 'model.json')}: expected the committed pretrained CNN; run scripts/pretrain-mnist-cnn.ts to make it.`,
     );
   }
-  const json = JSON.parse(readFileSync(file, 'utf8')) as {
-    modelTopology: object;
-    weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
-  };
-  const bytes = readFileSync(join(folder, 'weights.bin'));
-  return tfl.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-    }),
-  );
+  return (await loadModelFolder(folder)).model;
 }
+
+/** @deprecated use {@link loadMnistCnn} (or `loadModelFiles` of `@tfjs-lora/core/node` for any folder); removed in 0.3 */
+export const loadModelFiles: typeof loadMnistCnn = loadMnistCnn;
+/** @deprecated use `saveModelFiles` of `@tfjs-lora/core/node`; removed in 0.3 */
+export const saveModelFiles: typeof saveModelFolder = saveModelFolder;

@@ -1,10 +1,11 @@
-// Node-only file access, imported lazily so that browser bundles of core never load node:fs.
+// Node-only file access, imported lazily so that browser bundles never load node built-ins. One shim for
+// every package: core's PEFT files, model folders (./model-files.ts), nlp's pretrained model.
 import { LoraError } from '../errors/index.js';
 
 /** The subset of `node:fs/promises` used here (injectable, so tests can make one step fail). */
 export interface NodeFs {
   readFile(path: string): Promise<Uint8Array>;
-  writeFile(path: string, data: Uint8Array, options: { flag: string }): Promise<void>;
+  writeFile(path: string, data: Uint8Array | string, options?: { flag: string }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   link(from: string, to: string): Promise<void>;
   copyFile(from: string, to: string): Promise<void>;
@@ -15,7 +16,8 @@ export interface NodeFs {
   open(path: string, flags: string): Promise<{ sync(): Promise<void>; close(): Promise<void> }>;
 }
 
-interface NodePath {
+/** The subset of `node:path` used here. */
+export interface NodePath {
   join(...parts: string[]): string;
   dirname(p: string): string;
   basename(p: string): string;
@@ -27,29 +29,42 @@ export function isNode(): boolean {
   return typeof p?.versions?.node === 'string';
 }
 
-function requireNode(what: string): void {
+/** What to do instead in a browser, for a reading or writing of PEFT adapter files (the default). */
+export const ADAPTER_BROWSER_HINT =
+  "pass {config, weights} bytes, an IOHandler (peftBrowserFiles, peftDownloads, 'indexeddb://name') or an http(s) URL instead";
+
+/**
+ * Throws a {@link LoraError} outside Node.js: `what` needs file system access; `browserHint` says what to
+ * do in a browser instead.
+ */
+export function requireNode(what: string, browserHint = ADAPTER_BROWSER_HINT): void {
   if (!isNode()) {
-    throw new LoraError(
-      `${what} needs Node.js (file system access). In a browser, pass {config, weights} bytes, an IOHandler ` +
-        `(peftBrowserFiles, peftDownloads, 'indexeddb://name') or an http(s) URL instead.`,
-    );
+    throw new LoraError(`${what} needs Node.js (file system access). In a browser, ${browserHint}.`);
   }
 }
 
 // A variable specifier keeps bundlers from resolving node built-ins for browser builds.
 const FS = 'node:fs/promises';
 const PATH = 'node:path';
+const URL_MODULE = 'node:url';
 
-/** `node:fs/promises` (Node only). */
-export async function nodeFs(what = 'Reading or writing a directory'): Promise<NodeFs> {
-  requireNode(what);
+/** `node:fs/promises` (Node only; elsewhere a {@link LoraError} saying `what` needs Node and what to do instead). */
+export async function nodeFs(what = 'Reading or writing a directory', browserHint?: string): Promise<NodeFs> {
+  requireNode(what, browserHint);
   return (await import(/* @vite-ignore */ FS)) as NodeFs;
 }
 
 /** `node:path` (Node only). */
-export async function nodePath(): Promise<NodePath> {
-  requireNode('Path handling');
+export async function nodePath(browserHint?: string): Promise<NodePath> {
+  requireNode('Path handling', browserHint);
   return (await import(/* @vite-ignore */ PATH)) as NodePath;
+}
+
+/** `url.fileURLToPath` of `node:url` (Node only). */
+export async function nodeFileURLToPath(browserHint?: string): Promise<(url: URL | string) => string> {
+  requireNode('Reading a file: URL', browserHint);
+  return ((await import(/* @vite-ignore */ URL_MODULE)) as { fileURLToPath: (url: URL | string) => string })
+    .fileURLToPath;
 }
 
 /** Whether `path` exists (and is a directory / file). */
