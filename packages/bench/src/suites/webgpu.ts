@@ -1,14 +1,20 @@
 // Fused vs composed LoRA kernels on the WebGPU adapter this machine has, measured side by side in one
 // run (interleaved rounds, medians), printed as one table of ratios with the adapter's name.
-//   pnpm --filter @tfjs-lora/backend-webgpu bench [-- --m 512 --k 1024 --n 1024 --ranks 4,16,64 --adapters 8 --rounds 5 --reps 3]
+//   pnpm bench webgpu [--m 512 --k 1024 --n 1024 --ranks 4,16,64 --adapters 8 --rounds 5 --reps 3]
+// On a lent NVIDIA GPU: packages/bench/scripts/webgpu-device.sh (see packages/bench/README.md).
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // gradients of the composed ops
 import { composedLoraMatMul, composedMultiAdapterMatMul, useBackend, type LoraMatMulArgs } from '@tfjs-lora/core';
-import { describeAdapter } from '../src/adapter-report.js';
-import { webgpuLoraMatMul } from '../src/ops/lora-matmul.js';
-import { webgpuMultiAdapterMatMul } from '../src/ops/multi-adapter-matmul.js';
-import { disposeWebgpuBackend, registerWebgpuBackend, webgpuAdapterReport } from '../src/webgpu-backend.js';
+import {
+  describeAdapter,
+  disposeWebgpuBackend,
+  registerWebgpuBackend,
+  webgpuAdapterReport,
+  webgpuLoraMatMul,
+  webgpuMultiAdapterMatMul,
+} from '@tfjs-lora/backend-webgpu';
+import { markdownTable } from '../print-table.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -149,17 +155,7 @@ async function main(): Promise<void> {
     per.fused.toFixed(2),
     (per.gather / per.fused).toFixed(2),
   ]);
-  const head = ['workload', 'composed ms', 'fused ms', 'ratio'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  console.log(
-    [
-      line(head),
-      `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
-      ...rows.map(line),
-    ].join('\n'),
-  );
+  console.log(markdownTable(['workload', 'composed ms', 'fused ms', 'ratio'], rows));
   if (report.software)
     console.log(
       `\nnote: ${report.device || 'this adapter'} is a software rasteriser: these ratios are not representative of a GPU.`,

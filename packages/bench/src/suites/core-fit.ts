@@ -9,12 +9,14 @@
 // ~2 ms for 64 rows of 784 on stock wasm, whose Slice is slower still (it reads the whole input);
 // `train` copies batches from one host read instead.)
 //
-//   pnpm --filter @tfjs-lora/core bench:fit   (or: cd packages/core && npx tsx bench/fit-overhead.ts [wasm|cpu] [--rounds N] [--steps N])
-import { wasmBackend } from './wasm-backend.js';
+//   pnpm bench core-fit [wasm|cpu] [--rounds N] [--steps N]
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
-import { applyLora, createTrainStep, registerLoraBackend, train, useBackend } from '../src/index.js';
+import { applyLora, createTrainStep, registerLoraBackend, train, useBackend } from '@tfjs-lora/core';
+import { markdownTable, ratio } from '../print-table.js';
+import { median } from '../stats.js';
+import { wasmBackend } from './stock-wasm-backend.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -54,8 +56,6 @@ function buildLoraMlp(): tfl.LayersModel {
   );
   return applyLora(model, { r: 8, loraAlpha: 16, targetModules: ['hidden1', 'hidden2', 'head'] }, { seed: 7 }).model;
 }
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 async function main(): Promise<void> {
   registerLoraBackend(wasmBackend);
@@ -143,13 +143,12 @@ async function main(): Promise<void> {
   console.log(
     `\nLoRA MLP 784-512-512-10, r=8, batch 64, Adam, ${BACKEND} backend; ${ROUNDS} interleaved rounds × ${STEPS} steps per variant; medians of per-round ms/step`,
   );
-  console.log(`| variant | ms/step (median) | min–max | vs minimize loop |\n|---|---:|---:|---:|`);
-  for (const name of names) {
+  const rows = names.map((name) => {
     const v = times[name]!;
-    console.log(
-      `| ${name} | ${median(v).toFixed(2)} | ${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)} | ${(median(v) / base).toFixed(3)}× |`,
-    );
-  }
+    const range = `${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}`;
+    return [name, median(v).toFixed(2), range, ratio(median(v), base)];
+  });
+  console.log(markdownTable(['variant', 'ms/step (median)', 'min–max', 'vs minimize loop'], rows));
   const fitRatio = median(times['model.fit']!) / base;
   const fitVsTrain = median(times['model.fit']!) / median(times['train (core; whole data in, batches made per step)']!);
   console.log(

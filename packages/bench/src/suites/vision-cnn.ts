@@ -1,4 +1,4 @@
-// `pnpm --filter @tfjs-lora/vision bench`: LoRA against full fine-tuning, step time and peak memory, for
+// `pnpm bench vision-cnn`: LoRA against full fine-tuning, step time and peak memory, for
 // the experiment's CNN (batch 64, 28×28×1) and MobileNetV2 (224×224×3) on cpu and wasm, side by side in
 // one run (and on native TensorFlow, @tfjs-lora/backend-cuda's 'native' backend, when its binding is built:
 // `pnpm --filter @tfjs-lora/backend-cuda build:native`); and the CNN workload in PEFT on PyTorch when the offline PEFT is present ($PEFT_PYTHON,
@@ -19,9 +19,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildMnistCnn } from '../src/experiments/mnist-cnn.js';
-import '../src/index.js';
-import { loadMobileNetV2, MOBILENET_HEAD, MOBILENET_POINTWISE } from '../test-support/mobilenet-v2.js';
+import '@tfjs-lora/vision';
+import { buildMnistCnn } from '@tfjs-lora/vision/experiments';
+import { markdownTable } from '../print-table.js';
+import { loadMobileNetV2, MOBILENET_HEAD, MOBILENET_POINTWISE } from './mobilenet-v2.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -127,17 +128,10 @@ async function mobilenetRow(backend: string, steps: number, warmup: number): Pro
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-/**
- * Imports @tfjs-lora/backend-cuda (registering 'native'; vision does not depend on it, so it is loaded
- * from the workspace by path) and asks whether its binding works. Returns null, or why not.
- */
+/** Imports @tfjs-lora/backend-cuda (registering 'native') and asks whether its binding works. Returns null, or why not. */
 async function registerNative(): Promise<string | null> {
   try {
-    const path = new URL('../../backend-cuda/src/index.ts', import.meta.url).pathname;
-    const plugin = (await import(/* @vite-ignore */ path)) as {
-      nativeBindingStatus(): Promise<{ ok: true } | { ok: false; reason: string }>;
-    };
-    const status = await plugin.nativeBindingStatus();
+    const status = await (await import('@tfjs-lora/backend-cuda')).nativeBindingStatus();
     return status.ok ? null : status.reason;
   } catch (e) {
     return `@tfjs-lora/backend-cuda could not be loaded (${(e as Error).message.split('\n')[0]})`;
@@ -181,17 +175,26 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 console.log(
   `\nLoRA r=${R} (alpha ${2 * R}) vs full fine-tuning, Adam, steps interleaved in one process, tfjs ${tf.version_core}; median ms per training step\n`,
 );
+const header = ['model', 'backend', 'batch', 'LoRA ms/step', 'full FT ms/step', 'LoRA / full time', 'LoRA peak MB'];
 console.log(
-  '| model | backend | batch | LoRA ms/step | full FT ms/step | LoRA / full time | LoRA peak MB | full peak MB | LoRA / full memory | trainable LoRA / full | timed steps each |',
+  markdownTable(
+    [...header, 'full peak MB', 'LoRA / full memory', 'trainable LoRA / full', 'timed steps each'],
+    rows.map((r) => [
+      r.model,
+      r.backend,
+      r.batch,
+      r.lora.msPerStep.toFixed(0),
+      r.full.msPerStep.toFixed(0),
+      (r.lora.msPerStep / r.full.msPerStep).toFixed(2),
+      mb(r.lora.peakBytes),
+      mb(r.full.peakBytes),
+      (r.lora.peakBytes / r.full.peakBytes).toFixed(2),
+      `${r.lora.trainable.toLocaleString('en-US')} / ${r.full.trainable.toLocaleString('en-US')}`,
+      r.lora.steps,
+    ]),
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  ),
 );
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-for (const r of rows) {
-  console.log(
-    `| ${r.model} | ${r.backend} | ${r.batch} | ${r.lora.msPerStep.toFixed(0)} | ${r.full.msPerStep.toFixed(0)} | ${(r.lora.msPerStep / r.full.msPerStep).toFixed(2)} | ` +
-      `${mb(r.lora.peakBytes)} | ${mb(r.full.peakBytes)} | ${(r.lora.peakBytes / r.full.peakBytes).toFixed(2)} | ` +
-      `${r.lora.trainable.toLocaleString('en-US')} / ${r.full.trainable.toLocaleString('en-US')} | ${r.lora.steps} |`,
-  );
-}
 const byModel = new Map<string, Map<string, Row>>();
 for (const r of rows) byModel.set(r.model, (byModel.get(r.model) ?? new Map<string, Row>()).set(r.backend, r));
 const versus = (
@@ -202,18 +205,17 @@ const versus = (
   ] as const
 ).filter(([p, q]) => [...byModel.values()].some((m) => m.has(p) && m.has(q)));
 if (versus.length > 0) {
-  console.log(
-    `\n| model | ${versus.map(([p, q]) => `${p} / ${q} LoRA step | ${p} / ${q} full FT step`).join(' | ')} |\n|---|${versus.map(() => '---:|---:').join('|')}|`,
-  );
-  for (const [model, m] of byModel) {
-    const cells = versus.map(([p, q]) => {
-      const [a, b] = [m.get(p), m.get(q)];
-      return a && b
-        ? `${(a.lora.msPerStep / b.lora.msPerStep).toFixed(3)} | ${(a.full.msPerStep / b.full.msPerStep).toFixed(3)}`
-        : '– | –';
-    });
-    console.log(`| ${model} | ${cells.join(' | ')} |`);
-  }
+  const cells = [...byModel].map(([model, m]) => [
+    model,
+    ...versus.flatMap(([p, q]) => {
+      const [x, y] = [m.get(p), m.get(q)];
+      return x && y
+        ? [(x.lora.msPerStep / y.lora.msPerStep).toFixed(3), (x.full.msPerStep / y.full.msPerStep).toFixed(3)]
+        : ['–', '–'];
+    }),
+  ]);
+  const head = versus.flatMap(([p, q]) => [`${p} / ${q} LoRA step`, `${p} / ${q} full FT step`]);
+  console.log(`\n${markdownTable(['model', ...head], cells)}`);
 }
 
 const python = process.env['PEFT_PYTHON'] ?? '/tmp/peftenv/bin/python';
@@ -235,12 +237,17 @@ if (existsSync(python)) {
   console.log(
     `\nThe CNN workload in PEFT ${peft.peft} on PyTorch ${peft.torch} (${peft.threads} threads): LoRA ${peft.lora_ms.toFixed(0)} ms/step, full FT ${peft.full_ms.toFixed(0)} ms/step\n`,
   );
-  console.log('| CNN, batch 64 | ours LoRA / PEFT LoRA | ours full FT / PyTorch full FT |\n|---|---:|---:|');
-  for (const r of rows.filter((x) => x.model === 'CNN (MNIST)')) {
-    console.log(
-      `| tfjs ${r.backend} | ${(r.lora.msPerStep / peft.lora_ms).toFixed(2)} | ${(r.full.msPerStep / peft.full_ms).toFixed(2)} |`,
-    );
-  }
+  const cnn = rows.filter((x) => x.model === 'CNN (MNIST)');
+  console.log(
+    markdownTable(
+      ['CNN, batch 64', 'ours LoRA / PEFT LoRA', 'ours full FT / PyTorch full FT'],
+      cnn.map((r) => [
+        `tfjs ${r.backend}`,
+        (r.lora.msPerStep / peft.lora_ms).toFixed(2),
+        (r.full.msPerStep / peft.full_ms).toFixed(2),
+      ]),
+    ),
+  );
 } else {
   console.log(`\n(PEFT column skipped: no Python with PEFT at ${python}; set PEFT_PYTHON)`);
 }

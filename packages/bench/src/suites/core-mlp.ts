@@ -4,15 +4,17 @@
 // Both training variants use the same custom step: optimizer.minimize over the trainable variables.
 // Configurations are measured interleaved (alternating order, in rounds) after a warm-up; medians.
 //
-//   pnpm --filter @tfjs-lora/core bench      (or: cd packages/core && npx tsx bench/bench.ts [cpu] [wasm] [native])
-import { wasmBackend } from './wasm-backend.js';
+// The wasm column is stock @tensorflow/tfjs-backend-wasm behind a minimal LoraBackend (./stock-wasm-backend.ts),
+// core's LoRA on tfjs's own kernels; `pnpm bench wasm-kernels` measures @tfjs-lora/backend-wasm's kernels.
+//
+//   pnpm bench core-mlp [cpu] [wasm] [native]
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { cpus } from 'node:os';
-import { loadMnist, mnistTensors, type MnistData } from '../src/data/mnist.js';
-// Core through its own package name (its built dist), not ../src: @tfjs-lora/backend-cuda (the native column)
-// imports the built core, and two copies of core in one process register two LoraLayer classes with tfjs.
-import { applyLora, registerLoraBackend, useBackend, type LoraBackend, type LoraModel } from '@tfjs-lora/core';
+import { applyLora, registerLoraBackend, useBackend, type LoraModel } from '@tfjs-lora/core';
+import { loadMnist, mnistTensors, type MnistData } from '@tfjs-lora/core/data';
+import { markdownTable, ms } from '../print-table.js';
+import { wasmBackend } from './stock-wasm-backend.js';
 
 const BATCH = 64;
 const R = 8;
@@ -24,20 +26,10 @@ const PLAN: Record<string, { warmup: number; rounds: number; perRound: number; f
   native: { warmup: 10, rounds: 10, perRound: 10, forwardPerRound: 20 },
 };
 
-/** The part of @tfjs-lora/backend-cuda this script uses. */
-interface NativePlugin {
-  nativeBackend: LoraBackend;
-  nativeBindingStatus(): Promise<{ ok: true } | { ok: false; reason: string }>;
-}
-
-/**
- * Registers @tfjs-lora/backend-cuda's 'native' backend with this script's core (core cannot depend on the
- * plugin, which depends on core: it is loaded from the workspace by path). Returns null, or why not.
- */
+/** Registers @tfjs-lora/backend-cuda's 'native' backend. Returns null, or why it cannot run here. */
 async function registerNative(): Promise<string | null> {
   try {
-    const path = new URL('../../backend-cuda/src/index.ts', import.meta.url).pathname;
-    const plugin = (await import(/* @vite-ignore */ path)) as NativePlugin;
+    const plugin = await import('@tfjs-lora/backend-cuda');
     const status = await plugin.nativeBindingStatus();
     if (!status.ok) return status.reason;
     registerLoraBackend(plugin.nativeBackend);
@@ -211,8 +203,7 @@ async function benchBackend(name: string, data: MnistData): Promise<Result> {
   return result;
 }
 
-const num = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-const fmt = (t: Timing): string => `${num(t.median)} (${num(t.q1)}–${num(t.q3)})`;
+const fmt = (t: Timing): string => `${ms(t.median)} (${ms(t.q1)}–${ms(t.q3)})`;
 const ratio = (a: Timing, b: Timing): string => `${(a.median / b.median).toFixed(2)}×`;
 
 function table(results: Result[]): string {
@@ -233,9 +224,10 @@ function table(results: Result[]): string {
     ['trainable params, full', (r) => `${r.full.toLocaleString('en')} (100%)`],
     ['measured training steps per variant', (r) => String(r.steps)],
   ];
-  const head = `| MLP 784-512-512-10, batch 64, Adam, r=8 | ${results.map((r) => r.backend).join(' | ')} |`;
-  const sep = `|---|${results.map(() => '---:').join('|')}|`;
-  return [head, sep, ...rows.map(([label, f]) => `| ${label} | ${results.map(f).join(' | ')} |`)].join('\n');
+  return markdownTable(
+    ['MLP 784-512-512-10, batch 64, Adam, r=8', ...results.map((r) => r.backend)],
+    rows.map(([label, f]) => [label, ...results.map(f)]),
+  );
 }
 
 async function main(): Promise<void> {

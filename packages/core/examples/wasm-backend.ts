@@ -1,4 +1,4 @@
-// The wasm backend for core's own scripts (bench, examples). Core cannot use @tfjs-lora/backend-wasm
+// The wasm backend for core's examples. Core cannot use @tfjs-lora/backend-wasm
 // (that package depends on core), so this minimal LoraBackend stands in for it here.
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';

@@ -1,18 +1,19 @@
-// One measurement process for bench/kernels.ts: the wasm backend configured by argv[2]
-// ('stock' = tfjs-backend-wasm as shipped, one thread; 'ours-1' = this package's kernels, one thread;
-// 'ours-N' = this package's kernels, N threads), then the MLP LoRA training step and untransposed
-// matMuls timed. Prints one JSON line of median milliseconds.
+// One measurement process of wasm-kernels.ts: the wasm backend configured by argv[2] ('stock' =
+// tfjs-backend-wasm's own kernels, one thread; 'ours-1' = @tfjs-lora/backend-wasm's kernels, one thread;
+// 'ours-N' = the same, N threads); times the kernels it replaces through tfjs's public ops (./wasm-kernel-cases.ts),
+// then the MLP LoRA training step and untransposed matMuls. Prints one JSON line of median milliseconds.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, useBackend } from '@tfjs-lora/core';
-import { registerWasmBackend, wasmThreadsCount } from '../src/index.js';
-import { values } from '../test-support/kernel-check.js';
-import { median, timeMs } from './timing.js';
+import { registerWasmBackend, wasmThreadsCount } from '@tfjs-lora/backend-wasm';
+import { median, seededFloats as values, timeMs } from '../stats.js';
+import { timeKernelCases } from './wasm-kernel-cases.js';
 
 const config = process.argv[2] ?? 'ours-1';
 const threads = config === 'stock' ? false : Number(config.split('-')[1]) > 1 ? Number(config.split('-')[1]) : false;
 registerWasmBackend({ fasterKernels: config !== 'stock', threads });
 await useBackend('wasm');
+const kernels = config === 'ours-1' || config === 'stock' ? timeKernelCases() : {};
 
 const BATCH = 64;
 function mlp(): tfl.Sequential {
@@ -80,5 +81,6 @@ console.log(
     mm64x512x512: matMulMs(64, 512, 512, 60),
     firstLoss: losses[0],
     lastLoss: losses.at(-1),
+    kernels,
   }),
 );

@@ -5,17 +5,21 @@
 //   3. forward (batch 64) of the LoRA model unmerged vs merged vs the base model.
 // Each pair is measured interleaved in rounds (alternating order) after a warm-up; medians with IQR.
 //
-//   pnpm --filter @tfjs-lora/nlp bench        (or: cd packages/nlp && npx tsx bench/bench.ts [--backend wasm|cpu])
+//   pnpm bench nlp-lm [--backend wasm|cpu] [--rounds N]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tfjs-lora/backend-wasm';
 import { applyLora, useBackend } from '@tfjs-lora/core';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { nextTokenLoss } from '../src/lm-training.js';
-import { mixedAdapterView, predictLoopingAdapters } from '../src/mixed-batch.js';
-import { loadMobyDickLM } from '../src/pretrained.js';
-import { registerNlpAdapters } from '../src/register.js';
 import { modelFiles, modelFromFiles } from '@tfjs-lora/core/node';
+import {
+  loadMobyDickLM,
+  mixedAdapterView,
+  nextTokenLoss,
+  predictLoopingAdapters,
+  registerNlpAdapters,
+} from '@tfjs-lora/nlp';
+import { markdownTable } from '../print-table.js';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, rounds: { type: 'string' } } });
 registerNlpAdapters();
@@ -173,5 +177,4 @@ console.log(
   `\n${tf.getBackend()} backend, ${cpus()[0]?.model ?? 'CPU'} (${cpus().length} logical cores), Node ${process.version}, ${ROUNDS} rounds after ${WARMUP} warm-up`,
 );
 console.log(`Moby Dick char LM (3 blocks, width 128), ${TOKENS} tokens per row\n`);
-console.log(`| measurement (${tf.getBackend()}) | value |\n|---|---:|`);
-for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+console.log(markdownTable([`measurement (${tf.getBackend()})`, 'value'], rows));
