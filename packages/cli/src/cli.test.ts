@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile, saveModelDir } from './model-files.js';
-import { registerCommand, type CliIO } from './program.js';
+import { registerCommand } from './program.js';
+import type { CliIO } from './command.js';
 import { runCli } from './run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

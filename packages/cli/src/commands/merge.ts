@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBackend } from '../backend.js';
 import { loadModelFiles, saveModelFiles } from '@tfjs-lora/core/node';
-import type { CliCommand } from '../program.js';
+import type { CliCommand } from '../command.js';
 
 /** Options of {@link mergeAdapterFiles}. */
 export interface MergeOptions {

@@ -3,7 +3,7 @@
 // --task text: the Moby Dick character LM adapted to State of the Union speeches.
 import { LoraConfigError, savePeftAdapter, useBackend, type LoraModel } from '@tfjs-lora/core';
 import { join, resolve } from 'node:path';
-import type { CliCommand, CliIO } from '../program.js';
+import type { CliCommand, CliIO } from '../command.js';
 import { progressLine } from '../progress.js';
 
 /** Options of `tfjs-lora train`. */
