@@ -48,7 +48,7 @@ function encode(set: ImageSetLike): Uint8Array {
 }
 
 async function visionAssets(files: Map<string, Uint8Array>): Promise<DomainInfo[]> {
-  const experimentPath = join(packageDir('@tfjs-lora/vision'), 'dist/experiment/index.js');
+  const experimentPath = join(packageDir('@tfjs-lora/vision'), 'dist/experiments/index.js');
   const x = await load<VisionExperiment>(experimentPath);
   const domains: DomainInfo[] = [];
   const add = (
@@ -100,7 +100,7 @@ async function visionAssets(files: Map<string, Uint8Array>): Promise<DomainInfo[
 async function textAssets(files: Map<string, Uint8Array>): Promise<DataManifest['text']> {
   try {
     const nlp = await load<{ loadSotu(fromYear?: number): Promise<{ year: number; text: string }[]> }>(
-      join(packageDir('@tfjs-lora/nlp'), 'dist/index.js'),
+      join(packageDir('@tfjs-lora/nlp'), 'dist/experiments/index.js'),
     );
     const speeches = await nlp.loadSotu(1961);
     const text = speeches

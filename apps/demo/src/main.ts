@@ -10,33 +10,15 @@ import type {
   PredictResult,
   Task,
   TrainResult,
-  TrainSettings,
   WorkerEvent,
 } from './protocol.js';
 import { TrainingChart } from './ui/chart.js';
 import { WorkerClient, WorkerReplacedError } from './ui/client.js';
 import { $, download, el, pct } from './ui/dom.js';
+import { num, renderDomains, renderParams, settings, showTaskDefaults, targets } from './ui/controls.js';
 import { drawPad, PAD_SIZE, paintImage } from './ui/draw-pad.js';
+import { renderAdapterList, renderBars, renderIdbList, renderSamples } from './ui/results.js';
 import './style.css';
-
-const TARGETS: Record<Task, { all: string[]; on: string[]; r: number; alpha: number; lr: number; batch: number }> = {
-  vision: {
-    all: ['conv1', 'conv2', 'fc1', 'head'],
-    on: ['conv1', 'conv2', 'fc1', 'head'],
-    r: 4,
-    alpha: 8,
-    lr: 0.003,
-    batch: 32,
-  },
-  text: {
-    all: ['query', 'key', 'value', 'output', 'fc_in', 'fc_out', 'wte'],
-    on: ['query', 'value'],
-    r: 8,
-    alpha: 16,
-    lr: 0.005,
-    batch: 16,
-  },
-};
 
 const chart = new TrainingChart($<HTMLCanvasElement>('chart'));
 let client: WorkerClient | null = null;
@@ -51,7 +33,6 @@ const adapterLists: Record<Task, { adapters: AdapterInfo[]; active: string | nul
   text: { adapters: [], active: null },
 };
 
-const num = (id: string): number => Number($<HTMLInputElement>(id).value);
 const log = (message: string): void => {
   const pre = $('log');
   pre.textContent += `${new Date().toLocaleTimeString()}  ${message}\n`;
@@ -114,7 +95,7 @@ async function startBackend(name: string): Promise<void> {
     if (threads === undefined) delete status.dataset['threads'];
     else status.dataset['threads'] = String(threads);
     for (const b of init.backends) if (!b.ok) log(`${b.name} unavailable: ${b.reason}`);
-    renderDomains();
+    renderDomains(init.manifest);
     document.body.dataset['ready'] = 'true';
     $<HTMLButtonElement>('train').disabled = false;
     await refreshParams();
@@ -125,87 +106,23 @@ async function startBackend(name: string): Promise<void> {
   }
 }
 
-function renderDomains(): void {
-  if (!manifest) return;
-  $<HTMLSelectElement>('domain').replaceChildren(
-    ...manifest.domains.map((d) =>
-      el(
-        'option',
-        { value: d.id, disabled: !d.available, title: d.reason ?? '' },
-        d.available
-          ? `${d.label} (${d.trainCount} train, ${d.testCount} test)`
-          : `${d.label}: unavailable (${d.reason})`,
-      ),
-    ),
-  );
-  const text = $<HTMLInputElement>('task-text');
-  text.disabled = !manifest.text.available;
-  $('text-reason').textContent = manifest.text.available ? '' : `Text task unavailable: ${manifest.text.reason}`;
-}
-
 // ---- task and controls ---------------------------------------------------------------------------
 function setTask(next: Task): void {
   task = next;
   document.body.dataset['task'] = task;
-  const t = TARGETS[task];
-  $<HTMLInputElement>('rank').value = String(t.r);
-  $<HTMLInputElement>('alpha').value = String(t.alpha);
-  $<HTMLInputElement>('lr').value = String(t.lr);
-  $<HTMLInputElement>('batch').value = String(t.batch);
-  $<HTMLInputElement>('adapter-name').value = task === 'vision' ? 'inverted-r4' : 'speech-r8';
-  $('targets').replaceChildren(
-    el('legend', {}, 'target modules'),
-    ...t.all.map((name) =>
-      el(
-        'label',
-        {},
-        el('input', { type: 'checkbox', name: 'target', value: name, checked: t.on.includes(name) }),
-        ` ${name}`,
-      ),
-    ),
-  );
+  showTaskDefaults(task);
   renderAdapters();
   void refreshParams();
-}
-
-function targets(): string[] {
-  return [...document.querySelectorAll<HTMLInputElement>('input[name=target]:checked')].map((i) => i.value);
 }
 
 async function refreshParams(): Promise<void> {
   if (!client || document.body.dataset['ready'] !== 'true') return;
   const p = await call<ParamsResult>({ type: 'params', task, r: num('rank'), targets: targets() });
-  const row = (cells: (string | number)[], cls = '') =>
-    el('tr', { class: cls }, ...cells.map((c) => el('td', {}, typeof c === 'number' ? c.toLocaleString('en-US') : c)));
-  $('params').replaceChildren(
-    el('tr', {}, el('th', {}, 'layer'), el('th', {}, 'full fine-tuning'), el('th', {}, `LoRA r=${num('rank')}`)),
-    ...p.rows.filter((r) => r.base > 0).map((r) => row([r.layer, r.base, r.lora || '–'])),
-    row(
-      ['total trainable', p.full, `${p.lora.toLocaleString('en-US')} (${((100 * p.lora) / p.full).toFixed(2)}%)`],
-      'total',
-    ),
-  );
-}
-
-function settings(): TrainSettings {
-  return {
-    task,
-    adapterName: $<HTMLInputElement>('adapter-name').value.trim() || 'default',
-    domain: $<HTMLSelectElement>('domain').value,
-    r: num('rank'),
-    loraAlpha: num('alpha'),
-    targets: targets(),
-    learningRate: num('lr'),
-    epochs: num('epochs'),
-    trainSize: num('train-size'),
-    testSize: num('test-size'),
-    batchSize: num('batch'),
-    steps: num('steps'),
-  };
+  renderParams(p, num('rank'));
 }
 
 async function train(): Promise<void> {
-  const s = settings();
+  const s = settings(task);
   training = true;
   document.body.dataset['training'] = 'true';
   $<HTMLButtonElement>('train').disabled = true;
@@ -246,7 +163,7 @@ async function train(): Promise<void> {
     $('params-core').textContent =
       `'${r.adapter.name}' by core's trainableParameters(): ${p.trainable.toLocaleString('en-US')} trainable of ${p.total.toLocaleString('en-US')} (${p.percent.toFixed(2)}%)`;
     log(result.textContent);
-    if (r.samples) showSamples(r.samples);
+    if (r.samples) renderSamples(r.samples);
     if (task === 'vision') await predictCurrent();
   } catch (e) {
     result.dataset['state'] = 'error';
@@ -264,29 +181,12 @@ function classes(): string[] {
   return manifest?.domains.find((d) => d.id === $<HTMLSelectElement>('domain').value)?.classes ?? [...'0123456789'];
 }
 
-function bars(id: string, probs: number[]): void {
-  const names = classes();
-  const top = probs.indexOf(Math.max(...probs));
-  $(id).replaceChildren(
-    ...probs.map((p, i) =>
-      el(
-        'li',
-        { class: i === top ? 'top' : '' },
-        el('span', { class: 'name' }, names[i] ?? String(i)),
-        el('span', { class: 'bar', style: `width:${Math.round(p * 60)}px` }),
-        `${(100 * p).toFixed(0)}%`,
-      ),
-    ),
-  );
-  $(id).dataset['top'] = String(top);
-}
-
 async function predict(pixels: Float32Array): Promise<void> {
   lastInput = pixels;
   paintImage($<HTMLCanvasElement>('preview'), pixels);
   const p = await call<PredictResult>({ type: 'predict', pixels });
-  bars('pred-off', p.off);
-  bars('pred-on', p.on);
+  renderBars('pred-off', p.off, classes());
+  renderBars('pred-on', p.on, classes());
   $('pred-adapter').textContent = p.adapter ? `(${p.adapter})` : '(no adapter yet)';
 }
 
@@ -294,33 +194,13 @@ async function predictCurrent(): Promise<void> {
   if (lastInput) await predict(lastInput);
 }
 
-function showSamples(s: { off: string; on: string; prompt: string }): void {
-  $('sample-off').replaceChildren(el('b', {}, s.prompt), s.off);
-  $('sample-on').replaceChildren(el('b', {}, s.prompt), s.on);
-}
-
 // ---- adapters ------------------------------------------------------------------------------------
 function renderAdapters(): void {
-  const { adapters, active } = adapterLists[task];
-  const select = $<HTMLSelectElement>('adapters');
-  select.replaceChildren(
-    ...adapters.map((a) =>
-      el(
-        'option',
-        { value: a.name, selected: a.name === active },
-        `${a.name} (${a.domain || a.task}, r=${a.r}${a.accuracy !== undefined ? `, ${pct(a.accuracy)}` : ''}, ${a.source})`,
-      ),
-    ),
-  );
-  select.dataset['active'] = active ?? '';
-  for (const id of ['download', 'save-idb', 'merge', 'unmerge']) $<HTMLButtonElement>(id).disabled = !active;
+  renderAdapterList(adapterLists[task].adapters, adapterLists[task].active);
 }
 
 async function refreshIdb(): Promise<void> {
-  const keys = await call<string[]>({ type: 'listIdb' });
-  $<HTMLSelectElement>('idb-list').replaceChildren(
-    ...keys.map((k) => el('option', { value: k }, k.replace('indexeddb://tfjs-lora-demo/', ''))),
-  );
+  renderIdbList(await call<string[]>({ type: 'listIdb' }));
 }
 
 async function latency(merge: boolean): Promise<void> {
@@ -387,7 +267,7 @@ on('test-image', 'click', async () => {
   await predict(r.pixels);
 });
 on('generate', 'click', async () =>
-  showSamples(
+  renderSamples(
     await call({
       type: 'sample',
       prompt: $<HTMLInputElement>('prompt').value,

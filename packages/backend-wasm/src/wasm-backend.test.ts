@@ -6,7 +6,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, getLoraBackend, listLoraBackends, LoraError, useBackend } from '@tfjs-lora/core';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { nodeWasmFolder, registerWasmBackend, trainingKernelConfigs, wasmBackend } from './index.js';
+import { registerWasmBackend, wasmBackend } from './index.js';
+import { trainingKernelConfigs } from './register-kernels.js';
+import { nodeWasmFolder } from './wasm-backend.js';
 
 describe('wasm LoRA backend', () => {
   it('registers itself on import, between GPUs and cpu', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { markdownTable } from './print-table.js';
 import { formatTables, quantile, type Results } from './table.js';
 
 describe('quantile', () => {
@@ -21,8 +22,23 @@ describe('formatTables', () => {
     };
     const text = formatTables(results, { peft: 'PEFT', 'wasm-1t': 'wasm 1 thread' });
     const row = text.split('\n').find((l) => l.startsWith('| wasm 1 thread'))!;
+    const cells = row.split('|').map((c) => c.trim());
     // LoRA 5 ms, full 6 ms: LoRA/full 0.83×, vs PEFT LoRA 2.5×, vs PyTorch full 1.5×.
-    expect(row).toContain('| 0.83× | 2.50× | 1.50× |');
+    expect(cells.slice(4, 7)).toEqual(['0.83×', '2.50×', '1.50×']);
     expect(text).toContain('2.30 → 1.10');
+  });
+});
+
+describe('markdownTable', () => {
+  it('pads columns, left-aligns the first and right-aligns the rest', () => {
+    expect(
+      markdownTable(
+        ['name', 'ms'],
+        [
+          ['a', '1.5'],
+          ['longer', 12],
+        ],
+      ),
+    ).toBe(['| name   |  ms |', '|--------|----:|', '| a      | 1.5 |', '| longer |  12 |'].join('\n'));
   });
 });

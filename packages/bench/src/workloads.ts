@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, type LoraModel } from '@tfjs-lora/core';
-import { buildMnistCnn } from '@tfjs-lora/vision/experiment';
+import { buildMnistCnn } from '@tfjs-lora/vision/experiments';
 
 /** Batch size of every workload. */
 export const BATCH = 64;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff, peftCasePath, peftRealPath, peftRealReference } from '@tfjs-lora/test-support';
 import { loadModelFile, saveModelDir } from './model-files.js';
-import { registerCommand, type CliIO } from './program.js';
+import { registerCommand } from './program.js';
+import type { CliIO } from './command.js';
 import { runCli } from './run.js';
 
 const LINEAR = peftCasePath('linear');

@@ -1,12 +1,9 @@
+export { processIO, type CliCommand, type CliContext, type CliIO } from './command.js';
 export {
   createProgram,
   registerCommand,
   registeredCommands,
-  processIO,
   BUILTIN_COMMANDS,
-  type CliCommand,
-  type CliContext,
-  type CliIO,
   type CreateProgramOptions,
 } from './program.js';
 export { runCli } from './run.js';

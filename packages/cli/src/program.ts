@@ -1,29 +1,11 @@
 // The tfjs-lora command line: a commander program with the built-in commands and a registry through which
 // other packages add theirs (e.g. `train`), without this package depending on them.
 import { Command } from 'commander';
+import { processIO, type CliCommand, type CliContext, type CliIO } from './command.js';
 import { convertCommand } from './commands/convert.js';
 import { inspectCommand } from './commands/inspect.js';
 import { mergeCommand } from './commands/merge.js';
 import { trainCommand } from './commands/train.js';
-
-/** Where a command writes: stdout and stderr, injectable for tests and embedding. */
-export interface CliIO {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** What a command gets besides its arguments. */
-export interface CliContext {
-  readonly io: CliIO;
-  /** Whether `--verbose` was given (print progress details and stack traces). */
-  verbose(): boolean;
-}
-
-/** A command that can be added to the program: `register` adds it (name, arguments, options, action). */
-export interface CliCommand {
-  readonly name: string;
-  register(program: Command, ctx: CliContext): void;
-}
 
 const registry: CliCommand[] = [];
 
@@ -44,12 +26,6 @@ export function registeredCommands(): readonly CliCommand[] {
 
 /** The built-in commands. */
 export const BUILTIN_COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, convertCommand, trainCommand];
-
-/** Process stdout/stderr. */
-export const processIO: CliIO = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-};
 
 /** Options of {@link createProgram}. */
 export interface CreateProgramOptions {

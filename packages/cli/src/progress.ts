@@ -1,6 +1,6 @@
 // A one-line progress bar for long CLI jobs: redrawn in place on a terminal, one line per phase elsewhere
 // (logs, CI), so output stays readable in both.
-import type { CliIO } from './program.js';
+import type { CliIO } from './command.js';
 
 /** A progress line for one phase at a time. */
 export interface ProgressLine {

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
-import { createProgram, processIO, type CliIO, type CreateProgramOptions } from './program.js';
+import { processIO, type CliIO } from './command.js';
+import { createProgram, type CreateProgramOptions } from './program.js';
 
 /** One line: the message without line breaks. */
 function oneLine(e: unknown): string {

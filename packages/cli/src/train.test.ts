@@ -1,7 +1,7 @@
 // `tfjs-lora train` argument handling and the progress line. The full run is `npm start` (about 3 minutes),
 // which is too long for the test suite; here the command is driven up to its first real work.
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from './program.js';
+import type { CliIO } from './command.js';
 import { progressLine } from './progress.js';
 import { runCli } from './run.js';
 

@@ -8,7 +8,7 @@
 //
 // wasm is used when it initialises, else cpu. A reference run of full fine-tuning on the new domain
 // follows LoRA, except on cpu (too slow: ~60 s) unless --full; --no-full skips it everywhere.
-import { wasmBackend } from '../bench/wasm-backend.js';
+import { wasmBackend } from './wasm-backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadMnist, mnistTensors } from '../src/data/mnist.js';

@@ -12,9 +12,9 @@ import { registerNlpLayerKinds } from '../src/register.js';
 import { CharTokenizer } from '../src/char-tokenizer.js';
 import { generate } from '../src/generate.js';
 import { perplexity, trainLanguageModel } from '../src/lm-training.js';
-import { saveModelFiles } from '../src/model-files.js';
+import { saveModelFiles } from '@tfjs-lora/core/node';
 import { MOBY_DICK_LM_URL, type PretrainedInfo } from '../src/pretrained.js';
-import { loadMobyDick } from '../src/text-data.js';
+import { loadMobyDick } from '../src/experiments/text-data.js';
 import { transformerLM, type TransformerConfig } from '../src/transformer.js';
 
 const { values } = parseArgs({
@@ -82,6 +82,6 @@ const info: PretrainedInfo = {
   backend: tf.getBackend(),
 };
 const out = values.out ?? fileURLToPath(MOBY_DICK_LM_URL);
-await saveModelFiles(model, out, info as unknown as Record<string, unknown>);
+await saveModelFiles(model, out, { metadata: info as unknown as Record<string, unknown> });
 console.log(`saved to ${out}`);
 console.log(`sample: ${JSON.stringify(generate(model, 'The whale ', { maxNewTokens: 120, seed: 3 }))}`);

@@ -7,7 +7,7 @@ import '@tfjs-lora/backend-wasm';
 import { useBackend } from '@tfjs-lora/core';
 import { parseArgs } from 'node:util';
 import { registerNlpLayerKinds } from '../src/register.js';
-import { formatSpamTable, runSpamClassification } from '../src/spam-classifier.js';
+import { formatSpamTable, runSpamClassification } from '../src/experiments/spam-classifier.js';
 
 const { values } = parseArgs({
   options: { backend: { type: 'string', default: 'wasm' }, steps: { type: 'string', default: '120' } },

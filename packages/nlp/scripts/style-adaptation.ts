@@ -8,7 +8,7 @@ import '@tfjs-lora/backend-wasm';
 import { useBackend } from '@tfjs-lora/core';
 import { parseArgs } from 'node:util';
 import { registerNlpLayerKinds } from '../src/register.js';
-import { formatStyleTable, runStyleAdaptation, type StyleMethod } from '../src/style-adaptation.js';
+import { formatStyleTable, runStyleAdaptation, type StyleMethod } from '../src/experiments/style-adaptation.js';
 
 const { values } = parseArgs({
   options: {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, LoraConfigError } from '@tfjs-lora/core';
 import { CharTokenizer } from './char-tokenizer.js';
 import { contextLength, generate, sampleToken } from './generate.js';
-import { seededRandom } from './text-data.js';
+import { seededRandom } from './text-windows.js';
 import { transformerLM } from './transformer.js';
 import './register-on-import.js';
 

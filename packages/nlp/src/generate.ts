@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { LoraConfigError, type LoraModel } from '@tfjs-lora/core';
 import { CharTokenizer } from './char-tokenizer.js';
 import { PositionEmbedding } from './position-embedding.js';
-import { seededRandom } from './text-data.js';
+import { seededRandom } from './text-windows.js';
 
 /** Options of {@link generate}. */
 export interface GenerateOptions {

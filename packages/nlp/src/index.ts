@@ -1,3 +1,6 @@
+// @tfjs-lora/nlp: the text layer kinds (Embedding, MergedDense), the layers and transformer architectures
+// they serve, PEFT name maps, mixed-adapter batches, and character-LM training and sampling. Datasets and
+// the experiments are behind `@tfjs-lora/nlp/experiments`. Importing this entry registers the layer kinds.
 import './register-on-import.js';
 
 export { registerNlpLayerKinds, nlpLayerKinds } from './register.js';
@@ -36,19 +39,7 @@ export {
   type PerRowLoraArgs,
 } from './deprecated.js';
 export { CharTokenizer } from './char-tokenizer.js';
-export {
-  loadMobyDick,
-  loadSotu,
-  loadSpamAssassin,
-  emailText,
-  seededRandom,
-  randomWindows,
-  windowsAt,
-  evaluationOffsets,
-  type Speech,
-  type Email,
-  type LmBatch,
-} from './text-data.js';
+export { randomWindows, windowsAt, evaluationOffsets, type LmBatch } from './text-windows.js';
 export {
   nextTokenLoss,
   trainLanguageModel,
@@ -57,23 +48,4 @@ export {
   type LmTrainingResult,
 } from './lm-training.js';
 export { generate, sampleToken, contextLength, type GenerateOptions } from './generate.js';
-export { modelFiles, modelFromFiles, saveModelFiles, loadModelFiles } from './model-files.js';
 export { loadMobyDickLM, MOBY_DICK_LM_URL, type PretrainedInfo } from './pretrained.js';
-export {
-  runStyleAdaptation,
-  formatStyleTable,
-  splitSpeeches,
-  type StyleMethod,
-  type StyleAdaptationOptions,
-  type StyleProgress,
-  type StyleAdaptationRow,
-  type StyleAdaptationResult,
-} from './style-adaptation.js';
-export {
-  runSpamClassification,
-  formatSpamTable,
-  type SpamMethod,
-  type SpamClassificationOptions,
-  type SpamClassificationRow,
-  type SpamClassificationResult,
-} from './spam-classifier.js';

@@ -4,7 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nextTokenLoss, perplexity, trainLanguageModel } from './lm-training.js';
-import { emailText, evaluationOffsets, windowsAt } from './text-data.js';
+import { emailText } from './experiments/text-data.js';
+import { evaluationOffsets, windowsAt } from './text-windows.js';
 import { transformerLM } from './transformer.js';
 import './register-on-import.js';
 

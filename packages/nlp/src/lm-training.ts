@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { evaluationOffsets, randomWindows, seededRandom, windowsAt, type LmBatch } from './text-data.js';
+import { evaluationOffsets, randomWindows, seededRandom, windowsAt, type LmBatch } from './text-windows.js';
 
 /** Mean next-token cross-entropy (nats) of logits [b, t, V] against int32 targets [b, t]. */
 export function nextTokenLoss(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {

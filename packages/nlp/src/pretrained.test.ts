@@ -8,7 +8,7 @@ import { activate, wasmUnavailable } from '../test-support/backends.js';
 import { CharTokenizer } from './char-tokenizer.js';
 import { perplexity } from './lm-training.js';
 import { loadMobyDickLM, MOBY_DICK_LM_URL } from './pretrained.js';
-import { loadMobyDick } from './text-data.js';
+import { loadMobyDick } from './experiments/text-data.js';
 import './register-on-import.js';
 
 const wasmReason = await wasmUnavailable();

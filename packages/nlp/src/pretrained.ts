@@ -1,7 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { CharTokenizer } from './char-tokenizer.js';
-import { loadModelFiles } from './model-files.js';
-import { nodeIo } from './node-io.js';
+import { loadModelFiles, nodeFileURLToPath } from '@tfjs-lora/core/node';
 import type { TransformerConfig } from './transformer.js';
 
 /** Where the committed Moby Dick character model lives (`models/moby-dick-char/` in this package). */
@@ -43,7 +42,7 @@ export async function loadMobyDickLM(
     const model = await tfl.loadLayersModel(`${href.replace(/\/?$/, '/')}model.json`);
     return { model, tokenizer: new CharTokenizer(), info: model.getUserDefinedMetadata() as unknown as PretrainedInfo };
   }
-  const { fileURLToPath } = await nodeIo('Loading the model from a file path');
+  const fileURLToPath = await nodeFileURLToPath('load models from an http(s) URL instead');
   const dir = source instanceof URL || href.startsWith('file:') ? fileURLToPath(source) : href;
   const { model, metadata } = await loadModelFiles(dir);
   return { model, tokenizer: new CharTokenizer(), info: metadata as unknown as PretrainedInfo };

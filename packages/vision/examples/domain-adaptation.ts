@@ -15,7 +15,7 @@ import {
   runDomainAdaptation,
   type AdaptationProgress,
   type Domain,
-} from '../src/experiment/index.js';
+} from '../src/experiments/index.js';
 
 const { values: a } = parseArgs({
   options: {

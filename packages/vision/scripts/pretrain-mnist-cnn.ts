@@ -7,9 +7,10 @@ import { useBackend } from '@tfjs-lora/core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadMnist } from '../src/experiment/datasets.js';
-import { buildMnistCnn, MNIST_CNN_FOLDER, saveModelFiles } from '../src/experiment/mnist-cnn.js';
-import { accuracy, train } from '../src/experiment/training.js';
+import { loadMnist } from '../src/experiments/datasets.js';
+import { saveModelFiles } from '@tfjs-lora/core/node';
+import { buildMnistCnn, MNIST_CNN_FOLDER } from '../src/experiments/mnist-cnn.js';
+import { accuracy, train } from '../src/experiments/training.js';
 
 const { values: args } = parseArgs({
   options: {

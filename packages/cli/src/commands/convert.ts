@@ -13,7 +13,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureBackend } from '../backend.js';
-import type { CliCommand } from '../program.js';
+import type { CliCommand } from '../command.js';
 
 /** Options of {@link convertAdapter}. */
 export interface ConvertOptions {

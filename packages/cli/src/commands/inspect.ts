@@ -1,6 +1,6 @@
 import { inspectPeftAdapter, loadPeftAdapter, type PeftAdapterSummary } from '@tfjs-lora/core';
 import { ensureBackend } from '../backend.js';
-import type { CliCommand } from '../program.js';
+import type { CliCommand } from '../command.js';
 
 /** `inspect --json` output. */
 export interface InspectJson {

@@ -2,8 +2,8 @@ import { applyLora, loadPeftAdapter, LoraError, type ModuleMap } from '@tfjs-lor
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBackend } from '../backend.js';
-import { loadModelFile, saveModelDir } from '../model-files.js';
-import type { CliCommand } from '../program.js';
+import { loadModelFiles, saveModelFiles } from '@tfjs-lora/core/node';
+import type { CliCommand } from '../command.js';
 
 /** Options of {@link mergeAdapterFiles}. */
 export interface MergeOptions {
@@ -54,13 +54,13 @@ export async function mergeAdapterFiles(
   }
   await ensureBackend();
   const moduleMap = o.map ? readMap(o.map) : undefined;
-  const model = await loadModelFile(o.model);
+  const { model } = await loadModelFiles(o.model);
   const adapter = await loadPeftAdapter(o.adapter);
   try {
     const lm = applyLora(model, adapter, { moduleMap, strict: o.strict ?? true });
     try {
       const merged = lm.mergeAndUnload();
-      await saveModelDir(merged, o.out);
+      await saveModelFiles(merged, o.out, { convertedBy: 'tfjs-lora merge' });
       merged.dispose();
       const source = lm.peftSource('default')!;
       return {

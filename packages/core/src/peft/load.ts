@@ -12,7 +12,7 @@ import {
   type PeftAdapterFiles,
 } from './files.js';
 import { fetchPeftFiles, isIOHandler, peftFilesFromArtifacts, routedHandler } from './io.js';
-import { nodeFs, nodePath, pathKind } from './node-fs.js';
+import { nodeFs, nodePath, pathKind } from '../node/fs.js';
 
 /**
  * Where an adapter can come from: a directory with adapter_config.json + adapter_model.safetensors or a

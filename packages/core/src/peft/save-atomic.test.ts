@@ -12,7 +12,7 @@ import { LoraError } from '../errors/index.js';
 import { applyLora } from '../apply-lora.js';
 import type { LoraModel } from '../lora-model.js';
 import { loadPeftAdapter } from './load.js';
-import type { NodeFs } from './node-fs.js';
+import type { NodeFs } from '../node/fs.js';
 import { savePeftAdapter } from './save.js';
 
 /** The real file system with one call of one function failing. */

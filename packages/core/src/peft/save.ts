@@ -11,7 +11,7 @@ import { writeSafetensors } from '../safetensors-write.js';
 import { factorKey, MAGNITUDE_NAME, paramKey, PEFT_KEY_PREFIX } from './keys.js';
 import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, configText, type PeftAdapterFiles } from './files.js';
 import { isIOHandler, peftArtifacts, peftDownloads, routedHandler } from './io.js';
-import { nodePath, writeFilesAtomic, type NodeFs } from './node-fs.js';
+import { nodePath, writeFilesAtomic, type NodeFs } from '../node/fs.js';
 import { findPeftWeightLayout, paramToPeft } from './weight-layouts.js';
 
 /** Options of {@link encodePeftAdapter} and {@link savePeftAdapter}. */
