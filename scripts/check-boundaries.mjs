@@ -2,6 +2,7 @@
 // Package boundaries (`pnpm lint` runs this; so does CI through it). Reads every TypeScript/JavaScript
 // source of packages/* (not node_modules or build output) and checks:
 //   1. core imports no @tfjs-lora package (not even itself by name: its typecheck must not need its build);
+//      the private @tfjs-lora/test-support (test helpers, PEFT fixtures) is for tests and private packages only;
 //   2. a backend (backend-*) imports no domain package (nlp, vision) and no other backend;
 //   3. a domain package's library code (src/, tests excluded) imports no backend;
 //   4. no file imports another package's files by relative path (`../../core/src/…`): by name only (tests
@@ -20,17 +21,14 @@ const SKIP_DIRS = new Set(['node_modules', 'dist', 'dist-check', '.turbo', 'cove
 const DOMAIN = new Set(['nlp', 'vision']);
 const isBackend = (name) => name.startsWith('backend-');
 const isTest = (file) => /\.test(-d)?\.tsx?$/.test(file);
+const isPrivate = (pkgDir) => JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).private === true;
 
 /**
  * Import circles known when this check was added (issue 13), being removed by other work: each entry is
  * the sorted files of one circle, relative to the package. Delete an entry once its circle is gone (the
  * check says so); any circle not listed fails.
  */
-const KNOWN_CIRCLES = [
-  ['core', ['src/config-checks.ts', 'src/config.ts', 'src/target-match.ts']],
-  ['core', ['src/dense-adapter.ts', 'src/layer-adapter.ts']],
-  ['core', ['src/lora-model.ts', 'src/peft/plan.ts']],
-];
+const KNOWN_CIRCLES = [];
 
 function walk(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -88,7 +86,13 @@ for (const pkg of packages) {
     for (const { spec } of specifiers(readFileSync(file, 'utf8'))) {
       const where = `packages/${pkg}/${rel}`;
       const own = spec.match(/^@tfjs-lora\/([^/]+)/)?.[1];
-      if (own) {
+      if (own === 'test-support') {
+        // The private test package (helpers, PEFT fixtures): for tests and private packages only.
+        if (inSrc && !isTest(rel) && !isPrivate(pkgDir))
+          problems.push(
+            `${where}: library code of the published package ${pkg} imports ${spec}; only tests and private packages may use it`,
+          );
+      } else if (own) {
         if (pkg === 'core')
           problems.push(
             `${where}: core imports ${spec}; core depends on no @tfjs-lora package (itself included: use a relative path)`,

@@ -3,26 +3,14 @@
 // its kernel per output unit, optionally a fused forward, and PEFT's layout of the magnitude vector.
 import * as tf from '@tensorflow/tfjs-core';
 import { AdapterStateError } from './errors/index.js';
-import type { Layer, LayerKind } from './layer-kind.js';
-import { scaledDelta, type LoraVariant } from './lora-variant.js';
+import type { DoraFusedArgs, DoraVariant, Layer, LayerKind } from './layer-kind-types.js';
+import { scaledDelta } from './lora-variant.js';
 import { doraMergedWeight, scale, stopGradient } from './math.js';
+
+export type { DoraFusedArgs, DoraVariant } from './layer-kind-types.js';
 
 /** PEFT's name of the magnitude variable (`lora_magnitude_vector`). */
 export const MAGNITUDE_VARIABLE = 'lora_magnitude_vector';
-
-/** Arguments of a layer kind's fused DoRA forward. */
-export interface DoraFusedArgs {
-  /** The layer's input. */
-  x: tf.Tensor;
-  /** LoRA A. */
-  loraA: tf.Tensor;
-  /** LoRA B. */
-  loraB: tf.Tensor;
-  /** The magnitude m [out]. */
-  magnitude: tf.Tensor;
-  /** alpha/r or alpha/√r. */
-  scaling: number;
-}
 
 /** What a layer kind tells {@link doraVariant}. */
 export interface DoraVariantOptions {
@@ -38,18 +26,6 @@ export interface DoraVariantOptions {
    * `[1, out, 1, 1]` for Conv2d, `[1, out, 1]` for Conv1d.
    */
   peftMagnitudeShape?(layer: Layer, out: number): number[];
-}
-
-/** The DoRA variant of one layer kind: a {@link LoraVariant} plus the magnitude's norm and PEFT layout. */
-export interface DoraVariant extends LoraVariant {
-  /** The norm of a kernel-shaped weight per output unit ([out]). */
-  weightNorm(layer: Layer, weight: tf.Tensor): tf.Tensor1D;
-  /** The magnitude in PEFT's layout (e.g. [1, out, 1, 1] for a Conv2d) from ours ([out]). */
-  magnitudeToPeft(layer: Layer, magnitude: tf.Tensor): tf.Tensor;
-  /** Our magnitude ([out]) from PEFT's layout; throws a ShapeMismatch-style error via the caller when the size differs. */
-  magnitudeFromPeft(layer: Layer, magnitude: tf.Tensor): tf.Tensor;
-  /** PEFT's shape of the magnitude of this layer. */
-  peftMagnitudeShape(layer: Layer, kind: LayerKind): number[];
 }
 
 const outUnits = (layer: Layer, kind: LayerKind): number => kind.kernel(layer).shape.at(-1) as number;

@@ -52,7 +52,8 @@ export { checkAdapterName, type LoraAdapterSpec, type LoraLayerArgs, type Adapte
 export { LoraModel } from './lora-model.js';
 export type { ParameterCount } from './inject.js';
 export { applyLora, applyPeftAdapter, type ApplyLoraOptions } from './apply-lora.js';
-export { BASE_ADAPTER, predictWithAdapters, predictLoopingAdapters } from './mixed-batch.js';
+export { BASE_ADAPTER } from './mixed-batch.js';
+export { predictWithAdapters, predictLoopingAdapters } from './mixed-batch-predict.js';
 export {
   createTrainStep,
   train,

@@ -4,22 +4,9 @@ import { LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraConfigError, LoraError } from './errors/index.js';
 import { scalingFor } from './config.js';
 import { MAGNITUDE_VARIABLE } from './dora-variant.js';
-import type { Layer, LayerKind } from './layer-kind.js';
-import type { LoraVariant } from './lora-variant.js';
+import type { AdapterWeights, Layer, LayerKind, LoraAdapterSpec, LoraVariant } from './layer-kind-types.js';
 
-/** The per-adapter hyper-parameters a LoRA layer keeps (and serialises). */
-export interface LoraAdapterSpec {
-  /** Rank. */
-  r: number;
-  /** Alpha; scaling is alpha/r, or alpha/√r with rsLoRA. */
-  loraAlpha: number;
-  /** Dropout rate on the LoRA branch's input during training. */
-  loraDropout: number;
-  /** Rank-stabilised scaling alpha/√r. */
-  useRslora: boolean;
-  /** Weight-decomposed LoRA (DoRA). */
-  useDora: boolean;
-}
+export type { AdapterWeights, LoraAdapterSpec } from './layer-kind-types.js';
 
 /** Constructor arguments of {@link LoraLayer}. */
 export interface LoraLayerArgs extends LayerArgs {
@@ -35,20 +22,6 @@ export interface LoraLayerArgs extends LayerArgs {
   merged?: string[];
   /** Whether the base bias trains (PEFT's bias 'all' / 'lora_only'). */
   trainBias?: boolean;
-}
-
-/** One adapter's variables in a layer. */
-export interface AdapterWeights {
-  /** Hyper-parameters. */
-  spec: LoraAdapterSpec;
-  /** alpha/r or alpha/√r. */
-  scaling: number;
-  /** Down-projection A (tfjs layout of the layer kind). */
-  loraA: LayerVariable;
-  /** Up-projection B. */
-  loraB: LayerVariable;
-  /** DoRA magnitude vector [out], when useDora. */
-  magnitude?: LayerVariable;
 }
 
 /** The LoRA part of a LoraLayer's serialised config. */

@@ -4,35 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activeKernels } from './backend.js';
 import { composedMultiAdapterMatMul } from './kernels.js';
-import type { Layer, LayerKind } from './layer-kind.js';
-import type { AdapterWeights } from './lora-layer-state.js';
+import type { AdapterWeights, Layer, LayerKind, PerRowLora, PerRowStrategy } from './layer-kind-types.js';
 
-/** How the composed per-row product is formed (see {@link denseRows}). */
-export type PerRowStrategy = 'auto' | 'masked' | 'gather';
-
-/** Stacked factors of k adapters for one layer, rank-padded to a common r, and a row → adapter index. */
-export interface PerRowLoraArgs {
-  /** The wrapped base layer. */
-  layer: Layer;
-  /** The layer's input; its first axis is the batch. */
-  x: tf.Tensor;
-  /** Stacked A factors [k, ...A shape] (tfjs layout of the layer kind, r padded with zeros). */
-  loraA: tf.Tensor;
-  /** Stacked B factors [k, ...B shape]. */
-  loraB: tf.Tensor;
-  /** Scaling per adapter [k]. */
-  scalings: tf.Tensor1D;
-  /** Adapter index per batch row [batch] (int32); -1 = no adapter for that row. */
-  rowIndex: tf.Tensor1D;
-  /** Composed form: `'auto'` (default: {@link useMaskedForm}), `'masked'` or `'gather'`. A fused backend kernel wins over both. */
-  strategy?: PerRowStrategy;
-}
-
-/**
- * The per-row LoRA update of one layer kind from stacked factors (the Dense convention: A's last axis and
- * B's first axis are the rank): row i gets scaling[idx[i]] · B[idx[i]](A[idx[i]](x[i])), zeros where idx is -1.
- */
-export type PerRowLora = (args: PerRowLoraArgs) => tf.Tensor;
+export type { PerRowLora, PerRowLoraArgs, PerRowStrategy } from './layer-kind-types.js';
 
 /** Whether to take the masked form (`strategy`, else {@link useMaskedForm}) for k adapters of rank r on a layer of `inF` inputs and `outF` outputs. */
 export function useMaskedRows(
