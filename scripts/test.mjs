@@ -18,7 +18,7 @@ const dirs = ['packages', 'apps']
 for (const d of dirs) rmSync(join(d, REPORT), { force: true });
 
 const turbo = join(root, 'node_modules', '.bin', 'turbo');
-const r = spawnSync(turbo, ['run', 'test', '--concurrency=1', ...process.argv.slice(2)], {
+const r = spawnSync(turbo, ['run', 'test', '--concurrency=1', '--continue', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -51,6 +51,7 @@ describe('model folder', () => {
       loaded.model.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
   });
 
   it('loads weights split over several files, as the manifest names them', async () => {
@@ -66,6 +67,7 @@ describe('model folder', () => {
     const loaded = await loadModelFiles(dir);
     expect(predictionGap(model, loaded.model)).toBe(0);
     loaded.model.dispose();
+    model.dispose();
   });
 
   it('round-trips in memory, and rejects what is not a layers-model', async () => {
@@ -75,6 +77,7 @@ describe('model folder', () => {
     expect(back.metadata).toEqual({ a: 1 });
     expect(predictionGap(model, back.model)).toBe(0);
     back.model.dispose();
+    model.dispose();
     await expect(modelFromFiles('{"format":"graph-model"}', weights)).rejects.toThrow(/layers-model/);
   });
 
