@@ -106,7 +106,7 @@ describe.skipIf(built.skip !== null)('native backend on the built binding', () =
     const cpuInputs = make();
     const [ck, cu] = [t2(53, 29, 2, 0.5), t2(37, 29, 6)];
     const ref = loraOutputs(composedLoraMatMul, ck, cpuInputs, cu);
-    ref.forEach((t, i) => expect(maxDiff(t, tf.tensor(oursData[i], t.shape))).toBeLessThan(1e-3));
+    ref.forEach((t, i) => expect(tf.tidy(() => maxDiff(t, tf.tensor(oursData[i], t.shape)))).toBeLessThan(1e-3));
     const onCpu = loraOutputs(nativeLoraMatMul, ck, cpuInputs, cu); // its tfjs-ops path on other backends
     onCpu.forEach((t, i) => expect(maxDiff(t, ref[i])).toBeLessThan(1e-4));
     tf.dispose([...ref, ...onCpu, ...cpuInputs, ck, cu]);
@@ -122,7 +122,8 @@ describe.skipIf(built.skip !== null)('native backend on the built binding', () =
       ],
     });
     const lora = applyLora(base, { r: 4, loraAlpha: 8, targetModules: ['hidden', 'head'] });
-    lora.model.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
+    const optimizer = tf.train.adam(1e-2);
+    lora.model.compile({ optimizer, loss: 'categoricalCrossentropy' });
     const xs = tf.tensor2d(seeded(64 * 16, 9), [64, 16]);
     const ys = tf.tidy(() => tf.oneHot(tf.argMax(tf.slice(xs, [0, 0], [64, 4]), 1), 4)); // a learnable target
     const before = tf.memory().numTensors;
@@ -132,6 +133,7 @@ describe.skipIf(built.skip !== null)('native backend on the built binding', () =
     expect(losses[29]).toBeLessThan(losses[0] * 0.8);
     expect(tf.memory().numTensors).toBe(before + 8); // Adam's two moments for each of the 4 LoRA factors
     tf.dispose([xs, ys]);
+    optimizer.dispose(); // the model does not own an optimizer passed to compile()
     lora.dispose();
     base.dispose();
   });
