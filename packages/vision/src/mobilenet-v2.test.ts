@@ -11,7 +11,7 @@ import { applyLora, type LoraModel } from '@tfjs-lora/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergedVsUnmerged, tensorDiff } from '../test-support/adapter-check.js';
 import { fastestBackend } from '../test-support/backend.js';
-import { loadMobileNetV2, MOBILENET_HEAD, MOBILENET_POINTWISE } from '../test-support/mobilenet-v2.js';
+import { loadMobileNetV2, MOBILENET_HEAD, MOBILENET_POINTWISE } from '@tfjs-lora/test-support/mobilenet-v2';
 import { values } from '../test-support/reference.js';
 import './index.js';
 

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import '@tfjs-lora/vision';
 import { buildMnistCnn } from '@tfjs-lora/vision/experiments';
 import { markdownTable } from '../print-table.js';
-import { loadMobileNetV2, MOBILENET_HEAD, MOBILENET_POINTWISE } from './mobilenet-v2.js';
+import { loadMobileNetV2, MOBILENET_HEAD, MOBILENET_POINTWISE } from '@tfjs-lora/test-support/mobilenet-v2';
 
 const { values: a } = parseArgs({
   options: {

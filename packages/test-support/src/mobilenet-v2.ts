@@ -1,4 +1,4 @@
-// (A copy of @tfjs-lora/vision's test helper test-support/mobilenet-v2.ts for the vision-cnn benchmark.)
+// Shared by vision's MobileNetV2 test and the vision-cnn benchmark (`@tfjs-lora/test-support/mobilenet-v2`).
 // The Keras MobileNetV2 *layers* model bundled by nsfwjs@4.3.0 (dist/models/mobilenet_v2: a UMD module
 // with the topology and one base64 weight shard, uint8-quantised), loaded with tf.io.fromMemory.
 // 224×224×3 input, 5-way softmax head (dense_1 256 → dense_2 128 → dense_3 5). Node only.
