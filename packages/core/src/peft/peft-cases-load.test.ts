@@ -1,4 +1,4 @@
-// All seven PEFT reference cases through the public API: loadPeftAdapter → applyLora → outputs, gradients
+// All seven PEFT reference cases through the public API (the loader exercised for real): loadPeftAdapter → applyLora → outputs, gradients
 // and merge_and_unload weights against PEFT's (1e-5), and savePeftAdapter writing PEFT's own bytes back.
 // conv2d, dora_conv2d and embedding need the Conv2D / Embedding layer kinds of @tfjs-lora/vision and @tfjs-lora/nlp:
 // they run as soon as such an adapter is registered in this process.
@@ -112,6 +112,27 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  itWithKind('loads every PEFT module into a LoRA layer with exactly PEFT’s factors (and DoRA magnitude)', () => {
+    const aKey = /^base_model\.model\.(.+)\.lora_(?:embedding_)?A(?:\.weight)?$/;
+    const modules = Object.keys(c.adapter).flatMap((k) => aKey.exec(k)?.[1] ?? []);
+    const layers = lm!.loraLayers();
+    expect(layers.map((l) => l.path).sort()).toEqual(modules.sort());
+    for (const { path, layer } of layers) {
+      const w = layer.weightsOf('default');
+      const peft = (name: string) =>
+        c.adapter[`base_model.model.${path}.${name}.weight`] ?? c.adapter[`base_model.model.${path}.${name}`]!;
+      tf.tidy(() => {
+        const { loraA, loraB } = layer.kind.peftNames;
+        expect(maxAbsDiff(layer.kind.toPeft(layer.layer, 'loraA', w.loraA.read()), peft(loraA))).toBe(0);
+        expect(maxAbsDiff(layer.kind.toPeft(layer.layer, 'loraB', w.loraB.read()), peft(loraB))).toBe(0);
+        if (w.magnitude) {
+          const m = layer.kind.dora!.magnitudeToPeft(layer.layer, w.magnitude.read());
+          expect(maxAbsDiff(m, peft('lora_magnitude_vector'))).toBe(0);
+        }
+      });
+    }
+  });
+
   itWithKind('keeps the config as PEFT wrote it', () => {
     expect(toPeftJson(lm!.peftConfig('default'))).toEqual(c.adapterConfig);
     expect(lm!.peftSource('default')!.skipped).toEqual([]);
@@ -159,7 +180,7 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  itWithKind('matches merge_and_unload weights', () => {
+  itWithKind('matches merge_and_unload weights, and the merged model gives the adapted output', () => {
     const merged = lm!.mergeAndUnload();
     for (const l of c.layers) {
       const layer = merged.getLayer(l.name);
@@ -172,6 +193,10 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
         if (bias) expect(maxAbsDiff(bias, c.io[`merged.${l.name}.bias`]!)).toBe(0);
       });
     }
+    tf.tidy(() => {
+      const out = merged.predict(built.input(c.io.input!)) as tf.Tensor;
+      expect(maxAbsDiff(built.output(out), c.io.output!)).toBeLessThan(TOL);
+    });
     merged.dispose();
   });
 
