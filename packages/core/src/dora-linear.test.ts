@@ -1,7 +1,7 @@
 // DoRA with hand-written gradients against autodiff of PEFT's formula with the norm detached
 // (stopGradient), on cpu: random shapes, ranks 1/4/8, with and without bias, rank-2 and rank-3 input,
 // rsLoRA scaling; gradients for x, A, B, the magnitude m and the bias; no leaks. (The PEFT reference
-// case dora_linear runs through the same code in peft-cases.test.ts.)
+// case dora_linear runs through the same code in peft/peft-cases-load.test.ts.)
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core registers no gradients itself (tfjs-layers and @tensorflow/tfjs import this); tf.grads needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
