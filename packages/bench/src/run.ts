@@ -37,7 +37,7 @@ function workerCommand(
     const python = process.env['PEFT_PYTHON'] ?? '/tmp/peftenv/bin/python';
     if (!existsSync(python))
       return {
-        skip: `no Python with PEFT at ${python} (set PEFT_PYTHON; see ../shared/docs/PLATFORM.md for the offline install)`,
+        skip: `no Python with PEFT at ${python} (set PEFT_PYTHON; offline install: packages/test-support/README.md)`,
       };
     return { command: python, args: [fileURLToPath(new URL('./peft_worker.py', import.meta.url)), '2', list] };
   }
