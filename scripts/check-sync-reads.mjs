@@ -60,11 +60,6 @@ const ALLOWED = [
     reason: 'pending: issue 14 — text generation reads each step’s logits with dataSync to sample the next token',
   },
   {
-    file: 'packages/nlp/src/experiments/spam-classifier.ts',
-    reads: 2,
-    reason: 'pending: issue 14 — the spam experiment reads predictions and each step loss with dataSync',
-  },
-  {
     file: 'apps/demo/src/worker/vision-task.ts',
     reads: 1,
     reason: 'pending: issue 14 — the demo worker reads a digit prediction with dataSync',
