@@ -7,6 +7,7 @@ import { leakChecks } from './checks/leaks.js';
 import { mergeChecks } from './checks/merge.js';
 import { peftCaseChecks } from './checks/peft-cases.js';
 import { trainingChecks } from './checks/training.js';
+import { workflowChecks } from './checks/workflow.js';
 import type { FixtureSource } from './fixture-source.js';
 import { tolerancesFor, type ConformanceTolerances } from './tolerances.js';
 import { ConformanceFailure, type ConformanceCheck, type KnownGap } from './types.js';
@@ -93,7 +94,11 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
         'no PEFT reference cases were given (fixtures/peft-cases of @tfjs-lora/test-support)',
     });
   }
-  checks.push(...fusedKernelChecks(tolerances), ...trainingChecks(tfBackend, tolerances));
+  checks.push(
+    ...fusedKernelChecks(tolerances),
+    ...trainingChecks(tfBackend, tolerances),
+    ...workflowChecks(tfBackend, tolerances),
+  );
   const sync = canReadSync();
   checks.push(...mergeChecks(tolerances, sync.ok), ...leakChecks());
   if (!sync.ok) {

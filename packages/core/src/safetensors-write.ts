@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { AdapterFormatError } from './errors/index.js';
 import { f32ToBf16, f32ToF16 } from './half.js';
 import { SAFETENSORS_DTYPES, setOwn, type SafetensorsDtype, type SafetensorsEntry } from './safetensors.js';
+import { refuseSyncReadOnGpu } from './sync-read.js';
 
 /** Raw element data for one dtype (F16/BF16 as bit patterns, I64 as BigInt64Array or int32 values). */
 export type SafetensorsData = Float32Array | Int32Array | Uint8Array | Uint16Array | BigInt64Array;
@@ -168,10 +169,55 @@ export function encodeSafetensors(
   return out;
 }
 
+/** Checks that `t` is a live tensor of a dtype the writer takes (before any read). */
+function checkWritable(name: string, t: tf.Tensor | undefined): asserts t is tf.Tensor {
+  if (!t || typeof t.data !== 'function' || t.isDisposed) {
+    fail(
+      `Tensor ${JSON.stringify(name)} is not a live tf.Tensor (found ${t?.isDisposed ? 'a disposed tensor' : typeof t}). Pass tensors that are not disposed.`,
+      name,
+    );
+  }
+  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') {
+    fail(
+      `Tensor ${JSON.stringify(name)} has dtype ${t.dtype}; safetensors files here hold float32, int32 or bool tensors. Cast it first.`,
+      name,
+    );
+  }
+}
+
+/** The encoder input for a tensor whose values have been read. */
+function tensorInput(t: tf.Tensor, values: tf.TypedArray, options: WriteSafetensorsOptions): SafetensorsTensorInput {
+  if (t.dtype === 'float32') {
+    const dtype = options.floatDtype ?? 'F32';
+    const f32 = values as Float32Array;
+    return { dtype, shape: t.shape, data: dtype === 'F16' ? f32ToF16(f32) : dtype === 'BF16' ? f32ToBf16(f32) : f32 };
+  }
+  if (t.dtype === 'int32') return { dtype: options.intDtype ?? 'I32', shape: t.shape, data: values as Int32Array };
+  return { dtype: 'BOOL', shape: t.shape, data: Uint8Array.from(values as Uint8Array, (v) => (v ? 1 : 0)) };
+}
+
 /**
- * Writes tfjs tensors as a safetensors file (synchronously reads their data). float32 → F32 (or
- * `floatDtype`), int32 → I32 (or `intDtype`), bool → BOOL. Metadata values must be strings; PEFT
- * writes `{format: 'pt'}`.
+ * Writes tfjs tensors as a safetensors file, reading their data asynchronously (`await t.data()` for every
+ * tensor), so it works on every backend, WebGPU included. float32 → F32 (or `floatDtype`), int32 → I32 (or
+ * `intDtype`), bool → BOOL. Metadata values must be strings; PEFT writes `{format: 'pt'}`.
+ */
+export async function writeSafetensorsAsync(
+  tensors: Readonly<Record<string, tf.Tensor>>,
+  metadata?: Readonly<Record<string, string>> | null,
+  options: WriteSafetensorsOptions = {},
+): Promise<Uint8Array> {
+  const names = Object.keys(tensors);
+  for (const name of names) checkWritable(name, tensors[name]);
+  const values = await Promise.all(names.map((name) => tensors[name]!.data()));
+  const inputs: Record<string, SafetensorsTensorInput> = {};
+  names.forEach((name, i) => setOwn(inputs, name, tensorInput(tensors[name]!, values[i]!, options)));
+  return encodeSafetensors(inputs, metadata);
+}
+
+/**
+ * The synchronous form of {@link writeSafetensorsAsync}, for tensors on the cpu, wasm or native backend
+ * (it reads with `dataSync`); on a GPU backend (webgpu, webgl) it throws a `LoraError` naming
+ * `writeSafetensorsAsync`.
  */
 export function writeSafetensors(
   tensors: Readonly<Record<string, tf.Tensor>>,
@@ -180,33 +226,10 @@ export function writeSafetensors(
 ): Uint8Array {
   const inputs: Record<string, SafetensorsTensorInput> = {};
   for (const name of Object.keys(tensors)) {
-    const t = tensors[name]!;
-    if (!t || typeof t.dataSync !== 'function' || t.isDisposed) {
-      fail(
-        `Tensor ${JSON.stringify(name)} is not a live tf.Tensor (found ${t?.isDisposed ? 'a disposed tensor' : typeof t}). Pass tensors that are not disposed.`,
-        name,
-      );
-    }
-    let input: SafetensorsTensorInput;
-    if (t.dtype === 'float32') {
-      const values = t.dataSync() as Float32Array;
-      const dtype = options.floatDtype ?? 'F32';
-      input = {
-        dtype,
-        shape: t.shape,
-        data: dtype === 'F16' ? f32ToF16(values) : dtype === 'BF16' ? f32ToBf16(values) : values,
-      };
-    } else if (t.dtype === 'int32') {
-      input = { dtype: options.intDtype ?? 'I32', shape: t.shape, data: t.dataSync() as Int32Array };
-    } else if (t.dtype === 'bool') {
-      input = { dtype: 'BOOL', shape: t.shape, data: Uint8Array.from(t.dataSync() as Uint8Array, (v) => (v ? 1 : 0)) };
-    } else {
-      fail(
-        `Tensor ${JSON.stringify(name)} has dtype ${t.dtype}; safetensors files here hold float32, int32 or bool tensors. Cast it first.`,
-        name,
-      );
-    }
-    setOwn(inputs, name, input);
+    const t = tensors[name];
+    checkWritable(name, t);
+    refuseSyncReadOnGpu('writeSafetensors', 'await writeSafetensorsAsync(...)');
+    setOwn(inputs, name, tensorInput(t, t.dataSync(), options));
   }
   return encodeSafetensors(inputs, metadata);
 }

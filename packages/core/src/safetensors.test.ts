@@ -11,6 +11,7 @@ import {
   encodeSafetensors,
   rawSafetensorsInputs,
   writeSafetensors,
+  writeSafetensorsAsync,
   type SafetensorsTensorInput,
 } from './safetensors-write.js';
 
@@ -112,6 +113,28 @@ describe('safetensors', () => {
     expect(Number.isNaN(t.bf16!.dataSync()[9])).toBe(true);
     tf.dispose(Object.values(t));
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('writeSafetensorsAsync (reads with data()) writes the same bytes as writeSafetensors, leaks nothing, rejects the same inputs', async () => {
+    const x = tf.tensor([-0, 1.5, NaN, 3e-39, -7.25, 65504], [2, 3]);
+    const ids = tf.tensor([1, -2, 3], [3], 'int32');
+    const mask = tf.tensor([true, false], [2], 'bool');
+    const before = tf.memory().numTensors;
+    for (const options of [
+      {},
+      { floatDtype: 'F16' as const, intDtype: 'I64' as const },
+      { floatDtype: 'BF16' as const },
+    ]) {
+      const sync = writeSafetensors({ x, ids, mask }, { format: 'pt' }, options);
+      expect(await writeSafetensorsAsync({ x, ids, mask }, { format: 'pt' }, options)).toEqual(sync);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const c = tf.complex([1], [2]);
+    await expect(writeSafetensorsAsync({ c })).rejects.toThrow(/dtype complex64.*Cast it first/);
+    await expect(writeSafetensorsAsync({ x: undefined as unknown as tf.Tensor })).rejects.toThrow(
+      /not a live tf.Tensor/,
+    );
+    tf.dispose([x, ids, mask, c]);
   });
 
   it('writes tfjs tensors (float32, int32, bool) and reads them back; F16/BF16/I64 on request', () => {

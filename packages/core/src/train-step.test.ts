@@ -78,7 +78,7 @@ describe('createTrainStep and train (cpu)', () => {
     const losses: number[] = [];
     for (let s = 0; s < N / BATCH; s++) {
       const [xb, yb] = [tf.slice(data.x, s * BATCH, BATCH), tf.slice(data.y, s * BATCH, BATCH)];
-      losses.push(step(xb, yb));
+      losses.push(await step(xb, yb));
       tf.dispose([xb, yb]);
     }
     // 3. a hand-written loop (independent of train-step.ts): mean cross-entropy + regularisation
@@ -145,7 +145,7 @@ describe('createTrainStep and train (cpu)', () => {
     // fit's val_loss includes the regularisation term; evaluateLoss reports the data loss alone.
     const reg = tf.tidy(() => b.lm.model.calculateLosses().reduce((s, l) => s + l.dataSync()[0]!, 0));
     expect(Math.abs(history.valLoss[1]! + reg - (fitHistory.history['val_loss']![1] as number))).toBeLessThan(1e-4);
-    expect(history.valLoss[1]).toBeCloseTo(evaluateLoss(b.lm.model, 'categoricalCrossentropy', val.x, val.y), 6);
+    expect(history.valLoss[1]).toBeCloseTo(await evaluateLoss(b.lm.model, 'categoricalCrossentropy', val.x, val.y), 6);
     [fitOpt, opt].forEach((o) => o.dispose());
     [a, b].forEach(({ base, lm }) => (lm.dispose(), base.dispose()));
     tf.dispose([data.x, data.y, val.x, val.y]);
@@ -170,6 +170,104 @@ describe('createTrainStep and train (cpu)', () => {
     lm.dispose();
     base.dispose();
     tf.dispose([data.x, data.y]);
+  });
+
+  it('reads losses asynchronously in groups: the same numbers as a per-step synchronous read, in batch order, nothing leaked', async () => {
+    const data = dataset();
+    // Reference: the old loop, one synchronous read per step (test code may read synchronously on cpu).
+    const ref = loraMlp();
+    const refOpt = tf.train.adam(0.01);
+    const refVars = ref.lm.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const refLosses: number[] = [];
+    const refEpochs: number[] = [];
+    for (let epoch = 0; epoch < 2; epoch++) {
+      let sum = 0;
+      for (let start = 0; start < N; start += 20) {
+        const size = Math.min(20, N - start);
+        const [xb, yb] = [tf.slice(data.x, start, size), tf.slice(data.y, start, size)];
+        const cost = refOpt.minimize(
+          () => {
+            const ce = tf.mean(
+              tfl.metrics.categoricalCrossentropy(yb, ref.lm.model.apply(xb, { training: true }) as tf.Tensor),
+            );
+            return ref.lm.model.calculateLosses().reduce((acc: tf.Tensor, l) => tf.add(acc, l), ce) as tf.Scalar;
+          },
+          true,
+          refVars,
+        )!;
+        const loss = cost.dataSync()[0]!;
+        tf.dispose([cost, xb, yb]);
+        refLosses.push(loss);
+        sum += loss * size;
+      }
+      refEpochs.push(sum / N);
+    }
+    for (const lossReadInterval of [1, 2, undefined]) {
+      const run = loraMlp();
+      const before = tf.memory().numTensors;
+      const opt = tf.train.adam(0.01); // with its state, disposed below: the count must return to `before`
+      const log: string[] = [];
+      const losses: number[] = [];
+      const history = await train(run.lm.model, data, {
+        optimizer: opt,
+        loss: 'categoricalCrossentropy',
+        epochs: 2,
+        batchSize: 20,
+        lossReadInterval,
+        onBatchEnd: async ({ epoch, batch, loss }) => {
+          await new Promise((r) => setTimeout(r, 1)); // an async callback is awaited before the next report
+          log.push(`b${epoch}.${batch}`);
+          losses.push(loss);
+        },
+        onEpochEnd: ({ epoch }) => void log.push(`e${epoch}`),
+      });
+      expect(tf.memory().numTensors - before).toBe(2 * refVars.length + 2); // adam: 2 moments per variable, 2 accumulators
+      expect(log).toEqual(['b0.0', 'b0.1', 'b0.2', 'e0', 'b1.0', 'b1.1', 'b1.2', 'e1']);
+      expect(losses).toEqual(refLosses); // exactly the numbers of the per-step synchronous read
+      expect(history.loss).toEqual(refEpochs);
+      opt.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      run.lm.dispose();
+      run.base.dispose();
+    }
+    refOpt.dispose();
+    ref.lm.dispose();
+    ref.base.dispose();
+    tf.dispose([data.x, data.y]);
+  });
+
+  it('a throwing onBatchEnd rejects train and leaks no tensors; lossReadInterval is validated', async () => {
+    const data = dataset();
+    const { base, lm } = loraMlp();
+    const opt = tf.train.sgd(0.1);
+    const before = tf.memory().numTensors;
+    await expect(
+      train(lm.model, data, {
+        optimizer: opt,
+        loss: 'categoricalCrossentropy',
+        batchSize: 8,
+        lossReadInterval: 2,
+        onBatchEnd: ({ batch }) => {
+          if (batch === 1) throw new Error('stop');
+        },
+      }),
+    ).rejects.toThrow('stop');
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(
+      train(lm.model, data, { optimizer: opt, loss: 'categoricalCrossentropy', lossReadInterval: 0 }),
+    ).rejects.toThrow(/lossReadInterval must be a positive integer/);
+    const x = tf.slice(data.x, 0, 10);
+    const y = tf.slice(data.y, 0, 10);
+    const sync = tf.tidy(
+      () => tf.mean(tfl.metrics.categoricalCrossentropy(y, lm.model.apply(x) as tf.Tensor)).dataSync()[0]!,
+    );
+    const beforeEval = tf.memory().numTensors;
+    expect(await evaluateLoss(lm.model, 'categoricalCrossentropy', x, y, 3)).toBeCloseTo(sync, 6);
+    expect(tf.memory().numTensors).toBe(beforeEval);
+    opt.dispose();
+    lm.dispose();
+    base.dispose();
+    tf.dispose([data.x, data.y, x, y]);
   });
 
   it('rejects unknown losses, bad epochs and a model with nothing to train, saying what was expected', async () => {

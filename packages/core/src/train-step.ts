@@ -29,8 +29,11 @@ export interface TrainStepOptions {
   variables?: tf.Variable[];
 }
 
-/** One optimisation step on a batch; returns the batch's loss. */
-export type TrainStep = (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => number;
+/**
+ * One optimisation step on a batch. The update is enqueued before the call returns; the batch's loss is
+ * read back asynchronously (`await loss.data()`), so a caller may start the next step before awaiting it.
+ */
+export type TrainStep = (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => Promise<number>;
 
 /** The loss function for a name or function; throws naming the supported names. */
 export function resolveLoss(loss: LossName | LossFunction): LossFunction {
@@ -57,13 +60,30 @@ function batchLoss(model: LayersModel, loss: LossFunction, x: tf.Tensor | tf.Ten
  * backward and one optimizer update of the trainable variables — numerically the update of
  * `model.fit` / `trainOnBatch` with the same optimizer and loss, at less overhead per batch. Only
  * the LoRA factors train in a LoRA model (its frozen weights are not trainable). Leaks no tensors; the
- * returned loss is read back synchronously (one small download per step).
+ * returned promise resolves to the loss, read back asynchronously (no synchronous GPU read, so it works on
+ * WebGPU; the next step may be started before awaiting it).
  *
  * @example
  * const step = createTrainStep(lora.model, { optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
- * const loss = step(xs, ys);
+ * const loss = await step(xs, ys);
  */
 export function createTrainStep(model: LayersModel, options: TrainStepOptions): TrainStep {
+  const step = createDeviceStep(model, options);
+  return async (x, y) => {
+    const cost = step(x, y);
+    try {
+      return (await cost.data())[0]!;
+    } finally {
+      cost.dispose();
+    }
+  };
+}
+
+/** The step of {@link createTrainStep} that leaves the loss on the device (the caller disposes it). */
+function createDeviceStep(
+  model: LayersModel,
+  options: TrainStepOptions,
+): (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => tf.Scalar {
   const loss = resolveLoss(options.loss);
   const variables = options.variables ?? model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (variables.length === 0) {
@@ -72,12 +92,7 @@ export function createTrainStep(model: LayersModel, options: TrainStepOptions): 
       { field: 'variables' },
     );
   }
-  return (x, y) => {
-    const cost = options.optimizer.minimize(() => batchLoss(model, loss, x, y), true, variables)!;
-    const value = cost.dataSync()[0];
-    cost.dispose();
-    return value;
-  };
+  return (x, y) => options.optimizer.minimize(() => batchLoss(model, loss, x, y), true, variables)!;
 }
 
 /** Batch-level progress of {@link train}. */
@@ -112,13 +127,26 @@ export interface TrainOptions extends TrainStepOptions {
   shuffleSeed?: number;
   /** Data to evaluate the loss on after each epoch. */
   validationData?: { x: tf.Tensor; y: tf.Tensor };
-  /** Called after every batch (may be async; awaited). */
+  /**
+   * Called once per batch, in batch order, when that batch's loss has been read back (may be async;
+   * awaited). Losses are read in groups of `lossReadInterval` steps, so the call for a batch can come
+   * after later steps have been enqueued; every batch of an epoch is reported before its `onEpochEnd`.
+   */
   onBatchEnd?: (info: BatchEnd) => void | Promise<void>;
+  /**
+   * Steps between asynchronous loss reads (default 16). The losses stay on the device and are read back
+   * in one download per group, while the next group's steps run; each epoch's last group is read at its
+   * end. 1 reads after every step (the old behaviour, minus the synchronous read).
+   */
+  lossReadInterval?: number;
   /** Called after every epoch (may be async; awaited). */
   onEpochEnd?: (info: EpochEnd) => void | Promise<void>;
 }
 
-/** What {@link train} returns: per-epoch losses, like `fit`'s `history.history`. */
+/**
+ * What {@link train} returns: per-epoch losses, like `fit`'s `history.history` (per-batch losses reach
+ * `onBatchEnd` only).
+ */
 export interface TrainHistory {
   /** Mean training loss per epoch. */
   loss: number[];
@@ -126,26 +154,49 @@ export interface TrainHistory {
   valLoss: number[];
 }
 
-/** Mean loss of `model` on (x, y) in inference mode, in batches. */
-export function evaluateLoss(
+/**
+ * Mean loss of `model` on (x, y) in inference mode, in batches. The per-batch sums stay on the device and
+ * are read back once, asynchronously (`data()`), then added on the host in float64.
+ */
+export async function evaluateLoss(
   model: LayersModel,
   loss: LossName | LossFunction,
   x: tf.Tensor,
   y: tf.Tensor,
   batchSize = 256,
-): number {
+): Promise<number> {
   const fn = resolveLoss(loss);
   const n = x.shape[0];
-  let sum = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    sum += tf.tidy(() => {
-      const xb = tf.slice(x, start, size);
-      const yb = tf.slice(y, start, size);
-      return tf.sum(fn(yb, model.apply(xb, { training: false }) as tf.Tensor)).dataSync()[0];
-    });
+  const sums: tf.Scalar[] = [];
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      sums.push(
+        tf.tidy(() => {
+          const xb = tf.slice(x, start, size);
+          const yb = tf.slice(y, start, size);
+          return tf.sum(fn(yb, model.apply(xb, { training: false }) as tf.Tensor)) as tf.Scalar;
+        }),
+      );
+    }
+    const values = await readScalars(sums);
+    let sum = 0;
+    for (const v of values) sum += v;
+    return sum / n;
+  } finally {
+    tf.dispose(sums);
   }
-  return sum / n;
+}
+
+/** The values of scalar tensors, in order, with one asynchronous read (the tensors stay the caller's). */
+async function readScalars(scalars: tf.Scalar[]): Promise<Float32Array> {
+  if (scalars.length === 0) return new Float32Array(0);
+  const stacked = tf.stack(scalars);
+  try {
+    return (await stacked.data()) as Float32Array;
+  } finally {
+    stacked.dispose();
+  }
 }
 
 /**
@@ -153,7 +204,10 @@ export function evaluateLoss(
  * (the last one smaller, as `fit`), optional seeded shuffling, batch and epoch callbacks, validation
  * loss per epoch. The same updates as `model.fit` with `shuffle: false` (or the same order), less
  * overhead per batch: x and y are read to the host once (`data()`, asynchronous, so WebGPU works too) and
- * each batch is uploaded from there. Leaks no tensors; the optimizer stays the caller's.
+ * each batch is uploaded from there. No synchronous read anywhere: each step's loss stays on the device
+ * and is read back asynchronously every `lossReadInterval` steps and at each epoch's end, while the
+ * following steps run (see {@link TrainOptions.onBatchEnd}). Leaks no tensors; the optimizer stays the
+ * caller's.
  */
 export async function train(
   model: LayersModel,
@@ -168,7 +222,12 @@ export async function train(
     throw new LoraConfigError(`train: batchSize must be a positive integer; found ${batchSize}.`, {
       field: 'batchSize',
     });
-  const step = createTrainStep(model, options);
+  const readInterval = options.lossReadInterval ?? 16;
+  if (!Number.isInteger(readInterval) || readInterval < 1)
+    throw new LoraConfigError(`train: lossReadInterval must be a positive integer; found ${readInterval}.`, {
+      field: 'lossReadInterval',
+    });
+  const step = createDeviceStep(model, options);
   const n = data.x.shape[0];
   const batches = Math.ceil(n / batchSize);
   const next = options.shuffleSeed === undefined ? null : seededRandom(options.shuffleSeed);
@@ -177,31 +236,72 @@ export async function train(
   // on stock tfjs wasm, GatherV2 (what fit uses) takes ~2 ms for 64 rows of 784 and Slice 2-5 ms or more
   // (it reads the whole input), against a whole step of ~6-20 ms.
   const rows = [await hostRows(data.x), await hostRows(data.y)];
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = next ? shuffledIndices(n, next) : null;
-    let sum = 0;
-    for (let batch = 0; batch < batches; batch++) {
-      const start = batch * batchSize;
-      const size = Math.min(batchSize, n - start);
-      const [xb, yb] = rows.map((r) => r.batch(start, size, order));
-      let loss: number;
-      try {
-        loss = step(xb, yb);
-      } finally {
-        tf.dispose([xb, yb]);
+  // Losses of enqueued steps not read yet, and the one read in flight (started, not yet reported).
+  let pending: { batch: number; cost: tf.Scalar }[] = [];
+  let inFlight = null as InFlightRead | null; // assigned in startRead (a closure): no narrowing to null
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = next ? shuffledIndices(n, next) : null;
+      let sum = 0;
+      // Reports a group's losses in batch order once its read has arrived, then frees them.
+      const report = async (flight: InFlightRead): Promise<void> => {
+        const values = await flight.read;
+        tf.dispose(flight.group.map((p) => p.cost));
+        for (let i = 0; i < flight.group.length; i++) {
+          const batch = flight.group[i]!.batch;
+          const loss = values[i]!;
+          sum += loss * Math.min(batchSize, n - batch * batchSize);
+          await options.onBatchEnd?.({ epoch, batch, batches, loss });
+        }
+      };
+      // Starts reading the pending losses; reports the previous read first (at most one in flight).
+      const startRead = async (): Promise<void> => {
+        const group = pending;
+        pending = [];
+        const read = readScalars(group.map((p) => p.cost));
+        const previous = inFlight;
+        inFlight = { group, read };
+        if (previous) await report(previous);
+      };
+      for (let batch = 0; batch < batches; batch++) {
+        const start = batch * batchSize;
+        const size = Math.min(batchSize, n - start);
+        const [xb, yb] = rows.map((r) => r.batch(start, size, order));
+        try {
+          pending.push({ batch, cost: step(xb, yb) });
+        } finally {
+          tf.dispose([xb, yb]);
+        }
+        if (pending.length >= readInterval) await startRead();
       }
-      sum += loss * size;
-      await options.onBatchEnd?.({ epoch, batch, batches, loss });
+      if (pending.length > 0) await startRead();
+      const last = inFlight;
+      inFlight = null;
+      if (last) await report(last);
+      const info: EpochEnd = { epoch, loss: sum / n };
+      history.loss.push(info.loss);
+      if (options.validationData) {
+        info.valLoss = await evaluateLoss(model, options.loss, options.validationData.x, options.validationData.y);
+        history.valLoss.push(info.valLoss);
+      }
+      await options.onEpochEnd?.(info);
     }
-    const info: EpochEnd = { epoch, loss: sum / n };
-    history.loss.push(info.loss);
-    if (options.validationData) {
-      info.valLoss = evaluateLoss(model, options.loss, options.validationData.x, options.validationData.y);
-      history.valLoss.push(info.valLoss);
+  } finally {
+    // After an error (a throwing step or callback): free what was not reported.
+    tf.dispose(pending.map((p) => p.cost));
+    if (inFlight) {
+      const { group, read } = inFlight;
+      await read.catch(() => undefined);
+      tf.dispose(group.map((p) => p.cost));
     }
-    await options.onEpochEnd?.(info);
   }
   return history;
+}
+
+/** A group of steps' losses whose asynchronous read has started. */
+interface InFlightRead {
+  group: { batch: number; cost: tf.Scalar }[];
+  read: Promise<Float32Array>;
 }
 
 /** A tensor's values on the host, cut into batches of whole rows (first axis). */

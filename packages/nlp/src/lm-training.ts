@@ -51,15 +51,19 @@ export async function trainLanguageModel(
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const random = seededRandom(options.seed ?? 1);
-  const step = (batch: LmBatch): number => {
-    const cost = optimizer.minimize(
-      () => nextTokenLoss(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y),
-      true,
-      vars,
-    )!;
-    const loss = cost.dataSync()[0]!;
-    tf.dispose([cost, batch.x, batch.y]);
-    return loss;
+  // The loss is read asynchronously (`data()`): no synchronous GPU read, so WebGPU in Node works too.
+  const step = async (batch: LmBatch): Promise<number> => {
+    let cost: tf.Scalar | null = null;
+    try {
+      cost = optimizer.minimize(
+        () => nextTokenLoss(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y),
+        true,
+        vars,
+      )!;
+      return (await cost.data())[0]!;
+    } finally {
+      tf.dispose([batch.x, batch.y, ...(cost ? [cost] : [])]);
+    }
   };
   let finalLoss = NaN;
   let peakBytes = 0;
@@ -68,12 +72,12 @@ export async function trainLanguageModel(
     for (let i = 1; i <= options.steps; i++) {
       const batch = randomWindows(ids, options.batchSize, options.length, random);
       if (i === 2) {
-        const profile = await tf.profile(() => {
-          finalLoss = step(batch);
+        const profile = await tf.profile(async () => {
+          finalLoss = await step(batch);
         });
         peakBytes = profile.peakBytes;
       } else {
-        finalLoss = step(batch);
+        finalLoss = await step(batch);
       }
       await options.onStep?.(i, finalLoss);
     }

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     },
     createTrainStep: async () => {
       const t = performance.now();
-      for (const [xb, yb] of batches) step(xb, yb);
+      for (const [xb, yb] of batches) await step(xb, yb);
       return (performance.now() - t) / STEPS;
     },
   };

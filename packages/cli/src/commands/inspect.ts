@@ -113,7 +113,7 @@ export const inspectCommand: CliCommand = {
         await ensureBackend();
         const adapter = await loadPeftAdapter(source);
         try {
-          const summary = inspectPeftAdapter(adapter);
+          const summary = await inspectPeftAdapter(adapter);
           ctx.io.out(opts.json ? `${JSON.stringify(inspectJson(summary), null, 2)}\n` : formatInspect(summary, source));
         } finally {
           adapter.dispose();

@@ -33,4 +33,4 @@ export {
   PEFT_ARTIFACTS_FORMAT,
 } from '../peft/io.js';
 export { readPeftFiles } from '../peft/load.js';
-export { encodePeftAdapter } from '../peft/save.js';
+export { encodePeftAdapter, encodePeftAdapterAsync } from '../peft/save.js';

@@ -14,6 +14,7 @@ export {
 } from '../safetensors.js';
 export {
   writeSafetensors,
+  writeSafetensorsAsync,
   encodeSafetensors,
   rawSafetensorsInputs,
   type SafetensorsData,

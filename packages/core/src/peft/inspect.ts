@@ -56,10 +56,11 @@ export function lowRankFrobeniusNorm(a: ArrayLike<number>, b: ArrayLike<number>,
   return Math.sqrt(Math.max(0, sum));
 }
 
-function summarize(m: PeftLoraModule): PeftModuleSummary {
+async function summarize(m: PeftLoraModule): Promise<PeftModuleSummary> {
   const out = m.loraB.shape[0]!;
   const squeezable = m.loraB.size === out * m.r;
-  const deltaNorm = squeezable ? m.scaling * lowRankFrobeniusNorm(m.loraA.dataSync(), m.loraB.dataSync(), m.r) : null;
+  const [a, b] = squeezable ? await Promise.all([m.loraA.data(), m.loraB.data()]) : [null, null];
+  const deltaNorm = a && b ? m.scaling * lowRankFrobeniusNorm(a, b, m.r) : null;
   const kernel = m.kind.startsWith('conv') ? m.loraA.shape.slice(2) : undefined;
   return {
     path: m.path,
@@ -76,11 +77,14 @@ function summarize(m: PeftLoraModule): PeftModuleSummary {
   };
 }
 
-/** Summarises an adapter (see {@link PeftAdapterSummary}); reads tensor data synchronously. */
-export function inspectPeftAdapter(adapter: PeftAdapter): PeftAdapterSummary {
+/**
+ * Summarises an adapter (see {@link PeftAdapterSummary}); reads the factors asynchronously (`data()`), so
+ * it works on every backend, WebGPU included.
+ */
+export async function inspectPeftAdapter(adapter: PeftAdapter): Promise<PeftAdapterSummary> {
   return {
     config: toPeftJson(adapter.config),
-    modules: adapter.modules.map(summarize),
+    modules: await Promise.all(adapter.modules.map(summarize)),
     moduleWeights: adapter.moduleWeights.map((w) => ({
       path: w.path,
       role: w.role,

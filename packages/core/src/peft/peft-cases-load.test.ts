@@ -74,7 +74,7 @@ describe.each(CASES)('PEFT case %s through loadPeftAdapter (cpu)', (name) => {
 
   it('loads and inspects: ranks, scaling, and ‖ΔW‖ equal to ‖merged − base‖ from PEFT', async () => {
     const adapter = await loadPeftAdapter(join(dir, 'adapter'));
-    const summary = inspectPeftAdapter(adapter);
+    const summary = await inspectPeftAdapter(adapter);
     expect(summary.config).toEqual(c.adapterConfig);
     expect(summary.modules.map((m) => m.path).sort()).toEqual(
       c.layers

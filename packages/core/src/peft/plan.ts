@@ -229,10 +229,11 @@ export function planPeftLoad(model: LayersModel, adapter: PeftAdapter, options: 
 /**
  * A tensor with its own data. Tensors read from a file may be zero-copy views of its bytes (and tf.clone
  * shares data): a variable holding one would keep the whole file alive and change if the caller reuses
- * the buffer.
+ * the buffer. The copy is made on the device by a kernel (×1, exact for every float including -0 and NaN;
+ * bool by x ∧ x), not through a synchronous read, so loading works on WebGPU.
  */
 function ownedCopy(t: tf.Tensor): tf.Tensor {
-  return tf.tensor(t.dataSync().slice(), t.shape, t.dtype);
+  return tf.tidy(() => (t.dtype === 'bool' ? tf.logicalAnd(t, t) : tf.mul(t, tf.scalar(1, t.dtype))));
 }
 
 /** A PyTorch parameter in tfjs layout, with its own data. */

@@ -65,8 +65,8 @@ describe.each(CASES)('PEFT adapter of a real architecture: $name', ({ name, laye
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('inspects as PEFT sees it: modules, shapes, r, alpha, scaling, parameters, ‖ΔW‖', () => {
-    const s = inspectPeftAdapter(adapter);
+  it('inspects as PEFT sees it: modules, shapes, r, alpha, scaling, parameters, ‖ΔW‖', async () => {
+    const s = await inspectPeftAdapter(adapter);
     expect(s.modules.length).toBe(ref.modules.length);
     expect(s.modules.length).toBe(12);
     for (const r of ref.modules) {

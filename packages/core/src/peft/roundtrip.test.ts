@@ -12,7 +12,7 @@ import { LoraConfigError, ShapeMismatchError } from '../errors/index.js';
 import { applyLora } from '../apply-lora.js';
 import type { LoraModel } from '../lora-model.js';
 import { loadPeftAdapter } from './load.js';
-import { encodePeftAdapter, savePeftAdapter } from './save.js';
+import { encodePeftAdapter, encodePeftAdapterAsync, savePeftAdapter } from './save.js';
 import { decodePeftAdapter } from './files.js';
 
 function mlp(hidden = 12, name = 'mlp', weightsFrom?: tfl.LayersModel): tfl.LayersModel {
@@ -130,6 +130,32 @@ describe('PEFT round trip of adapters trained here', () => {
     tf.dispose(want);
     [loaded, lm].forEach((m) => m.dispose());
     adapter.dispose();
+    fresh.dispose();
+  });
+
+  it('encodePeftAdapterAsync writes the bytes of encodePeftAdapter; a loaded adapter owns its data (the file buffer can be reused)', async () => {
+    const lm = applyLora(
+      base,
+      { r: 2, targetModules: ['fc1', 'fc2'], modulesToSave: ['head'], bias: 'all' },
+      { seed: 5 },
+    );
+    perturb(lm, 70);
+    const want = predict(lm, x);
+    const before = tf.memory().numTensors;
+    const files = await encodePeftAdapterAsync(lm);
+    expect(tf.memory().numTensors).toBe(before);
+    const sync = encodePeftAdapter(lm);
+    expect(files.weights).toEqual(sync.weights);
+    expect(files.config).toEqual(sync.config);
+    const bytes = files.weights as Uint8Array;
+    const adapter = decodePeftAdapter(files);
+    const fresh = mlp(12, 'fresh', base);
+    const loaded = applyLora(fresh, adapter);
+    adapter.dispose();
+    bytes.fill(0); // the caller reuses the buffer: the loaded weights must not change
+    expect(tf.tidy(() => maxAbsDiff(predict(loaded, x), want))).toBeLessThan(1e-6);
+    tf.dispose(want);
+    [loaded, lm].forEach((m) => m.dispose());
     fresh.dispose();
   });
 

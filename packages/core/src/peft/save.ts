@@ -7,12 +7,13 @@ import { LoraLayer } from '../lora-layer.js';
 import type { LoraModel } from '../lora-model.js';
 import { isBias, walkLayers } from '../model-graph.js';
 import { setOwn } from '../safetensors.js';
-import { writeSafetensors } from '../safetensors-write.js';
+import { writeSafetensors, writeSafetensorsAsync } from '../safetensors-write.js';
 import { factorKey, MAGNITUDE_NAME, paramKey, PEFT_KEY_PREFIX } from './keys.js';
 import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, configText, type PeftAdapterFiles } from './files.js';
 import { isIOHandler, peftArtifacts, peftDownloads, routedHandler } from './io.js';
 import { nodePath, writeFilesAtomic, type NodeFs } from '../node/fs.js';
 import { findPeftWeightLayout, paramToPeft } from './weight-layouts.js';
+import { refuseSyncReadOnGpu } from '../sync-read.js';
 
 /** Options of {@link encodePeftAdapter} and {@link savePeftAdapter}. */
 export interface SavePeftOptions {
@@ -59,9 +60,41 @@ function paramsOf(
 /**
  * A LoraModel's adapter as PEFT's two files: adapter_config.json (the config as loaded, or this
  * model's config) and adapter_model.safetensors with PEFT's names and PyTorch layouts (LoRA factors via
- * each layer kind's `toPeft`, modules_to_save and biases via the registered weight layouts).
+ * each layer kind's `toPeft`, modules_to_save and biases via the registered weight layouts). Reads the
+ * weights asynchronously (`data()`), so it works on every backend, WebGPU included.
+ */
+export async function encodePeftAdapterAsync(lm: LoraModel, options: SavePeftOptions = {}): Promise<PeftAdapterFiles> {
+  const { config, tensors } = peftTensors(lm, options);
+  try {
+    return {
+      config,
+      weights: await writeSafetensorsAsync(tensors, { format: 'pt' }, { floatDtype: options.floatDtype }),
+    };
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/**
+ * The synchronous form of {@link encodePeftAdapterAsync}, for models on the cpu, wasm or native backend
+ * (it reads with `dataSync`); on a GPU backend (webgpu, webgl) it throws a `LoraError` naming
+ * `encodePeftAdapterAsync`.
  */
 export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}): PeftAdapterFiles {
+  refuseSyncReadOnGpu('encodePeftAdapter', 'await encodePeftAdapterAsync(...)');
+  const { config, tensors } = peftTensors(lm, options);
+  try {
+    return { config, weights: writeSafetensors(tensors, { format: 'pt' }, { floatDtype: options.floatDtype }) };
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/** adapter_config.json's object and the tensors of adapter_model.safetensors (new tensors; the caller disposes them). */
+function peftTensors(
+  lm: LoraModel,
+  options: SavePeftOptions,
+): { config: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
   const name = options.adapterName ?? lm.activeAdapters[0]!;
   const config = lm.peftConfig(name);
   const report = lm.peftLoadReport(name);
@@ -122,9 +155,10 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
         for (const [param, t] of paramsOf(inner, biasValues, peftPath(path), isBias)) add(paramKey(prefix, param), t);
       }
     }
-    return { config: json, weights: writeSafetensors(tensors, { format: 'pt' }, { floatDtype: options.floatDtype }) };
-  } finally {
+    return { config: json, tensors };
+  } catch (e) {
     tf.dispose(Object.values(tensors));
+    throw e;
   }
 }
 
@@ -145,7 +179,9 @@ export async function savePeftAdapter(
     const dir = String(target).replace(/^file:\/\//i, '');
     const path = await nodePath();
     const names = options.adapterName !== undefined ? [options.adapterName] : lm.adapterNames;
-    const files = names.map((n) => ({ name: n, files: encodePeftAdapter(lm, { ...options, adapterName: n }) }));
+    const files: { name: string; files: PeftAdapterFiles }[] = [];
+    for (const n of names)
+      files.push({ name: n, files: await encodePeftAdapterAsync(lm, { ...options, adapterName: n }) });
     const saved: PeftSaveResult['saved'] = [];
     for (const { name, files: f } of files) {
       const location = name === 'default' ? dir : path.join(dir, name);
@@ -178,7 +214,7 @@ export async function savePeftAdapter(
     );
   }
   const adapterName = options.adapterName ?? lm.activeAdapters[0]!;
-  const files = encodePeftAdapter(lm, { ...options, adapterName });
+  const files = await encodePeftAdapterAsync(lm, { ...options, adapterName });
   await handler.save(peftArtifacts(files));
   return {
     saved: [

@@ -91,13 +91,13 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-function accuracy(model: tfl.LayersModel, ids: tf.Tensor2D, labels: readonly boolean[]): number {
+async function accuracy(model: tfl.LayersModel, ids: tf.Tensor2D, labels: readonly boolean[]): Promise<number> {
   let correct = 0;
   for (let i = 0; i < labels.length; i += 64) {
     const n = Math.min(64, labels.length - i);
-    const pred = tf.tidy(() =>
-      tf.argMax(model.predictOnBatch(tf.slice(ids, [i, 0], [n, -1])) as tf.Tensor, 1).dataSync(),
-    );
+    const argMax = tf.tidy(() => tf.argMax(model.predictOnBatch(tf.slice(ids, [i, 0], [n, -1])) as tf.Tensor, 1));
+    const pred = await argMax.data(); // asynchronous: no synchronous GPU read
+    argMax.dispose();
     for (let j = 0; j < n; j++) if ((pred[j] === 1) === labels[i + j]) correct++;
   }
   return correct / labels.length;
@@ -182,15 +182,16 @@ export async function runSpamClassification(
           vars,
         )!;
       });
-      onProgress?.({ method, step, steps, loss: cost.dataSync()[0]! });
+      const loss = (await cost.data())[0]!;
       cost.dispose();
+      onProgress?.({ method, step, steps, loss });
       if (step % 10 === 0) await tf.nextFrame();
     }
     const seconds = (performance.now() - start) / 1000;
     optimizer.dispose();
     rows.push({
       method,
-      accuracy: accuracy(
+      accuracy: await accuracy(
         model,
         testIds,
         test.map((e) => e.spam),

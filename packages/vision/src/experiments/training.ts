@@ -91,12 +91,12 @@ export async function train(
       let loss = 0;
       if (epoch === 1 && step === 1) {
         const info = await tf.profile(async () => {
-          loss = trainStep(xs, ys);
+          loss = await trainStep(xs, ys);
           return [];
         });
         peakBytes = info.peakBytes;
       } else {
-        loss = trainStep(xs, ys);
+        loss = await trainStep(xs, ys);
       }
       tf.dispose([xs, ys]);
       sum += loss;
