@@ -171,14 +171,23 @@ export class LoraModel {
     return result;
   }
 
-  /** Merges the active adapters into the base weights (faster inference; unmerge restores bit-exactly). */
-  merge(options: { safeMerge?: boolean } = {}): void {
-    if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
-    const layers = this.loraLayers().map((l) => l.layer);
+  /**
+   * Merges the active adapters into the base weights (faster inference; unmerge restores bit-exactly).
+   * Without `safeMerge` it is synchronous and reads nothing, on every backend. With `safeMerge: true` it
+   * checks every merged kernel for NaN/Inf with an asynchronous read and returns a promise: `await
+   * lora.merge({ safeMerge: true })`; when a check fails nothing is merged and the promise rejects with an
+   * AdapterStateError.
+   */
+  merge(options?: { safeMerge?: false }): void;
+  merge(options: { safeMerge: true }): Promise<void>;
+  merge(options?: { safeMerge?: boolean }): void | Promise<void>;
+  merge(options: { safeMerge?: boolean } = {}): void | Promise<void> {
+    if (options.safeMerge) return this.safeMerge();
+    this.checkEnabledForMerge();
     const done: LoraLayer[] = [];
     try {
-      for (const layer of layers) {
-        layer.merge({ adapterNames: layer.activeAdapters, safeMerge: options.safeMerge });
+      for (const { layer } of this.loraLayers()) {
+        layer.merge({ adapterNames: layer.activeAdapters });
         done.push(layer);
       }
     } catch (e) {
@@ -187,21 +196,52 @@ export class LoraModel {
     }
   }
 
-  /** Restores every merged layer's base weights. */
+  /**
+   * Restores every merged layer's base weights. Synchronous (it reads nothing); `await lora.unmerge()` is
+   * harmless.
+   */
   unmerge(): void {
     for (const { layer } of this.loraLayers()) layer.unmerge();
   }
 
   /**
    * PEFT's `merge_and_unload`: a new plain LayersModel with the active adapters merged and only stock
-   * layers (loadable by tfjs without this package). This LoraModel is left as it was.
+   * layers (loadable by tfjs without this package). This LoraModel is left as it was. With `safeMerge:
+   * true` it returns a promise, as {@link merge} does: `await lora.mergeAndUnload({ safeMerge: true })`.
    */
-  mergeAndUnload(options: { safeMerge?: boolean } = {}): LayersModel {
-    this.merge(options);
+  mergeAndUnload(options?: { safeMerge?: false }): LayersModel;
+  mergeAndUnload(options: { safeMerge: true }): Promise<LayersModel>;
+  mergeAndUnload(options?: { safeMerge?: boolean }): LayersModel | Promise<LayersModel>;
+  mergeAndUnload(options: { safeMerge?: boolean } = {}): LayersModel | Promise<LayersModel> {
+    if (options.safeMerge) return this.safeMerge().then(() => this.unwrapAndUnmerge());
+    this.merge();
+    return this.unwrapAndUnmerge();
+  }
+
+  private unwrapAndUnmerge(): LayersModel {
     try {
       return unwrapLayers(this.current);
     } finally {
       this.unmerge();
+    }
+  }
+
+  private checkEnabledForMerge(): void {
+    if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
+  }
+
+  /** `merge({ safeMerge: true })`: each layer's check reads asynchronously; on a failure every layer merged so far is unmerged. */
+  private async safeMerge(): Promise<void> {
+    this.checkEnabledForMerge();
+    const done: LoraLayer[] = [];
+    try {
+      for (const { layer } of this.loraLayers()) {
+        await layer.mergeAsync({ adapterNames: layer.activeAdapters, safeMerge: true });
+        done.push(layer);
+      }
+    } catch (e) {
+      done.forEach((l) => l.unmerge());
+      throw e;
     }
   }
 
