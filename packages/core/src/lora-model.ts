@@ -18,6 +18,7 @@ import {
 } from './inject.js';
 import { LoraLayer } from './lora-layer.js';
 import { checkAdapterName } from './lora-layer-state.js';
+import { initAdapterAsync, isDecomposingInit, type DecomposingInit } from './host-init.js';
 import { walkLayers } from './model-graph.js';
 import { ModulesToSave } from './modules-to-save.js';
 import { addWeightedAdapter, type Combination } from './weighted-adapter.js';
@@ -52,6 +53,35 @@ export class LoraModel {
     config: LoraConfig,
     options: { adapterName?: string; seed?: number } = {},
   ): LoraModel {
+    const { lm, name, targets } = LoraModel.wrap(base, config, options);
+    initAdapter(lm.current, name, config, targets, options.seed);
+    return lm.finishCreate(name, config);
+  }
+
+  /**
+   * @internal {@link create} for PiSSA/OLoRA on any backend: the decomposition reads W asynchronously
+   * (`initAdapterAsync`); on failure the wrapped model is disposed.
+   */
+  static async createAsync(
+    base: LayersModel,
+    config: LoraConfig,
+    options: { adapterName?: string; seed?: number } = {},
+  ): Promise<LoraModel> {
+    const { lm, name, targets } = LoraModel.wrap(base, config, options);
+    try {
+      await initAdapterAsync(lm.current, name, config, targets, options.seed);
+    } catch (e) {
+      lm.dispose();
+      throw e;
+    }
+    return lm.finishCreate(name, config);
+  }
+
+  private static wrap(
+    base: LayersModel,
+    config: LoraConfig,
+    options: { adapterName?: string },
+  ): { lm: LoraModel; name: string; targets: Set<string> } {
     const name = options.adapterName ?? 'default';
     checkAdapterName(name);
     if (walkLayers(base).some(({ layer }) => layer instanceof LoraLayer)) {
@@ -60,11 +90,13 @@ export class LoraModel {
       );
     }
     const targets = adapterTargets(base, config);
-    const lm = new LoraModel(wrapLayers(base, targets, name, config), name, config);
-    initAdapter(lm.current, name, config, targets, options.seed);
-    lm.saved.capture(lm.current, name, config.modulesToSave);
-    markTrainable(lm.current, config);
-    return lm;
+    return { lm: new LoraModel(wrapLayers(base, targets, name, config), name, config), name, targets };
+  }
+
+  private finishCreate(name: string, config: LoraConfig): LoraModel {
+    this.saved.capture(this.current, name, config.modulesToSave);
+    markTrainable(this.current, config);
+    return this;
   }
 
   /** The LayersModel with LoRA layers; re-read it after {@link addAdapter} (it may be rebuilt). */
@@ -105,10 +137,25 @@ export class LoraModel {
   /**
    * Adds a named adapter (inactive, as in PEFT; call {@link setAdapter}). When its targets include layers
    * no other adapter wraps, `model` is rebuilt with the weights carried over: re-read it and compile again.
+   * With `initLoraWeights` 'pissa', 'pissa_niter_K' or 'olora' it returns a promise (the decomposition
+   * reads W asynchronously on GPU backends): `await lora.addAdapter(name, config)`.
    */
-  addAdapter(name: string, input: LoraConfig | LoraConfigInput, options: { seed?: number } = {}): void {
+  addAdapter(
+    name: string,
+    input: LoraConfigInput & { initLoraWeights: DecomposingInit },
+    options?: { seed?: number },
+  ): Promise<void>;
+  addAdapter(
+    name: string,
+    input: LoraConfigInput & { initLoraWeights?: boolean | 'gaussian' },
+    options?: { seed?: number },
+  ): void;
+  addAdapter(name: string, input: LoraConfig | LoraConfigInput, options?: { seed?: number }): void | Promise<void>;
+  addAdapter(name: string, input: LoraConfig | LoraConfigInput, options: { seed?: number } = {}): void | Promise<void> {
     this.checkNewName(name);
-    this.attach(name, loraConfig(input as LoraConfigInput), options.seed);
+    const config = loraConfig(input as LoraConfigInput);
+    if (isDecomposingInit(config.initLoraWeights)) return this.attachAsync(name, config, options.seed);
+    this.attach(name, config, options.seed);
   }
 
   /** Makes these adapters active (PEFT's `set_adapter`); only they train. */
@@ -337,13 +384,28 @@ export class LoraModel {
 
   /** Adds adapter `name` with a normalised config: wraps the layers no adapter wraps yet, then initialises it. */
   private attach(name: string, config: LoraConfig, seed?: number): void {
+    const targets = this.inject(name, config);
+    initAdapter(this.current, name, config, targets, seed);
+    this.finishAttach(name, config);
+  }
+
+  private async attachAsync(name: string, config: LoraConfig, seed?: number): Promise<void> {
+    const targets = this.inject(name, config);
+    await initAdapterAsync(this.current, name, config, targets, seed);
+    this.finishAttach(name, config);
+  }
+
+  private inject(name: string, config: LoraConfig): ReadonlySet<string> {
     if (this.loraLayers().some(({ layer }) => layer.merged.length > 0)) {
       throw new AdapterStateError(`Unmerge before adding an adapter.`, { adapter: name });
     }
     const { model, targets } = injectAdapter(this.current, name, config);
     this.current = model;
     this.configs.set(name, config);
-    initAdapter(this.current, name, config, targets, seed);
+    return targets;
+  }
+
+  private finishAttach(name: string, config: LoraConfig): void {
     this.saved.capture(this.current, name, config.modulesToSave);
     this.setAdapter(this.active);
   }
