@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getLoraBackend } from '@tfjs-lora/core';
 import { closestComparison, startRecording, type Closest } from './assert.js';
 import { fusedKernelChecks } from './checks/fused-kernels.js';
+import { initChecks } from './checks/init.js';
 import { leakChecks } from './checks/leaks.js';
 import { mergeChecks } from './checks/merge.js';
 import { peftCaseChecks } from './checks/peft-cases.js';
@@ -94,15 +95,7 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
     });
   }
   checks.push(...fusedKernelChecks(tolerances), ...trainingChecks(tfBackend, tolerances));
-  const sync = canReadSync();
-  checks.push(...mergeChecks(tolerances), ...leakChecks());
-  if (!sync.ok) {
-    const why = `no synchronous reads on '${backend}' (${sync.reason})`;
-    gaps.push({
-      name: "init: initLoraWeights 'pissa' / 'olora'",
-      reason: `core's SVD/QR initialisers read with dataSync; ${why}`,
-    });
-  }
+  checks.push(...mergeChecks(tolerances), ...initChecks(tfBackend, tolerances), ...leakChecks());
   return { backend, tolerances, checks, gaps };
 }
 
