@@ -4,7 +4,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { loraConfig, type LoraConfig, type LoraConfigInput } from './config.js';
 import { LoraConfigError } from './errors/index.js';
-import { isDecomposingInit, type DecomposingInit } from './host-init.js';
+import { isDecomposingInit, type DecomposingInit } from './decomposing-init.js';
 import { checkAdapterName } from './lora-layer-state.js';
 import { LoraModel } from './lora-model.js';
 import { isPeftAdapterInput, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './peft/adapter.js';

@@ -74,6 +74,17 @@ describe('PiSSA / OLoRA without synchronous reads', () => {
     });
   }
 
+  it('the synchronous LoraLayer.initAdapter refuses PiSSA there and names the awaited calls', async () => {
+    await tf.setBackend(OTHER);
+    const base = mlp();
+    const lm = applyLora(base, { r: 2, targetModules: ['fc1'] });
+    const { layer } = lm.loraLayers()[0]!;
+    expect(() => layer.initAdapter('default', 'pissa')).toThrow(LoraError);
+    expect(() => layer.initAdapter('default', 'olora')).toThrow(/await applyLora/);
+    lm.dispose();
+    base.dispose();
+  });
+
   it('a failing initialisation rejects, restores the backend and leaves no tensors', async () => {
     await tf.setBackend(OTHER);
     const base = mlp();

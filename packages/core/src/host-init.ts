@@ -5,18 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
-import type { InitLoraWeights, LoraConfig } from './config.js';
+import type { LoraConfig } from './config.js';
 import { LoraError } from './errors/index.js';
 import { initAdapter, loraLayersOf } from './inject.js';
 import { canReadSync } from './sync-read.js';
-
-/** The `initLoraWeights` modes that decompose W on the host: 'pissa', 'pissa_niter_K' and 'olora'. */
-export type DecomposingInit = 'pissa' | `pissa_niter_${number}` | 'olora';
-
-/** True for 'pissa', 'pissa_niter_K' and 'olora' (matched as PEFT matches them). */
-export function isDecomposingInit(mode: InitLoraWeights | undefined): boolean {
-  return typeof mode === 'string' && (mode.startsWith('pissa') || mode.toLowerCase() === 'olora');
-}
 
 /**
  * {@link initAdapter} that needs no synchronous read from a GPU: on cpu, wasm and tensorflow it is

@@ -10,6 +10,7 @@ import { loraLayerForward, type LiveAdapter } from './lora-forward.js';
 import { mixedBatchForward, type MixedBatch } from './mixed-batch.js';
 import { mergeAll, scaledDelta, unmergeAll, variantFor, type VariantTarget } from './lora-variant.js';
 import { requireSyncRead } from './sync-read.js';
+import { isDecomposingInit } from './decomposing-init.js';
 import {
   checkAdapterName,
   argsFromConfig,
@@ -156,8 +157,18 @@ export class LoraLayer extends layers.Layer {
     this.refreshTrainable();
   }
 
-  /** Initialises an adapter's factors as `initLoraWeights` prescribes (PiSSA/OLoRA also rewrite W). */
+  /**
+   * Initialises an adapter's factors as `initLoraWeights` prescribes (PiSSA/OLoRA also rewrite W). PiSSA and
+   * OLoRA read W synchronously: on a GPU backend this throws a LoraError; `await applyLora(...)` and
+   * `await loraModel.addAdapter(...)` run them there.
+   */
   initAdapter(name: string, mode: InitLoraWeights, seed?: number): void {
+    if (isDecomposingInit(mode)) {
+      requireSyncRead(
+        `LoraLayer.initAdapter with initLoraWeights '${String(mode)}'`,
+        '`await applyLora(model, config)` or `await loraModel.addAdapter(name, config)`',
+      );
+    }
     const w = this.weightsOf(name);
     if (this.mergedNames.length > 0) {
       throw new AdapterStateError(`Layer '${this.name}': unmerge before initialising adapter '${name}'.`, {

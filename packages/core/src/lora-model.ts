@@ -18,7 +18,8 @@ import {
 } from './inject.js';
 import { LoraLayer } from './lora-layer.js';
 import { checkAdapterName } from './lora-layer-state.js';
-import { initAdapterAsync, isDecomposingInit, type DecomposingInit } from './host-init.js';
+import { isDecomposingInit, type DecomposingInit } from './decomposing-init.js';
+import { initAdapterAsync } from './host-init.js';
 import { walkLayers } from './model-graph.js';
 import { ModulesToSave } from './modules-to-save.js';
 import { addWeightedAdapter, type Combination } from './weighted-adapter.js';
