@@ -35,18 +35,20 @@ const ALLOWED = [
   {
     file: 'packages/core/src/lora-layer.ts',
     reads: 1,
-    reason: 'pending: issue 14 — merge({safeMerge}) reads tf.all(tf.isFinite(kernel)) with dataSync',
+    reason:
+      'the synchronous merge({safeMerge}) reads tf.all(tf.isFinite(kernel)); guarded by requireSyncRead (cpu, wasm, tensorflow only), GPU backends use the awaited mergeAsync',
   },
   {
     file: 'packages/core/src/svd.ts',
     reads: 1,
-    reason: 'pending: issue 14 — the float64 Jacobi SVD reads its input matrix with dataSync (PiSSA/OLoRA init)',
+    reason:
+      "the float64 Jacobi SVD reads its input with dataSync: PiSSA/OLoRA run it on the cpu backend (host-init.ts on GPU backends); pending: issue 14 for addWeightedAdapter(..., 'svd') on a GPU backend",
   },
   {
     file: 'packages/core/src/init.ts',
     reads: 6,
     reason:
-      "pending: issue 14 — initLoraWeights 'pissa'/'olora' read the kernel, the SVD factors and the QR factors with dataSync",
+      "initLoraWeights 'pissa'/'olora' read the kernel, SVD and QR factors: runs on host backends only (LoraLayer.initAdapter refuses elsewhere; the awaited applyLora runs it on cpu through host-init.ts)",
   },
   {
     file: 'packages/nlp/src/lm-training.ts',

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getLoraBackend } from '@tfjs-lora/core';
 import { closestComparison, startRecording, type Closest } from './assert.js';
 import { fusedKernelChecks } from './checks/fused-kernels.js';
+import { initChecks } from './checks/init.js';
 import { leakChecks } from './checks/leaks.js';
 import { mergeChecks } from './checks/merge.js';
 import { peftCaseChecks } from './checks/peft-cases.js';
@@ -99,16 +100,7 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
     ...trainingChecks(tfBackend, tolerances),
     ...workflowChecks(tfBackend, tolerances),
   );
-  const sync = canReadSync();
-  checks.push(...mergeChecks(tolerances, sync.ok), ...leakChecks());
-  if (!sync.ok) {
-    const why = `no synchronous reads on '${backend}' (${sync.reason})`;
-    gaps.push({ name: 'merge/unmerge: safeMerge', reason: `LoraLayer.merge({safeMerge}) reads with dataSync; ${why}` });
-    gaps.push({
-      name: "init: initLoraWeights 'pissa' / 'olora'",
-      reason: `core's SVD/QR initialisers read with dataSync; ${why}`,
-    });
-  }
+  checks.push(...mergeChecks(tolerances), ...initChecks(tfBackend, tolerances), ...leakChecks());
   return { backend, tolerances, checks, gaps };
 }
 

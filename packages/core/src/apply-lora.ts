@@ -4,6 +4,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { loraConfig, type LoraConfig, type LoraConfigInput } from './config.js';
 import { LoraConfigError } from './errors/index.js';
+import { isDecomposingInit, type DecomposingInit } from './decomposing-init.js';
 import { checkAdapterName } from './lora-layer-state.js';
 import { LoraModel } from './lora-model.js';
 import { isPeftAdapterInput, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './peft/adapter.js';
@@ -33,18 +34,47 @@ function checkLayersModel(model: LayersModel, caller: string): void {
  * `modulesToSave`. The base model is not modified; the returned `model` shares no variables with it. The
  * config is normalised once here (`loraConfig`) and passed on as it is.
  *
+ * With `initLoraWeights` 'pissa', 'pissa_niter_K' or 'olora' it returns a promise, on every backend:
+ * `const lora = await applyLora(model, { initLoraWeights: 'pissa', ... })`. These decompose each targeted
+ * kernel in float64 on the host; on a GPU backend (webgpu, webgl) the kernels are read asynchronously and
+ * the decomposition runs on tfjs's cpu backend (which must be registered), with the same numbers as on cpu.
+ * The active backend is switched to 'cpu' while that runs, so do not run other tfjs work concurrently.
+ * Every other config returns the LoraModel directly.
+ *
  * Given a loaded PEFT adapter (`applyLora(model, await loadPeftAdapter(dir))`) instead of a config, this
  * is the shortcut for {@link applyPeftAdapter} (PEFT's `PeftModel.from_pretrained`).
  */
 export function applyLora(
   model: LayersModel,
+  config: PeftAdapter | PeftAdapterInput,
+  options?: ApplyLoraOptions,
+): LoraModel;
+export function applyLora(
+  model: LayersModel,
+  config: LoraConfigInput & { initLoraWeights: DecomposingInit },
+  options?: ApplyLoraOptions,
+): Promise<LoraModel>;
+export function applyLora(
+  model: LayersModel,
+  config: LoraConfigInput & { initLoraWeights?: boolean | 'gaussian' },
+  options?: ApplyLoraOptions,
+): LoraModel;
+export function applyLora(
+  model: LayersModel,
+  config: LoraConfig | LoraConfigInput | PeftAdapter | PeftAdapterInput,
+  options?: ApplyLoraOptions,
+): LoraModel | Promise<LoraModel>;
+export function applyLora(
+  model: LayersModel,
   config: LoraConfig | LoraConfigInput | PeftAdapter | PeftAdapterInput,
   options: ApplyLoraOptions = {},
-): LoraModel {
+): LoraModel | Promise<LoraModel> {
   checkLayersModel(model, 'applyLora');
   if (isPeftAdapterInput(config)) return applyPeftAdapter(model, config, options);
   checkAdapterName(options.adapterName ?? 'default');
-  return LoraModel.create(model, loraConfig(config as LoraConfigInput), options);
+  const normalised = loraConfig(config as LoraConfigInput);
+  if (isDecomposingInit(normalised.initLoraWeights)) return LoraModel.createAsync(model, normalised, options);
+  return LoraModel.create(model, normalised, options);
 }
 
 /**

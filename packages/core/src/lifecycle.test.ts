@@ -20,7 +20,12 @@ describe('tensor accounting over a LoraModel lifecycle', () => {
       ],
     });
     const before = tf.memory().numTensors;
-    const lm = applyLora(base, { targetModules: ['fc1'], r: 2, modulesToSave: ['head'], initLoraWeights: 'pissa' });
+    const lm = await applyLora(base, {
+      targetModules: ['fc1'],
+      r: 2,
+      modulesToSave: ['head'],
+      initLoraWeights: 'pissa',
+    });
     lm.addAdapter('b', { targetModules: ['fc1', 'fc2'], r: 3 });
     lm.addAdapter('dora', { targetModules: ['fc2'], r: 2, useDora: true });
     expect(() => lm.addWeightedAdapter(['b', 'dora'], [1, 1], 'bad', 'cat')).toThrow(/DoRA/);

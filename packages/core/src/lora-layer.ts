@@ -9,6 +9,8 @@ import { requireLayerKind, type Layer, type LayerKind } from './layer-kind.js';
 import { loraLayerForward, type LiveAdapter } from './lora-forward.js';
 import { mixedBatchForward, type MixedBatch } from './mixed-batch.js';
 import { mergeAll, scaledDelta, unmergeAll, variantFor, type VariantTarget } from './lora-variant.js';
+import { requireSyncRead } from './sync-read.js';
+import { isDecomposingInit } from './decomposing-init.js';
 import {
   checkAdapterName,
   argsFromConfig,
@@ -155,8 +157,18 @@ export class LoraLayer extends layers.Layer {
     this.refreshTrainable();
   }
 
-  /** Initialises an adapter's factors as `initLoraWeights` prescribes (PiSSA/OLoRA also rewrite W). */
+  /**
+   * Initialises an adapter's factors as `initLoraWeights` prescribes (PiSSA/OLoRA also rewrite W). PiSSA and
+   * OLoRA read W synchronously: on a GPU backend this throws a LoraError; `await applyLora(...)` and
+   * `await loraModel.addAdapter(...)` run them there.
+   */
   initAdapter(name: string, mode: InitLoraWeights, seed?: number): void {
+    if (isDecomposingInit(mode)) {
+      requireSyncRead(
+        `LoraLayer.initAdapter with initLoraWeights '${String(mode)}'`,
+        '`await applyLora(model, config)` or `await loraModel.addAdapter(name, config)`',
+      );
+    }
     const w = this.weightsOf(name);
     if (this.mergedNames.length > 0) {
       throw new AdapterStateError(`Layer '${this.name}': unmerge before initialising adapter '${name}'.`, {
@@ -196,24 +208,72 @@ export class LoraLayer extends layers.Layer {
 
   /**
    * Adds the active adapters' updates into the base kernel. The first merge keeps an fp32 copy of W so
-   * that {@link unmerge} restores it bit-exactly. `safeMerge` checks the result for NaN/Inf first.
+   * that {@link unmerge} restores it bit-exactly. `safeMerge` checks the result for NaN/Inf first, which
+   * reads the kernel synchronously: on a GPU backend (anything but cpu, wasm, tensorflow) it throws a
+   * LoraError; use {@link mergeAsync} there.
    */
   merge(options: { adapterNames?: string[]; safeMerge?: boolean } = {}): void {
-    const names = (options.adapterNames ?? this.active).filter((n) => !this.mergedNames.includes(n));
+    if (options.safeMerge)
+      requireSyncRead('LoraLayer.merge({safeMerge: true})', '`await layer.mergeAsync({safeMerge: true})`');
+    const names = this.unmergedNames(options.adapterNames);
     if (names.length === 0) return;
+    const next = this.mergedKernel(names);
+    if (options.safeMerge && !tf.tidy(() => tf.all(tf.isFinite(next)).dataSync()[0])) this.refuseMerge(names, next);
+    this.commitMerge(names, next);
+  }
+
+  /**
+   * {@link merge} for every backend: with `safeMerge` the NaN/Inf check reads asynchronously (no GPU
+   * stall), and the layer changes only after the check passed.
+   */
+  async mergeAsync(options: { adapterNames?: string[]; safeMerge?: boolean } = {}): Promise<void> {
+    const names = this.unmergedNames(options.adapterNames);
+    if (names.length === 0) return;
+    const next = this.mergedKernel(names);
+    if (options.safeMerge) {
+      const finite = tf.tidy(() => tf.all(tf.isFinite(next)));
+      let ok: boolean;
+      try {
+        ok = Boolean((await finite.data())[0]);
+      } catch (e) {
+        next.dispose();
+        throw e;
+      } finally {
+        finite.dispose();
+      }
+      if (!ok) this.refuseMerge(names, next);
+      // The read gave other code a turn: merge only what is still unmerged.
+      if (names.some((n) => this.mergedNames.includes(n))) {
+        next.dispose();
+        return this.mergeAsync(options);
+      }
+    }
+    this.commitMerge(names, next);
+  }
+
+  private unmergedNames(adapterNames: string[] | undefined): string[] {
+    return (adapterNames ?? this.active).filter((n) => !this.mergedNames.includes(n));
+  }
+
+  private mergedKernel(names: string[]): tf.Tensor {
     const kernel = this.kind.kernel(this.layer);
-    const next = tf.tidy(() =>
+    return tf.tidy(() =>
       mergeAll(
         kernel.read(),
         names.map((n) => this.liveAdapter(n)),
       ),
     );
-    if (options.safeMerge && !tf.tidy(() => tf.all(tf.isFinite(next)).dataSync()[0])) {
-      next.dispose();
-      throw new AdapterStateError(
-        `Merging ${names.join(', ')} into '${this.name}' gives NaN or Inf weights; the layer is unchanged. Check the adapter's values.`,
-      );
-    }
+  }
+
+  private refuseMerge(names: string[], next: tf.Tensor): never {
+    next.dispose();
+    throw new AdapterStateError(
+      `Merging ${names.join(', ')} into '${this.name}' gives NaN or Inf weights; the layer is unchanged. Check the adapter's values.`,
+    );
+  }
+
+  private commitMerge(names: string[], next: tf.Tensor): void {
+    const kernel = this.kind.kernel(this.layer);
     if (!this.originalKernel) this.originalKernel = tf.keep(tf.clone(kernel.read()));
     kernel.write(next);
     next.dispose();

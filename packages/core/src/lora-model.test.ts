@@ -1,9 +1,9 @@
-import '@tensorflow/tfjs-backend-cpu';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '@tfjs-lora/test-support';
-import { AdapterStateError, LoraConfigError } from './errors/index.js';
+import { AdapterStateError, LoraConfigError, LoraError } from './errors/index.js';
 import { LoraLayer } from './lora-layer.js';
 import { applyLora } from './apply-lora.js';
 import type { LoraModel } from './lora-model.js';
@@ -86,6 +86,52 @@ describe('LoraModel on a functional model', () => {
     const after = lm.loraLayers().map(({ layer }) => Array.from(layer.kind.kernel(layer.layer).read().dataSync()));
     expect(after).toEqual(kernels);
     tf.dispose([unmerged, merged]);
+    lm.dispose();
+    base.dispose();
+  });
+
+  it('merge({ safeMerge: true }) awaits to the same kernels as the synchronous merge, leaks nothing, and mergeAndUnload agrees', async () => {
+    const base = functional();
+    const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2, useDora: true });
+    randomiseAdapters(lm);
+    const read = (): number[][] =>
+      lm.loraLayers().map(({ layer }) => Array.from(layer.kind.kernel(layer.layer).read().dataSync()));
+    lm.merge();
+    const syncMerged = read();
+    lm.unmerge();
+    const before = tf.memory().numTensors;
+    const pending = lm.merge({ safeMerge: true });
+    expect(pending).toBeInstanceOf(Promise);
+    await pending;
+    expect(read()).toEqual(syncMerged);
+    lm.unmerge();
+    expect(tf.memory().numTensors).toBe(before);
+    const plain = await lm.mergeAndUnload({ safeMerge: true });
+    const plainSync = lm.mergeAndUnload();
+    const x = tf.randomNormal([3, 6], 0, 1, 'float32', 3);
+    const [a, b] = [plain.predict(x) as tf.Tensor, plainSync.predict(x) as tf.Tensor];
+    expect(maxAbsDiff(a, b)).toBe(0);
+    tf.dispose([x, a, b]);
+    plain.dispose();
+    plainSync.dispose();
+    lm.dispose();
+    base.dispose();
+  });
+
+  it('the synchronous LoraLayer.merge({ safeMerge }) refuses on a backend without host reads and names mergeAsync', async () => {
+    const base = functional();
+    const lm = applyLora(base, { targetModules: ['d1'], r: 2 });
+    const { layer } = lm.loraLayers()[0];
+    tf.registerBackend('no-sync-reads', () => new MathBackendCPU());
+    try {
+      await tf.setBackend('no-sync-reads');
+      expect(() => layer.merge({ safeMerge: true })).toThrow(LoraError);
+      expect(() => layer.merge({ safeMerge: true })).toThrow(/'no-sync-reads'.*mergeAsync/);
+    } finally {
+      await tf.setBackend('cpu');
+      tf.removeBackend('no-sync-reads');
+    }
+    expect(layer.merged).toEqual([]);
     lm.dispose();
     base.dispose();
   });
@@ -211,7 +257,9 @@ describe('LoraModel on a functional model', () => {
   it('PiSSA and OLoRA initialisation keep the initial output equal to the base output', async () => {
     for (const init of ['pissa', 'olora', 'pissa_niter_4'] as const) {
       const base = functional();
-      const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2, initLoraWeights: init });
+      const pending = applyLora(base, { targetModules: ['d1', 'd2'], r: 2, initLoraWeights: init });
+      expect(pending).toBeInstanceOf(Promise);
+      const lm = await pending;
       const a = predict(base);
       const b = predict(lm.model);
       expect(maxAbsDiff(a, b), init).toBeLessThan(1e-5);
@@ -248,7 +296,10 @@ describe('LoraModel on a functional model', () => {
       w.loraB.write(tf.fill(w.loraB.shape as number[], Number.NaN));
     });
     const kernel = Array.from(lm.loraLayers()[0].layer.kind.kernel(lm.loraLayers()[0].layer.layer).read().dataSync());
-    expect(() => lm.merge({ safeMerge: true })).toThrow(/NaN or Inf/);
+    await expect(lm.merge({ safeMerge: true })).rejects.toThrow(/NaN or Inf/);
+    await expect(lm.mergeAndUnload({ safeMerge: true })).rejects.toThrow(/NaN or Inf/);
+    expect(() => lm.loraLayers()[0].layer.merge({ safeMerge: true })).toThrow(/NaN or Inf/);
+    await expect(lm.loraLayers()[0].layer.mergeAsync({ safeMerge: true })).rejects.toThrow(/NaN or Inf/);
     const after = Array.from(lm.loraLayers()[0].layer.kind.kernel(lm.loraLayers()[0].layer.layer).read().dataSync());
     expect(after).toEqual(kernel);
     expect(lm.loraLayers()[0].layer.merged).toEqual([]);

@@ -18,6 +18,8 @@ import {
 } from './inject.js';
 import { LoraLayer } from './lora-layer.js';
 import { checkAdapterName } from './lora-layer-state.js';
+import { isDecomposingInit, type DecomposingInit } from './decomposing-init.js';
+import { initAdapterAsync } from './host-init.js';
 import { walkLayers } from './model-graph.js';
 import { ModulesToSave } from './modules-to-save.js';
 import { addWeightedAdapter, type Combination } from './weighted-adapter.js';
@@ -52,6 +54,35 @@ export class LoraModel {
     config: LoraConfig,
     options: { adapterName?: string; seed?: number } = {},
   ): LoraModel {
+    const { lm, name, targets } = LoraModel.wrap(base, config, options);
+    initAdapter(lm.current, name, config, targets, options.seed);
+    return lm.finishCreate(name, config);
+  }
+
+  /**
+   * @internal {@link create} for PiSSA/OLoRA on any backend: the decomposition reads W asynchronously
+   * (`initAdapterAsync`); on failure the wrapped model is disposed.
+   */
+  static async createAsync(
+    base: LayersModel,
+    config: LoraConfig,
+    options: { adapterName?: string; seed?: number } = {},
+  ): Promise<LoraModel> {
+    const { lm, name, targets } = LoraModel.wrap(base, config, options);
+    try {
+      await initAdapterAsync(lm.current, name, config, targets, options.seed);
+    } catch (e) {
+      lm.dispose();
+      throw e;
+    }
+    return lm.finishCreate(name, config);
+  }
+
+  private static wrap(
+    base: LayersModel,
+    config: LoraConfig,
+    options: { adapterName?: string },
+  ): { lm: LoraModel; name: string; targets: Set<string> } {
     const name = options.adapterName ?? 'default';
     checkAdapterName(name);
     if (walkLayers(base).some(({ layer }) => layer instanceof LoraLayer)) {
@@ -60,11 +91,13 @@ export class LoraModel {
       );
     }
     const targets = adapterTargets(base, config);
-    const lm = new LoraModel(wrapLayers(base, targets, name, config), name, config);
-    initAdapter(lm.current, name, config, targets, options.seed);
-    lm.saved.capture(lm.current, name, config.modulesToSave);
-    markTrainable(lm.current, config);
-    return lm;
+    return { lm: new LoraModel(wrapLayers(base, targets, name, config), name, config), name, targets };
+  }
+
+  private finishCreate(name: string, config: LoraConfig): LoraModel {
+    this.saved.capture(this.current, name, config.modulesToSave);
+    markTrainable(this.current, config);
+    return this;
   }
 
   /** The LayersModel with LoRA layers; re-read it after {@link addAdapter} (it may be rebuilt). */
@@ -105,10 +138,25 @@ export class LoraModel {
   /**
    * Adds a named adapter (inactive, as in PEFT; call {@link setAdapter}). When its targets include layers
    * no other adapter wraps, `model` is rebuilt with the weights carried over: re-read it and compile again.
+   * With `initLoraWeights` 'pissa', 'pissa_niter_K' or 'olora' it returns a promise (the decomposition
+   * reads W asynchronously on GPU backends): `await lora.addAdapter(name, config)`.
    */
-  addAdapter(name: string, input: LoraConfig | LoraConfigInput, options: { seed?: number } = {}): void {
+  addAdapter(
+    name: string,
+    input: LoraConfigInput & { initLoraWeights: DecomposingInit },
+    options?: { seed?: number },
+  ): Promise<void>;
+  addAdapter(
+    name: string,
+    input: LoraConfigInput & { initLoraWeights?: boolean | 'gaussian' },
+    options?: { seed?: number },
+  ): void;
+  addAdapter(name: string, input: LoraConfig | LoraConfigInput, options?: { seed?: number }): void | Promise<void>;
+  addAdapter(name: string, input: LoraConfig | LoraConfigInput, options: { seed?: number } = {}): void | Promise<void> {
     this.checkNewName(name);
-    this.attach(name, loraConfig(input as LoraConfigInput), options.seed);
+    const config = loraConfig(input as LoraConfigInput);
+    if (isDecomposingInit(config.initLoraWeights)) return this.attachAsync(name, config, options.seed);
+    this.attach(name, config, options.seed);
   }
 
   /** Makes these adapters active (PEFT's `set_adapter`); only they train. */
@@ -171,14 +219,23 @@ export class LoraModel {
     return result;
   }
 
-  /** Merges the active adapters into the base weights (faster inference; unmerge restores bit-exactly). */
-  merge(options: { safeMerge?: boolean } = {}): void {
-    if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
-    const layers = this.loraLayers().map((l) => l.layer);
+  /**
+   * Merges the active adapters into the base weights (faster inference; unmerge restores bit-exactly).
+   * Without `safeMerge` it is synchronous and reads nothing, on every backend. With `safeMerge: true` it
+   * checks every merged kernel for NaN/Inf with an asynchronous read and returns a promise: `await
+   * lora.merge({ safeMerge: true })`; when a check fails nothing is merged and the promise rejects with an
+   * AdapterStateError.
+   */
+  merge(options?: { safeMerge?: false }): void;
+  merge(options: { safeMerge: true }): Promise<void>;
+  merge(options?: { safeMerge?: boolean }): void | Promise<void>;
+  merge(options: { safeMerge?: boolean } = {}): void | Promise<void> {
+    if (options.safeMerge) return this.safeMerge();
+    this.checkEnabledForMerge();
     const done: LoraLayer[] = [];
     try {
-      for (const layer of layers) {
-        layer.merge({ adapterNames: layer.activeAdapters, safeMerge: options.safeMerge });
+      for (const { layer } of this.loraLayers()) {
+        layer.merge({ adapterNames: layer.activeAdapters });
         done.push(layer);
       }
     } catch (e) {
@@ -187,21 +244,52 @@ export class LoraModel {
     }
   }
 
-  /** Restores every merged layer's base weights. */
+  /**
+   * Restores every merged layer's base weights. Synchronous (it reads nothing); `await lora.unmerge()` is
+   * harmless.
+   */
   unmerge(): void {
     for (const { layer } of this.loraLayers()) layer.unmerge();
   }
 
   /**
    * PEFT's `merge_and_unload`: a new plain LayersModel with the active adapters merged and only stock
-   * layers (loadable by tfjs without this package). This LoraModel is left as it was.
+   * layers (loadable by tfjs without this package). This LoraModel is left as it was. With `safeMerge:
+   * true` it returns a promise, as {@link merge} does: `await lora.mergeAndUnload({ safeMerge: true })`.
    */
-  mergeAndUnload(options: { safeMerge?: boolean } = {}): LayersModel {
-    this.merge(options);
+  mergeAndUnload(options?: { safeMerge?: false }): LayersModel;
+  mergeAndUnload(options: { safeMerge: true }): Promise<LayersModel>;
+  mergeAndUnload(options?: { safeMerge?: boolean }): LayersModel | Promise<LayersModel>;
+  mergeAndUnload(options: { safeMerge?: boolean } = {}): LayersModel | Promise<LayersModel> {
+    if (options.safeMerge) return this.safeMerge().then(() => this.unwrapAndUnmerge());
+    this.merge();
+    return this.unwrapAndUnmerge();
+  }
+
+  private unwrapAndUnmerge(): LayersModel {
     try {
       return unwrapLayers(this.current);
     } finally {
       this.unmerge();
+    }
+  }
+
+  private checkEnabledForMerge(): void {
+    if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
+  }
+
+  /** `merge({ safeMerge: true })`: each layer's check reads asynchronously; on a failure every layer merged so far is unmerged. */
+  private async safeMerge(): Promise<void> {
+    this.checkEnabledForMerge();
+    const done: LoraLayer[] = [];
+    try {
+      for (const { layer } of this.loraLayers()) {
+        await layer.mergeAsync({ adapterNames: layer.activeAdapters, safeMerge: true });
+        done.push(layer);
+      }
+    } catch (e) {
+      done.forEach((l) => l.unmerge());
+      throw e;
     }
   }
 
@@ -297,13 +385,28 @@ export class LoraModel {
 
   /** Adds adapter `name` with a normalised config: wraps the layers no adapter wraps yet, then initialises it. */
   private attach(name: string, config: LoraConfig, seed?: number): void {
+    const targets = this.inject(name, config);
+    initAdapter(this.current, name, config, targets, seed);
+    this.finishAttach(name, config);
+  }
+
+  private async attachAsync(name: string, config: LoraConfig, seed?: number): Promise<void> {
+    const targets = this.inject(name, config);
+    await initAdapterAsync(this.current, name, config, targets, seed);
+    this.finishAttach(name, config);
+  }
+
+  private inject(name: string, config: LoraConfig): ReadonlySet<string> {
     if (this.loraLayers().some(({ layer }) => layer.merged.length > 0)) {
       throw new AdapterStateError(`Unmerge before adding an adapter.`, { adapter: name });
     }
     const { model, targets } = injectAdapter(this.current, name, config);
     this.current = model;
     this.configs.set(name, config);
-    initAdapter(this.current, name, config, targets, seed);
+    return targets;
+  }
+
+  private finishAttach(name: string, config: LoraConfig): void {
     this.saved.capture(this.current, name, config.modulesToSave);
     this.setAdapter(this.active);
   }

@@ -37,7 +37,7 @@ describe('trainableParameters() equals PEFT get_nb_trainable_parameters()', () =
     if (name === 'two_adapters') continue;
     it(name, async () => {
       const base = mlp();
-      const lm = applyLora(base, fromPython(ref.config));
+      const lm = await applyLora(base, fromPython(ref.config));
       const { trainable, total, percent } = lm.trainableParameters();
       expect({ trainable, total }).toEqual({ trainable: ref.trainable, total: ref.total });
       expect(percent).toBeCloseTo((100 * ref.trainable) / ref.total, 10);
@@ -50,8 +50,8 @@ describe('trainableParameters() equals PEFT get_nb_trainable_parameters()', () =
     const ref = reference['two_adapters'];
     const cfgs = ref.config as Record<string, Record<string, unknown>>;
     const base = mlp();
-    const lm = applyLora(base, fromPython(cfgs['default']));
-    lm.addAdapter('other', fromPython(cfgs['other']));
+    const lm = await applyLora(base, fromPython(cfgs['default']));
+    await lm.addAdapter('other', fromPython(cfgs['other']));
     expect(lm.trainableParameters()).toMatchObject({ trainable: ref.trainable, total: ref.total });
     lm.dispose();
     base.dispose();

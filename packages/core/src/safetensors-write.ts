@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { AdapterFormatError } from './errors/index.js';
 import { f32ToBf16, f32ToF16 } from './half.js';
 import { SAFETENSORS_DTYPES, setOwn, type SafetensorsDtype, type SafetensorsEntry } from './safetensors.js';
-import { refuseSyncReadOnGpu } from './sync-read.js';
+import { requireSyncRead } from './sync-read.js';
 
 /** Raw element data for one dtype (F16/BF16 as bit patterns, I64 as BigInt64Array or int32 values). */
 export type SafetensorsData = Float32Array | Int32Array | Uint8Array | Uint16Array | BigInt64Array;
@@ -228,7 +228,7 @@ export function writeSafetensors(
   for (const name of Object.keys(tensors)) {
     const t = tensors[name];
     checkWritable(name, t);
-    refuseSyncReadOnGpu('writeSafetensors', 'await writeSafetensorsAsync(...)');
+    requireSyncRead('writeSafetensors', 'await writeSafetensorsAsync(...)');
     setOwn(inputs, name, tensorInput(t, t.dataSync(), options));
   }
   return encodeSafetensors(inputs, metadata);

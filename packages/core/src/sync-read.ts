@@ -1,21 +1,27 @@
-// The one guard for the synchronous forms that stay (cpu/wasm only): on a GPU backend they refuse and name
-// the asynchronous form, instead of stalling the GPU (browsers) or throwing deep inside tfjs (WebGPU in Node).
+// Whether the active tfjs backend can read tensor data synchronously without stalling a GPU.
+// tfjs-backend-webgpu's dataSync throws in Node (no OffscreenCanvas) and stalls the GPU in browsers, and
+// webgl's stalls as well: library code that must read to decide offers an async form and, where a
+// synchronous form stays, refuses on these backends with an error naming the async one.
 import * as tf from '@tensorflow/tfjs-core';
+
 import { LoraError } from './errors/index.js';
 
-/** tfjs backends whose tensors live on a GPU: a synchronous read there stalls it or is not possible. */
-const GPU_BACKENDS = new Set(['webgpu', 'webgl']);
+/** tfjs backends whose tensors live in host memory, so a synchronous read is a copy, not a GPU stall. */
+const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/** True when the active tfjs backend (cpu, wasm, tensorflow) reads synchronously from host memory. */
+export function canReadSync(): boolean {
+  return HOST_BACKENDS.has(tf.getBackend());
+}
 
 /**
- * Throws a {@link LoraError} naming `asyncForm` when the active tfjs backend keeps tensors on a GPU;
- * `what` is the synchronous call that was made.
+ * Throws a LoraError naming `asyncForm` unless the active backend can read synchronously; `what` is the
+ * synchronous call that needs the read.
  */
-export function refuseSyncReadOnGpu(what: string, asyncForm: string): void {
-  const backend = tf.getBackend();
-  if (GPU_BACKENDS.has(backend)) {
-    throw new LoraError(
-      `${what} reads tensors synchronously, which the '${backend}' backend cannot do without stalling the GPU ` +
-        `(or at all, for WebGPU in Node); expected a cpu, wasm or native backend. Use ${asyncForm} instead.`,
-    );
-  }
+export function requireSyncRead(what: string, asyncForm: string): void {
+  if (canReadSync()) return;
+  throw new LoraError(
+    `${what} reads tensor data synchronously, which the '${tf.getBackend()}' backend cannot do without ` +
+      `stalling the GPU (or at all, in Node); expected a cpu, wasm or tensorflow backend. Use ${asyncForm} instead.`,
+  );
 }

@@ -89,14 +89,14 @@ describe('MergedDense and its LoRA adapter', () => {
     tf.dispose([peftB, back, peftA]);
   });
 
-  it('initialises like PEFT Linear per part (A kaiming, B zero) and supports PiSSA part by part', () => {
+  it('initialises like PEFT Linear per part (A kaiming, B zero) and supports PiSSA part by part', async () => {
     const fresh = applyLora(base, { r: 2, targetModules: ['qkv'] }, { seed: 9 });
     const w = fresh.loraLayers()[0]!.layer.weightsOf('default');
     expect(tf.tidy(() => tf.max(tf.abs(w.loraB.read())).dataSync()[0])).toBe(0);
     const bound = 1 / Math.sqrt(IN);
     expect(tf.tidy(() => tf.max(tf.abs(w.loraA.read())).dataSync()[0])).toBeLessThanOrEqual(bound);
     fresh.dispose();
-    const pissa = applyLora(base, { r: 2, targetModules: ['qkv'], initLoraWeights: 'pissa' });
+    const pissa = await applyLora(base, { r: 2, targetModules: ['qkv'], initLoraWeights: 'pissa' });
     const x = tf.randomNormal([2, 3, IN], 0, 1, 'float32', 6);
     const [y0, y1] = [base.predict(x) as tf.Tensor, pissa.model.predict(x) as tf.Tensor];
     expect(maxAbsDiff(y0, y1)).toBeLessThan(1e-4); // W_res + A·B = W at init

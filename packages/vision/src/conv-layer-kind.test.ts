@@ -155,10 +155,10 @@ describe('Conv2D adapter', () => {
     ['pissa', { initLoraWeights: 'pissa' }],
     ['olora', { initLoraWeights: 'olora' }],
     ['DoRA', { useDora: true }],
-  ] as const)('%s keeps the base output at init and merges exactly', (_n, extra) => {
+  ] as const)('%s keeps the base output at init and merges exactly', async (_n, extra) => {
     const base = convModel(GEOMETRIES[1], 'c', 'linear');
     const config: LoraConfigInput = { r: 3, loraAlpha: 3, targetModules: ['c'], ...extra };
-    const lm = applyLora(base, config, { seed: 1 });
+    const lm = await applyLora(base, config, { seed: 1 });
     const x = input([2, 9, 8, 3], 4);
     tf.tidy(() => {
       expect(tensorDiff(lm.model.predict(x) as tf.Tensor, base.predict(x) as tf.Tensor)).toBeLessThan(1e-5);

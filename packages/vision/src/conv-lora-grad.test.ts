@@ -6,7 +6,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { applyLora, scalingFor } from '@tfjs-lora/core';
+import { applyLora, scalingFor, type LoraModel } from '@tfjs-lora/core';
 import { requireWeight } from '@tfjs-lora/core/math';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomizeFactors, tensorDiff } from '../test-support/adapter-check.js';
@@ -100,7 +100,7 @@ describe('loraConv: hand-written gradient vs autodiff (cpu)', () => {
 });
 
 /** The model's output recomputed from the LoRA layer's weights with plain ops (autodiff reference). */
-function reference(lm: ReturnType<typeof applyLora>, x: tf.Tensor, separable: boolean): tf.Tensor {
+function reference(lm: LoraModel, x: tf.Tensor, separable: boolean): tf.Tensor {
   const { layer } = lm.loraLayers()[0];
   const w = layer.weightsOf('default');
   const bias = layer.kind.bias(layer.layer)?.read();

@@ -83,7 +83,7 @@ describe('Conv2DTranspose adapter', () => {
     base.dispose();
   });
 
-  it('starts at the base output (B = 0) and keeps it with PiSSA', () => {
+  it('starts at the base output (B = 0) and keeps it with PiSSA', async () => {
     const base = tfl.sequential({
       layers: [
         tfl.layers.conv2dTranspose({
@@ -98,7 +98,7 @@ describe('Conv2DTranspose adapter', () => {
     });
     const x = tf.tensor(values(5 * 4 * 3, 9), [1, 5, 4, 3]);
     for (const initLoraWeights of [true, 'pissa'] as const) {
-      const lm = applyLora(base, { r: 2, loraAlpha: 2, initLoraWeights, targetModules: ['up0'] });
+      const lm = await applyLora(base, { r: 2, loraAlpha: 2, initLoraWeights, targetModules: ['up0'] });
       tf.tidy(() => {
         expect(tensorDiff(lm.model.predict(x) as tf.Tensor, base.predict(x) as tf.Tensor)).toBeLessThan(1e-5);
       });

@@ -143,7 +143,7 @@ describe('DepthwiseConv2D adapter', () => {
     base.dispose();
   });
 
-  it('initialises A kaiming-uniform with fan-in kh·kw and B zero; PiSSA keeps the output', () => {
+  it('initialises A kaiming-uniform with fan-in kh·kw and B zero; PiSSA keeps the output', async () => {
     const base = model(GEOMETRIES[0], 'dw_init', 'relu6');
     const lm = applyLora(base, { r: 3, targetModules: ['dw_init'] }, { seed: 4 });
     const w = lm.loraLayers()[0].layer.weightsOf('default');
@@ -151,7 +151,7 @@ describe('DepthwiseConv2D adapter', () => {
     const a = w.loraA.read().dataSync();
     expect(Math.max(...a.map(Math.abs))).toBeLessThanOrEqual(bound);
     expect(Math.max(...w.loraB.read().dataSync().map(Math.abs))).toBe(0);
-    const pissa = applyLora(base, { r: 3, loraAlpha: 3, initLoraWeights: 'pissa', targetModules: ['dw_init'] });
+    const pissa = await applyLora(base, { r: 3, loraAlpha: 3, initLoraWeights: 'pissa', targetModules: ['dw_init'] });
     const x = input(SHAPE, 3);
     tf.tidy(() => {
       expect(tensorDiff(lm.model.predict(x) as tf.Tensor, base.predict(x) as tf.Tensor)).toBe(0);

@@ -41,11 +41,14 @@ export class AdapterSet {
     return [...this.infos.values()];
   }
 
-  /** Adds (or replaces) adapter `name` with `config` and makes it the active one. */
-  create(name: string, config: LoraConfigInput, info: AdapterInfo, seed = 1): LoraModel {
+  /**
+   * Adds (or replaces) adapter `name` with `config` and makes it the active one (async: PiSSA/OLoRA
+   * initialisation reads the kernels asynchronously).
+   */
+  async create(name: string, config: LoraConfigInput, info: AdapterInfo, seed = 1): Promise<LoraModel> {
     this.unmerge();
     if (!this.lora) {
-      this.lora = applyLora(this.base, config, { adapterName: name, seed });
+      this.lora = await applyLora(this.base, config, { adapterName: name, seed });
     } else {
       if (this.lora.adapterNames.includes(name)) {
         if (this.lora.adapterNames.length === 1) {
@@ -57,7 +60,7 @@ export class AdapterSet {
         this.lora.setAdapter(this.lora.adapterNames.find((n) => n !== name)!);
         this.lora.deleteAdapter(name);
       }
-      this.lora.addAdapter(name, config, { seed });
+      await this.lora.addAdapter(name, config, { seed });
       this.lora.setAdapter(name);
     }
     this.infos.delete(name);

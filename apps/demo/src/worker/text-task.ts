@@ -47,7 +47,7 @@ export class TextTask {
   /** Trains a new LoRA adapter on the speeches; the loss of every step goes to `emit`. */
   async train(s: TrainSettings, emit: (e: WorkerEvent) => void, stopped: () => boolean): Promise<TrainResult> {
     const ids = await this.text();
-    const lora = this.adapters.create(
+    const lora = await this.adapters.create(
       s.adapterName,
       { r: s.r, loraAlpha: s.loraAlpha, targetModules: s.targets },
       {

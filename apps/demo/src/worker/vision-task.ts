@@ -100,7 +100,7 @@ export class VisionTask {
     const { train, test } = await this.data(s.domain);
     const base = await this.baseEvaluation(s.domain, s.testSize);
     emit({ event: 'eval', step: 0, accuracy: base.accuracy, label: 'base model' });
-    const lora = this.adapters.create(
+    const lora = await this.adapters.create(
       s.adapterName,
       { r: s.r, loraAlpha: s.loraAlpha, targetModules: s.targets },
       {

@@ -25,8 +25,8 @@ function fill(v: { shape: (number | null)[]; write(t: tf.Tensor): void }, seed: 
   );
 }
 
-/** The base MLP with seeded weights and LoRA r=4, alpha=8 on both layers, with non-zero B. */
-export function fixedLoraModel(): { base: tfl.LayersModel; lm: LoraModel } {
+/** The base MLP 12 → 16 (ReLU) → 4 (softmax) with seeded weights, the same on every backend. */
+export function fixedBase(): tfl.LayersModel {
   const base = tfl.sequential({
     layers: [
       tfl.layers.dense({ name: 'hidden', units: FIXED.hidden, activation: 'relu', inputShape: [FIXED.inputs] }),
@@ -34,6 +34,12 @@ export function fixedLoraModel(): { base: tfl.LayersModel; lm: LoraModel } {
     ],
   });
   base.layers.forEach((layer, i) => layer.weights.forEach((w, j) => fill(w, 100 + 10 * i + j, 0.5)));
+  return base;
+}
+
+/** {@link fixedBase} with LoRA r=4, alpha=8 on both layers, with non-zero B. */
+export function fixedLoraModel(): { base: tfl.LayersModel; lm: LoraModel } {
+  const base = fixedBase();
   const lm = applyLora(base, { r: 4, loraAlpha: 8, targetModules: ['hidden', 'head'] }, { seed: 1 });
   lm.loraLayers().forEach(({ layer }, i) => {
     const w = layer.weightsOf('default');

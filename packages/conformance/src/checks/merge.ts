@@ -47,7 +47,7 @@ async function safeMerge(): Promise<void> {
     const { layer } = lm.loraLayers()[0];
     const kernel = layer.kind.kernel(layer.layer);
     const original = Array.from(await kernel.read().data());
-    lm.merge({ safeMerge: true });
+    await lm.merge({ safeMerge: true });
     lm.unmerge();
     const b = layer.weightsOf('default').loraB;
     tf.tidy(() => {
@@ -55,7 +55,7 @@ async function safeMerge(): Promise<void> {
     });
     let thrown: unknown = null;
     try {
-      lm.merge({ safeMerge: true });
+      await lm.merge({ safeMerge: true });
     } catch (e) {
       thrown = e;
     }
@@ -70,15 +70,13 @@ async function safeMerge(): Promise<void> {
   }
 }
 
-/** Merge checks; `syncReads` is false where the backend cannot read synchronously (safeMerge needs it). */
-export function mergeChecks(tol: ConformanceTolerances, syncReads: boolean): ConformanceCheck[] {
-  const checks: ConformanceCheck[] = [
+/** Merge checks, on every backend (`merge({safeMerge: true})` reads asynchronously). */
+export function mergeChecks(tol: ConformanceTolerances): ConformanceCheck[] {
+  return [
     {
       name: `merge/unmerge: merged output equals the LoRA output, unmerge restores W bit-exactly (${CYCLES} cycles, no leak)`,
       run: () => mergeUnmerge(tol),
     },
+    { name: 'merge/unmerge: safeMerge refuses a NaN adapter and leaves W unchanged', run: safeMerge },
   ];
-  if (syncReads)
-    checks.push({ name: 'merge/unmerge: safeMerge refuses a NaN adapter and leaves W unchanged', run: safeMerge });
-  return checks;
 }

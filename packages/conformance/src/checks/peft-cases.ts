@@ -45,7 +45,7 @@ interface Built {
 async function withCase(source: FixtureSource, name: string, fn: (b: Built) => Promise<void>): Promise<void> {
   const c = await loadPeftCase(source, name);
   const base = buildCaseModel(c);
-  const lm = applyLora(base, fromPeftJson(c.adapterConfig));
+  const lm = await applyLora(base, fromPeftJson(c.adapterConfig));
   const kind = CASE_LAYER_KINDS[c.layers[0]!.kind]!;
   try {
     loadAdapter(lm, c);

@@ -13,7 +13,7 @@ import { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, configText, type PeftAdapter
 import { isIOHandler, peftArtifacts, peftDownloads, routedHandler } from './io.js';
 import { nodePath, writeFilesAtomic, type NodeFs } from '../node/fs.js';
 import { findPeftWeightLayout, paramToPeft } from './weight-layouts.js';
-import { refuseSyncReadOnGpu } from '../sync-read.js';
+import { requireSyncRead } from '../sync-read.js';
 
 /** Options of {@link encodePeftAdapter} and {@link savePeftAdapter}. */
 export interface SavePeftOptions {
@@ -81,7 +81,7 @@ export async function encodePeftAdapterAsync(lm: LoraModel, options: SavePeftOpt
  * `encodePeftAdapterAsync`.
  */
 export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}): PeftAdapterFiles {
-  refuseSyncReadOnGpu('encodePeftAdapter', 'await encodePeftAdapterAsync(...)');
+  requireSyncRead('encodePeftAdapter', 'await encodePeftAdapterAsync(...)');
   const { config, tensors } = peftTensors(lm, options);
   try {
     return { config, weights: writeSafetensors(tensors, { format: 'pt' }, { floatDtype: options.floatDtype }) };
