@@ -2,7 +2,7 @@
 // drives Debian's Chromium (playwright-core, never `playwright install`; WebGPU on SwiftShader), trains
 // short vision runs on webgpu and on wasm, downloads the adapter and validates it with core's PEFT loader
 // in Node, loads it back from the files, switches adapters, merges/unmerges, and saves a screenshot to
-// docs/demo.png. The app is served cross-origin isolated (COOP/COEP), so wasm runs multi-threaded. Skips with a printed reason when Chromium is absent, unless CI or
+// docs/demo.png (with TFJS_LORA_UPDATE_SCREENSHOT=1; a temporary file otherwise). The app is served cross-origin isolated (COOP/COEP), so wasm runs multi-threaded. Skips with a printed reason when Chromium is absent, unless CI or
 // TFJS_LORA_REQUIRE_WEBGPU=1 is set (then it fails).
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
-const SCREENSHOT = fileURLToPath(new URL('../../../docs/demo.png', import.meta.url));
+// The README's screenshot is rewritten only when asked (TFJS_LORA_UPDATE_SCREENSHOT=1): a test run leaves the tree clean.
+const SCREENSHOT =
+  process.env['TFJS_LORA_UPDATE_SCREENSHOT'] === '1'
+    ? fileURLToPath(new URL('../../../docs/demo.png', import.meta.url))
+    : join(tmpdir(), 'tfjs-lora-demo.png');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const REQUIRE = process.env['TFJS_LORA_REQUIRE_WEBGPU'] === '1' || !!process.env['CI'];
 const ARGS = [
