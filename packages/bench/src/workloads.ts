@@ -31,7 +31,11 @@ export const WORKLOADS: Record<WorkloadName, { title: string; targets: string[] 
   cnn: { title: 'CNN (conv 32, conv 64, fc 128, head)', targets: ['conv1', 'conv2', 'fc1', 'head'] },
 };
 
-function buildMlp(): tfl.Sequential {
+/**
+ * The MLP 784-512-512-10 with seeded Glorot kernels (seeds 1, 2, 3): the same initial weights in every
+ * suite that builds it. Its head gives logits unless `softmaxHead` (core-fit's `model.fit` comparison).
+ */
+export function buildMlp(options: { softmaxHead?: boolean } = {}): tfl.Sequential {
   const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
   return tfl.sequential({
     layers: [
@@ -43,7 +47,12 @@ function buildMlp(): tfl.Sequential {
         kernelInitializer: init(1),
       }),
       tfl.layers.dense({ name: 'hidden2', units: 512, activation: 'relu', kernelInitializer: init(2) }),
-      tfl.layers.dense({ name: 'head', units: 10, kernelInitializer: init(3) }),
+      tfl.layers.dense({
+        name: 'head',
+        units: 10,
+        ...(options.softmaxHead ? { activation: 'softmax' as const } : {}),
+        kernelInitializer: init(3),
+      }),
     ],
   });
 }

@@ -17,6 +17,7 @@ import { applyLora, createTrainStep, registerLoraBackend, train, useBackend } fr
 import { markdownTable, ratio } from '../print-table.js';
 import { median } from '../stats.js';
 import { wasmBackend } from './stock-wasm-backend.js';
+import { buildMlp } from '../workloads.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,34 +28,10 @@ const ROUNDS = Number(opts.rounds);
 const STEPS = Number(opts.steps);
 const BATCH = 64;
 
+/** The shared MLP (softmax head, for `fit`'s categorical cross-entropy) with LoRA r=8 on every layer. */
 function buildLoraMlp(): tfl.LayersModel {
-  const model = tfl.sequential();
-  model.add(
-    tfl.layers.dense({
-      name: 'hidden1',
-      units: 512,
-      activation: 'relu',
-      inputShape: [784],
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
-    }),
-  );
-  model.add(
-    tfl.layers.dense({
-      name: 'hidden2',
-      units: 512,
-      activation: 'relu',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
-    }),
-  );
-  model.add(
-    tfl.layers.dense({
-      name: 'head',
-      units: 10,
-      activation: 'softmax',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }),
-    }),
-  );
-  return applyLora(model, { r: 8, loraAlpha: 16, targetModules: ['hidden1', 'hidden2', 'head'] }, { seed: 7 }).model;
+  const targetModules = ['hidden1', 'hidden2', 'head'];
+  return applyLora(buildMlp({ softmaxHead: true }), { r: 8, loraAlpha: 16, targetModules }, { seed: 7 }).model;
 }
 
 async function main(): Promise<void> {

@@ -15,6 +15,7 @@ import { applyLora, registerLoraBackend, useBackend, type LoraModel } from '@tfj
 import { loadMnist, mnistTensors, type MnistData } from '@tfjs-lora/core/data';
 import { markdownTable, ms } from '../print-table.js';
 import { wasmBackend } from './stock-wasm-backend.js';
+import { buildMlp } from '../workloads.js';
 
 const BATCH = 64;
 const R = 8;
@@ -37,31 +38,6 @@ async function registerNative(): Promise<string | null> {
   } catch (e) {
     return `@tfjs-lora/backend-cuda could not be loaded (${(e as Error).message.split('\n')[0]})`;
   }
-}
-
-function buildMlp(): tfl.Sequential {
-  const model = tfl.sequential();
-  model.add(
-    tfl.layers.dense({
-      name: 'hidden1',
-      units: 512,
-      activation: 'relu',
-      inputShape: [784],
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
-    }),
-  );
-  model.add(
-    tfl.layers.dense({
-      name: 'hidden2',
-      units: 512,
-      activation: 'relu',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
-    }),
-  );
-  model.add(
-    tfl.layers.dense({ name: 'head', units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }),
-  );
-  return model;
 }
 
 /** One training step: forward (training mode), softmax cross-entropy on logits, backward, Adam update. */
