@@ -69,6 +69,6 @@ describe('applyPeftAdapter', () => {
     expect(() => applyPeftAdapter(notAModel, { config: {}, tensors: {} } as never)).toThrow(
       /^applyPeftAdapter expects/,
     );
-    expect(() => applyLora(notAModel, { r: 2 })).toThrow(/^applyLora expects a tf.LayersModel/);
+    expect(() => applyLora(notAModel, { r: 2 })).toThrow(/^applyLora expects one of: layers .*Pass a tf.LayersModel/);
   });
 });

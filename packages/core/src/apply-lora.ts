@@ -3,30 +3,52 @@
 // adapter into the model. `applyLora(model, await loadPeftAdapter(dir))` is the shortcut to the second.
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { loraConfig, type LoraConfig, type LoraConfigInput } from './config.js';
-import { LoraConfigError } from './errors/index.js';
 import { isDecomposingInit, type DecomposingInit } from './decomposing-init.js';
 import { checkAdapterName } from './lora-layer-state.js';
 import { LoraModel } from './lora-model.js';
 import { isPeftAdapterInput, peftAdapter, type PeftAdapter, type PeftAdapterInput } from './peft/adapter.js';
-import type { PeftLoadOptions } from './peft/module-map.js';
 import { applyPeftPlan, planPeftLoad } from './peft/plan.js';
+import {
+  registerModelKind,
+  requireModelKind,
+  type ApplyLoraOptions,
+  type LoraModelFor,
+  type LoraTargetModel,
+  type ModelKind,
+} from './model-kind.js';
 
-/** Options of {@link applyLora} and {@link applyPeftAdapter} (module mapping applies to loaded adapters). */
-export interface ApplyLoraOptions extends PeftLoadOptions {
-  /** Adapter name (PEFT's default is `'default'`). */
-  adapterName?: string;
-  /** Seed for the random initialisation of A (per layer: seed + layer index). */
-  seed?: number;
+export type { ApplyLoraOptions } from './model-kind.js';
+
+/** True when `model` is a tf.LayersModel (Sequential or functional). */
+function isLayersModel(model: unknown): model is LayersModel {
+  return typeof model === 'object' && model !== null && Array.isArray((model as { layers?: unknown }).layers);
 }
 
-/** Throws unless `model` is a tf.LayersModel (Sequential or functional). */
-function checkLayersModel(model: LayersModel, caller: string): void {
-  if (!model || !Array.isArray((model as { layers?: unknown }).layers)) {
-    throw new LoraConfigError(`${caller} expects a tf.LayersModel (Sequential or functional); found ${typeof model}.`, {
-      field: 'model',
-    });
-  }
-}
+/** Models that a plugin's model kind handles (none until a plugin augments `LoraModelKinds`). */
+type PluginModel = Exclude<LoraTargetModel, LayersModel>;
+
+/** Core's own model kind: tf.LayersModel → LoraModel. Registered on import, tried after every plugin's kind. */
+export const layersModelKind: ModelKind<LayersModel, LoraModel> = {
+  name: 'layers',
+  packageName: '@tfjs-lora/core',
+  matches: isLayersModel,
+  applyLora(model, config, options) {
+    if (isDecomposingInit(config.initLoraWeights)) return LoraModel.createAsync(model, config, options);
+    return LoraModel.create(model, config, options);
+  },
+  applyPeftAdapter(model, adapter, options) {
+    const plan = planPeftLoad(model, adapter, options);
+    const lm = LoraModel.create(model, plan.config, options);
+    try {
+      applyPeftPlan(lm, options.adapterName ?? 'default', plan);
+    } catch (e) {
+      lm.dispose();
+      throw e;
+    }
+    return lm;
+  },
+};
+registerModelKind(layersModelKind);
 
 /**
  * Injects LoRA into a Sequential or functional model (PEFT's `get_peft_model`): every layer the config
@@ -64,17 +86,30 @@ export function applyLora(
   config: LoraConfig | LoraConfigInput | PeftAdapter | PeftAdapterInput,
   options?: ApplyLoraOptions,
 ): LoraModel | Promise<LoraModel>;
+export function applyLora<M extends PluginModel>(
+  model: M,
+  config: PeftAdapter | PeftAdapterInput,
+  options?: ApplyLoraOptions,
+): LoraModelFor<M>;
+export function applyLora<M extends PluginModel>(
+  model: M,
+  config: LoraConfigInput & { initLoraWeights: DecomposingInit },
+  options?: ApplyLoraOptions,
+): Promise<LoraModelFor<M>>;
+export function applyLora<M extends PluginModel>(
+  model: M,
+  config: LoraConfigInput & { initLoraWeights?: boolean | 'gaussian' },
+  options?: ApplyLoraOptions,
+): LoraModelFor<M>;
 export function applyLora(
-  model: LayersModel,
+  model: unknown,
   config: LoraConfig | LoraConfigInput | PeftAdapter | PeftAdapterInput,
   options: ApplyLoraOptions = {},
-): LoraModel | Promise<LoraModel> {
-  checkLayersModel(model, 'applyLora');
-  if (isPeftAdapterInput(config)) return applyPeftAdapter(model, config, options);
+): unknown {
+  const kind = requireModelKind(model, 'applyLora');
+  if (isPeftAdapterInput(config)) return applyPeftAdapter(model as LayersModel, config, options);
   checkAdapterName(options.adapterName ?? 'default');
-  const normalised = loraConfig(config as LoraConfigInput);
-  if (isDecomposingInit(normalised.initLoraWeights)) return LoraModel.createAsync(model, normalised, options);
-  return LoraModel.create(model, normalised, options);
+  return kind.applyLora(model, loraConfig(config as LoraConfigInput), options);
 }
 
 /**
@@ -87,16 +122,18 @@ export function applyLora(
 export function applyPeftAdapter(
   model: LayersModel,
   adapter: PeftAdapter | PeftAdapterInput,
+  options?: ApplyLoraOptions,
+): LoraModel;
+export function applyPeftAdapter<M extends PluginModel>(
+  model: M,
+  adapter: PeftAdapter | PeftAdapterInput,
+  options?: ApplyLoraOptions,
+): LoraModelFor<M>;
+export function applyPeftAdapter(
+  model: unknown,
+  adapter: PeftAdapter | PeftAdapterInput,
   options: ApplyLoraOptions = {},
-): LoraModel {
-  checkLayersModel(model, 'applyPeftAdapter');
-  const plan = planPeftLoad(model, peftAdapter(adapter), options);
-  const lm = LoraModel.create(model, plan.config, options);
-  try {
-    applyPeftPlan(lm, options.adapterName ?? 'default', plan);
-  } catch (e) {
-    lm.dispose();
-    throw e;
-  }
-  return lm;
+): unknown {
+  const kind = requireModelKind(model, 'applyPeftAdapter');
+  return kind.applyPeftAdapter(model, peftAdapter(adapter), options);
 }

@@ -52,6 +52,27 @@ export { checkAdapterName, type LoraAdapterSpec, type LoraLayerArgs, type Adapte
 export { LoraModel } from './lora-model.js';
 export type { ParameterCount } from './inject.js';
 export { applyLora, applyPeftAdapter, type ApplyLoraOptions } from './apply-lora.js';
+export {
+  registerModelKind,
+  listModelKinds,
+  type ModelKind,
+  type LoraModelKinds,
+  type LoraModelFor,
+  type LoraTargetModel,
+  type TrainableModel,
+  type PeftExportable,
+} from './model-kind.js';
+export {
+  loadPretrained,
+  registerModelFormat,
+  listModelFormats,
+  type ModelFormat,
+  type ModelFiles,
+  type PretrainedModels,
+  type PretrainedModel,
+  type PretrainedSource,
+  type LoadPretrainedOptions,
+} from './pretrained/door.js';
 export { BASE_ADAPTER } from './mixed-batch.js';
 export { predictWithAdapters, predictLoopingAdapters } from './mixed-batch-predict.js';
 export {
@@ -60,6 +81,7 @@ export {
   evaluateLoss,
   resolveLoss,
   type TrainStep,
+  type TrainableTarget,
   type TrainStepOptions,
   type TrainOptions,
   type TrainHistory,
@@ -74,7 +96,13 @@ export type { PeftAdapterFiles } from './peft/files.js';
 export type { ModuleMap, ModuleMapping, PeftLoadOptions } from './peft/module-map.js';
 export type { PeftLoadReport, PeftSource } from './peft/plan.js';
 export { loadPeftAdapter, type PeftAdapterSource } from './peft/load.js';
-export { savePeftAdapter, type SavePeftOptions, type PeftSaveResult, type PeftAdapterTarget } from './peft/save.js';
+export {
+  savePeftAdapter,
+  type PeftSaveable,
+  type SavePeftOptions,
+  type PeftSaveResult,
+  type PeftAdapterTarget,
+} from './peft/save.js';
 export { inspectPeftAdapter, type PeftAdapterSummary, type PeftModuleSummary } from './peft/inspect.js';
 export {
   registerPeftWeightLayout,

@@ -105,6 +105,35 @@ export class LoraModel {
     return this.current;
   }
 
+  /** The wrapped model's name (for messages). */
+  get name(): string {
+    return this.current.name;
+  }
+
+  /**
+   * The `tf.Variable`s that train: the LoRA factors (and DoRA magnitudes) of the active adapters, plus what
+   * the config unfreezes (biases, modulesToSave). The same getter as `LoraGraphModel`'s, so `train`,
+   * `createTrainStep` and custom loops take either model.
+   */
+  get trainableVariables(): tf.Variable[] {
+    return this.current.trainableWeights.map((w) => w.read() as tf.Variable);
+  }
+
+  /** The forward pass (`model.apply`); `training: true` turns on LoRA dropout. */
+  apply(inputs: tf.Tensor | tf.Tensor[], options: { training?: boolean } = {}): tf.Tensor | tf.Tensor[] {
+    return this.current.apply(inputs, options) as tf.Tensor | tf.Tensor[];
+  }
+
+  /** Inference (`model.predict`): the outputs for `inputs`, batched as tfjs batches them. */
+  predict(inputs: tf.Tensor | tf.Tensor[], options?: { batchSize?: number }): tf.Tensor | tf.Tensor[] {
+    return this.current.predict(inputs, options);
+  }
+
+  /** The model's regularisation losses (added to the training loss by `train`, as `fit` adds them). */
+  calculateLosses(): tf.Scalar[] {
+    return this.current.calculateLosses();
+  }
+
   /** Adapter names, in the order they were added. */
   get adapterNames(): string[] {
     return [...this.configs.keys()];

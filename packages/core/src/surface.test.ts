@@ -52,6 +52,11 @@ describe('public surface', () => {
   });
 
   it('sideEffects lists only files that register something when imported', () => {
-    expect(pkg.sideEffects).toEqual(['./dist/lora-layer.js', './dist/builtin-layer-kinds.js']);
+    expect(pkg.sideEffects).toEqual([
+      './dist/lora-layer.js',
+      './dist/builtin-layer-kinds.js',
+      './dist/apply-lora.js',
+      './dist/pretrained/layers-format.js',
+    ]);
   });
 });

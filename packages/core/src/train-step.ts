@@ -3,6 +3,7 @@
 // their per-batch bookkeeping (callbacks, logs, metric tensors, sample-weight handling).
 import * as tf from '@tensorflow/tfjs-core';
 import { metrics, type LayersModel } from '@tensorflow/tfjs-layers';
+import { isTrainableModel, type TrainableModel } from './model-kind.js';
 import { LoraConfigError } from './errors/index.js';
 import { seededRandom } from './random.js';
 
@@ -48,10 +49,23 @@ export function resolveLoss(loss: LossName | LossFunction): LossFunction {
   return fn;
 }
 
+/**
+ * What training accepts: a tf.LayersModel (`lora.model`), or any {@link TrainableModel} — `LoraModel` itself,
+ * `@tfjs-lora/graph`'s `LoraGraphModel`.
+ */
+export type TrainableTarget = LayersModel | TrainableModel;
+
+/** The variables that train in `model` when the step is created. */
+function trainableVariablesOf(model: TrainableTarget): tf.Variable[] {
+  return isTrainableModel(model)
+    ? model.trainableVariables
+    : model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
 /** The scalar training loss of a batch: mean of `loss`, plus the model's regularisation losses (as `fit`). */
-function batchLoss(model: LayersModel, loss: LossFunction, x: tf.Tensor | tf.Tensor[], y: tf.Tensor): tf.Scalar {
+function batchLoss(model: TrainableTarget, loss: LossFunction, x: tf.Tensor | tf.Tensor[], y: tf.Tensor): tf.Scalar {
   let total = tf.mean(loss(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
-  for (const reg of model.calculateLosses()) total = tf.add(total, reg);
+  for (const reg of model.calculateLosses?.() ?? []) total = tf.add(total, reg);
   return total;
 }
 
@@ -64,10 +78,10 @@ function batchLoss(model: LayersModel, loss: LossFunction, x: tf.Tensor | tf.Ten
  * WebGPU; the next step may be started before awaiting it).
  *
  * @example
- * const step = createTrainStep(lora.model, { optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+ * const step = createTrainStep(lora, { optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
  * const loss = await step(xs, ys);
  */
-export function createTrainStep(model: LayersModel, options: TrainStepOptions): TrainStep {
+export function createTrainStep(model: TrainableTarget, options: TrainStepOptions): TrainStep {
   const step = createDeviceStep(model, options);
   return async (x, y) => {
     const cost = step(x, y);
@@ -81,14 +95,14 @@ export function createTrainStep(model: LayersModel, options: TrainStepOptions): 
 
 /** The step of {@link createTrainStep} that leaves the loss on the device (the caller disposes it). */
 function createDeviceStep(
-  model: LayersModel,
+  model: TrainableTarget,
   options: TrainStepOptions,
 ): (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => tf.Scalar {
   const loss = resolveLoss(options.loss);
-  const variables = options.variables ?? model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const variables = options.variables ?? trainableVariablesOf(model);
   if (variables.length === 0) {
     throw new LoraConfigError(
-      `createTrainStep: model '${model.name}' has no trainable weights; expected LoRA factors or unfrozen layers. Apply LoRA or unfreeze a layer first.`,
+      `createTrainStep: model '${model.name ?? 'model'}' has no trainable weights; expected LoRA factors or unfrozen layers. Apply LoRA or unfreeze a layer first.`,
       { field: 'variables' },
     );
   }
@@ -159,7 +173,7 @@ export interface TrainHistory {
  * are read back once, asynchronously (`data()`), then added on the host in float64.
  */
 export async function evaluateLoss(
-  model: LayersModel,
+  model: TrainableTarget,
   loss: LossName | LossFunction,
   x: tf.Tensor,
   y: tf.Tensor,
@@ -210,7 +224,7 @@ async function readScalars(scalars: tf.Scalar[]): Promise<Float32Array> {
  * caller's.
  */
 export async function train(
-  model: LayersModel,
+  model: TrainableTarget,
   data: { x: tf.Tensor; y: tf.Tensor },
   options: TrainOptions,
 ): Promise<TrainHistory> {

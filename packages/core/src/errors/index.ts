@@ -4,3 +4,4 @@ export { AdapterFormatError } from './adapter-format-error.js';
 export { ShapeMismatchError } from './shape-mismatch-error.js';
 export { BackendUnavailableError, type BackendAttempt } from './backend-unavailable-error.js';
 export { AdapterStateError } from './adapter-state-error.js';
+export { ModelFormatError, type FormatAttempt } from './model-format-error.js';

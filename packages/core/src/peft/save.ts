@@ -14,6 +14,10 @@ import { isIOHandler, peftArtifacts, peftDownloads, routedHandler } from './io.j
 import { nodePath, writeFilesAtomic, type NodeFs } from '../node/fs.js';
 import { findPeftWeightLayout, paramToPeft } from './weight-layouts.js';
 import { requireSyncRead } from '../sync-read.js';
+import { isPeftExportable, type PeftExportable } from '../model-kind.js';
+
+/** What can be saved as a PEFT adapter: a LoraModel, or a plugin's LoRA model (`LoraGraphModel`). */
+export type PeftSaveable = LoraModel | PeftExportable;
 
 /** Options of {@link encodePeftAdapter} and {@link savePeftAdapter}. */
 export interface SavePeftOptions {
@@ -63,7 +67,10 @@ function paramsOf(
  * each layer kind's `toPeft`, modules_to_save and biases via the registered weight layouts). Reads the
  * weights asynchronously (`data()`), so it works on every backend, WebGPU included.
  */
-export async function encodePeftAdapterAsync(lm: LoraModel, options: SavePeftOptions = {}): Promise<PeftAdapterFiles> {
+export async function encodePeftAdapterAsync(
+  lm: PeftSaveable,
+  options: SavePeftOptions = {},
+): Promise<PeftAdapterFiles> {
   const { config, tensors } = peftTensors(lm, options);
   try {
     return {
@@ -80,7 +87,7 @@ export async function encodePeftAdapterAsync(lm: LoraModel, options: SavePeftOpt
  * (it reads with `dataSync`); on a GPU backend (webgpu, webgl) it throws a `LoraError` naming
  * `encodePeftAdapterAsync`.
  */
-export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}): PeftAdapterFiles {
+export function encodePeftAdapter(lm: PeftSaveable, options: SavePeftOptions = {}): PeftAdapterFiles {
   requireSyncRead('encodePeftAdapter', 'await encodePeftAdapterAsync(...)');
   const { config, tensors } = peftTensors(lm, options);
   try {
@@ -92,10 +99,27 @@ export function encodePeftAdapter(lm: LoraModel, options: SavePeftOptions = {}):
 
 /** adapter_config.json's object and the tensors of adapter_model.safetensors (new tensors; the caller disposes them). */
 function peftTensors(
-  lm: LoraModel,
+  lm: PeftSaveable,
   options: SavePeftOptions,
 ): { config: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
   const name = options.adapterName ?? lm.activeAdapters[0]!;
+  if (isPeftExportable(lm)) {
+    checkAdapterExists(lm, name);
+    return lm.toPeftTensors(name);
+  }
+  return loraModelTensors(lm as LoraModel, name);
+}
+
+/** Throws an AdapterStateError naming the adapters when `name` is not one of them. */
+function checkAdapterExists(lm: PeftSaveable, name: string): void {
+  if (!lm.adapterNames.includes(name))
+    throw new AdapterStateError(`No adapter '${name}'; adapters: ${lm.adapterNames.join(', ')}.`, { adapter: name });
+}
+
+function loraModelTensors(
+  lm: LoraModel,
+  name: string,
+): { config: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
   const config = lm.peftConfig(name);
   const report = lm.peftLoadReport(name);
   const json = toPeftJson(report?.config ?? config);
@@ -170,11 +194,11 @@ function peftTensors(
  * or the active one): `downloads://prefix` downloads the two files, `indexeddb://name` stores them.
  */
 export async function savePeftAdapter(
-  lm: LoraModel,
+  lm: PeftSaveable,
   target: PeftAdapterTarget,
   options: SavePeftOptions = {},
 ): Promise<PeftSaveResult> {
-  if (options.adapterName !== undefined) lm.peftConfig(options.adapterName);
+  if (options.adapterName !== undefined) checkAdapterExists(lm, options.adapterName);
   if ((typeof target === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) || /^file:\/\//i.test(String(target))) {
     const dir = String(target).replace(/^file:\/\//i, '');
     const path = await nodePath();
