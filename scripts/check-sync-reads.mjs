@@ -42,7 +42,7 @@ const ALLOWED = [
     file: 'packages/core/src/svd.ts',
     reads: 1,
     reason:
-      "the float64 Jacobi SVD reads its input with dataSync: PiSSA/OLoRA run it on the cpu backend (host-init.ts on GPU backends); pending: issue 14 for addWeightedAdapter(..., 'svd') on a GPU backend",
+      "svd()/householderQr()/svdLowRank() read their input with dataSync: called by PiSSA/OLoRA init (on the cpu backend via host-init.ts when the active backend is a GPU one) and by the synchronous addWeightedAdapter(..., 'svd'), which requireSyncRead guards; GPU backends use svdAsync through addWeightedAdapterAsync",
   },
   {
     file: 'packages/core/src/init.ts',
@@ -54,12 +54,13 @@ const ALLOWED = [
     file: 'packages/nlp/src/lm-training.ts',
     reads: 1,
     reason:
-      'pending: issue 14 — perplexity() (synchronous API; the demo calls it inside withBase) reads each batch loss with dataSync',
+      'perplexity(), the synchronous form of perplexityAsync (kept: the demo calls it inside withBase): refuses on webgpu/webgl (requireSyncRead) before reading',
   },
   {
     file: 'packages/nlp/src/generate.ts',
     reads: 1,
-    reason: 'pending: issue 14 — text generation reads each step’s logits with dataSync to sample the next token',
+    reason:
+      'generate(), the synchronous form of generateAsync: refuses on webgpu/webgl (requireSyncRead) before reading each step’s logits',
   },
   {
     file: 'apps/demo/src/worker/vision-task.ts',
@@ -67,29 +68,22 @@ const ALLOWED = [
     reason: 'pending: issue 14 — the demo worker reads a digit prediction with dataSync',
   },
   {
-    file: 'packages/bench/src/suites/nlp-lm.ts',
-    reads: 1,
-    reason: 'pending: issue 14 — bench loop reads the loss with dataSync per step',
-  },
-  {
     file: 'packages/bench/src/suites/core-mlp.ts',
     reads: 2,
-    reason: 'pending: issue 14 — bench loops read the loss / output with dataSync per step (cpu/wasm timings)',
+    reason:
+      'cpu/stock-wasm/native only (the suite never selects a GPU backend): the timed step and forward include a synchronous read by design, so each sample is the whole step',
   },
   {
     file: 'packages/bench/src/suites/wasm-step-child.ts',
     reads: 2,
-    reason: 'pending: issue 14 — wasm bench child reads the loss and a matMul result with dataSync (wasm only)',
-  },
-  {
-    file: 'packages/bench/src/suites/core-fit.ts',
-    reads: 1,
-    reason: 'pending: issue 14 — the plain minimize loop it compares against reads the loss with dataSync per step',
+    reason:
+      'wasm only (a child process that sets the wasm backend): the timed step and matMul include their synchronous read by design',
   },
   {
     file: 'packages/bench/src/workloads.ts',
     reads: 1,
-    reason: 'pending: issue 14 — the shared training workload reads the loss with dataSync per step',
+    reason:
+      'the main table’s engines are cpu, wasm and native only (src/worker.ts; WebGPU is timed by the webgpu and train-reads suites): each step reads its loss, as PyTorch’s loss.item() does, so a step’s time includes all of its work',
   },
 ];
 

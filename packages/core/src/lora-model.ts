@@ -21,8 +21,9 @@ import { checkAdapterName } from './lora-layer-state.js';
 import { isDecomposingInit, type DecomposingInit } from './decomposing-init.js';
 import { initAdapterAsync } from './host-init.js';
 import { walkLayers } from './model-graph.js';
+import { requireSyncRead } from './sync-read.js';
 import { ModulesToSave } from './modules-to-save.js';
-import { addWeightedAdapter, type Combination } from './weighted-adapter.js';
+import { addWeightedAdapter, addWeightedAdapterAsync, type Combination } from './weighted-adapter.js';
 import { withPeftAdapter, type PeftAdapterSource } from './peft/load.js';
 import type { PeftLoadOptions } from './peft/module-map.js';
 import { applyPeftPlan, planPeftLoad, type PeftLoadReport } from './peft/plan.js';
@@ -340,7 +341,29 @@ export class LoraModel {
     options: { svdRank?: number } = {},
   ): void {
     checkAdapterName(name);
+    if (combination === 'svd') {
+      requireSyncRead(
+        "LoraModel.addWeightedAdapter(..., 'svd')",
+        "`await lora.addWeightedAdapterAsync(adapters, weights, name, 'svd')`",
+      );
+    }
     addWeightedAdapter(this, adapters, weights, name, combination, options.svdRank);
+  }
+
+  /**
+   * {@link LoraModel.addWeightedAdapter} on every backend: the 'svd' combination reads ΣwᵢΔWᵢ with
+   * `await data()` and decomposes it on the host, so it also runs on webgpu/webgl, where the synchronous
+   * form refuses 'svd'. Same numbers as the synchronous form.
+   */
+  async addWeightedAdapterAsync(
+    adapters: string[],
+    weights: number[],
+    name: string,
+    combination: Combination = 'svd',
+    options: { svdRank?: number } = {},
+  ): Promise<void> {
+    checkAdapterName(name);
+    await addWeightedAdapterAsync(this, adapters, weights, name, combination, options.svdRank);
   }
 
   /**

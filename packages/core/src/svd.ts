@@ -29,14 +29,17 @@ interface Mat {
 
 const MAX_SWEEPS = 60;
 
-function readMat(a: tf.Tensor, what: string): Mat {
+function checkMatrix(a: tf.Tensor, what: string): [number, number] {
   if (a.rank !== 2) {
     throw new ShapeMismatchError(
       `${what} expects a rank-2 tensor (a matrix), but got shape [${a.shape.join(', ')}]; reshape it to 2-D first.`,
     );
   }
-  const [rows, cols] = a.shape as [number, number];
-  const src = a.dataSync();
+  return a.shape as [number, number];
+}
+
+/** Column-major float64 copy of row-major `src` ([rows, cols]); throws on a non-finite element. */
+function toMat(src: ArrayLike<number>, rows: number, cols: number, what: string): Mat {
   const data = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
@@ -50,6 +53,12 @@ function readMat(a: tf.Tensor, what: string): Mat {
     }
   }
   return { rows, cols, data };
+}
+
+/** Reads `a` synchronously: callers run on host backends only (see svdAsync for GPU backends). */
+function readMat(a: tf.Tensor, what: string): Mat {
+  const [rows, cols] = checkMatrix(a, what);
+  return toMat(a.dataSync(), rows, cols, what);
 }
 
 function toTensor(m: Mat): tf.Tensor2D {
@@ -236,12 +245,23 @@ function householder(a: Mat, keep: number): { q: Mat; r: Mat } {
 
 /**
  * Thin SVD `a = u·diag(s)·vᵀ` of an m×n matrix, k = min(m, n): u [m, k], s [k] descending and
- * non-negative, v [n, k]. One-sided Jacobi in float64 on the CPU (data read with `dataSync`), result as
+ * non-negative, v [n, k]. One-sided Jacobi in float64 on the CPU (data read with `dataSync`, so host backends
+ * only; {@link svdAsync} reads asynchronously), result as
  * float32 tensors. Columns of u for zero singular values are completed to an orthonormal set. The sign
  * of each pair (uᵢ, vᵢ) is arbitrary, as in LAPACK.
  */
 export function svd(a: tf.Tensor2D): SvdResult {
   const { u, s, v } = jacobiSvd(readMat(a, 'svd'));
+  return { u: toTensor(u), s: tf.tensor1d(Float32Array.from(s), 'float32'), v: toTensor(v) };
+}
+
+/**
+ * {@link svd} that reads its input with `await a.data()`, so it runs on every backend (webgpu in Node
+ * included); the decomposition itself is the same float64 Jacobi SVD on the host.
+ */
+export async function svdAsync(a: tf.Tensor2D): Promise<SvdResult> {
+  const [rows, cols] = checkMatrix(a, 'svdAsync');
+  const { u, s, v } = jacobiSvd(toMat(await a.data(), rows, cols, 'svdAsync'));
   return { u: toTensor(u), s: tf.tensor1d(Float32Array.from(s), 'float32'), v: toTensor(v) };
 }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdapterStateError, LoraConfigError } from './errors/index.js';
 import type { LoraConfig, LoraConfigInput } from './config.js';
 import type { LoraLayer } from './lora-layer.js';
-import { svd } from './svd.js';
+import { svd, svdAsync, type SvdResult } from './svd.js';
 
 /** How {@link LoraModel.addWeightedAdapter} combines adapters (PEFT's `combination_type`). */
 export type Combination = 'linear' | 'cat' | 'svd';
@@ -51,30 +51,64 @@ export function combineFactors(
         loraB: padA > 0 ? tf.concat([b, tf.zeros([padA, ...b.shape.slice(1)])], 0) : b,
       };
     }
-    if (layer.layer.getClassName() !== 'Dense') {
-      throw new LoraConfigError(
-        `The 'svd' combination is implemented for Dense layers; '${layer.name}' is ${layer.layer.getClassName()}. Use 'cat' or 'linear'.`,
-        { field: 'combination' },
-      );
-    }
+    const delta = svdDelta(layer, present);
+    return svdFactors(svd(delta), rank);
+  });
+}
+
+/** The weighted sum Σ wᵢ·ΔWᵢ the 'svd' combination decomposes (Dense layers only). */
+function svdDelta(layer: LoraLayer, present: readonly { a: string; w: number }[]): tf.Tensor2D {
+  if (layer.layer.getClassName() !== 'Dense') {
+    throw new LoraConfigError(
+      `The 'svd' combination is implemented for Dense layers; '${layer.name}' is ${layer.layer.getClassName()}. Use 'cat' or 'linear'.`,
+      { field: 'combination' },
+    );
+  }
+  return tf.tidy(() => {
     let delta: tf.Tensor | null = null;
     for (const { a: name, w } of present) {
       const d = tf.mul(layer.deltaWeight(name), w);
       delta = delta ? tf.add(delta, d) : d;
     }
-    const { u, s, v } = svd(delta as tf.Tensor2D);
-    const k = Math.min(rank, s.shape[0]);
-    const uk = tf.slice(u, [0, 0], [-1, k]);
-    const vk = tf.slice(v, [0, 0], [-1, k]);
-    const sk = tf.slice(s, [0], [k]);
-    let a = uk;
-    let b = tf.mul(tf.transpose(vk), tf.expandDims(sk, 1));
-    if (k < rank) {
-      a = tf.concat([a, tf.zeros([a.shape[0] as number, rank - k])], 1);
-      b = tf.concat([b, tf.zeros([rank - k, b.shape[1] as number])], 0);
-    }
-    return { loraA: a, loraB: b };
+    return delta as tf.Tensor2D;
   });
+}
+
+/** Rank-`rank` factors A = U_k, B = diag(s_k)·V_kᵀ of a decomposition, zero-padded when k < rank (call in a tidy). */
+function svdFactors({ u, s, v }: SvdResult, rank: number): { loraA: tf.Tensor; loraB: tf.Tensor } {
+  const k = Math.min(rank, s.shape[0]);
+  let a: tf.Tensor = tf.slice(u, [0, 0], [-1, k]);
+  let b: tf.Tensor = tf.mul(tf.transpose(tf.slice(v, [0, 0], [-1, k])), tf.expandDims(tf.slice(s, [0], [k]), 1));
+  if (k < rank) {
+    a = tf.concat([a, tf.zeros([a.shape[0] as number, rank - k])], 1);
+    b = tf.concat([b, tf.zeros([rank - k, b.shape[1] as number])], 0);
+  }
+  return { loraA: a, loraB: b };
+}
+
+/**
+ * {@link combineFactors} that reads asynchronously: 'svd' reads Σ wᵢ·ΔWᵢ with `await data()` (so it runs
+ * on GPU backends); 'linear' and 'cat' read nothing and are combineFactors itself.
+ */
+export async function combineFactorsAsync(
+  layer: LoraLayer,
+  adapters: readonly string[],
+  weights: readonly number[],
+  combination: Combination,
+  rank: number,
+): Promise<{ loraA: tf.Tensor; loraB: tf.Tensor }> {
+  const present = adapters.map((a, i) => ({ a, w: weights[i] })).filter(({ a }) => layer.adapterNames.includes(a));
+  if (combination !== 'svd' || present.length === 0) return combineFactors(layer, adapters, weights, combination, rank);
+  const delta = svdDelta(layer, present);
+  let parts: SvdResult;
+  try {
+    parts = await svdAsync(delta);
+  } finally {
+    delta.dispose();
+  }
+  const out = tf.tidy(() => svdFactors(parts, rank));
+  tf.dispose([parts.u, parts.s, parts.v]);
+  return out;
 }
 
 /** Validates the arguments of addWeightedAdapter and returns the new adapter's rank. */
@@ -181,6 +215,25 @@ export function planWeightedAdapter(
   };
 }
 
+/** {@link writeCombinedFactors} through {@link combineFactorsAsync} (no synchronous read). */
+export async function writeCombinedFactorsAsync(
+  layers: readonly LoraLayer[],
+  adapters: readonly string[],
+  weights: readonly number[],
+  combination: Combination,
+  rank: number,
+  name: string,
+): Promise<void> {
+  for (const layer of layers) {
+    if (!layer.adapterNames.includes(name)) continue;
+    const combined = await combineFactorsAsync(layer, adapters, weights, combination, rank);
+    const vars = layer.weightsOf(name);
+    vars.loraA.write(combined.loraA);
+    vars.loraB.write(combined.loraB);
+    tf.dispose([combined.loraA, combined.loraB]);
+  }
+}
+
 /** Writes the combined factors into adapter `name` of every layer that has it. */
 export function writeCombinedFactors(
   layers: readonly LoraLayer[],
@@ -224,4 +277,20 @@ export function addWeightedAdapter(
   lm.addAdapter(name, config);
   const layers = lm.loraLayers().map((l) => l.layer);
   writeCombinedFactors(layers, adapters, weights, combination, rank, name);
+}
+
+/** {@link addWeightedAdapter} without synchronous reads (the 'svd' combination reads with `await data()`). */
+export async function addWeightedAdapterAsync(
+  lm: WeightedAdapterTarget,
+  adapters: readonly string[],
+  weights: readonly number[],
+  name: string,
+  combination: Combination,
+  svdRank?: number,
+): Promise<void> {
+  const configOf = (a: string): LoraConfig => lm.peftConfig(a);
+  const { rank, config } = planWeightedAdapter(lm.loraLayers(), adapters, weights, combination, configOf, svdRank);
+  lm.addAdapter(name, config);
+  const layers = lm.loraLayers().map((l) => l.layer);
+  await writeCombinedFactorsAsync(layers, adapters, weights, combination, rank, name);
 }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tfjs-lora/backend-wasm'; // registers the wasm backend (with the gather gradient embeddings need)
 import { applyLora, predictWithAdapters, useBackend } from '@tfjs-lora/core';
-import { generate, loadMobyDickLM, trainLanguageModel } from '../src/index.js';
+import { generateAsync, loadMobyDickLM, trainLanguageModel } from '../src/index.js';
 
 await useBackend('auto'); // wasm; cpu when wasm is unavailable (slower)
 const { model: base, tokenizer, info } = await loadMobyDickLM(); // 3 blocks, width 128, trained on Moby Dick
@@ -21,8 +21,8 @@ const text = tokenizer.encode(
 );
 await trainLanguageModel(lm.model, text, { steps: 20, batchSize: 8, length: 64, learningRate: 5e-3 });
 
-console.log('off:', generate(lm, 'Ahoy, ', { adapter: null, maxNewTokens: 60, seed: 1 }));
-console.log('on: ', generate(lm, 'Ahoy, ', { adapter: 'pirate', maxNewTokens: 60, seed: 1 }));
+console.log('off:', await generateAsync(lm, 'Ahoy, ', { adapter: null, maxNewTokens: 60, seed: 1 }));
+console.log('on: ', await generateAsync(lm, 'Ahoy, ', { adapter: 'pirate', maxNewTokens: 60, seed: 1 }));
 
 // One forward pass, one adapter per row ('__base__' = none), no loop over adapters:
 const ids = tokenizer.encodeBatch(['Call me Ishmael.', 'Arr, me hearties'], 16);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { LoraConfigError, type LoraModel } from '@tfjs-lora/core';
+import { requireSyncRead } from '@tfjs-lora/core/math';
 import { CharTokenizer } from './char-tokenizer.js';
 import { PositionEmbedding } from './position-embedding.js';
 import { seededRandom } from './text-windows.js';
@@ -49,37 +50,24 @@ export function sampleToken(logits: Float32Array, temperature: number, topK: num
   return order[order.length - 1]!;
 }
 
+/** The logits of the next token after `context` (a [V] tensor; the caller disposes it). */
+function nextLogits(m: tfl.LayersModel, context: number[]): tf.Tensor {
+  return tf.tidy(() => {
+    const y = m.predictOnBatch(tf.tensor2d(context, [1, context.length], 'int32')) as tf.Tensor;
+    return tf.squeeze(tf.slice(y, [0, context.length - 1, 0], [1, 1, -1]));
+  });
+}
+
 /**
- * Continues `prompt` with a next-token model (ids → logits, e.g. {@link transformerLM}), one token at a time
- * on the last `contextLength` tokens, and returns the generated text (without the prompt). With a LoraModel,
- * `adapter` picks the adapter (or `null` = base), so one model shows samples with the adapter on and off.
+ * Runs `run` on the model `options.adapter` selects: a plain LayersModel as is; with a LoraModel, the
+ * adapter named (`setAdapter` for the call, restored afterwards, also when `run` rejects), `null` for the
+ * base (adapters disabled), or the adapters active now.
  */
-export function generate(model: LoraModel | tfl.LayersModel, prompt: string, options: GenerateOptions = {}): string {
-  const tokenizer = options.tokenizer ?? new CharTokenizer();
-  const run = (m: tfl.LayersModel): string => {
-    const window = contextLength(m);
-    const random = seededRandom(options.seed ?? 1);
-    const ids = Array.from(tokenizer.encode(prompt));
-    if (ids.length === 0) ids.push(1); // start from a newline
-    const out: number[] = [];
-    for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
-      const context = ids.slice(-window);
-      const logits = tf.tidy(() => {
-        const y = m.predictOnBatch(tf.tensor2d(context, [1, context.length], 'int32')) as tf.Tensor;
-        return tf.squeeze(tf.slice(y, [0, context.length - 1, 0], [1, 1, -1]));
-      });
-      const next = sampleToken(
-        logits.dataSync() as Float32Array,
-        options.temperature ?? 0.8,
-        options.topK ?? 0,
-        random,
-      );
-      logits.dispose();
-      ids.push(next);
-      out.push(next);
-    }
-    return tokenizer.decode(out);
-  };
+function withChosenAdapter<R>(
+  model: LoraModel | tfl.LayersModel,
+  options: GenerateOptions,
+  run: (m: tfl.LayersModel) => R,
+): R {
   if (!isLoraModel(model)) {
     if (options.adapter !== undefined) {
       throw new LoraConfigError(
@@ -92,10 +80,90 @@ export function generate(model: LoraModel | tfl.LayersModel, prompt: string, opt
   if (options.adapter === null) return model.withAdaptersDisabled(() => run(model.model));
   if (options.adapter === undefined) return run(model.model);
   const previous = model.activeAdapters;
+  const restore = (): void => model.setAdapter(previous);
   model.setAdapter(options.adapter);
+  let result: R;
   try {
-    return run(model.model);
-  } finally {
-    model.setAdapter(previous);
+    result = run(model.model);
+  } catch (e) {
+    restore();
+    throw e;
   }
+  if (result instanceof Promise) return result.finally(restore) as R;
+  restore();
+  return result;
+}
+
+/**
+ * Continues `prompt` with a next-token model (ids → logits, e.g. {@link transformerLM}), one token at a time
+ * on the last `contextLength` tokens, and returns the generated text (without the prompt). With a LoraModel,
+ * `adapter` picks the adapter (or `null` = base), so one model shows samples with the adapter on and off.
+ * Reads each step's logits synchronously, so cpu, wasm and tensorflow backends only: on webgpu/webgl it
+ * throws a LoraError naming {@link generateAsync}, which gives the same text on every backend.
+ */
+export function generate(model: LoraModel | tfl.LayersModel, prompt: string, options: GenerateOptions = {}): string {
+  requireSyncRead('generate', '`await generateAsync(model, prompt, options)`');
+  const tokenizer = options.tokenizer ?? new CharTokenizer();
+  return withChosenAdapter(model, options, (m) => {
+    const window = contextLength(m);
+    const random = seededRandom(options.seed ?? 1);
+    const ids = Array.from(tokenizer.encode(prompt));
+    if (ids.length === 0) ids.push(1); // start from a newline
+    const out: number[] = [];
+    for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
+      const logits = nextLogits(m, ids.slice(-window));
+      let values: Float32Array;
+      try {
+        values = logits.dataSync() as Float32Array;
+      } finally {
+        logits.dispose();
+      }
+      const next = sampleToken(values, options.temperature ?? 0.8, options.topK ?? 0, random);
+      ids.push(next);
+      out.push(next);
+    }
+    return tokenizer.decode(out);
+  });
+}
+
+/**
+ * {@link generate} on every backend: each step's logits are read with `await data()` (no synchronous
+ * read, so it runs on WebGPU in Node too). Same text as `generate` for the same options and seed. With a
+ * LoraModel and `adapter` set, the adapter choice holds until the promise settles: do not change the
+ * model's adapters meanwhile.
+ */
+export async function generateAsync(
+  model: LoraModel | tfl.LayersModel,
+  prompt: string,
+  options: GenerateOptions = {},
+): Promise<string> {
+  const tokenizer = options.tokenizer ?? new CharTokenizer();
+  return withChosenAdapter(model, options, (m) => sampleAsync(m, prompt, options, tokenizer));
+}
+
+/** The sampling loop of {@link generateAsync} on the chosen model. */
+async function sampleAsync(
+  m: tfl.LayersModel,
+  prompt: string,
+  options: GenerateOptions,
+  tokenizer: CharTokenizer,
+): Promise<string> {
+  const window = contextLength(m);
+  const random = seededRandom(options.seed ?? 1);
+  const ids = Array.from(tokenizer.encode(prompt));
+  if (ids.length === 0) ids.push(1);
+  const out: number[] = [];
+  for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
+    const logits = nextLogits(m, ids.slice(-window));
+    let values: Float32Array;
+    try {
+      values = (await logits.data()) as Float32Array;
+    } finally {
+      logits.dispose();
+    }
+    const next = sampleToken(values, options.temperature ?? 0.8, options.topK ?? 0, random);
+    ids.push(next);
+    out.push(next);
+  }
+  return tokenizer.decode(out);
 }

@@ -44,8 +44,10 @@ export {
   nextTokenLoss,
   trainLanguageModel,
   perplexity,
+  perplexityAsync,
+  type PerplexityOptions,
   type LmTrainingOptions,
   type LmTrainingResult,
 } from './lm-training.js';
-export { generate, sampleToken, contextLength, type GenerateOptions } from './generate.js';
+export { generate, generateAsync, sampleToken, contextLength, type GenerateOptions } from './generate.js';
 export { loadMobyDickLM, MOBY_DICK_LM_URL, type PretrainedInfo } from './pretrained.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { requireSyncRead } from '@tfjs-lora/core/math';
 import { evaluationOffsets, randomWindows, seededRandom, windowsAt, type LmBatch } from './text-windows.js';
 
 /** Mean next-token cross-entropy (nats) of logits [b, t, V] against int32 targets [b, t]. */
@@ -87,24 +88,79 @@ export async function trainLanguageModel(
   return { finalLoss, ms: performance.now() - start, peakBytes };
 }
 
-/**
- * Perplexity exp(mean NLL) of a next-token model on `ids`: up to `maxWindows` non-overlapping windows of
- * `length` tokens, evenly spaced over the text, evaluated in batches of `batchSize`.
- */
-export function perplexity(
+/** Options of {@link perplexity} and {@link perplexityAsync}. */
+export interface PerplexityOptions {
+  /** Tokens per window. */
+  length: number;
+  /** Most windows evaluated (default 256), evenly spaced over the text. */
+  maxWindows?: number;
+  /** Windows per batch (default 32). */
+  batchSize?: number;
+}
+
+/** Runs `read` on each batch's mean loss and returns exp(mean NLL) over all windows. */
+function perplexityWith<R>(
   model: tfl.LayersModel,
   ids: Int32Array,
-  options: { length: number; maxWindows?: number; batchSize?: number },
-): number {
+  options: PerplexityOptions,
+  read: (loss: tf.Scalar, windows: number) => R,
+): R[] {
   const offsets = evaluationOffsets(ids.length, options.length, options.maxWindows ?? 256);
   const batchSize = options.batchSize ?? 32;
-  let total = 0;
+  const out: R[] = [];
   for (let i = 0; i < offsets.length; i += batchSize) {
     const chunk = offsets.slice(i, i + batchSize);
     const { x, y } = windowsAt(ids, chunk, options.length);
-    const loss = tf.tidy(() => nextTokenLoss(model.predictOnBatch(x) as tf.Tensor, y));
-    total += loss.dataSync()[0]! * chunk.length;
-    tf.dispose([x, y, loss]);
+    try {
+      const loss = tf.tidy(() => nextTokenLoss(model.predictOnBatch(x) as tf.Tensor, y));
+      out.push(read(loss, chunk.length));
+    } finally {
+      tf.dispose([x, y]);
+    }
   }
-  return Math.exp(total / offsets.length);
+  return out;
+}
+
+/**
+ * Perplexity exp(mean NLL) of a next-token model on `ids`: up to `maxWindows` non-overlapping windows of
+ * `length` tokens, evenly spaced over the text, evaluated in batches of `batchSize`. Reads each batch's
+ * loss synchronously, so cpu, wasm and tensorflow backends only: on webgpu/webgl it throws a LoraError
+ * naming {@link perplexityAsync}, which gives the same number on every backend.
+ */
+export function perplexity(model: tfl.LayersModel, ids: Int32Array, options: PerplexityOptions): number {
+  requireSyncRead('perplexity', '`await perplexityAsync(model, ids, options)`');
+  let windows = 0;
+  const parts = perplexityWith(model, ids, options, (loss, n) => {
+    try {
+      windows += n;
+      return loss.dataSync()[0]! * n;
+    } finally {
+      loss.dispose();
+    }
+  });
+  return Math.exp(parts.reduce((a, b) => a + b, 0) / windows);
+}
+
+/**
+ * {@link perplexity} on every backend: the batches are queued on the device and their losses read with
+ * `await data()` (no synchronous read, so it runs on WebGPU in Node too). Same number as `perplexity`.
+ */
+export async function perplexityAsync(
+  model: tfl.LayersModel,
+  ids: Int32Array,
+  options: PerplexityOptions,
+): Promise<number> {
+  const parts: { loss: tf.Scalar; n: number }[] = [];
+  try {
+    perplexityWith(model, ids, options, (loss, n) => parts.push({ loss, n }));
+    let total = 0;
+    let windows = 0;
+    for (const { loss, n } of parts) {
+      total += (await loss.data())[0]! * n;
+      windows += n;
+    }
+    return Math.exp(total / windows);
+  } finally {
+    tf.dispose(parts.map((p) => p.loss));
+  }
 }

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
           true,
           loopVars,
         )!;
-        cost.dataSync();
+        await cost.data();
         cost.dispose();
       }
       return (performance.now() - t) / STEPS;

@@ -80,12 +80,11 @@ const ids = tf.randomUniform([BATCH, TOKENS], 2, 97, 'int32', 1);
   };
   for (const tokens of [TOKENS, 4]) {
     const x = tf.slice(ids, [0, 0], [BATCH, tokens]);
-    const check = tf.tidy(
-      () =>
-        tf
-          .max(tf.abs(tf.sub(view.predict(x, names) as tf.Tensor, predictLoopingAdapters(lm, x, names))))
-          .dataSync()[0]!,
+    const diff = tf.tidy(() =>
+      tf.max(tf.abs(tf.sub(view.predict(x, names) as tf.Tensor, predictLoopingAdapters(lm, x, names)))),
     );
+    const check = (await diff.data())[0]!;
+    diff.dispose();
     const t = measure({
       mixed: () => tf.dispose(view.predict(x, names)),
       gather: () => tf.dispose(gatherView.predict(x, names)),

@@ -1,7 +1,7 @@
 // @tfjs-lora/core/math: the building blocks layer kinds and backends are written with: the LoRA/DoRA
 // forward (fused-kernel contract and its composed reference), initialisation, SVD, adapter combination,
 // and the helpers a layer kind uses to reach its layer's weights.
-export { svd, svdLowRank } from '../svd.js';
+export { svd, svdAsync, svdLowRank } from '../svd.js';
 export { initDenseLora, kaimingUniform, type DenseLoraInit } from '../init.js';
 export {
   checkLoraMatMulArgs,
@@ -33,3 +33,4 @@ export {
   type PerRowLoraArgs,
   type PerRowStrategy,
 } from '../per-row-lora.js';
+export { canReadSync, requireSyncRead } from '../sync-read.js';

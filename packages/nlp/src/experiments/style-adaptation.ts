@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, LoraConfigError, type LoraModel } from '@tfjs-lora/core';
 import { CharTokenizer } from '../char-tokenizer.js';
-import { generate } from '../generate.js';
-import { perplexity, trainLanguageModel } from '../lm-training.js';
+import { generateAsync } from '../generate.js';
+import { perplexityAsync, trainLanguageModel } from '../lm-training.js';
 import { modelFiles, modelFromFiles } from '@tfjs-lora/core/node';
 import { loadMobyDickLM } from '../pretrained.js';
 import { loadSotu, type Speech } from './text-data.js';
@@ -158,7 +158,7 @@ export async function runStyleAdaptation(
 
   onProgress?.({ method: 'base', phase: 'evaluate' });
   const reference = await fresh();
-  const basePerplexity = perplexity(reference, heldIds, evalOptions);
+  const basePerplexity = await perplexityAsync(reference, heldIds, evalOptions);
   const rows: StyleAdaptationRow[] = [];
   let samples: StyleAdaptationResult['samples'];
   for (const method of methods) {
@@ -192,7 +192,7 @@ export async function runStyleAdaptation(
     rows.push({
       method,
       r: method === 'full' ? 0 : (options.r ?? 8),
-      heldOutPerplexity: perplexity(model, heldIds, evalOptions),
+      heldOutPerplexity: await perplexityAsync(model, heldIds, evalOptions),
       trainableParams: counts.trainable,
       totalParams: counts.total,
       percent: counts.percent,
@@ -205,8 +205,8 @@ export async function runStyleAdaptation(
       const sample = { maxNewTokens: options.sampleTokens ?? 160, seed, temperature: 0.7 };
       samples = {
         prompt,
-        adapterOn: generate(lm, prompt, { ...sample, adapter: 'sotu' }),
-        adapterOff: generate(lm, prompt, { ...sample, adapter: null }),
+        adapterOn: await generateAsync(lm, prompt, { ...sample, adapter: 'sotu' }),
+        adapterOff: await generateAsync(lm, prompt, { ...sample, adapter: null }),
       };
     }
     lm?.dispose();
