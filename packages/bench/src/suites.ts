@@ -40,4 +40,8 @@ export const SUITES: Readonly<Record<string, Suite>> = {
     file: 'suites/webgpu.ts',
     compares: 'fused WebGPU LoRA kernels vs composed ops, on the WebGPU adapter this machine has',
   },
+  'train-reads': {
+    file: 'suites/train-reads.ts',
+    compares: "WebGPU training steps: a loss read per step vs core's train (grouped async reads), Node and Chromium",
+  },
 };
