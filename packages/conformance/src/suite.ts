@@ -4,6 +4,7 @@ import { getLoraBackend } from '@tfjs-lora/core';
 import { closestComparison, startRecording, type Closest } from './assert.js';
 import { fusedKernelChecks } from './checks/fused-kernels.js';
 import { initChecks } from './checks/init.js';
+import { layerKindChecks } from './checks/layer-kinds.js';
 import { leakChecks } from './checks/leaks.js';
 import { mergeChecks } from './checks/merge.js';
 import { peftCaseChecks } from './checks/peft-cases.js';
@@ -100,7 +101,10 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
     ...trainingChecks(tfBackend, tolerances),
     ...workflowChecks(tfBackend, tolerances),
   );
-  checks.push(...mergeChecks(tolerances), ...initChecks(tfBackend, tolerances), ...leakChecks());
+  checks.push(...mergeChecks(tolerances), ...initChecks(tfBackend, tolerances));
+  const kinds = layerKindChecks(tfBackend, tolerances, options.missingAdapterPackages);
+  checks.push(...kinds.checks, ...leakChecks());
+  gaps.push(...kinds.gaps);
   return { backend, tolerances, checks, gaps };
 }
 

@@ -9,7 +9,7 @@ import { seededValues } from '../assert.js';
 export const FIXED = { inputs: 12, hidden: 16, classes: 4, batch: 32 } as const;
 
 /** Writes seeded values into a layer variable (shape taken from it). */
-function fill(v: { shape: (number | null)[]; write(t: tf.Tensor): void }, seed: number, scale: number): void {
+export function fill(v: { shape: (number | null)[]; write(t: tf.Tensor): void }, seed: number, scale: number): void {
   const shape = v.shape as number[];
   tf.tidy(() =>
     v.write(
