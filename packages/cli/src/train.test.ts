@@ -38,7 +38,7 @@ describe('tfjs-lora train', () => {
     expect(rank.err).toMatch(/--rank expects a positive integer; found '0'/);
     const backend = await run(['train', '--backend', 'nope']);
     expect(backend.code).toBe(1);
-    expect(backend.err).toMatch(/nope: not registered/);
+    expect(backend.err).toMatch(/--backend expects one of auto, cpu, wasm, webgpu, native; found 'nope'/);
   });
 });
 

@@ -12,7 +12,7 @@ import {
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBackend } from '../backend.js';
+import { selectBackend } from '../backend.js';
 import type { CliCommand } from '../command.js';
 
 /** Options of {@link convertAdapter}. */
@@ -63,7 +63,7 @@ export async function convertAdapter(
     throw new LoraError(`'${target}' exists already; choose another output or pass --force.`);
   if (single && existsSync(output) && statSync(output).isDirectory())
     throw new LoraError(`'${output}' is a directory; a single-file output needs a file name ending in .safetensors.`);
-  await ensureBackend();
+  await selectBackend('auto');
   const files = await readPeftFiles(input);
   decodePeftAdapter(files).dispose(); // validates config, tensors and names
   const converted: PeftAdapterFiles = { config: files.config, weights: recode(files.weights, o.dtype) };

@@ -1,5 +1,5 @@
 import { inspectPeftAdapter, loadPeftAdapter, type PeftAdapterSummary } from '@tfjs-lora/core';
-import { ensureBackend } from '../backend.js';
+import { BACKEND_HELP, selectBackend } from '../backend.js';
 import type { CliCommand } from '../command.js';
 
 /** `inspect --json` output. */
@@ -109,8 +109,9 @@ export const inspectCommand: CliCommand = {
         '--json',
         'print {config, modules: [{path, kind, in, out, r, alpha, scaling, params, deltaNorm}], moduleWeights, totalParams}',
       )
-      .action(async (source: string, opts: { json?: boolean }) => {
-        await ensureBackend();
+      .option('--backend <name>', BACKEND_HELP, 'auto')
+      .action(async (source: string, opts: { json?: boolean; backend: string }) => {
+        await selectBackend(opts.backend);
         const adapter = await loadPeftAdapter(source);
         try {
           const summary = await inspectPeftAdapter(adapter);

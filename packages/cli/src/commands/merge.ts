@@ -1,7 +1,7 @@
 import { applyLora, loadPeftAdapter, LoraError, type ModuleMap } from '@tfjs-lora/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBackend } from '../backend.js';
+import { BACKEND_HELP, selectBackend } from '../backend.js';
 import { loadModelFiles, saveModelFiles } from '@tfjs-lora/core/node';
 import type { CliCommand } from '../command.js';
 
@@ -19,6 +19,10 @@ export interface MergeOptions {
   strict?: boolean;
   /** Overwrite an existing model in `out`. */
   force?: boolean;
+  /** Refuse (and write nothing) when the merged weights would hold NaN or Infinity (PEFT's safe_merge). */
+  safeMerge?: boolean;
+  /** `--backend`: auto (default), cpu, wasm, webgpu or native. */
+  backend?: string;
 }
 
 function readMap(path: string): ModuleMap {
@@ -52,14 +56,15 @@ export async function mergeAdapterFiles(
       `'${join(o.out, 'model.json')}' exists already; choose another --out or pass --force to overwrite it.`,
     );
   }
-  await ensureBackend();
+  await selectBackend(o.backend ?? 'auto');
   const moduleMap = o.map ? readMap(o.map) : undefined;
   const { model } = await loadModelFiles(o.model);
   const adapter = await loadPeftAdapter(o.adapter);
   try {
     const lm = applyLora(model, adapter, { moduleMap, strict: o.strict ?? true });
     try {
-      const merged = lm.mergeAndUnload();
+      // Both forms read nothing synchronously; safeMerge checks the merged weights with an awaited read.
+      const merged = o.safeMerge ? await lm.mergeAndUnload({ safeMerge: true }) : lm.mergeAndUnload();
       await saveModelFiles(merged, o.out, { convertedBy: 'tfjs-lora merge' });
       merged.dispose();
       const source = lm.peftSource('default')!;
@@ -99,6 +104,11 @@ export const mergeCommand: CliCommand = {
       )
       .option('--no-strict', 'skip adapter modules that match no layer instead of failing')
       .option('--force', 'overwrite a model already in --out')
+      .option(
+        '--safe-merge',
+        'check the merged weights for NaN/Infinity first and write nothing if any (PEFT safe_merge)',
+      )
+      .option('--backend <name>', BACKEND_HELP, 'auto')
       .action(async (opts: MergeOptions) => {
         const r = await mergeAdapterFiles(opts);
         ctx.io.out(

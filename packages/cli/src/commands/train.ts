@@ -1,8 +1,9 @@
 // `tfjs-lora train`: the project's experiments from the command line, with progress and a results table.
 // --task vision: the MNIST CNN adapted to inverted+rotated digits (and Fashion-MNIST when installed);
 // --task text: the Moby Dick character LM adapted to State of the Union speeches.
-import { LoraConfigError, savePeftAdapter, useBackend, type LoraModel } from '@tfjs-lora/core';
+import { LoraConfigError, savePeftAdapter, type LoraModel } from '@tfjs-lora/core';
 import { join, resolve } from 'node:path';
+import { BACKEND_HELP, selectBackend } from '../backend.js';
 import type { CliCommand, CliIO } from '../command.js';
 import { progressLine } from '../progress.js';
 
@@ -15,6 +16,9 @@ export interface TrainOptions {
   targets?: string;
   epochs?: string;
   steps?: string;
+  trainSize?: string;
+  testSize?: string;
+  seed?: string;
   backend: string;
   out: string;
 }
@@ -24,24 +28,6 @@ function positiveInt(flag: string, v: string): number {
   if (!Number.isInteger(n) || n <= 0)
     throw new LoraConfigError(`${flag} expects a positive integer; found '${v}'.`, { field: flag });
   return n;
-}
-
-/**
- * `auto` is wasm, then cpu: WebGPU is used only on request, since on machines without a GPU it runs on a
- * software rasteriser (slower than wasm).
- */
-async function selectBackend(name: string): Promise<string> {
-  await import('@tfjs-lora/backend-wasm');
-  if (name === 'webgpu') {
-    const spec = '@tfjs-lora/backend-webgpu'; // optional: not a dependency of the CLI
-    await import(spec).catch((e: unknown) => {
-      throw new LoraConfigError(
-        `--backend webgpu needs @tfjs-lora/backend-webgpu (and, in Node, the webgpu package): ${(e as Error).message}`,
-        { field: 'backend' },
-      );
-    });
-  }
-  return (await useBackend(name === 'auto' ? ['wasm', 'cpu'] : name)).name;
 }
 
 async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
@@ -75,6 +61,9 @@ async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
         ...(opts.alpha ? { loraAlpha: Number(opts.alpha) } : {}),
         ...(opts.targets ? { targetModules: opts.targets } : {}),
         ...(opts.epochs ? { epochs: positiveInt('--epochs', opts.epochs) } : {}),
+        ...(opts.trainSize ? { trainSize: positiveInt('--train-size', opts.trainSize) } : {}),
+        ...(opts.testSize ? { testSize: positiveInt('--test-size', opts.testSize) } : {}),
+        ...(opts.seed ? { seed: positiveInt('--seed', opts.seed) } : {}),
         onLoraTrained: async (lora: LoraModel, r: number) => {
           const dir = join(outDir, `lora-r${r}`);
           await savePeftAdapter(lora, dir);
@@ -146,7 +135,10 @@ export const trainCommand: CliCommand = {
       .option('--targets <regex>', "LoRA target modules (vision default 'conv1|conv2|fc1|head')")
       .option('--epochs <n>', 'vision: passes over the training data (default 2)')
       .option('--steps <n>', 'text: optimizer steps per method (default 150)')
-      .option('--backend <name>', 'auto (wasm, else cpu), wasm, cpu or webgpu', 'auto')
+      .option('--train-size <n>', 'vision: target-domain training examples (default 6000)')
+      .option('--test-size <n>', 'vision: target-domain test examples (default 2000)')
+      .option('--seed <n>', 'vision: seed of data order, rotations and LoRA init (default 1)')
+      .option('--backend <name>', BACKEND_HELP, 'auto')
       .option('--out <dir>', 'where trained adapters are saved (PEFT format)', 'tfjs-lora-output')
       .action(async (opts: TrainOptions) => {
         const backend = await selectBackend(opts.backend);
