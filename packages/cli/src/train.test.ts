@@ -24,6 +24,10 @@ describe('tfjs-lora train', () => {
       '--targets',
       '--epochs',
       '--steps',
+      '--train-size',
+      '--test-size',
+      '--seed',
+      '--methods',
       '--backend',
       '--out',
     ])
@@ -36,6 +40,16 @@ describe('tfjs-lora train', () => {
     expect(bad.err).toMatch(/^error: --task expects vision or text; found 'audio'\.\n$/);
     const rank = await run(['train', '--rank', '0,x', '--backend', 'cpu', '--domain', 'mnist-inverted-rotated']);
     expect(rank.err).toMatch(/--rank expects a positive integer; found '0'/);
+    const methods = await run([
+      'train',
+      '--methods',
+      'lora,bogus',
+      '--backend',
+      'cpu',
+      '--domain',
+      'mnist-inverted-rotated',
+    ]);
+    expect(methods.err).toMatch(/--methods expects a list of base, head, lora, full; found 'bogus'/);
     const backend = await run(['train', '--backend', 'nope']);
     expect(backend.code).toBe(1);
     expect(backend.err).toMatch(/--backend expects one of auto, cpu, wasm, webgpu, native; found 'nope'/);

@@ -57,6 +57,8 @@ async function pipeline(backend: string): Promise<{ modules: ModuleRow[]; merged
     '64',
     '--test-size',
     '64',
+    '--methods',
+    'lora',
     '--backend',
     backend,
     '--out',

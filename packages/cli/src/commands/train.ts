@@ -19,6 +19,7 @@ export interface TrainOptions {
   trainSize?: string;
   testSize?: string;
   seed?: string;
+  methods?: string;
   backend: string;
   out: string;
 }
@@ -28,6 +29,19 @@ function positiveInt(flag: string, v: string): number {
   if (!Number.isInteger(n) || n <= 0)
     throw new LoraConfigError(`${flag} expects a positive integer; found '${v}'.`, { field: flag });
   return n;
+}
+
+const VISION_METHODS = ['base', 'head', 'lora', 'full'] as const;
+
+function visionMethods(list: string): (typeof VISION_METHODS)[number][] {
+  return list.split(',').map((m) => {
+    const name = m.trim();
+    if (!(VISION_METHODS as readonly string[]).includes(name))
+      throw new LoraConfigError(`--methods expects a list of ${VISION_METHODS.join(', ')}; found '${name}'.`, {
+        field: 'methods',
+      });
+    return name as (typeof VISION_METHODS)[number];
+  });
 }
 
 async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
@@ -64,6 +78,7 @@ async function trainVision(opts: TrainOptions, io: CliIO): Promise<void> {
         ...(opts.trainSize ? { trainSize: positiveInt('--train-size', opts.trainSize) } : {}),
         ...(opts.testSize ? { testSize: positiveInt('--test-size', opts.testSize) } : {}),
         ...(opts.seed ? { seed: positiveInt('--seed', opts.seed) } : {}),
+        ...(opts.methods ? { methods: visionMethods(opts.methods) } : {}),
         onLoraTrained: async (lora: LoraModel, r: number) => {
           const dir = join(outDir, `lora-r${r}`);
           await savePeftAdapter(lora, dir);
@@ -138,6 +153,7 @@ export const trainCommand: CliCommand = {
       .option('--train-size <n>', 'vision: target-domain training examples (default 6000)')
       .option('--test-size <n>', 'vision: target-domain test examples (default 2000)')
       .option('--seed <n>', 'vision: seed of data order, rotations and LoRA init (default 1)')
+      .option('--methods <list>', 'vision: methods to compare, comma-separated (default base,head,lora,full)')
       .option('--backend <name>', BACKEND_HELP, 'auto')
       .option('--out <dir>', 'where trained adapters are saved (PEFT format)', 'tfjs-lora-output')
       .action(async (opts: TrainOptions) => {
