@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The WebGPU benchmark (src/suites/webgpu.ts of packages/bench) on a real NVIDIA GPU through Dawn's Vulkan backend, on the
-# machine the `device` tool lends (x86-64, no registry access, no Node there).
+# The WebGPU benchmarks of packages/bench on a real NVIDIA GPU through Dawn's Vulkan backend, on the machine the
+# `device` tool lends (x86-64, no registry access, no Node there): src/suites/webgpu.ts (fused vs composed
+# kernels), then src/suites/train-reads.ts (training step time, a loss read per step vs core's train with
+# grouped asynchronous reads; Node only, the device machine has no Chromium).
 #
 # 1. Here, from the repository root (needs the workspace installed, Node 20 and apt access):
 #      bash packages/bench/scripts/webgpu-device.sh pack
-#    builds core, bundles the benchmark with esbuild into one file, and puts it with a compressed Node
+#    builds core, bundles each benchmark with esbuild into one file (bench.mjs, train-reads.mjs), and puts it with a compressed Node
 #    binary, the `webgpu` package (dawn.node) and the Vulkan loader's .deb into .device-bench/ (about
 #    40 MB; ignored through .git/info/exclude so that the device tool's `carry` can take it).
 # 2. With the device tool (one call, about 2 minutes of device time):
@@ -12,8 +14,9 @@
 #    unpacks the loader into / (the device README's recipe), points Vulkan at NVIDIA's driver manifest
 #    when the loader finds none, forces Dawn onto Vulkan (TFJS_LORA_WEBGPU_DAWN_BACKEND=vulkan, so a
 #    missing driver fails loudly instead of falling back to OpenGL), prints `nvidia-smi -L`, and runs the
-#    benchmark; the table also lands in $OUT/bench-webgpu.txt.
-# Extra arguments after `run` go to the benchmark (e.g. `run --rounds 9 --reps 10`).
+#    benchmarks; the tables also land in $OUT/bench-webgpu.txt and $OUT/bench-train-reads.txt.
+# Extra arguments after `run` go to the kernel benchmark (e.g. `run --rounds 9 --reps 10`);
+# TRAIN_READS_ARGS (e.g. "--steps 48 --hidden 1024 --inputs 1024 --batch 256") go to train-reads.
 # DEVICE_BENCH_DIR moves the folder; DEVICE_BENCH_DRY=1 skips the unpacking into / (to try `run` here,
 # together with TFJS_LORA_WEBGPU_DAWN_BACKEND=opengl).
 set -euo pipefail
@@ -32,9 +35,14 @@ pack() {
   rm -rf "$DIR" && mkdir -p "$DIR/debs" "$DIR/node_modules/webgpu/dist/linux-x64"
   (cd "$ROOT" && npx turbo run build --filter=@tfjs-lora/backend-webgpu... --output-logs=errors-only)
   # One ESM file with tfjs and the plugin inside; `webgpu` stays outside (it loads dawn.node).
-  "$esbuild" "$BENCH/src/suites/webgpu.ts" --bundle --platform=node --format=esm --target=node20 --log-level=warning --ignore-annotations \
-    --external:webgpu --outfile="$DIR/bench.mjs" \
-    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+  local suite out
+  for suite in webgpu:bench train-reads:train-reads; do
+    out="${suite#*:}"
+    # playwright-core and esbuild are behind a dynamic import that --no-chromium never reaches.
+    "$esbuild" "$BENCH/src/suites/${suite%%:*}.ts" --bundle --platform=node --format=esm --target=node20 --log-level=warning --ignore-annotations \
+      --external:webgpu --external:playwright-core --external:esbuild --outfile="$DIR/$out.mjs" \
+      --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+  done
   cp "$webgpu/index.js" "$webgpu/package.json" "$DIR/node_modules/webgpu/"
   xz -T0 -6 -c "$webgpu/dist/linux-x64/dawn.node" > "$DIR/dawn.node.xz"
   xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > "$DIR/node.xz"
@@ -67,6 +75,12 @@ run() {
   echo "node $(/tmp/device-bench-node --version), Dawn backend $TFJS_LORA_WEBGPU_DAWN_BACKEND, VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
   set -o pipefail
   /tmp/device-bench-node "$DIR/bench.mjs" "$@" 2>&1 | grep -v '^Warning: max' | tee "${OUT:-/tmp}/bench-webgpu.txt"
+  if [ -f "$DIR/train-reads.mjs" ]; then
+    # shellcheck disable=SC2086 # TRAIN_READS_ARGS is a list of arguments
+    /tmp/device-bench-node "$DIR/train-reads.mjs" --no-chromium ${TRAIN_READS_ARGS:-} 2>&1 | grep -v '^Warning: max' | tee "${OUT:-/tmp}/bench-train-reads.txt"
+  else
+    echo "$DIR/train-reads.mjs missing: pack again to include the train-reads benchmark" >&2
+  fi
 }
 
 case "$mode" in
