@@ -62,11 +62,6 @@ const ALLOWED = [
     reason: 'pending: issue 14 — text generation reads each step’s logits with dataSync to sample the next token',
   },
   {
-    file: 'apps/demo/src/worker/vision-task.ts',
-    reads: 1,
-    reason: 'pending: issue 14 — the demo worker reads a digit prediction with dataSync',
-  },
-  {
     file: 'packages/bench/src/suites/nlp-lm.ts',
     reads: 1,
     reason: 'pending: issue 14 — bench loop reads the loss with dataSync per step',
