@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
 // The README's screenshot is rewritten only when asked (TFJS_LORA_UPDATE_SCREENSHOT=1): a test run leaves the tree clean.
@@ -107,6 +107,12 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     page.on('console', onConsole('page'));
     page.on('worker', (w) => w.on('console', onConsole('worker')));
     downloads = await mkdtemp(join(tmpdir(), 'tfjs-lora-demo-'));
+  });
+
+  // A failed test prints the page's log (the worker's messages and the errors the page caught).
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page)
+      console.log(`demo e2e: the page's log:\n${await page.textContent('#log').catch(String)}`);
   });
 
   afterAll(async () => {
@@ -276,83 +282,76 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     expect(r.accuracy).toBeGreaterThan(r.baseAccuracy);
   };
 
-  it.skipIf(process.env['DEMO_E2E_ONLY'] === 'wasm')(
-    'on webgpu (SwiftShader): trains, downloads, loads back, predicts, merges, unmerges, saves; no sync GPU read',
-    async () => {
-      const response = await page.goto(`${url}?backend=webgpu`);
-      // Cross-origin isolated (vite.config.ts headers), which wasm threads need; same-origin assets all load.
-      expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin');
-      expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
-      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-      const unavailable = await useBackend('webgpu');
-      if (unavailable) {
-        if (REQUIRE) throw new Error(`webgpu required here but unavailable: ${unavailable}`);
-        console.warn(`demo e2e: webgpu run skipped: ${unavailable}`);
-        return;
-      }
-      expect(await page.textContent('#backend-status')).toBe('running on webgpu');
-      const r = await train('gpu-r4', WEBGPU_RUN, ['fc1', 'head']);
-      console.log(describeRun(r));
-      expectLearned(r, 'webgpu');
-      phase('webgpu trained');
-      const dir = await downloadAndCheck('gpu-r4', DENSE_SHAPES);
-      phase('webgpu downloaded');
-      await loadSwitchMerge(dir, 'gpu-r4');
-      phase('webgpu loaded, switched, predicted, merged, unmerged');
-      await saveToIdb('gpu-r4');
-      phase('webgpu saved to IndexedDB');
-      expect(await page.getAttribute('#backend-status', 'data-backend')).toBe('webgpu');
-      expect(errors).toEqual([]);
-    },
-    600_000,
-  );
+  it('on webgpu (SwiftShader): trains, downloads, loads back, predicts, merges, unmerges, saves; no sync GPU read', async () => {
+    const response = await page.goto(`${url}?backend=webgpu`);
+    // Cross-origin isolated (vite.config.ts headers), which wasm threads need; same-origin assets all load.
+    expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin');
+    expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const unavailable = await useBackend('webgpu');
+    if (unavailable) {
+      if (REQUIRE) throw new Error(`webgpu required here but unavailable: ${unavailable}`);
+      console.warn(`demo e2e: webgpu run skipped: ${unavailable}`);
+      return;
+    }
+    expect(await page.textContent('#backend-status')).toBe('running on webgpu');
+    const r = await train('gpu-r4', WEBGPU_RUN, ['fc1', 'head']);
+    console.log(describeRun(r));
+    expectLearned(r, 'webgpu');
+    phase('webgpu trained');
+    const dir = await downloadAndCheck('gpu-r4', DENSE_SHAPES);
+    phase('webgpu downloaded');
+    await loadSwitchMerge(dir, 'gpu-r4');
+    phase('webgpu loaded, switched, predicted, merged, unmerged');
+    await saveToIdb('gpu-r4');
+    phase('webgpu saved to IndexedDB');
+    expect(await page.getAttribute('#backend-status', 'data-backend')).toBe('webgpu');
+    expect(errors).toEqual([]);
+  }, 600_000);
 
-  it.skipIf(process.env['DEMO_E2E_ONLY'] === 'webgpu')(
-    'on wasm (threads): trains all four layers, downloads, loads back, merges, unmerges, saves',
-    async () => {
-      if (!page.url().startsWith(url)) await page.goto(`${url}?backend=wasm`);
-      expect(await useBackend('wasm')).toBeNull();
-      // The worker is isolated too, and wasm runs one thread per core (at most 8) where there are two or more.
-      const status = await page.$eval('#backend-status', (e): Record<string, string | undefined> => ({
-        ...(e as HTMLElement).dataset,
-        text: e.textContent ?? '',
-      }));
-      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-      const threads = Number(status['threads']);
-      expect(status['isolated']).toBe('true');
-      expect(status['text']).toBe(`running on wasm, ${threads} thread${threads === 1 ? '' : 's'}`);
-      if (cores >= 2) expect(threads).toBeGreaterThanOrEqual(2);
-      else expect(threads).toBe(1);
-      const r = await train('wasm-r4', WASM_RUN, ALL);
-      console.log(`${describeRun(r)}, ${threads} threads on ${cores} cores`);
-      expectLearned(r, 'wasm');
-      // The page's LoRA-vs-full table (r·(fan-in + out) per layer) agrees with core's count.
-      expect(await page.textContent('#params tr.total')).toContain('9,036');
-      expect(await page.textContent('#params-core')).toContain('9,036 trainable');
-      const dir = await downloadAndCheck('wasm-r4', {
-        'conv1.lora_A.weight': [4, 1, 3, 3],
-        'conv1.lora_B.weight': [32, 4, 1, 1],
-        'conv2.lora_A.weight': [4, 32, 3, 3],
-        'conv2.lora_B.weight': [64, 4, 1, 1],
-        ...DENSE_SHAPES,
-      });
-      await loadSwitchMerge(dir, 'wasm-r4');
-      const pad = (await page.locator('#pad').boundingBox())!;
-      await page.mouse.move(pad.x + pad.width * 0.3, pad.y + pad.height * 0.2);
-      await page.mouse.down();
-      for (const [x, y] of [
-        [0.7, 0.2],
-        [0.45, 0.8],
-      ])
-        await page.mouse.move(pad.x + pad.width * x!, pad.y + pad.height * y!, { steps: 8 });
-      await page.mouse.up();
-      await guarded(
-        page.waitForFunction(() => /inverted/.test(document.getElementById('preview-label')?.textContent ?? '')),
-      );
-      await saveToIdb('wasm-r4');
-      await mkdir(join(SCREENSHOT, '..'), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      expect(errors).toEqual([]);
-    },
-  );
+  it('on wasm (threads): trains all four layers, downloads, loads back, merges, unmerges, saves', async () => {
+    if (!page.url().startsWith(url)) await page.goto(`${url}?backend=wasm`);
+    expect(await useBackend('wasm')).toBeNull();
+    // The worker is isolated too, and wasm runs one thread per core (at most 8) where there are two or more.
+    const status = await page.$eval('#backend-status', (e): Record<string, string | undefined> => ({
+      ...(e as HTMLElement).dataset,
+      text: e.textContent ?? '',
+    }));
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Number(status['threads']);
+    expect(status['isolated']).toBe('true');
+    expect(status['text']).toBe(`running on wasm, ${threads} thread${threads === 1 ? '' : 's'}`);
+    if (cores >= 2) expect(threads).toBeGreaterThanOrEqual(2);
+    else expect(threads).toBe(1);
+    const r = await train('wasm-r4', WASM_RUN, ALL);
+    console.log(`${describeRun(r)}, ${threads} threads on ${cores} cores`);
+    expectLearned(r, 'wasm');
+    // The page's LoRA-vs-full table (r·(fan-in + out) per layer) agrees with core's count.
+    expect(await page.textContent('#params tr.total')).toContain('9,036');
+    expect(await page.textContent('#params-core')).toContain('9,036 trainable');
+    const dir = await downloadAndCheck('wasm-r4', {
+      'conv1.lora_A.weight': [4, 1, 3, 3],
+      'conv1.lora_B.weight': [32, 4, 1, 1],
+      'conv2.lora_A.weight': [4, 32, 3, 3],
+      'conv2.lora_B.weight': [64, 4, 1, 1],
+      ...DENSE_SHAPES,
+    });
+    await loadSwitchMerge(dir, 'wasm-r4');
+    const pad = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(pad.x + pad.width * 0.3, pad.y + pad.height * 0.2);
+    await page.mouse.down();
+    for (const [x, y] of [
+      [0.7, 0.2],
+      [0.45, 0.8],
+    ])
+      await page.mouse.move(pad.x + pad.width * x!, pad.y + pad.height * y!, { steps: 8 });
+    await page.mouse.up();
+    await guarded(
+      page.waitForFunction(() => /inverted/.test(document.getElementById('preview-label')?.textContent ?? '')),
+    );
+    await saveToIdb('wasm-r4');
+    await mkdir(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(errors).toEqual([]);
+  });
 });
