@@ -31,7 +31,7 @@ repo="$(cd "$pkg/../.." && pwd)"
 cache="${TFJS_LORA_NATIVE_GPU_DIR:-$repo/.cache/tfjs-native-gpu}"
 tfname="tensorflow-$TF_VERSION-gpu"
 dry=0
-[ "${1:-}" = "--dry-run" ] && dry=1
+for arg in "$@"; do [ "$arg" = "--dry-run" ] && dry=1; done
 n=0
 problems=()
 log() { echo "build:native:gpu: $*"; }

@@ -27,7 +27,7 @@ CUDA_PKG="$ROOT/packages/backend-cuda"
 OUT_DIR="${OUT:-/tmp/cuda-device}"
 BENCH_SUITES="${CUDA_DEVICE_BENCH:-train-reads}"
 dry=0
-[ "${1:-}" = "--dry-run" ] && dry=1
+for arg in "$@"; do [ "$arg" = "--dry-run" ] && dry=1; done
 problems=()
 n=0
 say() { echo "cuda-device: $*"; }
