@@ -33,7 +33,7 @@ describe('lm-eval (awaited reads)', () => {
 
   it('generateAsync samples what nlp generate samples, with the adapter on, off and by name', async () => {
     const base = transformerLM({ vocabSize: 97, maxLength: 16, width: 16, numHeads: 2, numLayers: 1, seed: 6 });
-    const lm = await applyLora(
+    const lm = applyLora(
       base,
       { r: 4, targetModules: ['query', 'value', 'lm_head'], initLoraWeights: false },
       { adapterName: 'style', seed: 2 },
