@@ -14,6 +14,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ALL,
+  checkPeftDownload,
+  DENSE_SHAPES,
+  describeRun,
+  expectLearned,
+  WASM_RUN,
+  WEBGPU_RUN,
+  type RunResult,
+} from './e2e-support.js';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
 // The README's screenshot is rewritten only when asked (TFJS_LORA_UPDATE_SCREENSHOT=1): a test run leaves the tree clean.
@@ -39,20 +49,6 @@ if (missing && !REQUIRE) console.warn(`demo e2e: skipped: ${missing}`);
 
 type Page = import('playwright-core').Page;
 type Browser = import('playwright-core').Browser;
-
-interface RunResult {
-  /** The backend the page's status names (core's LoRA backend). */
-  backend: string;
-  /** tfjs's active backend in the worker when training ended. */
-  tfBackend: string;
-  firstLoss: number;
-  lastLoss: number;
-  baseAccuracy: number;
-  accuracy: number;
-  baseTestLoss: number;
-  testLoss: number;
-  seconds: number;
-}
 
 describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
   let browser: Browser;
@@ -184,22 +180,7 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     await mkdir(dir);
     await rename(got.get(`${name}-adapter_config.json`)!, join(dir, 'adapter_config.json'));
     await rename(got.get(`${name}-adapter_model.safetensors`)!, join(dir, 'adapter_model.safetensors'));
-    await import('@tensorflow/tfjs-backend-cpu');
-    const { loadPeftAdapter } = await import('@tfjs-lora/core');
-    const adapter = await loadPeftAdapter(dir);
-    try {
-      expect(adapter.config.r).toBe(4);
-      expect(adapter.config.loraAlpha).toBe(8);
-      const found = Object.fromEntries(
-        Object.entries(adapter.tensors).map(([k, t]) => [k.replace('base_model.model.', ''), t.shape]),
-      );
-      expect(found).toEqual(shapes);
-      // Trained: B started at zero, so a non-zero B shows the download holds the trained weights.
-      const b = adapter.tensors['base_model.model.head.lora_B.weight']!;
-      expect(Math.max(...Array.from(await b.data()).map(Math.abs))).toBeGreaterThan(0);
-    } finally {
-      adapter.dispose();
-    }
+    await checkPeftDownload(dir, shapes);
     return dir;
   }
 
@@ -251,36 +232,6 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
       ),
     );
   }
-
-  // wasm trains the CNN's four layers in about a second; WebGPU on SwiftShader (CPU) spends most of its
-  // time compiling shaders, so its run is LoRA on the dense layers (fused LoraMatMul kernels), 6 steps.
-  const ALL = ['conv1', 'conv2', 'fc1', 'head'];
-  const WASM_RUN = {
-    epochs: '1',
-    'train-size': '384',
-    'test-size': '300',
-    batch: '32',
-    lr: '0.006',
-    rank: '4',
-    alpha: '8',
-  };
-  const WEBGPU_RUN = { ...WASM_RUN, 'train-size': '192', 'test-size': '200', lr: '0.01' };
-  const DENSE_SHAPES = {
-    'fc1.lora_A.weight': [4, 1600],
-    'fc1.lora_B.weight': [128, 4],
-    'head.lora_A.weight': [4, 128],
-    'head.lora_B.weight': [10, 4],
-  };
-  const describeRun = (r: RunResult) =>
-    `${r.backend}: training loss ${r.firstLoss.toFixed(3)} -> ${r.lastLoss.toFixed(3)}, test loss ${r.baseTestLoss.toFixed(3)} -> ${r.testLoss.toFixed(3)}, ` +
-    `test accuracy ${r.baseAccuracy.toFixed(3)} -> ${r.accuracy.toFixed(3)} (${r.seconds.toFixed(1)} s)`;
-  const expectLearned = (r: RunResult, backend: string) => {
-    expect(r.backend).toBe(backend);
-    expect(r.tfBackend).toBe(backend);
-    expect(r.lastLoss).toBeLessThan(r.firstLoss);
-    expect(r.testLoss).toBeLessThan(r.baseTestLoss);
-    expect(r.accuracy).toBeGreaterThan(r.baseAccuracy);
-  };
 
   it('on webgpu (SwiftShader): trains, downloads, loads back, predicts, merges, unmerges, saves; no sync GPU read', async () => {
     const response = await page.goto(`${url}?backend=webgpu`);
