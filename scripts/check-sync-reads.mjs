@@ -54,18 +54,13 @@ const ALLOWED = [
     file: 'packages/nlp/src/lm-training.ts',
     reads: 1,
     reason:
-      'perplexity(), the synchronous form of perplexityAsync (kept: the demo calls it inside withBase): refuses on webgpu/webgl (requireSyncRead) before reading',
+      'perplexity(), the synchronous form of perplexityAsync: refuses on webgpu/webgl (requireSyncRead) before reading',
   },
   {
     file: 'packages/nlp/src/generate.ts',
     reads: 1,
     reason:
       'generate(), the synchronous form of generateAsync: refuses on webgpu/webgl (requireSyncRead) before reading each step’s logits',
-  },
-  {
-    file: 'apps/demo/src/worker/vision-task.ts',
-    reads: 1,
-    reason: 'pending: issue 14 — the demo worker reads a digit prediction with dataSync',
   },
   {
     file: 'packages/bench/src/suites/core-mlp.ts',

@@ -1,15 +1,29 @@
 // End to end in a real browser: builds the app (vite build), serves dist/ on a random localhost port,
-// drives Debian's Chromium (playwright-core, never `playwright install`; WebGPU on SwiftShader), trains
-// short vision runs on webgpu and on wasm, downloads the adapter and validates it with core's PEFT loader
-// in Node, loads it back from the files, switches adapters, merges/unmerges, and saves a screenshot to
-// docs/demo.png (with TFJS_LORA_UPDATE_SCREENSHOT=1; a temporary file otherwise). The app is served cross-origin isolated (COOP/COEP), so wasm runs multi-threaded. Skips with a printed reason when Chromium is absent, unless CI or
-// TFJS_LORA_REQUIRE_WEBGPU=1 is set (then it fails).
+// drives Debian's Chromium (playwright-core, never `playwright install`; WebGPU on SwiftShader). On webgpu
+// (asserted from the page: the worker's tf.getBackend()) it trains, downloads the adapter and validates it
+// with core's PEFT loader in Node, loads it back from the files, switches adapters, predicts, merges and
+// unmerges, and saves to IndexedDB; then the same on wasm with LoRA on all four layers, and a screenshot to
+// docs/demo.png (with TFJS_LORA_UPDATE_SCREENSHOT=1; a temporary file otherwise). Any console error (page
+// or worker, including the worker's guard against synchronous GPU reads and errors the page reports) or
+// page error fails the test at once. The app is served cross-origin isolated (COOP/COEP), so wasm runs
+// multi-threaded. Skips with a printed reason when Chromium is absent, unless CI or
+// TFJS_LORA_REQUIRE_WEBGPU=1 is set (then it fails, as does an unavailable webgpu backend).
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ALL,
+  checkPeftDownload,
+  DENSE_SHAPES,
+  describeRun,
+  expectLearned,
+  WASM_RUN,
+  WEBGPU_RUN,
+  type RunResult,
+} from './e2e-support.js';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
 // The README's screenshot is rewritten only when asked (TFJS_LORA_UPDATE_SCREENSHOT=1): a test run leaves the tree clean.
@@ -36,17 +50,6 @@ if (missing && !REQUIRE) console.warn(`demo e2e: skipped: ${missing}`);
 type Page = import('playwright-core').Page;
 type Browser = import('playwright-core').Browser;
 
-interface RunResult {
-  backend: string;
-  firstLoss: number;
-  lastLoss: number;
-  baseAccuracy: number;
-  accuracy: number;
-  baseTestLoss: number;
-  testLoss: number;
-  seconds: number;
-}
-
 describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
   let browser: Browser;
   let page: Page;
@@ -54,6 +57,29 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
   let url = '';
   let downloads = '';
   const errors: string[] = [];
+  let failNow: (e: Error) => void = () => {};
+  // Rejects at the first console or page error: every wait below races it, so a failure shows at once.
+  const failed = new Promise<never>((_, reject) => {
+    failNow = reject;
+  });
+  failed.catch(() => {}); // read by the races below and by the final checks
+  const report = (line: string): void => {
+    errors.push(line);
+    failNow(new Error(`the demo reported an error: ${line}`));
+  };
+  const guarded = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
+  let t0 = Date.now();
+  const phase = (what: string): void => {
+    console.log(`demo e2e: ${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    t0 = Date.now();
+  };
+  // tfjs-backend-webgpu's own warning at its first synchronous read of GPU data (the worker's guard reports
+  // each read with a stack as console.error as well).
+  const SYNC_READ_WARNING = /synchronously reading data from GPU/;
+  const onConsole = (where: string) => (m: import('playwright-core').ConsoleMessage) => {
+    if (m.type() === 'error' || (m.type() === 'warning' && SYNC_READ_WARNING.test(m.text())))
+      report(`${where} console.${m.type()}: ${m.text()}`);
+  };
 
   beforeAll(async () => {
     if (missing) throw new Error(`required here (CI or TFJS_LORA_REQUIRE_WEBGPU=1) but ${missing}`);
@@ -73,12 +99,16 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => void (m.type() === 'error' && errors.push(`console.error: ${m.text()}`)));
-    page.on('worker', (w) =>
-      w.on('console', (m) => void (m.type() === 'error' && errors.push(`worker console.error: ${m.text()}`))),
-    );
+    page.on('pageerror', (e) => report(`pageerror: ${e.message}`));
+    page.on('console', onConsole('page'));
+    page.on('worker', (w) => w.on('console', onConsole('worker')));
     downloads = await mkdtemp(join(tmpdir(), 'tfjs-lora-demo-'));
+  });
+
+  // A failed test prints the page's log (the worker's messages and the errors the page caught).
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page)
+      console.log(`demo e2e: the page's log:\n${await page.textContent('#log').catch(String)}`);
   });
 
   afterAll(async () => {
@@ -88,17 +118,19 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
   });
 
   async function useBackend(name: string): Promise<string | null> {
-    await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+    await guarded(page.waitForSelector('body[data-ready=true]', { timeout: 60_000 }));
     if ((await page.getAttribute('#backend-status', 'data-backend')) !== name) {
       const option = page.locator(`#backend option[value=${name}]`);
       if (await option.isDisabled()) return (await option.textContent()) ?? `${name} unavailable`;
       await page.selectOption('#backend', name);
-      await page.waitForFunction(
-        (n) =>
-          document.getElementById('backend-status')?.dataset['backend'] === n &&
-          document.body.dataset['ready'] === 'true',
-        name,
-        { timeout: 60_000 },
+      await guarded(
+        page.waitForFunction(
+          (n) =>
+            document.getElementById('backend-status')?.dataset['backend'] === n &&
+            document.body.dataset['ready'] === 'true',
+          name,
+          { timeout: 60_000 },
+        ),
       );
     }
     return null;
@@ -110,11 +142,12 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     for (const t of ['conv1', 'conv2', 'fc1', 'head'])
       await page.setChecked(`input[name=target][value=${t}]`, targets.includes(t));
     await page.click('#train');
-    await page.waitForSelector('#result[data-state]', { timeout: 180_000 });
+    await guarded(page.waitForSelector('#result[data-state]', { timeout: 180_000 }));
     const data = await page.$eval('#result', (e) => ({ ...(e as HTMLElement).dataset }));
     expect(data['state'], (await page.textContent('#log')) ?? '').toBe('done');
     return {
       backend: (await page.getAttribute('#backend-status', 'data-backend')) ?? '',
+      tfBackend: data['tfBackend'] ?? '',
       firstLoss: Number(data['firstLoss']),
       lastLoss: Number(data['lastLoss']),
       baseAccuracy: Number(data['baseAccuracy']),
@@ -125,32 +158,82 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     };
   }
 
-  // wasm trains the CNN's four layers in about a second; WebGPU on SwiftShader (CPU) spends most of its
-  // time compiling shaders, so its run is LoRA on the dense layers (fused LoraMatMul kernels), 6 steps.
-  const ALL = ['conv1', 'conv2', 'fc1', 'head'];
-  const WASM_RUN = {
-    epochs: '1',
-    'train-size': '384',
-    'test-size': '300',
-    batch: '32',
-    lr: '0.006',
-    rank: '4',
-    alpha: '8',
-  };
-  const WEBGPU_RUN = {
-    epochs: '1',
-    'train-size': '192',
-    'test-size': '200',
-    batch: '32',
-    lr: '0.01',
-    rank: '4',
-    alpha: '8',
-  };
-  const describeRun = (r: RunResult) =>
-    `${r.backend}: training loss ${r.firstLoss.toFixed(3)} -> ${r.lastLoss.toFixed(3)}, test loss ${r.baseTestLoss.toFixed(3)} -> ${r.testLoss.toFixed(3)}, ` +
-    `test accuracy ${r.baseAccuracy.toFixed(3)} -> ${r.accuracy.toFixed(3)} (${r.seconds.toFixed(1)} s)`;
+  /** Clicks Download and checks the two PEFT files with core's loader in Node: config, every shape, trained B. */
+  async function downloadAndCheck(name: string, shapes: Record<string, number[]>): Promise<string> {
+    const got = new Map<string, string>();
+    const both = new Promise<void>((resolve) => {
+      const onDownload = async (d: import('playwright-core').Download) => {
+        const path = join(downloads, d.suggestedFilename());
+        await d.saveAs(path);
+        got.set(d.suggestedFilename(), path);
+        if (got.size === 2) {
+          page.off('download', onDownload);
+          resolve();
+        }
+      };
+      page.on('download', onDownload);
+    });
+    await page.click('#download');
+    await guarded(both);
+    expect([...got.keys()].sort()).toEqual([`${name}-adapter_config.json`, `${name}-adapter_model.safetensors`]);
+    const dir = join(downloads, name);
+    await mkdir(dir);
+    await rename(got.get(`${name}-adapter_config.json`)!, join(dir, 'adapter_config.json'));
+    await rename(got.get(`${name}-adapter_model.safetensors`)!, join(dir, 'adapter_model.safetensors'));
+    await checkPeftDownload(dir, shapes);
+    return dir;
+  }
 
-  it('trains a short vision run on webgpu (SwiftShader): loss falls, accuracy beats the base model', async () => {
+  /** Loads the files back, switches between the two adapters, predicts, merges and unmerges (latencies). */
+  async function loadSwitchMerge(dir: string, trained: string): Promise<void> {
+    await page.setInputFiles('#load-file', [join(dir, 'adapter_config.json'), join(dir, 'adapter_model.safetensors')]);
+    await guarded(
+      page.waitForFunction(() => [...document.querySelectorAll('#adapters option')].length === 2, undefined, {
+        timeout: 30_000,
+      }),
+    );
+    expect(await page.$$eval('#adapters option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([
+      trained,
+      'from-file',
+    ]);
+    for (const name of [trained, 'from-file']) {
+      await page.selectOption('#adapters', name);
+      await guarded(page.waitForFunction((n) => document.getElementById('adapters')?.dataset['active'] === n, name));
+    }
+    await page.$eval('#pred-on', (e) => e.removeAttribute('data-top'));
+    await page.click('#test-image');
+    await guarded(page.waitForSelector('#pred-on[data-top]', { timeout: 60_000 }));
+    phase('predicted');
+    for (const [button, cell] of [
+      ['#merge', 'latency-merged'],
+      ['#unmerge', 'latency-unmerged'],
+    ] as const) {
+      await page.$eval(`#${cell}`, (e) => void (e.textContent = '–'));
+      await page.click(button);
+      await guarded(
+        page.waitForFunction((id) => /ms/.test(document.getElementById(id)?.textContent ?? ''), cell, {
+          timeout: 120_000,
+        }),
+      );
+      phase(button);
+    }
+  }
+
+  /** Activates adapter `name`, saves it to IndexedDB and waits for it in the list. */
+  async function saveToIdb(name: string): Promise<void> {
+    await page.selectOption('#adapters', name);
+    await guarded(page.waitForFunction((n) => document.getElementById('adapters')?.dataset['active'] === n, name));
+    await page.click('#save-idb');
+    await guarded(
+      page.waitForFunction(
+        (n) => [...document.querySelectorAll('#idb-list option')].some((o) => o.textContent?.endsWith(`/${n}`)),
+        name,
+        { timeout: 30_000 },
+      ),
+    );
+  }
+
+  it('on webgpu (SwiftShader): trains, downloads, loads back, predicts, merges, unmerges, saves; no sync GPU read', async () => {
     const response = await page.goto(`${url}?backend=webgpu`);
     // Cross-origin isolated (vite.config.ts headers), which wasm threads need; same-origin assets all load.
     expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin');
@@ -162,15 +245,22 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
       console.warn(`demo e2e: webgpu run skipped: ${unavailable}`);
       return;
     }
+    expect(await page.textContent('#backend-status')).toBe('running on webgpu');
     const r = await train('gpu-r4', WEBGPU_RUN, ['fc1', 'head']);
     console.log(describeRun(r));
-    expect(r.backend).toBe('webgpu');
-    expect(r.lastLoss).toBeLessThan(r.firstLoss);
-    expect(r.testLoss).toBeLessThan(r.baseTestLoss);
-    expect(r.accuracy).toBeGreaterThan(r.baseAccuracy);
-  });
+    expectLearned(r, 'webgpu');
+    phase('webgpu trained');
+    const dir = await downloadAndCheck('gpu-r4', DENSE_SHAPES);
+    phase('webgpu downloaded');
+    await loadSwitchMerge(dir, 'gpu-r4');
+    phase('webgpu loaded, switched, predicted, merged, unmerged');
+    await saveToIdb('gpu-r4');
+    phase('webgpu saved to IndexedDB');
+    expect(await page.getAttribute('#backend-status', 'data-backend')).toBe('webgpu');
+    expect(errors).toEqual([]);
+  }, 600_000);
 
-  it('trains on wasm, downloads the adapter as PEFT files that core loads with the trained shapes', async () => {
+  it('on wasm (threads): trains all four layers, downloads, loads back, merges, unmerges, saves', async () => {
     if (!page.url().startsWith(url)) await page.goto(`${url}?backend=wasm`);
     expect(await useBackend('wasm')).toBeNull();
     // The worker is isolated too, and wasm runs one thread per core (at most 8) where there are two or more.
@@ -186,85 +276,18 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     else expect(threads).toBe(1);
     const r = await train('wasm-r4', WASM_RUN, ALL);
     console.log(`${describeRun(r)}, ${threads} threads on ${cores} cores`);
-    expect(r.backend).toBe('wasm');
-    expect(r.lastLoss).toBeLessThan(r.firstLoss);
-    expect(r.testLoss).toBeLessThan(r.baseTestLoss);
-    expect(r.accuracy).toBeGreaterThan(r.baseAccuracy);
+    expectLearned(r, 'wasm');
     // The page's LoRA-vs-full table (r·(fan-in + out) per layer) agrees with core's count.
     expect(await page.textContent('#params tr.total')).toContain('9,036');
     expect(await page.textContent('#params-core')).toContain('9,036 trainable');
-
-    const got = new Map<string, string>();
-    const both = new Promise<void>((resolve) => {
-      page.on('download', async (d) => {
-        const path = join(downloads, d.suggestedFilename());
-        await d.saveAs(path);
-        got.set(d.suggestedFilename(), path);
-        if (got.size === 2) resolve();
-      });
+    const dir = await downloadAndCheck('wasm-r4', {
+      'conv1.lora_A.weight': [4, 1, 3, 3],
+      'conv1.lora_B.weight': [32, 4, 1, 1],
+      'conv2.lora_A.weight': [4, 32, 3, 3],
+      'conv2.lora_B.weight': [64, 4, 1, 1],
+      ...DENSE_SHAPES,
     });
-    await page.click('#download');
-    await both;
-    expect([...got.keys()].sort()).toEqual(['wasm-r4-adapter_config.json', 'wasm-r4-adapter_model.safetensors']);
-    const dir = join(downloads, 'wasm-r4');
-    await mkdir(dir);
-    await rename(got.get('wasm-r4-adapter_config.json')!, join(dir, 'adapter_config.json'));
-    await rename(got.get('wasm-r4-adapter_model.safetensors')!, join(dir, 'adapter_model.safetensors'));
-
-    await import('@tensorflow/tfjs-backend-cpu');
-    const { loadPeftAdapter } = await import('@tfjs-lora/core');
-    const adapter = await loadPeftAdapter(dir);
-    try {
-      expect(adapter.config.r).toBe(4);
-      expect(adapter.config.loraAlpha).toBe(8);
-      const shapes = Object.fromEntries(
-        Object.entries(adapter.tensors).map(([k, t]) => [k.replace('base_model.model.', ''), t.shape]),
-      );
-      expect(shapes).toEqual({
-        'conv1.lora_A.weight': [4, 1, 3, 3],
-        'conv1.lora_B.weight': [32, 4, 1, 1],
-        'conv2.lora_A.weight': [4, 32, 3, 3],
-        'conv2.lora_B.weight': [64, 4, 1, 1],
-        'fc1.lora_A.weight': [4, 1600],
-        'fc1.lora_B.weight': [128, 4],
-        'head.lora_A.weight': [4, 128],
-        'head.lora_B.weight': [10, 4],
-      });
-      // Trained: B started at zero, so a non-zero B shows the download holds the trained weights.
-      const b = adapter.tensors['base_model.model.head.lora_B.weight']!;
-      expect(Math.max(...Array.from(await b.data()).map(Math.abs))).toBeGreaterThan(0);
-    } finally {
-      adapter.dispose();
-    }
-    await page.setInputFiles('#load-file', [join(dir, 'adapter_config.json'), join(dir, 'adapter_model.safetensors')]);
-    await page.waitForFunction(() => [...document.querySelectorAll('#adapters option')].length === 2, undefined, {
-      timeout: 30_000,
-    });
-  });
-
-  it('switches adapters, predicts with the adapter off and on, merges and unmerges with latencies', async () => {
-    expect(await page.$$eval('#adapters option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([
-      'wasm-r4',
-      'from-file',
-    ]);
-    await page.selectOption('#adapters', 'wasm-r4');
-    await page.waitForFunction(() => document.getElementById('adapters')?.dataset['active'] === 'wasm-r4');
-    await page.selectOption('#adapters', 'from-file');
-    await page.waitForFunction(() => document.getElementById('adapters')?.dataset['active'] === 'from-file');
-    await page.click('#test-image');
-    await page.waitForSelector('#pred-on[data-top]');
-    await page.click('#merge');
-    await page.waitForFunction(
-      () => /ms/.test(document.getElementById('latency-merged')?.textContent ?? ''),
-      undefined,
-      { timeout: 60_000 },
-    );
-    await page.click('#unmerge');
-    await page.waitForFunction(
-      () => /ms/.test(document.getElementById('latency-unmerged')?.textContent ?? ''),
-      undefined,
-      { timeout: 60_000 },
-    );
+    await loadSwitchMerge(dir, 'wasm-r4');
     const pad = (await page.locator('#pad').boundingBox())!;
     await page.mouse.move(pad.x + pad.width * 0.3, pad.y + pad.height * 0.2);
     await page.mouse.down();
@@ -274,11 +297,10 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
     ])
       await page.mouse.move(pad.x + pad.width * x!, pad.y + pad.height * y!, { steps: 8 });
     await page.mouse.up();
-    await page.waitForFunction(() => /inverted/.test(document.getElementById('preview-label')?.textContent ?? ''));
-    await page.click('#save-idb');
-    await page.waitForFunction(() => document.querySelectorAll('#idb-list option').length > 0, undefined, {
-      timeout: 30_000,
-    });
+    await guarded(
+      page.waitForFunction(() => /inverted/.test(document.getElementById('preview-label')?.textContent ?? '')),
+    );
+    await saveToIdb('wasm-r4');
     await mkdir(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(errors).toEqual([]);

@@ -38,8 +38,13 @@ const log = (message: string): void => {
   pre.textContent += `${new Date().toLocaleTimeString()}  ${message}\n`;
   pre.scrollTop = pre.scrollHeight;
 };
-const fail = (e: unknown): void =>
-  void (e instanceof WorkerReplacedError || log(`error: ${(e as Error).message ?? String(e)}`));
+// An error is logged on the page and reported on the console too (the e2e test fails on any console error).
+const fail = (e: unknown): void => {
+  if (e instanceof WorkerReplacedError) return;
+  const message = (e as Error).message ?? String(e);
+  log(`error: ${message}`);
+  console.error(`demo: ${message}`);
+};
 const call = <T>(...args: Parameters<WorkerClient['call']>): Promise<T> => {
   if (!client) return Promise.reject(new Error('no worker running'));
   return client.call<T>(...args);
@@ -69,7 +74,7 @@ async function startBackend(name: string): Promise<void> {
   adapterLists.text = { adapters: [], active: null };
   renderAdapters();
   $('backend-status').textContent = `starting ${name}…`;
-  client = new WorkerClient(onEvent, (m) => log(`worker error: ${m}`));
+  client = new WorkerClient(onEvent, (m) => fail(new Error(`worker error: ${m}`)));
   try {
     const init = await call<InitResult>({ type: 'init', backend: name, ...(wasmThreads ? { wasmThreads } : {}) });
     manifest = init.manifest;
@@ -141,6 +146,7 @@ async function train(): Promise<void> {
       firstLoss: String(r.firstLoss),
       lastLoss: String(r.lastLoss),
       seconds: String(r.seconds),
+      tfBackend: r.tfBackend ?? '',
       ...(r.baseAccuracy !== undefined
         ? {
             baseAccuracy: String(r.baseAccuracy),

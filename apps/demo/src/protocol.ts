@@ -119,6 +119,8 @@ export interface TrainResult {
   lastLoss: number;
   seconds: number;
   stopped: boolean;
+  /** tfjs's active backend (`tf.getBackend()`) in the worker when training ended: the one that trained. */
+  tfBackend?: string;
   samples?: { off: string; on: string; prompt: string };
 }
 

@@ -70,33 +70,15 @@ else
 fi
 
 # 3. A copy of the tfjs-node package beside the libraries; its dependencies link to the installed ones.
-stage() { # stage <installed package dir> <copy dir>
-  local src="$1" dest="$2"
-  rm -rf "$dest" && mkdir -p "$dest/deps" "$dest/node_modules"
-  cp -r "$src/package.json" "$src/binding.gyp" "$src/binding" "$src/dist" "$dest/"
-  ln -s "../../tensorflow-$TF_VERSION/lib" "$dest/deps/lib"
-  ln -s "../../tensorflow-$TF_VERSION/include" "$dest/deps/include"
-  # Every runtime dependency, plus tfjs-core (required by one kernel file; pnpm hoists it) resolved from
-  # this package so that the copy shares the project's single tfjs-core.
-  (cd "$pkg" && SRC="$src" DEST="$dest" node -e '
-    const { createRequire } = require("module"); const fs = require("fs"); const path = require("path");
-    const fromSrc = createRequire(path.join(process.env.SRC, "package.json"));
-    const deps = Object.keys(require(path.join(process.env.SRC, "package.json")).dependencies);
-    const dirOf = (req, name) => fs.realpathSync(path.dirname(req.resolve(name + "/package.json")));
-    const links = deps.map((d) => [d, dirOf(fromSrc, d)]).concat([["@tensorflow/tfjs-core", dirOf(require, "@tensorflow/tfjs-core")]]);
-    for (const [name, dir] of links) {
-      const link = path.join(process.env.DEST, "node_modules", name);
-      fs.mkdirSync(path.dirname(link), { recursive: true });
-      fs.symlinkSync(dir, link);
-    }')
-}
+# shellcheck source=native-stage.sh
+. "$here/native-stage.sh"
 
 binding="lib/napi-v8/tfjs_binding.node"
 stamp="tfjs-$TFJS_VERSION+tensorflow-$TF_VERSION+node-$(node -p 'process.versions.modules')"
 if [ -f "$cache/tfjs-node/$binding" ] && [ "$(cat "$cache/tfjs-node/.stamp" 2>/dev/null)" = "$stamp" ]; then
   log "reusing $cache/tfjs-node/$binding"
 else
-  stage "$src_cpu" "$cache/tfjs-node"
+  stage "$src_cpu" "$cache/tfjs-node" "tensorflow-$TF_VERSION"
   log "compiling tfjs_binding.node (about 45 s)"
   (cd "$cache/tfjs-node" && npm_config_nodedir="$nodedir" node "$pregyp" install --build-from-source --loglevel=warn >"$cache/tfjs-node/build.log" 2>&1) || {
     tail -30 "$cache/tfjs-node/build.log"
@@ -113,7 +95,7 @@ elif [ -f "$cache/tfjs-node-gpu/$binding" ] && [ "$(cat "$cache/tfjs-node-gpu/.s
   log "reusing $cache/tfjs-node-gpu/$binding"
 else
   diff -rq "$src_cpu/binding" "$src_gpu/binding" >/dev/null || skip "tfjs-node-gpu's binding sources differ from tfjs-node's; not reusing the CPU build for it"
-  stage "$src_gpu" "$cache/tfjs-node-gpu"
+  stage "$src_gpu" "$cache/tfjs-node-gpu" "tensorflow-$TF_VERSION"
   mkdir -p "$cache/tfjs-node-gpu/$(dirname "$binding")"
   cp "$cache/tfjs-node/$binding" "$cache/tfjs-node-gpu/$binding"
   echo "$stamp" >"$cache/tfjs-node-gpu/.stamp"

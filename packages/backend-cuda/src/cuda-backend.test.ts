@@ -11,7 +11,7 @@ import { builtNativePackage } from '../test-support/native-build.js';
 import {
   cudaBackend,
   cudaBindingStatus,
-  CUDA_LIBRARIES,
+  CUDA12_LIBRARIES,
   missingSharedLibraries,
   nativeBackend,
   registerCudaBackend,
@@ -26,13 +26,15 @@ describe.skipIf(built.skip !== null)('cuda backend on the CPU build of tfjs-node
     const status = await cudaBindingStatus({ allowCpuDevice: false });
     expect(status.ok).toBe(false);
     if (status.ok) return;
-    const missing = missingSharedLibraries(CUDA_LIBRARIES);
+    // build:native's copy holds TensorFlow 2.21 (the CPU wheel): the CUDA 12 / cuDNN 9 libraries are probed.
+    expect(status.reason).toContain('TensorFlow 2.21.0');
+    const missing = missingSharedLibraries(CUDA12_LIBRARIES);
     expect(status.packageDir).toBe(built.dir);
     if (missing.length > 0) {
       expect(status.kind).toBe('library-missing');
       expect(status.reason).toContain(`cannot find ${missing.join(', ')}`);
-      expect(status.reason).toContain('CUDA 11.2');
-      expect(status.reason).toContain('cuDNN 8.1');
+      expect(status.reason).toContain('CUDA 12.5+');
+      expect(status.reason).toContain('cuDNN 9.3+');
     } else {
       expect(status.kind).toBe('no-gpu');
     }

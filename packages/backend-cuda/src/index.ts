@@ -28,6 +28,14 @@ export {
   BUILD_NATIVE_COMMAND,
   type UnavailableKind,
 } from './unavailable-reason.js';
-export { CUDA_LIBRARIES, CUDA_REQUIREMENT, missingSharedLibraries } from './cuda-libraries.js';
+export {
+  CUDA_LIBRARIES,
+  CUDA_REQUIREMENT,
+  CUDA12_LIBRARIES,
+  CUDA12_REQUIREMENT,
+  cudaRequirementsFor,
+  missingSharedLibraries,
+  type CudaRequirements,
+} from './cuda-libraries.js';
 export { nativeLoraMatMul } from './lora-matmul.js';
 export { stepConfig, registerFasterStep } from './kernels/Step.js';

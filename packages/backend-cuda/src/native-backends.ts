@@ -1,7 +1,7 @@
 // The two LoRA backends over the native TensorFlow binding: 'cuda' (@tensorflow/tfjs-node-gpu on an
 // NVIDIA GPU) and 'native' (the same binding on the CPU, from @tensorflow/tfjs-node).
 import { registerLoraBackend, type Availability, type LoraBackend } from '@tfjs-lora/core';
-import { CUDA_LIBRARIES, CUDA_REQUIREMENT, missingSharedLibraries } from './cuda-libraries.js';
+import { cudaRequirementsFor, missingSharedLibraries } from './cuda-libraries.js';
 import { registerFasterStep } from './kernels/Step.js';
 import { nativeLoraMatMul } from './lora-matmul.js';
 import {
@@ -18,7 +18,7 @@ export interface CudaBackendOptions extends Omit<NativeBindingOptions, 'flavor'>
    * binding). Default: `TFJS_LORA_CUDA_ALLOW_CPU=1`.
    */
   allowCpuDevice?: boolean;
-  /** Libraries probed when TensorFlow sees no GPU (default {@link CUDA_LIBRARIES}). */
+  /** Libraries probed when TensorFlow sees no GPU (default: those of the loaded TensorFlow, {@link cudaRequirementsFor}). */
   cudaLibraries?: readonly string[];
 }
 
@@ -50,13 +50,14 @@ export async function cudaBindingStatus(opts: CudaBackendOptions = options.cuda 
   }
   if (opts.allowCpuDevice ?? env('TFJS_LORA_CUDA_ALLOW_CPU') === '1') return status;
   const where = `${status.packageName} loaded (${status.packageDir}, TensorFlow ${status.tensorflowVersion}) but TensorFlow sees no GPU`;
-  const missing = missingSharedLibraries(opts.cudaLibraries ?? CUDA_LIBRARIES);
+  const needs = cudaRequirementsFor(status.tensorflowVersion);
+  const missing = missingSharedLibraries(opts.cudaLibraries ?? needs.libraries);
   if (missing.length > 0) {
     return {
       ...status,
       ok: false,
       kind: 'library-missing',
-      reason: `${where}: the dynamic loader cannot find ${missing.join(', ')}. ${CUDA_REQUIREMENT}; install them and put their folder on LD_LIBRARY_PATH`,
+      reason: `${where}: the dynamic loader cannot find ${missing.join(', ')}. ${needs.requirement}; install them and put their folder on LD_LIBRARY_PATH`,
     };
   }
   const visible = env('CUDA_VISIBLE_DEVICES');
@@ -65,7 +66,7 @@ export async function cudaBindingStatus(opts: CudaBackendOptions = options.cuda 
     ok: false,
     kind: 'no-gpu',
     reason:
-      `${where}, although the CUDA and cuDNN libraries load. Check that nvidia-smi lists a GPU, that the driver supports CUDA 11 (>= 450.80.02), ` +
+      `${where}, although the CUDA and cuDNN libraries load. Check that nvidia-smi lists a GPU, that the driver supports ${needs.driver}, ` +
       `and CUDA_VISIBLE_DEVICES (${visible === undefined ? 'unset' : `'${visible}'`}); a binding built against CPU libtensorflow never sees one`,
   };
 }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyLoadError,
   cudaBackend,
+  cudaRequirementsFor,
   loadNativeBinding,
   missingLibraryIn,
   missingSharedLibraries,
@@ -106,5 +107,32 @@ describe('native backends: shared-library errors', () => {
     expect(c.kind).toBe('library-missing');
     expect(c.reason).toContain('CUDA 11.2');
     expect(c.reason).toContain('cuDNN 8.1');
+  });
+});
+
+describe('cudaRequirementsFor: the CUDA/cuDNN sonames of the TensorFlow a binding reports', () => {
+  it('TensorFlow 2.9 (tfjs-node-gpu 4.22 download): CUDA 11 / cuDNN 8; 2.18+ (build:native:gpu, 2.21): CUDA 12 / cuDNN 9', () => {
+    for (const v of ['2.9.1', '2.17.0']) {
+      const r = cudaRequirementsFor(v);
+      expect(r.libraries).toContain('libcudart.so.11.0');
+      expect(r.libraries).toContain('libcudnn.so.8');
+      expect(r.requirement).toContain('CUDA 11.2');
+    }
+    for (const v of ['2.18.0', '2.21.0', '3.0.0']) {
+      const r = cudaRequirementsFor(v);
+      expect(r.libraries).toEqual([
+        'libcuda.so.1',
+        'libcudart.so.12',
+        'libcublas.so.12',
+        'libcublasLt.so.12',
+        'libcufft.so.11',
+        'libcurand.so.10',
+        'libcusolver.so.11',
+        'libcusparse.so.12',
+        'libcudnn.so.9',
+      ]);
+      expect(r.requirement).toContain('cuDNN 9.3+');
+      expect(r.driver).toContain('CUDA 12');
+    }
   });
 });

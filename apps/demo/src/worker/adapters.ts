@@ -9,7 +9,7 @@ import {
   type LoraModel,
   type PeftAdapterSource,
 } from '@tfjs-lora/core';
-import { encodePeftAdapter } from '@tfjs-lora/core/peft';
+import { encodePeftAdapterAsync } from '@tfjs-lora/core/peft';
 import type { AdapterInfo, ParamRow, ParamsResult, Task } from '../protocol.js';
 
 /** Parameters of a model's layer (all its weights). */
@@ -119,25 +119,29 @@ export class AdapterSet {
     }
   }
 
-  /** Runs `fn` with the base model's behaviour (adapters off, unmerged for the call if merged). */
-  withBase<T>(fn: (m: tfl.LayersModel) => T): T {
+  /**
+   * Runs `fn` with the base model's behaviour (adapters off, unmerged for the call if merged); `fn` may be
+   * async (reads with await): adapters and merge state come back when its promise settles.
+   */
+  async withBase<T>(fn: (m: tfl.LayersModel) => T | Promise<T>): Promise<T> {
     if (!this.lora) return fn(this.base);
+    const lora = this.lora;
     const wasMerged = this.merged;
     this.unmerge();
     try {
-      return this.lora.withAdaptersDisabled(() => fn(this.lora!.model));
+      return await lora.withAdaptersDisabled(() => fn(lora.model));
     } finally {
       if (wasMerged) this.merge();
     }
   }
 
-  /** PEFT's two files of adapter `name`. */
-  encode(name: string): { config: string; weights: Uint8Array } {
+  /** PEFT's two files of adapter `name` (the weights read with await: no synchronous GPU read). */
+  async encode(name: string): Promise<{ config: string; weights: Uint8Array }> {
     if (!this.lora) throw new Error('No adapter yet: train or load one first.');
     const wasMerged = this.merged;
     this.unmerge();
     try {
-      const files = encodePeftAdapter(this.lora, { adapterName: name });
+      const files = await encodePeftAdapterAsync(this.lora, { adapterName: name });
       const c = files.config;
       const config =
         typeof c === 'string'

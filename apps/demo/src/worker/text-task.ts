@@ -1,9 +1,10 @@
 // The text task in the worker: the tiny Moby Dick character LM (served from this app) adapted with LoRA
 // to the style of State of the Union speeches (a text file written at build time), and samples with the
 // adapter on and off.
-import { CharTokenizer, generate, loadMobyDickLM, perplexity, trainLanguageModel } from '@tfjs-lora/nlp';
+import { CharTokenizer, loadMobyDickLM, trainLanguageModel } from '@tfjs-lora/nlp';
 import type { DataManifest, TrainResult, TrainSettings, WorkerEvent } from '../protocol.js';
 import { AdapterSet } from './adapters.js';
+import { generateAsync, perplexityAsync } from './lm-eval.js';
 import { lossEnds } from './loss-ends.js';
 
 /** Prompt of the samples. */
@@ -33,14 +34,14 @@ export class TextTask {
     return this.ids;
   }
 
-  /** Samples with the adapter off and on (same seed). */
-  sample(prompt: string, tokens: number, seed: number): { off: string; on: string; prompt: string } {
+  /** Samples with the adapter off and on (same seed; each step's logits read with await). */
+  async sample(prompt: string, tokens: number, seed: number): Promise<{ off: string; on: string; prompt: string }> {
     const lora = this.adapters.lora;
     this.adapters.unmerge();
     const off = lora
-      ? generate(lora, prompt, { adapter: null, maxNewTokens: tokens, seed })
-      : generate(this.adapters.base, prompt, { maxNewTokens: tokens, seed });
-    const on = lora ? generate(lora, prompt, { maxNewTokens: tokens, seed }) : off;
+      ? await generateAsync(lora, prompt, { adapter: null, maxNewTokens: tokens, seed })
+      : await generateAsync(this.adapters.base, prompt, { maxNewTokens: tokens, seed });
+    const on = lora ? await generateAsync(lora, prompt, { maxNewTokens: tokens, seed }) : off;
     return { off, on, prompt };
   }
 
@@ -61,7 +62,9 @@ export class TextTask {
       },
     );
     const held = ids.subarray(Math.floor(ids.length * 0.9));
-    const basePpl = this.adapters.withBase((m) => perplexity(m, held, { length: 64, maxWindows: 16, batchSize: 8 }));
+    const basePpl = await this.adapters.withBase((m) =>
+      perplexityAsync(m, held, { length: 64, maxWindows: 16, batchSize: 8 }),
+    );
     emit({ event: 'log', message: `base perplexity on held-out speeches: ${basePpl.toFixed(2)}` });
     const losses: number[] = [];
     let halted = false;
@@ -84,9 +87,9 @@ export class TextTask {
     }).catch((e: unknown) => {
       if (!(e instanceof StopTraining)) throw e;
     });
-    const ppl = perplexity(lora.model, held, { length: 64, maxWindows: 16, batchSize: 8 });
+    const ppl = await perplexityAsync(lora.model, held, { length: 64, maxWindows: 16, batchSize: 8 });
     emit({ event: 'log', message: `perplexity with the adapter: ${ppl.toFixed(2)} (base ${basePpl.toFixed(2)})` });
-    const samples = this.sample(SAMPLE_PROMPT, 100, 1);
+    const samples = await this.sample(SAMPLE_PROMPT, 100, 1);
     const { firstLoss, lastLoss } = lossEnds(losses);
     return {
       adapter: this.adapters.infos.get(s.adapterName)!,

@@ -4,9 +4,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { wasmThreadsCount } from '@tfjs-lora/backend-wasm';
 import { useBackend } from '@tfjs-lora/core';
-import type { DataManifest, InitResult, LatencyResult, Request, Response, Task, WorkerEvent } from '../protocol.js';
+import type {
+  DataManifest,
+  InitResult,
+  LatencyResult,
+  Request,
+  Response,
+  Task,
+  TrainResult,
+  WorkerEvent,
+} from '../protocol.js';
 import type { AdapterSet } from './adapters.js';
 import { backendStatuses, registerDemoBackends } from './backends.js';
+import { guardSyncReads } from './sync-read-guard.js';
 import { TextTask } from './text-task.js';
 import { VisionTask } from './vision-task.js';
 
@@ -47,6 +57,7 @@ async function handle(req: Request): Promise<unknown> {
       const backends = await backendStatuses();
       const chosen = await useBackend(req.backend === 'auto' ? 'auto' : [req.backend]);
       await tf.ready();
+      guardSyncReads(); // webgpu/webgl: any synchronous GPU read becomes a console error (see the module)
       const wasmThreads = chosen.name === 'wasm' ? await wasmThreadsCount() : undefined;
       return {
         backend: chosen.name,
@@ -66,7 +77,7 @@ async function handle(req: Request): Promise<unknown> {
           ? await (await visionTask()).train(s, emit, () => stopRequested)
           : await (await textTask()).train(s, emit, () => stopRequested);
       announce(await adaptersOf(s.task));
-      return result;
+      return { ...result, tfBackend: tf.getBackend() } satisfies TrainResult;
     }
     case 'stop':
       stopRequested = true;
