@@ -1,10 +1,9 @@
 // The text task in the worker: the tiny Moby Dick character LM (served from this app) adapted with LoRA
 // to the style of State of the Union speeches (a text file written at build time), and samples with the
 // adapter on and off.
-import { CharTokenizer, loadMobyDickLM, trainLanguageModel } from '@tfjs-lora/nlp';
+import { CharTokenizer, generateAsync, loadMobyDickLM, perplexityAsync, trainLanguageModel } from '@tfjs-lora/nlp';
 import type { DataManifest, TrainResult, TrainSettings, WorkerEvent } from '../protocol.js';
 import { AdapterSet } from './adapters.js';
-import { generateAsync, perplexityAsync } from './lm-eval.js';
 import { lossEnds } from './loss-ends.js';
 
 /** Prompt of the samples. */
