@@ -2,7 +2,9 @@
 // each loss on the device and reads them asynchronously in groups (issue 14), side by side in one run:
 // WebGPU in Node (Dawn; Mesa llvmpipe on a machine without a GPU), then in headless Chromium.
 //   pnpm bench train-reads [--steps 24 --rounds 5 --batch 32 --hidden 128 --inputs 64] [--no-chromium] [--no-node]
-// On a lent NVIDIA GPU: packages/bench/scripts/webgpu-device.sh runs it after the kernel benchmark.
+//   pnpm bench train-reads --backend cuda|native|wasm|cpu   the same variants in Node on that backend only
+// On a lent NVIDIA GPU: packages/bench/scripts/webgpu-device.sh runs it after the kernel benchmark, and
+// packages/bench/scripts/cuda-device.sh runs it with --backend webgpu and --backend cuda side by side.
 import '@tensorflow/tfjs-backend-cpu';
 import { useBackend } from '@tfjs-lora/core';
 import {
@@ -29,6 +31,13 @@ for (const k of ['steps', 'rounds', 'batch', 'hidden', 'inputs'] as const) {
   if (v !== undefined) options[k] = v;
 }
 const o = { ...DEFAULT_TRAIN_READS, ...options };
+const backendArg = process.argv.indexOf('--backend');
+const only = backendArg >= 0 ? process.argv[backendArg + 1] : undefined;
+const BACKENDS = ['webgpu', 'cuda', 'native', 'wasm', 'cpu'];
+if (only !== undefined && !BACKENDS.includes(only)) {
+  console.error(`train-reads: --backend expects one of ${BACKENDS.join(', ')}; found '${only}'`);
+  process.exit(2);
+}
 
 function table(where: string, results: VariantResult[]): string {
   const reference = results[0]!; // the per-step await
@@ -49,6 +58,28 @@ function table(where: string, results: VariantResult[]): string {
   ].join('\n');
 }
 
+if (only !== undefined && only !== 'webgpu') {
+  // A host or native backend in Node: the same variants (there a per-step await is what a dataSync would cost).
+  if (only === 'cuda' || only === 'native') {
+    const cuda = await import('@tfjs-lora/backend-cuda');
+    const status = await cuda.nativeBindingStatus();
+    if (!status.ok) {
+      console.log(`${only}: unavailable here: ${status.reason}`);
+      process.exit(only === 'cuda' ? 1 : 0);
+    }
+    cuda.registerNativeBackends();
+  } else if (only === 'wasm') {
+    (await import('@tfjs-lora/backend-wasm')).registerWasmBackend();
+  }
+  const backend = await useBackend(only);
+  if (backend.name !== only) {
+    console.log(`${only}: unavailable here (useBackend gave '${backend.name}')`);
+    process.exit(1);
+  }
+  console.log(table(`${only} in Node`, await measureTrainReads(options)));
+  process.exit(0);
+}
+
 if (!process.argv.includes('--no-node')) {
   registerWebgpuBackend({ cpuHandoffThreshold: 0 });
   const backend = await useBackend('webgpu');
@@ -65,7 +96,7 @@ if (!process.argv.includes('--no-node')) {
   await disposeWebgpuBackend();
 }
 
-if (!process.argv.includes('--no-chromium')) {
+if (!process.argv.includes('--no-chromium') && only === undefined) {
   const { runInChromium } = await import('./train-reads/chromium.js');
   const run = await runInChromium(options);
   if ('unavailable' in run) console.log(`\nWebGPU in Chromium: skipped: ${run.unavailable}`);
