@@ -16,6 +16,8 @@ transformers' save_pretrained, each in fixtures/hf/<name>/:
                                     unmerged), logits_merged (merge_and_unload), float32
 ViTModel's outputs are last_hidden_state (as `logits*`) and pooler_output (`logits*_pooler`).
 Variants: vit-cls-bf16 and vit-f16 store weights as BF16 / F16 (reference computed from the rounded weights).
+ResNet: resnet-cls (ResNetForImageClassification, bottleneck layers, 2 stages, 32x32 images; adapter on every
+"convolution", no renaming: transformers 5 kept ResNet's module names) and resnet-basic (basic layers, no adapter).
 
 Run offline, from packages/vision:  /tmp/peftenv/bin/python scripts/make-hf-vision-fixtures.py
 """
@@ -27,7 +29,7 @@ import transformers
 import peft
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file, save_file
-from transformers import ViTConfig, ViTForImageClassification, ViTModel
+from transformers import ResNetConfig, ResNetForImageClassification, ViTConfig, ViTForImageClassification, ViTModel
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "hf")
 B = 2
@@ -62,7 +64,7 @@ def randomize(model, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if "layernorm" in name:
+            if "layernorm" in name or "normalization" in name:
                 p.copy_((1 + 0.2 * torch.randn(p.shape, generator=g)) if name.endswith("weight") else 0.1 * torch.randn(p.shape, generator=g))
             elif "cls_token" in name or "position_embeddings" in name:
                 p.copy_(0.5 * torch.randn(p.shape, generator=g))
@@ -70,6 +72,17 @@ def randomize(model, seed):
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
             else:
                 p.copy_(torch.randn(p.shape, generator=g) / (p[0].numel()) ** 0.5)
+
+
+def randomize_batchnorm(model, seed):
+    """BatchNorm running statistics re-drawn too (eval() uses them): mean N(0, 0.1), var 1 + U(0, 0.5)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean"):
+                b.copy_(0.1 * torch.randn(b.shape, generator=g))
+            elif name.endswith("running_var"):
+                b.copy_(1 + 0.5 * torch.rand(b.shape, generator=g))
 
 
 def run(model, pixels):
@@ -103,12 +116,16 @@ def rename_adapter(src, dst):
     return sorted(to_v4(k) for k in sd)
 
 
-def make(name, model, seed, adapter=True, dtype=None):
+def make(name, model, seed, adapter=True, dtype=None, size=16, targets=("q_proj", "v_proj", "fc2"), rename=True):
     d = os.path.join(ROOT, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
+    os.makedirs(d, exist_ok=True)
+    for entry in os.listdir(d):  # js-adapter*/ are written by scripts/train-js-vit-adapter.ts: kept
+        if not entry.startswith("js-adapter"):
+            p = os.path.join(d, entry)
+            shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
     model.eval()
     randomize(model, seed)
+    randomize_batchnorm(model, seed)
     if dtype is not None:  # store rounded weights; the reference is computed from the rounded values
         model.to(dtype)
         model.save_pretrained(d)
@@ -116,7 +133,7 @@ def make(name, model, seed, adapter=True, dtype=None):
     else:
         model.save_pretrained(d)
     g = torch.Generator().manual_seed(seed + 1)
-    pixels = torch.randn(B, 3, 16, 16, generator=g)
+    pixels = torch.randn(B, 3, size, size, generator=g)
     logits = run(model, pixels)
     if not adapter:
         write_reference(os.path.join(d, "reference.safetensors"), pixels, logits=logits)
@@ -124,7 +141,7 @@ def make(name, model, seed, adapter=True, dtype=None):
         return
     torch.manual_seed(seed + 2)
     heads = ["classifier"] if isinstance(model, ViTForImageClassification) else None
-    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "fc2"], init_lora_weights=False, modules_to_save=heads)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=list(targets), init_lora_weights=False, modules_to_save=heads)
     pm = get_peft_model(model, config)
     pm.eval()
     with torch.no_grad():  # a modules_to_save head that differs from the base head
@@ -135,7 +152,7 @@ def make(name, model, seed, adapter=True, dtype=None):
     pm.save_pretrained(os.path.join(d, "adapter"))
     os.remove(os.path.join(d, "adapter", "README.md"))  # a model card template, not needed
     keys = sorted(load_file(os.path.join(d, "adapter", "adapter_model.safetensors")))
-    v4 = rename_adapter(os.path.join(d, "adapter"), os.path.join(d, "adapter-v4"))
+    v4 = rename_adapter(os.path.join(d, "adapter"), os.path.join(d, "adapter-v4")) if rename else keys
     merged = run(pm.merge_and_unload(), pixels)
     write_reference(os.path.join(d, "reference.safetensors"), pixels, logits=logits, logits_lora=lora, logits_merged=merged)
     print(f"{name}: {tuple(logits[''].shape)} |max| {logits[''].abs().max():.3f}, lora changes it by {(lora[''] - logits['']).abs().max():.3f}")
@@ -149,6 +166,9 @@ def main():
     make("vit", ViTModel(vit_config()), 20)
     make("vit-cls-bf16", ViTForImageClassification(vit_config(num_labels=3)), 30, adapter=False, dtype=torch.bfloat16)
     make("vit-f16", ViTModel(vit_config(), add_pooling_layer=False), 40, adapter=False, dtype=torch.float16)
+    resnet = dict(num_channels=3, embedding_size=8, hidden_sizes=[8, 16], depths=[1, 2], num_labels=3)
+    make("resnet-cls", ResNetForImageClassification(ResNetConfig(layer_type="bottleneck", **resnet)), 50, size=32, targets=("convolution",), rename=False)
+    make("resnet-basic", ResNetForImageClassification(ResNetConfig(layer_type="basic", **resnet)), 60, adapter=False, size=24)
 
 
 if __name__ == "__main__":

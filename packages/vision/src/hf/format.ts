@@ -3,10 +3,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { registerModelFormat, type LoadPretrainedOptions, type ModelFormat } from '@tfjs-lora/core';
 import { MODULE_ALIASES_METADATA_KEY } from '@tfjs-lora/core/peft';
 import { HF_CONFIG_NAME, matchHfCheckpoint, readHfCheckpoint } from '@tfjs-lora/core/pretrained';
-import { loadVitWeights } from './load-weights.js';
+import { buildHfVisionGraph, HF_VISION_ARCHITECTURES, hfVisionArchitecture } from './architectures.js';
+import { loadHfWeights } from './load-weights.js';
 import { VIT_TRANSFORMERS5_ALIASES } from './module-aliases.js';
-import { HF_VISION_ARCHITECTURES, hfVisionArchitecture, readVitConfig } from './vit-config.js';
-import { buildVitGraph } from './vit-graph.js';
 
 /** Options of the 'hf-vision' format (pass them to `loadPretrained`). */
 export interface HfVisionOptions {
@@ -23,22 +22,26 @@ export interface HfVisionOptions {
 export function buildHfVisionModel(config: Record<string, unknown>, options: HfVisionOptions = {}): tfl.LayersModel {
   const c =
     options.numLabels === undefined ? config : { ...config, id2label: undefined, num_labels: options.numLabels };
-  const model = buildVitGraph(readVitConfig(c, hfVisionArchitecture(config, options.architecture), true));
-  model.setUserDefinedMetadata({ [MODULE_ALIASES_METADATA_KEY]: VIT_TRANSFORMERS5_ALIASES });
+  const arch = hfVisionArchitecture(config, options.architecture);
+  const { model } = buildHfVisionGraph(c, arch, true);
+  if (arch.startsWith('ViT'))
+    model.setUserDefinedMetadata({ [MODULE_ALIASES_METADATA_KEY]: VIT_TRANSFORMERS5_ALIASES });
   return model;
 }
 
 /**
  * Hugging Face vision checkpoints (config.json + model.safetensors or shards; F32, F16, BF16) for
- * `loadPretrained`: ViTModel and ViTForImageClassification, chosen by config.json (`architectures`, else
- * `model_type`). The model's layers are named by transformers 4's module paths as stored in checkpoints
+ * `loadPretrained`: ViTModel, ViTForImageClassification and ResNetForImageClassification, chosen by config.json
+ * (`architectures`, else `model_type`). The model's layers are named by transformers 4's module paths as stored in checkpoints
  * (`vit.encoder.layer.0.attention.attention.query`), and its metadata lists transformers 5's names
  * (`vit.layers.0.attention.q_proj`) as aliases, so PEFT adapters made under either apply with no module map.
  * Input `pixel_values` [batch, height, width, channels], NHWC as tfjs convolutions take it (PyTorch's
  * `pixel_values` is NCHW: transpose with `tf.transpose(x, [0, 2, 3, 1])`), already normalised as the
  * checkpoint's image processor does. Output: the logits [batch, labels] (ViTForImageClassification), or the
  * last hidden state [batch, patches + 1, hidden] (ViTModel; with a pooler in the checkpoint, the pooler
- * output second). Registered when `@tfjs-lora/vision` is imported.
+ * output second). ResNet: layers `resnet.embedder.embedder.convolution`, `resnet.encoder.stages.S.layers.L.layer.K.
+ * convolution` (Conv2D, LoRA via this package's Conv2D kind) and `.normalization` (BatchNorm), `classifier.1`;
+ * any image size. Registered when `@tfjs-lora/vision` is imported.
  */
 export const hfVisionFormat: ModelFormat = {
   name: 'hf-vision',
@@ -60,18 +63,18 @@ export const hfVisionFormat: ModelFormat = {
       const withPooler = tensors.has('pooler.dense.weight') || tensors.has('vit.pooler.dense.weight');
       const c =
         options.numLabels === undefined ? config : { ...config, id2label: undefined, num_labels: options.numLabels };
-      const spec = readVitConfig(c, arch, withPooler);
-      const model = buildVitGraph(spec);
+      const { model, prefix } = buildHfVisionGraph(c, arch, withPooler);
       let report;
       try {
-        report = loadVitWeights(model, spec, tensors, new Set(options.numLabels === undefined ? [] : ['classifier']));
+        const fresh = new Set(options.numLabels === undefined ? [] : ['classifier', 'classifier.1']);
+        report = loadHfWeights(model, { architecture: arch, prefix }, tensors, fresh);
       } catch (e) {
         model.dispose();
         throw e;
       }
       model.setUserDefinedMetadata({
         huggingFace: { architecture: arch, newlyInitialized: [...report.newlyInitialized] },
-        [MODULE_ALIASES_METADATA_KEY]: VIT_TRANSFORMERS5_ALIASES,
+        ...(arch.startsWith('ViT') ? { [MODULE_ALIASES_METADATA_KEY]: VIT_TRANSFORMERS5_ALIASES } : {}),
       });
       return model;
     } finally {

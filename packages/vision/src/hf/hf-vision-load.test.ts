@@ -44,6 +44,7 @@ describe('hf-vision checkpoints', () => {
   it.each([
     ['vit-cls-bf16', 'BF16 weights'],
     ['vit-f16', 'F16 weights, ViTModel without a pooler'],
+    ['resnet-basic', 'ResNet with basic layers, 24×24 images'],
   ])('%s (%s) gives transformers’ outputs, leaving no tensor behind', async (fixture) => {
     const before = tf.memory().numTensors;
     const model = await load(hfFixture(fixture));
@@ -53,14 +54,18 @@ describe('hf-vision checkpoints', () => {
   });
 
   it('saves and reloads with model.save / tf.loadLayersModel; the reloaded model takes both adapter namings', async () => {
-    for (const fixture of ['vit-cls', 'vit']) {
+    for (const [fixture, adapters] of [
+      ['vit-cls', ['adapter', 'adapter-v4']],
+      ['vit', ['adapter', 'adapter-v4']],
+      ['resnet-cls', ['adapter']],
+    ] as const) {
       const model = await load(hfFixture(fixture));
       const artifacts = await saveToMemory(model);
       model.dispose();
       const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
       expect(reloaded.inputNames).toEqual(['pixel_values']);
       expect(await diffToReference(reloaded, fixture)).toBeLessThan(TOL);
-      for (const dir of ['adapter', 'adapter-v4']) {
+      for (const dir of adapters) {
         const adapter = await loadPeftAdapter(hfFixture(fixture, dir));
         const lm = applyLora(reloaded, adapter);
         adapter.dispose();
@@ -117,10 +122,10 @@ describe('hf-vision checkpoints', () => {
     );
     expect(ModelFormatError.isInstance(swin)).toBe(true);
     expect((swin as Error).message).toMatch(
-      /hf-vision: config.json names 'SwinForImageClassification', not one of ViTModel, ViTForImageClassification/,
+      /hf-vision: config.json names 'SwinForImageClassification', not one of ViTModel, ViTForImageClassification, ResNetForImageClassification/,
     );
     await expect(load(hfFixture('vit-cls'), { format: 'hf-vision', architecture: 'DeiTModel' })).rejects.toThrow(
-      /'DeiTModel' is not supported .*; supported: ViTModel, ViTForImageClassification/,
+      /'DeiTModel' is not supported .*; supported: ViTModel, ViTForImageClassification, ResNetForImageClassification/,
     );
     const wide = await loadPretrained(folder({ hidden_size: 64 })).catch((e: unknown) => e);
     expect(ModelFormatError.isInstance(wide)).toBe(true);

@@ -17,9 +17,29 @@ const wasmReason = await tryBackend('wasm');
 await tf.setBackend('cpu');
 if (wasmReason) console.warn(`SKIP Hugging Face ViT parity on wasm: ${wasmReason}`);
 
+const BOTH_NAMINGS = ['adapter', 'adapter-v4'];
 const cases = [
-  { fixture: 'vit-cls', arch: 'ViTForImageClassification', layer: 'vit.encoder.layer.1.attention.attention.query' },
-  { fixture: 'vit', arch: 'ViTModel', layer: 'encoder.layer.0.output.dense' },
+  {
+    fixture: 'vit-cls',
+    arch: 'ViTForImageClassification',
+    layer: 'vit.encoder.layer.1.attention.attention.query',
+    adapters: BOTH_NAMINGS,
+    loraLayers: 6, // query, value, output.dense in 2 layers
+  },
+  {
+    fixture: 'vit',
+    arch: 'ViTModel',
+    layer: 'encoder.layer.0.output.dense',
+    adapters: BOTH_NAMINGS,
+    loraLayers: 6,
+  },
+  {
+    fixture: 'resnet-cls',
+    arch: 'ResNetForImageClassification',
+    layer: 'resnet.encoder.stages.1.layers.0.shortcut.convolution',
+    adapters: ['adapter'], // transformers 5 kept ResNet's module names
+    loraLayers: 11, // every Conv2D: the stem; 3 (stage 0 keeps 8 channels at stride 1: no shortcut); 3 + shortcut; 3
+  },
 ];
 const backends = [
   { backend: 'cpu' as const, skip: false },
@@ -34,7 +54,7 @@ describe.each(backends)('Hugging Face ViT parity on $backend', ({ backend, skip 
     await tf.setBackend('cpu');
   });
 
-  describe.each(cases)('$arch ($fixture)', ({ fixture, arch, layer }) => {
+  describe.each(cases)('$arch ($fixture)', ({ fixture, arch, layer, adapters, loraLayers }) => {
     let model: tfl.LayersModel;
     let ref: Record<string, tf.Tensor>;
     beforeAll(async () => {
@@ -59,29 +79,26 @@ describe.each(backends)('Hugging Face ViT parity on $backend', ({ backend, skip 
       expect(diff).toBeLessThan(TOL);
     });
 
-    it.skipIf(skip).each(['adapter', 'adapter-v4'])(
-      'applies the PEFT %s with no module map, unmerged and merged',
-      async (dir) => {
-        const before = tf.memory().numTensors;
-        const adapter = await loadPeftAdapter(hfFixture(fixture, dir));
-        const lora = applyLora(model, adapter);
-        adapter.dispose();
-        try {
-          expect(lora.loraLayers().length).toBe(6); // query, value, output.dense in 2 layers
-          const x = ref['pixel_values']!;
-          const unmerged = await compareOutputs(lora.model.predict(x) as tf.Tensor, ref, 'logits_lora');
-          lora.merge();
-          const merged = await compareOutputs(lora.model.predict(x) as tf.Tensor, ref, 'logits_merged');
-          console.log(
-            `${backend} ${fixture}/${dir}: unmerged ${unmerged.toExponential(2)}, merged ${merged.toExponential(2)}`,
-          );
-          expect(unmerged).toBeLessThan(TOL);
-          expect(merged).toBeLessThan(TOL);
-        } finally {
-          lora.dispose();
-        }
-        expect(tf.memory().numTensors).toBe(before);
-      },
-    );
+    it.skipIf(skip).each(adapters)('applies the PEFT %s with no module map, unmerged and merged', async (dir) => {
+      const before = tf.memory().numTensors;
+      const adapter = await loadPeftAdapter(hfFixture(fixture, dir));
+      const lora = applyLora(model, adapter);
+      adapter.dispose();
+      try {
+        expect(lora.loraLayers().length).toBe(loraLayers);
+        const x = ref['pixel_values']!;
+        const unmerged = await compareOutputs(lora.model.predict(x) as tf.Tensor, ref, 'logits_lora');
+        lora.merge();
+        const merged = await compareOutputs(lora.model.predict(x) as tf.Tensor, ref, 'logits_merged');
+        console.log(
+          `${backend} ${fixture}/${dir}: unmerged ${unmerged.toExponential(2)}, merged ${merged.toExponential(2)}`,
+        );
+        expect(unmerged).toBeLessThan(TOL);
+        expect(merged).toBeLessThan(TOL);
+      } finally {
+        lora.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    });
   });
 });

@@ -1,11 +1,25 @@
-// A Hugging Face ViT state dict → the weights of the tfjs graph's layers (PyTorch layouts converted).
+// A Hugging Face ViT or ResNet state dict → the weights of the tfjs graph's layers (PyTorch layouts converted).
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelFormatError } from '@tfjs-lora/core';
-import type { VitSpec } from './vit-config.js';
+
+/** What the loader needs to know of the architecture. */
+export interface TrunkNames {
+  /** The architecture (for messages). */
+  readonly architecture: string;
+  /** Module-path prefix of the trunk in this architecture (`'vit.'`, `'resnet.'`, `''` for a base model). */
+  readonly prefix: string;
+}
 
 /** The PyTorch parameter names of a tfjs weight. */
-const PARAM_NAMES: Record<string, string> = { kernel: 'weight', bias: 'bias', gamma: 'weight', beta: 'bias' };
+const PARAM_NAMES: Record<string, string> = {
+  kernel: 'weight',
+  bias: 'bias',
+  gamma: 'weight',
+  beta: 'bias',
+  moving_mean: 'running_mean',
+  moving_variance: 'running_var',
+};
 
 /** PyTorch → tfjs layout: Linear [out, in] → [in, out]; Conv2d [out, in, kh, kw] → [kh, kw, in, out]. */
 function permutation(className: string, param: string): number[] | null {
@@ -15,8 +29,8 @@ function permutation(className: string, param: string): number[] | null {
   return null;
 }
 
-/** What {@link loadVitWeights} did. */
-export interface VitWeightsReport {
+/** What {@link loadHfWeights} did. */
+export interface HfWeightsReport {
   /** Head layers the checkpoint lacks (newly initialised, as transformers reports them). */
   readonly newlyInitialized: readonly string[];
   /** Checkpoint keys no layer used. */
@@ -25,25 +39,32 @@ export interface VitWeightsReport {
 
 /**
  * Writes the checkpoint's tensors into `model`'s weights. Keys are tried as the layer's module path, then
- * with the trunk prefix (`vit.`) removed or added, so a ViTModel checkpoint fills a
- * ViTForImageClassification's trunk. Heads (`classifier`, `pooler.dense`) missing from the checkpoint, or
+ * with the trunk prefix (`vit.`, `resnet.`) removed or added, so a ViTModel checkpoint fills a
+ * ViTForImageClassification's trunk. Heads (`classifier`, `classifier.1`, `pooler.dense`) missing from the checkpoint, or
  * listed in `freshHeads`, keep their random initialisation. Throws a {@link ModelFormatError} naming a
  * missing trunk weight or a shape that does not fit.
  */
-export function loadVitWeights(
+export function loadHfWeights(
   model: tfl.LayersModel,
-  spec: VitSpec,
+  spec: TrunkNames,
   tensors: ReadonlyMap<string, tf.Tensor>,
   freshHeads: ReadonlySet<string> = new Set(),
-): VitWeightsReport {
-  const heads = new Set(['classifier', 'pooler.dense']);
+): HfWeightsReport {
+  const heads = new Set(['classifier', 'classifier.1', 'pooler.dense']);
   const used = new Set<string>();
   const newly = new Set<string>();
   for (const layer of model.layers) {
     for (const variable of layer.weights) {
       const param = variable.originalName.slice(variable.originalName.lastIndexOf('/') + 1);
       const name = PARAM_NAMES[param] ?? param;
-      const paths = [layer.name, spec.prefix === '' ? `vit.${layer.name}` : layer.name.replace(/^vit\./, '')];
+      const paths = [
+        layer.name,
+        spec.prefix === ''
+          ? `vit.${layer.name}`
+          : layer.name.startsWith(spec.prefix)
+            ? layer.name.slice(spec.prefix.length)
+            : layer.name,
+      ];
       const key = freshHeads.has(layer.name) ? undefined : paths.map((p) => `${p}.${name}`).find((k) => tensors.has(k));
       if (key === undefined) {
         if (heads.has(layer.name)) {

@@ -1,20 +1,16 @@
 // A Hugging Face ViT config.json, read and checked once: the sizes the tfjs graph is built from.
 import { ModelFormatError } from '@tfjs-lora/core';
-import { hfArchitecture } from '@tfjs-lora/core/pretrained';
 
-/** The Hugging Face vision architectures the 'hf-vision' format builds. */
-export const HF_VISION_ARCHITECTURES = ['ViTModel', 'ViTForImageClassification'] as const;
+/** The ViT architectures the 'hf-vision' format builds. */
+export const VIT_ARCHITECTURES = ['ViTModel', 'ViTForImageClassification'] as const;
 
-/** One of {@link HF_VISION_ARCHITECTURES}. */
-export type HfVisionArchitecture = (typeof HF_VISION_ARCHITECTURES)[number];
-
-/** `model_type` → the base architecture, for configs without `architectures`. */
-const BY_MODEL_TYPE: Record<string, HfVisionArchitecture> = { vit: 'ViTModel' };
+/** One of {@link VIT_ARCHITECTURES}. */
+export type VitArchitecture = (typeof VIT_ARCHITECTURES)[number];
 
 /** The sizes of a ViT, from config.json. */
 export interface VitSpec {
   /** The architecture built. */
-  readonly architecture: HfVisionArchitecture;
+  readonly architecture: VitArchitecture;
   /** Module-path prefix of the trunk: `'vit.'` inside a task model, `''` for ViTModel. */
   readonly prefix: string;
   /** Image height and width in pixels. */
@@ -43,12 +39,6 @@ export interface VitSpec {
   readonly pooler: { readonly size: number; readonly activation: 'tanh' | 'relu' | 'linear' } | null;
 }
 
-/** The architecture to build: `override`, else config.json's `architectures[0]`, else its `model_type`'s base model. */
-export function hfVisionArchitecture(config: Record<string, unknown>, override?: string): string {
-  const arch = override ?? hfArchitecture(config) ?? '(none)';
-  return BY_MODEL_TYPE[arch] ?? arch;
-}
-
 function pair(config: Record<string, unknown>, key: string, fallback: number): [number, number] {
   const v = config[key] ?? fallback;
   if (typeof v === 'number') return [v, v];
@@ -69,15 +59,9 @@ const POOLER_ACTIVATIONS: Record<string, 'tanh' | 'relu' | 'linear'> = { tanh: '
 /**
  * The {@link VitSpec} of `config` for `architecture` (transformers' ViTConfig defaults where a key is
  * missing). `withPooler`: build ViTModel's pooler (when the checkpoint has one). Throws ModelFormatError for
- * an unsupported architecture (listing the supported ones) or activation.
+ * an unsupported activation or sizes that do not fit.
  */
-export function readVitConfig(config: Record<string, unknown>, architecture: string, withPooler: boolean): VitSpec {
-  if (!(HF_VISION_ARCHITECTURES as readonly string[]).includes(architecture))
-    throw new ModelFormatError(
-      `Architecture '${architecture}' is not supported by @tfjs-lora/vision's 'hf-vision' format; supported: ${HF_VISION_ARCHITECTURES.join(', ')}. ` +
-        `Pass { architecture } to build one of them from this checkpoint, or convert the model to a tfjs LayersModel.`,
-    );
-  const arch = architecture as HfVisionArchitecture;
+export function readVitConfig(config: Record<string, unknown>, arch: VitArchitecture, withPooler: boolean): VitSpec {
   const act = String(config['hidden_act'] ?? 'gelu');
   const poolerAct = String(config['pooler_act'] ?? 'tanh');
   if (!ACTIVATIONS[act] || !POOLER_ACTIVATIONS[poolerAct])
