@@ -6,6 +6,7 @@ reference src/hf/hf-vision-train.test.ts checks against) and prints the max diff
 1e-4.
 
   js-adapter-v5/  (started from a transformers 5 PEFT adapter; keys vit.layers.N.attention.q_proj) loads as it is.
+  js-adapter-t5/  (js-adapter passed through @tfjs-lora/vision's vitAdapterForTransformers5) loads as it is.
   js-adapter/     (made in JS; keys and target_modules in transformers 4's names, vit.encoder.layer.N.attention.
                   attention.query, as adapters on the Hub). PEFT 0.21 under transformers 5.18 does not rename these
                   for ViT: target_modules ["query", "value"] match no module (NoMatchingPeftModuleError), and with
@@ -72,7 +73,7 @@ def peft_logits(adapter):
 
 
 worst = 0.0
-for name in ("js-adapter-v5", "js-adapter"):
+for name in ("js-adapter-v5", "js-adapter-t5", "js-adapter"):
     adapter = os.path.join(folder, name)
     js = load_file(os.path.join(adapter, "tfjs-logits.safetensors"))["logits"]
     try:

@@ -29,3 +29,4 @@ export { hfVisionFormat, registerHfVisionFormat, buildHfVisionModel, type HfVisi
 export { HF_VISION_ARCHITECTURES, type HfVisionArchitecture } from './hf/architectures.js';
 export { VIT_TRANSFORMERS5_ALIASES } from './hf/module-aliases.js';
 export { VitEmbeddings, VitSelfAttention, FirstToken } from './hf/vit-layers.js';
+export { vitAdapterForTransformers5, vitTransformers5Name } from './hf/transformers5-adapter.js';

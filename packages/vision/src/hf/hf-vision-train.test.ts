@@ -3,7 +3,7 @@
 // in JS (fixtures/hf/vit-cls/js-adapter*, scripts/train-js-vit-adapter.ts) give the logits PEFT 0.21 computed
 // with them (peft-logits.safetensors, scripts/check-js-vit-adapter.py: max diff 9.5e-7 for js-adapter-v5, which
 // PEFT loads as saved; 4.8e-7 for js-adapter, whose transformers 4 names PEFT under transformers 5 loads only
-// after renaming).
+// after renaming, and for js-adapter-t5, the same renamed by vitAdapterForTransformers5, loaded as saved).
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -54,7 +54,7 @@ describe('LoRA training on a Hugging Face ViT', () => {
     },
   );
 
-  it.each(['js-adapter', 'js-adapter-v5'])(
+  it.each(['js-adapter', 'js-adapter-t5', 'js-adapter-v5'])(
     'the committed JS-trained %s gives the logits PEFT computes with it',
     async (name) => {
       const model = (await loadPretrained(hfFixture(JS_TRAINED_FIXTURE))) as tfl.LayersModel;
