@@ -76,6 +76,21 @@ describe('hf-vision checkpoints', () => {
     }
   });
 
+  it('a LoraModel of it loads further adapters of either naming (lora.loadAdapter), and merged models keep the aliases', async () => {
+    const model = await load(hfFixture('vit-cls'));
+    const lm = applyLora(model, { r: 2, targetModules: ['query'] });
+    for (const dir of ['adapter', 'adapter-v4']) {
+      await lm.loadAdapter(hfFixture('vit-cls', dir), dir.replace('-', '_'));
+      lm.setAdapter(dir.replace('-', '_'));
+      expect(await diffToReference(lm.model, 'vit-cls', 'logits_lora')).toBeLessThan(TOL);
+    }
+    const plain = lm.mergeAndUnload();
+    expect(plain.getUserDefinedMetadata()).toEqual(model.getUserDefinedMetadata());
+    lm.dispose();
+    plain.dispose();
+    model.dispose();
+  });
+
   it('builds ViTForImageClassification from a ViTModel checkpoint with a new head', async () => {
     const model = await load(hfFixture('vit'), { architecture: 'ViTForImageClassification', numLabels: 5 });
     expect(model.name).toBe('ViTForImageClassification');
