@@ -15,6 +15,7 @@ import { applyLora, loadPeftAdapter, loadPretrained, savePeftAdapter } from '@tf
 import { readSafetensorsFile } from '@tfjs-lora/test-support';
 import { hfFixture, maxAbsDiff, readReference } from '../../test-support/hf-fixtures.js';
 import { JS_TRAINED_FIXTURE, trainJsVitAdapter } from '../../test-support/hf-train.js';
+import { tryBackend } from '../../test-support/backend.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -53,6 +54,29 @@ describe('LoRA training on a Hugging Face ViT', () => {
       expect(tf.memory().numTensors).toBe(before);
     },
   );
+
+  it('trains on wasm too, with the cpu backend’s losses', async () => {
+    const why = await tryBackend('wasm');
+    if (why !== null) {
+      console.warn(`SKIP ViT training on wasm: ${why}`);
+      await tf.setBackend('cpu');
+      return;
+    }
+    try {
+      const before = tf.memory().numTensors;
+      const wasm = await trainJsVitAdapter(3);
+      wasm.lm.dispose();
+      wasm.base.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      await tf.setBackend('cpu');
+      const cpu = await trainJsVitAdapter(3);
+      cpu.lm.dispose();
+      cpu.base.dispose();
+      for (const [i, l] of wasm.losses.entries()) expect(Math.abs(l - cpu.losses[i]!)).toBeLessThan(1e-4);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
 
   it.each(['js-adapter', 'js-adapter-t5', 'js-adapter-v5'])(
     'the committed JS-trained %s gives the logits PEFT computes with it',
