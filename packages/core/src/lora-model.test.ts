@@ -381,3 +381,18 @@ describe('LoraModel on a functional model', () => {
     base.dispose();
   });
 });
+
+describe('userDefinedMetadata', () => {
+  it('is carried to the LoRA model and the merged model (a format’s module aliases stay usable)', () => {
+    const base = functional();
+    const metadata = { peftModuleAliases: [['^fc1$', 'd1']], note: 'kept' };
+    base.setUserDefinedMetadata(metadata);
+    const lm = applyLora(base, { r: 2, targetModules: ['d1'] });
+    expect(lm.model.getUserDefinedMetadata()).toEqual(metadata);
+    const merged = lm.mergeAndUnload();
+    expect(merged.getUserDefinedMetadata()).toEqual(metadata);
+    merged.dispose();
+    lm.dispose();
+    base.dispose();
+  });
+});

@@ -50,7 +50,8 @@ export function layerInfos(model: LayersModel): LayerInfo[] {
 
 /**
  * Rebuilds a model from its config after `edit` rewrote layer entries (by path), synchronously; the
- * new model's weights are freshly initialised (copy them with {@link copyWeightsByName}).
+ * new model's weights are freshly initialised (copy them with {@link copyWeightsByName}). Its
+ * `userDefinedMetadata` is carried over (a format's module aliases stay valid: layer names do not change).
  */
 export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path: string) => LayerEntry): LayersModel {
   const config = JSON.parse(JSON.stringify(model.getConfig())) as tf.serialization.ConfigDict;
@@ -71,6 +72,8 @@ export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path:
   try {
     const rebuilt = deserializeLayer(model.getClassName(), config) as LayersModel;
     ensureBuilt(rebuilt);
+    const metadata = model.getUserDefinedMetadata?.();
+    if (metadata !== undefined) rebuilt.setUserDefinedMetadata(metadata);
     return rebuilt;
   } catch (e) {
     for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!known.has(name)) v.dispose();

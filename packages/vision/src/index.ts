@@ -25,3 +25,8 @@ export {
   visionAdapters,
   registerVisionAdapters,
 } from './deprecated.js';
+export { hfVisionFormat, registerHfVisionFormat, buildHfVisionModel, type HfVisionOptions } from './hf/format.js';
+export { HF_VISION_ARCHITECTURES, type HfVisionArchitecture } from './hf/architectures.js';
+export { VIT_TRANSFORMERS5_ALIASES } from './hf/module-aliases.js';
+export { VitEmbeddings, VitSelfAttention, FirstToken } from './hf/vit-layers.js';
+export { vitAdapterForTransformers5, vitTransformers5Name } from './hf/transformers5-adapter.js';

@@ -12,7 +12,13 @@ export {
   TASK_MODULES_TO_SAVE,
   type PeftKeyRole,
 } from '../peft/keys.js';
-export { mapPeftModules, normalizeModulePath } from '../peft/module-map.js';
+export {
+  mapPeftModules,
+  normalizeModulePath,
+  modelModuleAliases,
+  MODULE_ALIASES_METADATA_KEY,
+  type ModuleAliases,
+} from '../peft/module-map.js';
 export { planPeftLoad, type PeftLoadPlan } from '../peft/plan.js';
 export {
   decodePeftAdapter,

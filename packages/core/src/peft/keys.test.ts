@@ -7,7 +7,7 @@ import { AdapterFormatError, LoraConfigError } from '../errors/index.js';
 import { peftAdapter } from './adapter.js';
 import { lowRankFrobeniusNorm } from './inspect.js';
 import { classifyPeftKey, effectiveModulesToSave, factorKey } from './keys.js';
-import { mapPeftModules } from './module-map.js';
+import { mapPeftModules, modelModuleAliases } from './module-map.js';
 
 const cfg = loraConfig({ r: 2, targetModules: ['q'] });
 
@@ -119,6 +119,25 @@ describe('module mapping', () => {
     expect([...m.layers]).toEqual([['a.q', 'encoder_layer_0_q']]);
     expect(m.skipped).toEqual(['b', 'a.v']);
     expect(mapPeftModules(['x'], layers, { moduleMap: { x: 'head' } }).layers.get('x')).toBe('head');
+  });
+
+  it("uses the model's aliases after the default rule, first rule giving a layer wins", () => {
+    const vit = ['vit.encoder.layer.0.attention.attention.query', 'vit.encoder.layer.0.output.dense', 'head'];
+    const aliases = [
+      ['(^|\\.)layers\\.(\\d+)\\.attention\\.q_proj$', '$1encoder.layer.$2.attention.attention.query'],
+      ['(^|\\.)layers\\.(\\d+)\\.mlp\\.fc2$', '$1encoder.layer.$2.nothing'],
+      ['(^|\\.)layers\\.(\\d+)\\.mlp\\.fc2$', '$1encoder.layer.$2.output.dense'],
+    ] as const;
+    const m = mapPeftModules(['vit.layers.0.attention.q_proj', 'vit.layers.0.mlp.fc2', 'head'], vit, {}, aliases);
+    expect([...m.layers]).toEqual([
+      ['vit.layers.0.attention.q_proj', 'vit.encoder.layer.0.attention.attention.query'],
+      ['vit.layers.0.mlp.fc2', 'vit.encoder.layer.0.output.dense'],
+      ['head', 'head'],
+    ]);
+    expect(() => mapPeftModules(['vit.layers.1.attention.q_proj'], vit, {}, aliases)).toThrow(/match no layer/);
+    expect(modelModuleAliases({})).toEqual([]);
+    expect(modelModuleAliases(undefined)).toEqual([]);
+    expect(() => modelModuleAliases({ peftModuleAliases: [['a']] })).toThrow(/pattern, replacement/);
   });
 
   it('errors list the nearest layer names and what to do', () => {

@@ -20,6 +20,36 @@ export interface PeftLoadOptions {
   strict?: boolean;
 }
 
+/**
+ * The `userDefinedMetadata` key under which a tf.LayersModel lists other names of its modules, for
+ * adapters made where the modules were named differently (ViT under transformers 5: `vit.layers.0.attention.q_proj`
+ * for the checkpoint's `vit.encoder.layer.0.attention.attention.query`). Model formats set it; it saves
+ * with the model (`model.save`) and `applyLora(model, adapter)` uses it with no module map.
+ */
+export const MODULE_ALIASES_METADATA_KEY = 'peftModuleAliases';
+
+/**
+ * Other names of a model's modules: `[pattern, replacement]` pairs (a RegExp source and a `String.replace`
+ * replacement). A PEFT module path that names no layer is rewritten by each rule in turn; the first result
+ * that is a layer path is used.
+ */
+export type ModuleAliases = readonly (readonly [pattern: string, replacement: string])[];
+
+/** The model's {@link ModuleAliases} from its metadata (`[]` when it has none). Throws LoraConfigError when malformed. */
+export function modelModuleAliases(metadata: unknown): ModuleAliases {
+  const aliases = (metadata as Record<string, unknown> | undefined)?.[MODULE_ALIASES_METADATA_KEY];
+  if (aliases === undefined) return [];
+  const ok =
+    Array.isArray(aliases) &&
+    aliases.every((a) => Array.isArray(a) && a.length === 2 && a.every((s) => typeof s === 'string'));
+  if (!ok)
+    throw new LoraConfigError(
+      `The model's userDefinedMetadata.${MODULE_ALIASES_METADATA_KEY} must be a list of [pattern, replacement] string pairs; found ${JSON.stringify(aliases).slice(0, 120)}. Fix or remove it.`,
+      { field: 'moduleMap' },
+    );
+  return aliases as ModuleAliases;
+}
+
 /** The result of mapping: PEFT path → layer path, and the PEFT paths left out. */
 export interface ModuleMapping {
   readonly layers: ReadonlyMap<string, string>;
@@ -34,7 +64,8 @@ export function normalizeModulePath(path: string): string {
 /**
  * Maps every PEFT module path to a layer path. Default rule: a layer whose path equals the PEFT path, else
  * the single layer whose path equals it up to separators ('.', '_', '/': `encoder_layer_0_q` matches
- * `encoder.layer.0.q`). A user `moduleMap` is consulted first. Throws LoraConfigError listing each
+ * `encoder.layer.0.q`), else the first of the model's `aliases` whose rewrite is a layer path. A user
+ * `moduleMap` is consulted first. Throws LoraConfigError listing each
  * unmatched module with the nearest layer names (unless `strict: false`), a map result that is not a
  * layer, an ambiguous default match, and two modules mapped to one layer.
  */
@@ -42,6 +73,7 @@ export function mapPeftModules(
   peftPaths: readonly string[],
   layerPaths: readonly string[],
   options: PeftLoadOptions = {},
+  aliases: ModuleAliases = [],
 ): ModuleMapping {
   const { moduleMap, strict = true } = options;
   const exact = new Set(layerPaths);
@@ -83,6 +115,15 @@ export function mapPeftModules(
         );
       }
       chosen = candidates[0];
+      for (const [pattern, replacement] of chosen === undefined ? aliases : []) {
+        const re = new RegExp(pattern);
+        if (!re.test(peft)) continue;
+        const renamed = peft.replace(re, replacement);
+        if (exact.has(renamed)) {
+          chosen = renamed;
+          break;
+        }
+      }
     }
     if (chosen === undefined) {
       unmatched.push(peft);

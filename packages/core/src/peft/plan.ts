@@ -11,7 +11,7 @@ import { layerInfos, walkLayers } from '../model-graph.js';
 import { matchesSelector } from '../config/patterns.js';
 import { selectTargets } from '../config/targets.js';
 import type { PeftAdapter, PeftLoraModule } from './adapter.js';
-import { mapPeftModules, type PeftLoadOptions } from './module-map.js';
+import { mapPeftModules, modelModuleAliases, type PeftLoadOptions } from './module-map.js';
 import { findPeftWeightLayout, paramToTfjs, peftShapeOf, type PeftParamLayout } from './weight-layouts.js';
 
 /**
@@ -184,14 +184,16 @@ function modelConfig(
 }
 
 /**
- * Maps an adapter's modules onto `model`'s layers (see {@link mapPeftModules}) and checks every tensor's
+ * Maps an adapter's modules onto `model`'s layers (see {@link mapPeftModules}; the model's own module
+ * aliases, `userDefinedMetadata.peftModuleAliases`, are used after the default rule) and checks every tensor's
  * shape against its layer, before anything is created or written. Throws LoraConfigError (mapping) or
  * ShapeMismatchError (naming the layer and both shapes).
  */
 export function planPeftLoad(model: LayersModel, adapter: PeftAdapter, options: PeftLoadOptions = {}): PeftLoadPlan {
   const refs = new Map(walkLayers(model).map((l) => [l.path, l.layer]));
   const peftPaths = [...new Set([...adapter.modules.map((m) => m.path), ...adapter.moduleWeights.map((w) => w.path)])];
-  const mapping = mapPeftModules(peftPaths, [...refs.keys()], options);
+  const aliases = modelModuleAliases(model.getUserDefinedMetadata());
+  const mapping = mapPeftModules(peftPaths, [...refs.keys()], options, aliases);
   const paths = new Map<string, string>();
   const factors: { layerPath: string; module: PeftLoraModule }[] = [];
   for (const module of adapter.modules) {

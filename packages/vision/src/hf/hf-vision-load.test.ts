@@ -1,0 +1,187 @@
+// Loading Hugging Face ViT checkpoints: F16 and BF16 weights, the Hub's URL layout (a local server),
+// save/reload with tfjs's own model.save / loadLayersModel (custom layers and module aliases kept), another
+// head than config.json's, and errors.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelFormatError, applyLora, loadPeftAdapter, loadPretrained } from '@tfjs-lora/core';
+import { compareOutputs, hfFixture, maxAbsDiff, readReference } from '../../test-support/hf-fixtures.js';
+import '../register-on-import.js';
+import { buildHfVisionModel } from './format.js';
+
+const TOL = 1e-4;
+
+async function diffToReference(model: tfl.LayersModel, fixture: string, key = 'logits'): Promise<number> {
+  const ref = readReference(fixture);
+  const diff = await compareOutputs(model.predict(ref['pixel_values']!), ref, key);
+  tf.dispose(Object.values(ref));
+  return diff;
+}
+
+async function load(source: string, options = {}): Promise<tfl.LayersModel> {
+  return (await loadPretrained(source, options)) as tfl.LayersModel;
+}
+
+async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return artifacts!;
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('hf-vision checkpoints', () => {
+  it.each([
+    ['vit-cls-bf16', 'BF16 weights'],
+    ['vit-f16', 'F16 weights, ViTModel without a pooler'],
+    ['resnet-basic', 'ResNet with basic layers, 24×24 images'],
+  ])('%s (%s) gives transformers’ outputs, leaving no tensor behind', async (fixture) => {
+    const before = tf.memory().numTensors;
+    const model = await load(hfFixture(fixture));
+    expect(await diffToReference(model, fixture)).toBeLessThan(TOL);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('saves and reloads with model.save / tf.loadLayersModel; the reloaded model takes both adapter namings', async () => {
+    for (const [fixture, adapters] of [
+      ['vit-cls', ['adapter', 'adapter-v4']],
+      ['vit', ['adapter', 'adapter-v4']],
+      ['resnet-cls', ['adapter']],
+    ] as const) {
+      const model = await load(hfFixture(fixture));
+      const artifacts = await saveToMemory(model);
+      model.dispose();
+      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+      expect(reloaded.inputNames).toEqual(['pixel_values']);
+      expect(await diffToReference(reloaded, fixture)).toBeLessThan(TOL);
+      for (const dir of adapters) {
+        const adapter = await loadPeftAdapter(hfFixture(fixture, dir));
+        const lm = applyLora(reloaded, adapter);
+        adapter.dispose();
+        expect(await diffToReference(lm.model, fixture, 'logits_lora')).toBeLessThan(TOL);
+        lm.dispose();
+      }
+      reloaded.dispose();
+    }
+  });
+
+  it('a LoraModel of it loads further adapters of either naming (lora.loadAdapter), and merged models keep the aliases', async () => {
+    const model = await load(hfFixture('vit-cls'));
+    const lm = applyLora(model, { r: 2, targetModules: ['query'] });
+    for (const dir of ['adapter', 'adapter-v4']) {
+      await lm.loadAdapter(hfFixture('vit-cls', dir), dir.replace('-', '_'));
+      lm.setAdapter(dir.replace('-', '_'));
+      expect(await diffToReference(lm.model, 'vit-cls', 'logits_lora')).toBeLessThan(TOL);
+    }
+    const plain = lm.mergeAndUnload();
+    expect(plain.getUserDefinedMetadata()).toEqual(model.getUserDefinedMetadata());
+    lm.dispose();
+    plain.dispose();
+    model.dispose();
+  });
+
+  it('builds ViTForImageClassification from a ViTModel checkpoint with a new head', async () => {
+    const model = await load(hfFixture('vit'), { architecture: 'ViTForImageClassification', numLabels: 5 });
+    expect(model.name).toBe('ViTForImageClassification');
+    expect(model.outputs[0]!.shape).toEqual([null, 5]);
+    expect(model.getUserDefinedMetadata()).toMatchObject({
+      huggingFace: { architecture: 'ViTForImageClassification', newlyInitialized: ['classifier'] },
+    });
+    const base = await load(hfFixture('vit'));
+    const [a, b] = [model.getLayer('vit.encoder.layer.1.output.dense'), base.getLayer('encoder.layer.1.output.dense')];
+    expect(await maxAbsDiff(a.getWeights()[0]!, b.getWeights()[0]!)).toBe(0);
+    model.dispose();
+    base.dispose();
+  });
+
+  it('buildHfVisionModel gives a random-weight model of a config.json', () => {
+    const model = buildHfVisionModel({
+      model_type: 'vit',
+      image_size: 32,
+      patch_size: 16,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 24,
+    });
+    expect(model.name).toBe('ViTModel');
+    expect(model.getLayer('encoder.layer.0.intermediate.dense').getWeights()[0]!.shape).toEqual([16, 24]);
+    expect(model.getLayer('embeddings').getWeights()[1]!.shape).toEqual([1, 5, 16]);
+    model.dispose();
+  });
+
+  it('refuses other architectures naming the supported ones, and configs that do not fit the weights', async () => {
+    const config = JSON.parse(await readFile(hfFixture('vit-cls', 'config.json'), 'utf8')) as Record<string, unknown>;
+    const folder = (edit: Record<string, unknown>) => ({
+      description: 'a test folder',
+      list: async () => ['config.json', 'model.safetensors'],
+      read: async (name: string) =>
+        name === 'config.json' ? undefined : readFile(hfFixture('vit-cls', name)).then((b) => new Uint8Array(b)),
+      readText: async () => undefined,
+      readJson: async (name: string) => (name === 'config.json' ? { ...config, ...edit } : undefined),
+    });
+    const before = tf.memory().numTensors;
+    const swin = await loadPretrained(folder({ architectures: ['SwinForImageClassification'] })).catch(
+      (e: unknown) => e,
+    );
+    expect(ModelFormatError.isInstance(swin)).toBe(true);
+    expect((swin as Error).message).toMatch(
+      /hf-vision: config.json names 'SwinForImageClassification', not one of ViTModel, ViTForImageClassification, ResNetForImageClassification/,
+    );
+    await expect(load(hfFixture('vit-cls'), { format: 'hf-vision', architecture: 'DeiTModel' })).rejects.toThrow(
+      /'DeiTModel' is not supported .*; supported: ViTModel, ViTForImageClassification, ResNetForImageClassification/,
+    );
+    const wide = await loadPretrained(folder({ hidden_size: 64 })).catch((e: unknown) => e);
+    expect(ModelFormatError.isInstance(wide)).toBe(true);
+    expect((wide as Error).message).toMatch(
+      /'vit.embeddings.patch_embeddings.projection.weight' is \[32, 3, 8, 8\] but layer 'vit.embeddings.patch_embeddings.projection' needs \[64, 3, 8, 8\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('hf:// from a server with the Hub’s URL layout', () => {
+  let server: Server;
+  let endpoint: string;
+  const requested: string[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requested.push(req.url!);
+      // /<org>/<name>/resolve/<revision>/<file>
+      const m = /^\/tiny\/([\w.-]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url!);
+      if (!m || m[2] !== 'main') return void res.writeHead(404).end();
+      readFile(hfFixture(m[1]!, decodeURIComponent(m[3]!)))
+        .then((b) => res.writeHead(200).end(b))
+        .catch(() => res.writeHead(404).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => {
+    server.close();
+  });
+
+  it('loads hf://org/name and a transformers 5 PEFT adapter from the same server', async () => {
+    const model = await load('hf://tiny/vit-cls', { hubEndpoint: endpoint });
+    expect(await diffToReference(model, 'vit-cls')).toBeLessThan(TOL);
+    expect(requested).toContain('/tiny/vit-cls/resolve/main/config.json');
+    expect(requested).toContain('/tiny/vit-cls/resolve/main/model.safetensors');
+    const adapter = await loadPeftAdapter(`${endpoint}/tiny/vit-cls/resolve/main/adapter/`);
+    const lm = applyLora(model, adapter);
+    adapter.dispose();
+    expect(await diffToReference(lm.model, 'vit-cls', 'logits_lora')).toBeLessThan(TOL);
+    lm.dispose();
+    model.dispose();
+  });
+});
