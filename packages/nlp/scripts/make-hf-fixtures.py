@@ -142,6 +142,94 @@ def distilbert(**kw):
     return DistilBertConfig(n_layers=LAYERS, dim=HIDDEN, n_heads=HEADS, hidden_dim=INNER, vocab_size=VOCAB, max_position_embeddings=POSITIONS, pad_token_id=PAD, **kw)
 
 
+CORPUS = [
+    "Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse,",
+    "and nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of the world.",
+    "It is a way I have of driving off the spleen and regulating the circulation.",
+    "Whenever I find myself growing grim about the mouth; whenever it is a damp, drizzly November in my soul;",
+    "The quick brown fox jumps over the lazy dog 1234567890 times!",
+    "Mr. O'Neil's e-mail (o.neil@example.com) said: \"don't panic\" -- twice...",
+    "  leading spaces, trailing spaces   ",
+    "tabs\tand\nnewlines\r\nmixed",
+    "Crème brûlée, naïve café, façade, jalapeño, Ångström, Øresund, Łódź",
+    "Straße, Größe, ÆØÅ æøå, İstanbul, ıi",
+    "Ελληνικά: Καλημέρα κόσμε",
+    "Русский: Съешь же ещё этих мягких французских булок",
+    "日本語のテキスト、漢字とひらがなとカタカナ。",
+    "中文：我能吞下玻璃而不伤身体。",
+    "한국어 텍스트: 나는 유리를 먹을 수 있어요",
+    "עברית: אני יכול לאכול זכוכית",
+    "العربية: أنا قادر على أكل الزجاج",
+    "हिन्दी: मैं काँच खा सकता हूँ",
+    "emoji: 👍🏽 🎉 👨‍👩‍👧‍👦 🇳🇿 ❤️",
+    "combining: e\u0301 a\u0308 n\u0303 (decomposed accents)",
+    "zero\u200bwidth\u200cjoiners\u200d and nbsp\u00a0here",
+    "math: ∑ x² ≤ ∞, α + β = γ, √2 ≈ 1.414",
+    "URL https://huggingface.co/openai-community/gpt2?x=1&y=2#frag",
+    "CamelCaseWords and snake_case_words and kebab-case-words",
+    "UPPER lower MiXeD",
+    "numbers: 3.14159 2,718 1e-12 0x1F 007",
+    "punctuation!!! ??? ... ;;; ::: ((( ))) [[[ ]]] {{{ }}}",
+    "He said, 'It's 5 o'clock somewhere.'",
+    "don't won't can't shouldn't I'm you're we've they'll",
+    "The LoRA adapter adds a low-rank update ΔW = (α/r)·B·A to a frozen weight.",
+    "tfjs-lora trains adapters in the browser with WebGPU, wasm or the cpu backend.",
+    "A PEFT adapter is adapter_config.json plus adapter_model.safetensors.",
+    "GPT-2 uses byte-level BPE; BERT uses WordPiece with ## continuation pieces.",
+    "supercalifragilisticexpialidocious antidisestablishmentarianism",
+    "a",
+    "",
+    " ",
+    "ends with space ",
+    "multiple     inner     spaces",
+    "Ünïcödé ẞ ﬁ ligature ① ② Ⅻ ㎏",
+    "mixed scripts: abcабв日本αβγ",
+    "The year 2026 had 365 days; 12 months; 52 weeks.",
+    "Spam: WIN $1,000,000 NOW!!! Click here >>> http://example.com <<<",
+    "Ham: Meeting moved to 3pm, see you in room 4B.",
+    "ﾊﾝｶｸ half-width katakana and ＦＵＬＬＷＩＤＴＨ latin",
+    "Tiếng Việt: Tôi có thể ăn thủy tinh mà không hại gì.",
+    "ไทย: ฉันกินกระจกได้ แต่มันไม่ทำให้ฉันเจ็บ",
+    "Emoji in words: hi👋there, code💻time",
+    "Quotes: “curly” ‘single’ «guillemets» „low“",
+    "Final line with the end.",
+]
+
+
+def make_tokenizers():
+    """A byte-level BPE (GPT-2 style) and a WordPiece (BERT style) tokenizer trained on CORPUS, and the ids
+    Python's tokenizers gives for every line (with the special tokens their post-processors add)."""
+    import tokenizers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    d = os.path.join(ROOT, "tokenizers")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.post_processor = processors.ByteLevel(trim_offsets=True)
+    bpe.train_from_iterator(CORPUS * 3, trainers.BpeTrainer(vocab_size=400, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    wp = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wp.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=None, clean_text=True, handle_chinese_chars=True)
+    wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    wp.decoder = decoders.WordPiece()
+    wp.train_from_iterator(CORPUS * 3, trainers.WordPieceTrainer(vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    wp.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", wp.token_to_id("[CLS]")), ("[SEP]", wp.token_to_id("[SEP]"))])
+    out = {"tokenizers_version": tokenizers.__version__, "lines": CORPUS, "bpe": {}, "wordpiece": {}}
+    for name, tok in (("bpe", bpe), ("wordpiece", wp)):
+        tok.save(os.path.join(d, f"{name}.json"))
+        out[name]["ids"] = [tok.encode(line).ids for line in CORPUS]
+        pair = tok.encode(CORPUS[0], CORPUS[4])
+        out[name]["pair"] = {"ids": pair.ids, "type_ids": pair.type_ids}
+        out[name]["decoded"] = [tok.decode(ids) for ids in out[name]["ids"]]
+    with open(os.path.join(d, "tokenizer-ids.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False)
+    print(f"tokenizers: bpe {bpe.get_vocab_size()} tokens, wordpiece {wp.get_vocab_size()} tokens, {len(CORPUS)} lines")
+
+
 def main():
     os.makedirs(ROOT, exist_ok=True)
     make("gpt2-lm", GPT2LMHeadModel(gpt2()), 10, ["c_attn", "c_proj", "c_fc"])
@@ -153,8 +241,8 @@ def main():
     make("bert", BertModel(bert()), 50, ["query", "value", "dense"], with_types=True)
     make("bert-cls", BertForSequenceClassification(bert(num_labels=2)), 60, ["query", "key", "value"], with_types=True, task="SEQ_CLS")
     make("bert-cls-bf16", BertForSequenceClassification(bert(num_labels=2)), 65, None, with_types=True, dtype=torch.bfloat16)
-    if len(sys.argv) < 2 or sys.argv[1] != "--no-tokenizers":
-        import make_tokenizer_fixtures  # noqa: F401  (scripts/make_tokenizer_fixtures.py, when present)
+    if "--no-tokenizers" not in sys.argv:
+        make_tokenizers()
 
 
 if __name__ == "__main__":

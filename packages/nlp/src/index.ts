@@ -51,4 +51,11 @@ export { generate, sampleToken, contextLength, type GenerateOptions } from './ge
 export { hfTextFormat, registerHfTextFormat, buildHfTextModel, type HfTextOptions } from './hf/format.js';
 export { HF_TEXT_ARCHITECTURES, type HfTextArchitecture } from './hf/config.js';
 export { TokenPooling, type TokenPoolingArgs } from './hf/token-pooling.js';
+export {
+  loadTokenizer,
+  HfTokenizer,
+  type TokenizerEncoding,
+  type TokenizedBatch,
+  type EncodeBatchOptions,
+} from './hf/tokenizer.js';
 export { loadMobyDickLM, MOBY_DICK_LM_URL, type PretrainedInfo } from './pretrained.js';

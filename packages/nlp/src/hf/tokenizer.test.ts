@@ -1,0 +1,76 @@
+// loadTokenizer against Python's tokenizers: a byte-level BPE (GPT-2 style) and a WordPiece (BERT style)
+// tokenizer trained offline (scripts/make-hf-fixtures.py), the ids of 50 corpus lines with accents, CJK,
+// emoji, RTL scripts, combining marks and odd whitespace, a pair with token types, and decoding.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ModelFormatError } from '@tfjs-lora/core';
+import { hfFixture } from '../../test-support/hf-fixtures.js';
+import { loadTokenizer } from './tokenizer.js';
+
+interface Expected {
+  ids: number[][];
+  pair: { ids: number[]; type_ids: number[] };
+  decoded: string[];
+}
+const reference = JSON.parse(readFileSync(hfFixture('tokenizers', 'tokenizer-ids.json'), 'utf8')) as {
+  lines: string[];
+} & Record<'bpe' | 'wordpiece', Expected>;
+
+describe.each(['bpe', 'wordpiece'] as const)('%s tokenizer.json', (kind) => {
+  const expected = reference[kind];
+
+  it('gives the ids of Python’s tokenizers on every corpus line', async () => {
+    const tok = await loadTokenizer(hfFixture('tokenizers', `${kind}.json`));
+    const mismatches = reference.lines.filter((line, i) => {
+      const ids = tok.encode(line).ids;
+      return JSON.stringify(ids) !== JSON.stringify(expected.ids[i]);
+    });
+    expect(mismatches).toEqual([]);
+    expect(reference.lines.length).toBe(50);
+  });
+
+  it('encodes a pair with token types and decodes as Python does', async () => {
+    const tok = await loadTokenizer(hfFixture('tokenizers', `${kind}.json`));
+    const pair = tok.encode(reference.lines[0]!, { pair: reference.lines[4]! });
+    expect(pair.ids).toEqual(expected.pair.ids);
+    expect(pair.tokenTypeIds).toEqual(expected.pair.type_ids);
+    const differing = expected.ids.filter((ids, i) => tok.decode(ids) !== expected.decoded[i]);
+    expect(differing).toEqual([]);
+  });
+});
+
+describe('encodeBatch', () => {
+  it('right-pads to the longest row with the pad id and a 0 attention mask', async () => {
+    const tok = await loadTokenizer({
+      tokenizer: JSON.parse(readFileSync(hfFixture('tokenizers', 'wordpiece.json'), 'utf8')) as Record<string, unknown>,
+      config: { pad_token: '[PAD]' },
+    });
+    const pad = tok.tokenToId('[PAD]')!;
+    expect(tok.padTokenId).toBe(pad);
+    const texts = [reference.lines[4]!, 'a'];
+    const batch = tok.encodeBatch(texts);
+    const [ids, mask, types] = await Promise.all([
+      batch.input_ids.array(),
+      batch.attention_mask.array(),
+      batch.token_type_ids.array(),
+    ]);
+    const long = tok.encode(texts[0]!).ids;
+    const short = tok.encode('a').ids;
+    expect(batch.input_ids.shape).toEqual([2, long.length]);
+    expect(ids[0]).toEqual(long);
+    expect(ids[1]).toEqual([...short, ...Array(long.length - short.length).fill(pad)]);
+    expect(mask[1]).toEqual([...short.map(() => 1), ...Array(long.length - short.length).fill(0)]);
+    expect(types.flat().every((t) => t === 0)).toBe(true);
+    const cut = tok.encodeBatch(texts, { maxLength: 4 });
+    expect(cut.input_ids.shape).toEqual([2, 4]);
+    tf.dispose([...Object.values(batch), ...Object.values(cut)]);
+  });
+
+  it('says what is missing when a folder has no tokenizer.json', async () => {
+    await expect(loadTokenizer(hfFixture('gpt2-lm'))).rejects.toSatisfy(
+      (e: unknown) => ModelFormatError.isInstance(e) && /No tokenizer.json in .*gpt2-lm/.test((e as Error).message),
+    );
+  });
+});
