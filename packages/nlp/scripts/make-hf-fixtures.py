@@ -225,6 +225,28 @@ def make_tokenizers():
         pair = tok.encode(CORPUS[0], CORPUS[4])
         out[name]["pair"] = {"ids": pair.ids, "type_ids": pair.type_ids}
         out[name]["decoded"] = [tok.decode(ids) for ids in out[name]["ids"]]
+    # A WordPiece small enough for the bert-cls fixture's 100 ids, and that model's logits on two sentences
+    # tokenized in Python: tokenizer and model end to end.
+    small = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    small.normalizer = normalizers.BertNormalizer(lowercase=True)
+    small.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    small.decoder = decoders.WordPiece()
+    ascii_lines = [l for l in CORPUS if l.isascii()]
+    small.train_from_iterator(ascii_lines * 3, trainers.WordPieceTrainer(vocab_size=VOCAB, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    small.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", small.token_to_id("[CLS]")), ("[SEP]", small.token_to_id("[SEP]"))])
+    small.enable_padding(pad_id=small.token_to_id("[PAD]"), pad_token="[PAD]")
+    assert small.get_vocab_size() <= VOCAB, small.get_vocab_size()
+    small.save(os.path.join(d, "wordpiece-small.json"))
+    sentences = ["call me ishmael.", "the lazy dog"]
+    batch = small.encode_batch(sentences)
+    model = BertForSequenceClassification.from_pretrained(os.path.join(ROOT, "bert-cls")).eval()
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([e.ids for e in batch]), attention_mask=torch.tensor([e.attention_mask for e in batch]),
+                       token_type_ids=torch.tensor([e.type_ids for e in batch])).logits
+    out["end_to_end"] = {"tokenizer": "wordpiece-small.json", "model": "bert-cls", "sentences": sentences,
+                         "input_ids": [e.ids for e in batch], "logits": logits.tolist()}
     with open(os.path.join(d, "tokenizer-ids.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False)
     print(f"tokenizers: bpe {bpe.get_vocab_size()} tokens, wordpiece {wp.get_vocab_size()} tokens, {len(CORPUS)} lines")

@@ -5,8 +5,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from '@tfjs-lora/core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ModelFormatError, loadPretrained } from '@tfjs-lora/core';
 import { hfFixture } from '../../test-support/hf-fixtures.js';
+import '../register-on-import.js';
 import { loadTokenizer } from './tokenizer.js';
 
 interface Expected {
@@ -16,6 +18,7 @@ interface Expected {
 }
 const reference = JSON.parse(readFileSync(hfFixture('tokenizers', 'tokenizer-ids.json'), 'utf8')) as {
   lines: string[];
+  end_to_end: { tokenizer: string; model: string; sentences: string[]; input_ids: number[][]; logits: number[][] };
 } & Record<'bpe' | 'wordpiece', Expected>;
 
 describe.each(['bpe', 'wordpiece'] as const)('%s tokenizer.json', (kind) => {
@@ -66,6 +69,20 @@ describe('encodeBatch', () => {
     const cut = tok.encodeBatch(texts, { maxLength: 4 });
     expect(cut.input_ids.shape).toEqual([2, 4]);
     tf.dispose([...Object.values(batch), ...Object.values(cut)]);
+  });
+
+  it('tokenizer and model end to end: the batch and logits transformers gives for two sentences', async () => {
+    const e2e = reference.end_to_end;
+    const tok = await loadTokenizer(hfFixture('tokenizers', e2e.tokenizer));
+    const model = (await loadPretrained(hfFixture(e2e.model))) as tfl.LayersModel;
+    const batch = tok.encodeBatch(e2e.sentences);
+    expect(await batch.input_ids.array()).toEqual(e2e.input_ids);
+    const logits = model.predict(model.inputNames.map((n) => batch[n as keyof typeof batch])) as tf.Tensor;
+    const expected = tf.tensor2d(e2e.logits);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(logits, expected))));
+    expect((await diff.data())[0]).toBeLessThan(1e-4);
+    tf.dispose([logits, expected, diff, ...Object.values(batch)]);
+    model.dispose();
   });
 
   it('says what is missing when a folder has no tokenizer.json', async () => {
