@@ -5,7 +5,7 @@
 //
 // Workloads (issue 16): GPT-2 small (12 layers, 768 wide, 12 heads, vocab 50257, 124M parameters; LoRA r=8 on
 // c_attn; next-token cross-entropy over the vocabulary) and a DistilBERT-base classifier (6 layers, 768, 12
-// heads, vocab 30522; LoRA r=8 on q_lin, v_lin; 2 classes); sequence 128, batch 8. Flags scale them down for a
+// heads, vocab 30522; LoRA r=8 on q_lin, v_lin, the heads trained whole as PEFT's SEQ_CLS; 2 classes); sequence 128, batch 8. Flags scale them down for a
 // shared machine: --model gpt2|distilbert|both, --layers, --seq, --batch, --steps (timed, after one warm-up).
 //
 // Peak memory: ours is tfjs's peak tensor bytes of one step (`tf.profile`), the frozen weights included
@@ -44,6 +44,8 @@ interface Workload {
   layers: number;
   vocab: number;
   targets: string[];
+  /** Trained whole, as PEFT's SEQ_CLS task does with the classifier heads (modules_to_save). */
+  modulesToSave?: string[];
   config: Record<string, unknown>;
 }
 
@@ -69,6 +71,7 @@ function workloads(): Workload[] {
       layers,
       vocab: 30522,
       targets: ['q_lin', 'v_lin'],
+      modulesToSave: ['pre_classifier', 'classifier'],
       config: {
         architectures: ['DistilBertForSequenceClassification'],
         n_layers: layers,
@@ -93,7 +96,12 @@ interface Ours {
 
 async function ours(w: Workload): Promise<Ours> {
   const model = buildHfTextModel(w.config, { seed: 1 });
-  const lora = applyLora(model, { r: R, loraAlpha: 2 * R, targetModules: w.targets });
+  const lora = applyLora(model, {
+    r: R,
+    loraAlpha: 2 * R,
+    targetModules: w.targets,
+    ...(w.modulesToSave ? { modulesToSave: w.modulesToSave } : {}),
+  });
   const count = lora.trainableParameters();
   const ids = tf.randomUniformInt([BATCH, SEQ], 0, w.vocab, 1);
   const mask = tf.onesLike(ids);
