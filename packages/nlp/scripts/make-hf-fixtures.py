@@ -9,7 +9,7 @@ fixtures/hf/<name>/:
   reference.safetensors             input_ids, attention_mask, token_type_ids (int32; row 1 right-padded),
                                     logits (base), logits_lora (PeftModel, unmerged), logits_merged
                                     (merge_and_unload), as transformers computes them in float32
-Variants: gpt2-lm-sharded (the same weights as gpt2-lm in 3 shards + model.safetensors.index.json),
+Variants: gpt2-cls-leftpad (gpt2-cls's weights, row 1 padded on the left), gpt2-lm-sharded (the same weights as gpt2-lm in 3 shards + model.safetensors.index.json),
 distilbert-cls-f16 and bert-cls-bf16 (weights stored as F16 / BF16; reference from the rounded weights).
 Tokenizers: fixtures/hf/tokenizers/{bpe,wordpiece}.json trained offline with `tokenizers`, and
 tokenizer-ids.json (the ids Python's tokenizers gives for corpus lines, incl. unicode).
@@ -61,12 +61,13 @@ def randomize(model, seed):
                 p.copy_(torch.randn(p.shape, generator=g) / fan_in**0.5)
 
 
-def inputs(seed, with_types):
+def inputs(seed, with_types, left=False):
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(1, VOCAB, (B, T), generator=g)
     mask = torch.ones(B, T, dtype=torch.long)
-    mask[1, T - 3 :] = 0
-    ids[1, T - 3 :] = PAD
+    pad = slice(0, 3) if left else slice(T - 3, T)
+    mask[1, pad] = 0
+    ids[1, pad] = PAD
     types = torch.zeros(B, T, dtype=torch.long)
     if with_types:
         types[:, T // 2 :] = 1
@@ -98,7 +99,7 @@ def write_reference(path, ids, mask, types, **logits):
     save_file(tensors, path, metadata={"transformers": transformers.__version__, "peft": peft.__version__, "torch": torch.__version__})
 
 
-def make(name, model, seed, targets, with_types=False, task=None, save_kwargs=None, dtype=None):
+def make(name, model, seed, targets, with_types=False, task=None, save_kwargs=None, dtype=None, left=False):
     d = os.path.join(ROOT, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
@@ -110,7 +111,7 @@ def make(name, model, seed, targets, with_types=False, task=None, save_kwargs=No
         model.to(torch.float32)
     else:
         model.save_pretrained(d, **(save_kwargs or {}))
-    ids, mask, types = inputs(seed + 1, with_types)
+    ids, mask, types = inputs(seed + 1, with_types, left)
     logits = run(model, ids, mask, types, with_types)
     if targets is None:
         write_reference(os.path.join(d, "reference.safetensors"), ids, mask, types, logits=logits)
@@ -257,6 +258,7 @@ def main():
     make("gpt2-lm", GPT2LMHeadModel(gpt2()), 10, ["c_attn", "c_proj", "c_fc"])
     make("gpt2-lm-sharded", GPT2LMHeadModel(gpt2()), 10, None, save_kwargs={"max_shard_size": "60KB"})
     make("gpt2-cls", GPT2ForSequenceClassification(gpt2(num_labels=3, pad_token_id=PAD)), 20, ["c_attn"], task="SEQ_CLS")
+    make("gpt2-cls-leftpad", GPT2ForSequenceClassification(gpt2(num_labels=3, pad_token_id=PAD)), 20, None, left=True)
     make("distilbert", DistilBertModel(distilbert()), 30, ["q_lin", "v_lin", "lin1"])
     make("distilbert-cls", DistilBertForSequenceClassification(distilbert(num_labels=3)), 40, ["q_lin", "k_lin", "v_lin", "out_lin"], task="SEQ_CLS")
     make("distilbert-cls-f16", DistilBertForSequenceClassification(distilbert(num_labels=3)), 45, None, dtype=torch.float16)

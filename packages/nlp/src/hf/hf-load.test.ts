@@ -42,6 +42,7 @@ describe('hf-text checkpoints', () => {
     ['gpt2-lm-sharded', 'shards listed in model.safetensors.index.json'],
     ['distilbert-cls-f16', 'F16 weights'],
     ['bert-cls-bf16', 'BF16 weights'],
+    ['gpt2-cls-leftpad', 'left padding: the last non-padding token is pooled'],
   ])('%s (%s) gives transformers’ logits', async (fixture) => {
     const before = tf.memory().numTensors;
     const model = await load(hfFixture(fixture));
