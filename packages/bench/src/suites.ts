@@ -36,6 +36,11 @@ export const SUITES: Readonly<Record<string, Suite>> = {
     file: 'suites/wasm-kernels.ts',
     compares: "@tfjs-lora/backend-wasm's kernels and threads vs tfjs-backend-wasm as shipped",
   },
+  'hf-text': {
+    file: 'suites/hf-text.ts',
+    compares:
+      'GPT-2-small and DistilBERT-base shaped LoRA training step (hf-text models) on wasm/native vs PEFT on PyTorch',
+  },
   webgpu: {
     file: 'suites/webgpu.ts',
     compares: 'fused WebGPU LoRA kernels vs composed ops, on the WebGPU adapter this machine has',

@@ -14,6 +14,11 @@ export interface ScaledDotProductAttentionArgs {
   causal?: boolean;
   /** When true the layer takes one fused [batch, time, 3·width] input (q | k | v); else three inputs. */
   fused?: boolean;
+  /**
+   * When true the last input is a padding mask [batch, time] (1 = token, 0 = padding, as Hugging Face's
+   * `attention_mask`): keys at padding positions get no attention.
+   */
+  masked?: boolean;
 }
 
 /** Additive causal mask [t, t]: 0 on and below the diagonal, -1e9 above. */
@@ -22,6 +27,16 @@ export function causalMask(t: number): tf.Tensor2D {
     const lower = tf.linalg.bandPart(tf.ones([t, t]), -1, 0);
     return tf.mul(tf.sub(1, lower), -1e9) as tf.Tensor2D;
   });
+}
+
+/** Additive bias [b, 1, 1, t] from a padding mask [b, t]: 0 where the mask is 1, -1e9 where it is 0. */
+function paddingBias(mask: tf.Tensor, b: number, t: number): tf.Tensor {
+  if (mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== t) {
+    throw new ShapeMismatchError(
+      `The attention mask must be [batch, time] = [${b}, ${t}], like the ids; found [${mask.shape.join(', ')}]. Pass the tokenizer's attention_mask.`,
+    );
+  }
+  return tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), -1e9), [b, 1, 1, t]);
 }
 
 /** [b, t, h·dh] → [b, h, t, dh]. */
@@ -45,6 +60,8 @@ export class ScaledDotProductAttention extends tfl.layers.Layer {
   readonly causal: boolean;
   /** Whether the input is one fused q|k|v tensor. */
   readonly fused: boolean;
+  /** Whether the last input is a padding mask [batch, time]. */
+  readonly masked: boolean;
 
   constructor(args: ScaledDotProductAttentionArgs) {
     super({ name: args.name });
@@ -57,6 +74,7 @@ export class ScaledDotProductAttention extends tfl.layers.Layer {
     this.numHeads = args.numHeads;
     this.causal = args.causal ?? false;
     this.fused = args.fused ?? false;
+    this.masked = args.masked ?? false;
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
@@ -67,21 +85,24 @@ export class ScaledDotProductAttention extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const list = Array.isArray(inputs) ? inputs : [inputs];
-      const [q, k, v] = this.fused ? tf.split(list[0], 3, 2) : list;
+      const all = Array.isArray(inputs) ? inputs : [inputs];
+      const list = this.masked ? all.slice(0, -1) : all;
+      const [q, k, v] = this.fused ? tf.split(list[0]!, 3, 2) : list;
       this.checkShapes(q, k, v);
       const h = this.numHeads;
       const [b, t, d] = q.shape;
       const dh = d / h;
       let scores = tf.mul(tf.matMul(splitHeads(q, h), splitHeads(k, h), false, true), 1 / Math.sqrt(dh));
       if (this.causal) scores = tf.add(scores, causalMask(t));
+      if (this.masked) scores = tf.add(scores, paddingBias(all[all.length - 1]!, b, t));
       const context = tf.matMul(tf.softmax(scores), splitHeads(v, h)); // [b, h, t, dh]
       return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, d]);
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), numHeads: this.numHeads, causal: this.causal, fused: this.fused };
+    const config = { ...super.getConfig(), numHeads: this.numHeads, causal: this.causal, fused: this.fused };
+    return this.masked ? { ...config, masked: true } : config;
   }
 
   private checkShapes(

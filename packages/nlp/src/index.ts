@@ -50,4 +50,14 @@ export {
   type LmTrainingResult,
 } from './lm-training.js';
 export { generate, generateAsync, sampleToken, contextLength, type GenerateOptions } from './generate.js';
+export { hfTextFormat, registerHfTextFormat, buildHfTextModel, type HfTextOptions } from './hf/format.js';
+export { HF_TEXT_ARCHITECTURES, type HfTextArchitecture } from './hf/config.js';
+export { TokenPooling, type TokenPoolingArgs } from './hf/token-pooling.js';
+export {
+  loadTokenizer,
+  HfTokenizer,
+  type TokenizerEncoding,
+  type TokenizedBatch,
+  type EncodeBatchOptions,
+} from './hf/tokenizer.js';
 export { loadMobyDickLM, MOBY_DICK_LM_URL, type PretrainedInfo } from './pretrained.js';

@@ -4,6 +4,8 @@ import { ScaledDotProductAttention } from './attention-layer.js';
 import { LayerNorm } from './layer-norm.js';
 import { MergedDense } from './merged-dense.js';
 import { PositionEmbedding } from './position-embedding.js';
+import { TokenPooling } from './hf/token-pooling.js';
+import { GeluNewAlias } from './hf/gelu-new-alias.js';
 import { embeddingLayerKind } from './embedding-layer-kind.js';
 import { mergedDenseLayerKind } from './merged-dense-layer-kind.js';
 
@@ -18,8 +20,9 @@ export const nlpLayerKinds: readonly LayerKind[] = [embeddingLayerKind, mergedDe
  */
 export function registerNlpLayerKinds(): void {
   for (const kind of nlpLayerKinds) registerLayerKind(kind);
-  for (const cls of [ScaledDotProductAttention, PositionEmbedding, LayerNorm, MergedDense])
+  for (const cls of [ScaledDotProductAttention, PositionEmbedding, LayerNorm, MergedDense, TokenPooling])
     tf.serialization.registerClass(cls);
+  tf.serialization.registerClass(GeluNewAlias);
   if (!registered) {
     registerPeftWeightLayout({
       layerClasses: ['LayerNorm'],
