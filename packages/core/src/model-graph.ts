@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Sequential, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
+import { Sequential, layers, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraError } from './errors/index.js';
 import type { Layer } from './layer-kind.js';
 import { LoraLayer } from './lora-layer.js';
@@ -149,17 +149,33 @@ interface WeightLists {
 }
 
 /**
+ * The layers that hold `layer`'s weights in their own lists: the layer itself, plus what it computes with
+ * (an RNN's `cell`, StackedRNNCells' `cells`, Bidirectional's `forwardLayer`/`backwardLayer`, a Wrapper's
+ * `layer` such as TimeDistributed's). Their owners' weight getters read these lists, so freezing must
+ * reach them.
+ */
+export function weightOwners(layer: Layer): Layer[] {
+  const l = layer as unknown as Record<string, unknown>;
+  const inner = [l['cell'], l['forwardLayer'], l['backwardLayer'], l['layer'], ...((l['cells'] as unknown[]) ?? [])];
+  return [layer, ...inner.filter((x): x is Layer => x instanceof layers.Layer && x !== layer).flatMap(weightOwners)];
+}
+
+/**
  * Freezes or unfreezes each weight of a plain layer so that it survives tfjs resetting flags:
  * `Sequential.compile()` rebuilds its inner model and sets `trainable` on every weight in each layer's
  * trainable list. Frozen weights are therefore moved to the non-trainable list, as Keras does (a fully
- * frozen layer keeps its weight order; a partly frozen one lists trainable weights first).
+ * frozen layer keeps its weight order; a partly frozen one lists trainable weights first). Weights held by
+ * sub-layers (RNN cells, Bidirectional/TimeDistributed's wrapped layers: {@link weightOwners}) are treated
+ * the same way.
  */
 export function setWeightsTrainable(layer: Layer, trainable: (w: LayerVariable) => boolean): void {
-  const lists = layer as unknown as WeightLists;
-  const all = [...lists._trainableWeights, ...lists._nonTrainableWeights];
-  const on = new Set(all.filter((w) => trainable(w)));
-  layer.trainable = true;
-  lists._trainableWeights = all.filter((w) => on.has(w));
-  lists._nonTrainableWeights = all.filter((w) => !on.has(w));
-  for (const w of all) w.trainable = on.has(w);
+  for (const owner of weightOwners(layer)) {
+    const lists = owner as unknown as WeightLists;
+    const all = [...lists._trainableWeights, ...lists._nonTrainableWeights];
+    const on = new Set(all.filter((w) => trainable(w)));
+    owner.trainable = true;
+    lists._trainableWeights = all.filter((w) => on.has(w));
+    lists._nonTrainableWeights = all.filter((w) => !on.has(w));
+    for (const w of all) w.trainable = on.has(w);
+  }
 }
