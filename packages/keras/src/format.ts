@@ -1,0 +1,50 @@
+// The 'keras' model format for @tfjs-lora/core's loadPretrained: a Keras 3 `.keras` file.
+import { ModelFormatError, registerModelFormat, type ModelFiles, type ModelFormat } from '@tfjs-lora/core';
+import { isZip, readKerasArchive } from './archive.js';
+import { kerasArchiveToModel } from './load-keras.js';
+
+/** The `.keras` file in `files`: the entry the user named, or the only `.keras` file of a folder. */
+async function kerasFileName(files: ModelFiles): Promise<string | { reason: string }> {
+  if (files.entry !== undefined) {
+    if (/\.json$/i.test(files.entry)) return { reason: `${files.entry} is not a .keras file` };
+    return files.entry;
+  }
+  const names = await files.list();
+  if (names === undefined) return { reason: 'a folder URL cannot be listed; give the .keras file\'s URL' };
+  const keras = names.filter((n) => /\.keras$/i.test(n));
+  if (keras.length === 1) return keras[0]!;
+  return { reason: keras.length === 0 ? 'no .keras file' : `several .keras files (${keras.join(', ')}); name one` };
+}
+
+/** Keras 3 `.keras` files (zip of config.json + model.weights.h5), loaded as tf.LayersModels. */
+export const kerasFormat: ModelFormat = {
+  name: 'keras',
+  packageName: '@tfjs-lora/keras',
+  async match(files) {
+    if (files.ioHandler) return 'an IOHandler gives tfjs artifacts, not a .keras file';
+    const name = await kerasFileName(files);
+    if (typeof name !== 'string') return name.reason;
+    const bytes = await files.read(name);
+    if (bytes === undefined) return `no ${name}`;
+    return isZip(bytes) ? true : `${name} is not a zip archive (a .keras file is one)`;
+  },
+  async load(files, options) {
+    const name = await kerasFileName(files);
+    if (typeof name !== 'string') throw new ModelFormatError(`No .keras file in ${files.description}: ${name.reason}.`);
+    options.onProgress?.(0, `reading ${name}`);
+    const bytes = await files.read(name);
+    const where = `${name} (${files.description})`;
+    if (bytes === undefined) throw new ModelFormatError(`${where} is missing.`);
+    const model = await kerasArchiveToModel(readKerasArchive(bytes, where), where);
+    options.onProgress?.(1, 'model built');
+    return model;
+  },
+};
+
+/**
+ * Registers the 'keras' format with core's `loadPretrained`. Importing `@tfjs-lora/keras` does this; call it
+ * when a bundler drops the import's side effect.
+ */
+export function registerKerasFormat(): void {
+  registerModelFormat(kerasFormat);
+}
