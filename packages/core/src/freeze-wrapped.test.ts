@@ -94,4 +94,20 @@ describe('applyLora freezes weights held by sub-layers (RNN cells, wrappers)', (
       base.dispose();
     });
   }
+
+  it("rebuilding an LSTM with unitForgetBias (Keras's default) leaks nothing", () => {
+    // tfjs-layers' unitForgetBias initializer leaves four tensors per build: the base's own build is
+    // wrapped in a scope here so that only applyLora's rebuild is measured.
+    tf.engine().startScope();
+    const base = build(() =>
+      tfl.layers.lstm({ name: 'rnn', units: 5, returnSequences: true, unitForgetBias: true, ...init }),
+    );
+    tf.engine().endScope();
+    const before = tf.memory().numTensors;
+    const lm = applyLora(base, { r: 2, targetModules: ['head'] });
+    expect(lm.model.getLayer('rnn').getConfig()['unitForgetBias']).toBe(true);
+    lm.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    base.dispose();
+  });
 });

@@ -68,6 +68,10 @@ export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path:
   // A layer that refuses its config (e.g. a LoRA layer kind's check) throws half way through: the layers
   // built before it already hold new variables that no model owns. Dispose them, so a failed call leaks nothing.
   const known = new Set(Object.keys(tf.engine().registeredVariables));
+  // Building runs each layer's initializers; some leave tensors behind (tfjs-layers 4.22's LSTM with
+  // unitForgetBias, Keras's default, leaks four). A scope disposes them; the weights are variables, which
+  // scopes do not track, so they stay.
+  tf.engine().startScope();
   try {
     const rebuilt = deserializeLayer(model.getClassName(), config) as LayersModel;
     ensureBuilt(rebuilt);
@@ -75,6 +79,8 @@ export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path:
   } catch (e) {
     for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!known.has(name)) v.dispose();
     throw e;
+  } finally {
+    tf.engine().endScope();
   }
 }
 
