@@ -83,12 +83,19 @@ function rewriteLayerConfig(className: string, input: Dict, path: string, proble
   if (className === 'TimeDistributed' || className === 'Bidirectional')
     config['layer'] = rewriteNested(config['layer'], `${path}.layer`, problems);
   if (className === 'Bidirectional' && config['backward_layer'] !== undefined) {
-    const forward = (isDict(config['layer']) && isDict(config['layer']['config']) ? config['layer']['config'] : {}) as Dict;
-    const backward = isDict(config['backward_layer']) && isDict(config['backward_layer']['config'])
-      ? config['backward_layer']['config']
-      : {};
+    const forward = (
+      isDict(config['layer']) && isDict(config['layer']['config']) ? config['layer']['config'] : {}
+    ) as Dict;
+    const backward =
+      isDict(config['backward_layer']) && isDict(config['backward_layer']['config'])
+        ? config['backward_layer']['config']
+        : {};
     if (backward['go_backwards'] !== !forward['go_backwards'] || backward['units'] !== forward['units'])
-      problems.add(path, className, 'a backward_layer that is not the forward layer reversed (tfjs-layers builds it itself)');
+      problems.add(
+        path,
+        className,
+        'a backward_layer that is not the forward layer reversed (tfjs-layers builds it itself)',
+      );
     delete config['backward_layer'];
   }
   if (className === 'Softmax' && Array.isArray(config['axis']) && config['axis'].length === 1)
@@ -100,7 +107,10 @@ function rewriteLayerConfig(className: string, input: Dict, path: string, proble
 function rewriteNested(entry: unknown, path: string, problems: Problems): Dict {
   if (!isDict(entry) || typeof entry['class_name'] !== 'string' || !isDict(entry['config']))
     throw new ModelFormatError(`The layer config at ${path} is malformed: expected { class_name, config }.`);
-  return { class_name: entry['class_name'], config: rewriteLayerConfig(entry['class_name'], entry['config'], path, problems) };
+  return {
+    class_name: entry['class_name'],
+    config: rewriteLayerConfig(entry['class_name'], entry['config'], path, problems),
+  };
 }
 
 /** `[name, node, tensor]` of a Keras 3 `__keras_tensor__`, or undefined for other values. */
@@ -132,7 +142,11 @@ function convertNodes(
     for (const [key, value] of Object.entries(isDict(node['kwargs']) ? node['kwargs'] : {})) {
       if (value === null || value === undefined) continue;
       if (tensorsIn(value).length > 0)
-        problems.add(path, className, `a tensor passed as the call argument '${key}' (tfjs-layers passes tensors positionally only)`);
+        problems.add(
+          path,
+          className,
+          `a tensor passed as the call argument '${key}' (tfjs-layers passes tensors positionally only)`,
+        );
       else kwargs[key] = value;
     }
     // A nested model's node 0 is its own inner graph in tfjs-layers (and Keras 2): its calls count from 1.

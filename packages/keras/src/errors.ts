@@ -28,6 +28,8 @@ export class UnsupportedKerasModelError extends ModelFormatError {
 
   /** True when `e` is an UnsupportedKerasModelError from any copy of the package. */
   static override isInstance(e: unknown): e is UnsupportedKerasModelError {
-    return ModelFormatError.isInstance(e) && Array.isArray((e as Partial<UnsupportedKerasModelError>).incompatibilities);
+    return (
+      ModelFormatError.isInstance(e) && Array.isArray((e as Partial<UnsupportedKerasModelError>).incompatibilities)
+    );
   }
 }

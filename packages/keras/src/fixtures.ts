@@ -1,5 +1,5 @@
 // Test helpers: the committed Keras fixtures (scripts/make-fixtures.py) and their inputs/outputs.
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readSafetensorsFile } from '@tfjs-lora/test-support';
@@ -21,4 +21,12 @@ export function kerasIo(name: string): { inputs: tf.Tensor[]; outputs: tf.Tensor
       .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
       .map((k) => all[k]!);
   return { inputs: pick('input_'), outputs: pick('output_') };
+}
+
+/** Max |a − b|, read asynchronously. */
+export async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
+  const v = (await d.data())[0]!;
+  d.dispose();
+  return v;
 }

@@ -10,7 +10,7 @@ async function kerasFileName(files: ModelFiles): Promise<string | { reason: stri
     return files.entry;
   }
   const names = await files.list();
-  if (names === undefined) return { reason: 'a folder URL cannot be listed; give the .keras file\'s URL' };
+  if (names === undefined) return { reason: "a folder URL cannot be listed; give the .keras file's URL" };
   const keras = names.filter((n) => /\.keras$/i.test(n));
   if (keras.length === 1) return keras[0]!;
   return { reason: keras.length === 0 ? 'no .keras file' : `several .keras files (${keras.join(', ')}); name one` };

@@ -3,18 +3,66 @@
 
 /** Keras 3 class names tfjs-layers registers (same name, same meaning once the config is rewritten). */
 export const SUPPORTED_CLASSES: ReadonlySet<string> = new Set([
-  'InputLayer', 'Functional', 'Model', 'Sequential',
-  'Dense', 'Activation', 'Dropout', 'Flatten', 'Reshape', 'Permute', 'RepeatVector', 'Masking',
-  'Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose', 'Conv3DTranspose', 'SeparableConv2D', 'DepthwiseConv2D',
-  'Cropping2D', 'UpSampling2D', 'ZeroPadding2D',
-  'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D',
-  'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
-  'BatchNormalization', 'LayerNormalization',
-  'Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot',
-  'Embedding', 'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM2D',
-  'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'Softmax',
-  'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
-  'Rescaling', 'Resizing', 'CenterCrop',
+  'InputLayer',
+  'Functional',
+  'Model',
+  'Sequential',
+  'Dense',
+  'Activation',
+  'Dropout',
+  'Flatten',
+  'Reshape',
+  'Permute',
+  'RepeatVector',
+  'Masking',
+  'Conv1D',
+  'Conv2D',
+  'Conv3D',
+  'Conv2DTranspose',
+  'Conv3DTranspose',
+  'SeparableConv2D',
+  'DepthwiseConv2D',
+  'Cropping2D',
+  'UpSampling2D',
+  'ZeroPadding2D',
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'MaxPooling3D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'AveragePooling3D',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Add',
+  'Multiply',
+  'Average',
+  'Maximum',
+  'Minimum',
+  'Concatenate',
+  'Dot',
+  'Embedding',
+  'LSTM',
+  'GRU',
+  'SimpleRNN',
+  'Bidirectional',
+  'TimeDistributed',
+  'ConvLSTM2D',
+  'ReLU',
+  'LeakyReLU',
+  'PReLU',
+  'ELU',
+  'Softmax',
+  'SpatialDropout1D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'Rescaling',
+  'Resizing',
+  'CenterCrop',
 ]);
 
 /**
@@ -45,9 +93,21 @@ export const RENAMED_KEYS: Record<string, Record<string, string>> = {
 
 /** Keras activation names → tfjs-layers' (same function); others are refused. */
 export const ACTIVATIONS: Readonly<Record<string, string>> = {
-  linear: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax',
-  softplus: 'softplus', softsign: 'softsign', selu: 'selu', elu: 'elu', gelu: 'gelu', swish: 'swish',
-  silu: 'swish', mish: 'mish', log_softmax: 'logSoftmax',
+  linear: 'linear',
+  relu: 'relu',
+  relu6: 'relu6',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+  softmax: 'softmax',
+  softplus: 'softplus',
+  softsign: 'softsign',
+  selu: 'selu',
+  elu: 'elu',
+  gelu: 'gelu',
+  swish: 'swish',
+  silu: 'swish',
+  mish: 'mish',
+  log_softmax: 'logSoftmax',
 };
 
 /** Why an activation is refused, for those tfjs-layers has under the same name with another formula. */
@@ -89,7 +149,10 @@ export const INITIALIZERS: Readonly<Record<string, string>> = {
 };
 
 /** Keras 3 regularizers → tfjs-layers' L1L2. */
-export function mapRegularizer(className: string, config: Record<string, unknown>): Record<string, unknown> | undefined {
+export function mapRegularizer(
+  className: string,
+  config: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   if (className === 'L1') return { class_name: 'L1L2', config: { l1: config['l1'] ?? 0, l2: 0 } };
   if (className === 'L2') return { class_name: 'L1L2', config: { l1: 0, l2: config['l2'] ?? 0 } };
   if (className === 'L1L2') return { class_name: 'L1L2', config: { l1: config['l1'] ?? 0, l2: config['l2'] ?? 0 } };

@@ -36,15 +36,16 @@ const CHILD_ORDER = ['cell', 'forward_layer', 'backward_layer', 'layer', 'cells'
 /** A layer group's arrays: own `vars/0..n` numerically, then sub-layers (cell, forward, backward, ...). */
 function collectArrays(group: H5Group): H5Array[] {
   const vars = group.groups.get('vars');
-  const own = vars
-    ? [...vars.arrays.entries()].sort(([a], [b]) => Number(a) - Number(b)).map(([, arr]) => arr)
-    : [];
+  const own = vars ? [...vars.arrays.entries()].sort(([a], [b]) => Number(a) - Number(b)).map(([, arr]) => arr) : [];
   const children = [...group.groups.keys()]
     .filter((k) => k !== 'vars')
     .sort((a, b) => {
       const ia = CHILD_ORDER.indexOf(a);
       const ib = CHILD_ORDER.indexOf(b);
-      return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || (/^\d+$/.test(a) && /^\d+$/.test(b) ? Number(a) - Number(b) : a < b ? -1 : 1);
+      return (
+        (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) ||
+        (/^\d+$/.test(a) && /^\d+$/.test(b) ? Number(a) - Number(b) : a < b ? -1 : 1)
+      );
     });
   return [...own, ...children.flatMap((k) => collectArrays(group.groups.get(k)!))];
 }
@@ -61,7 +62,13 @@ function findLayer(container: LayersModel, name: string): Layer {
  * Sets the weights of `container` (built from the converted config) from the Keras HDF5 `group` of the
  * same container, walking `entries` (the Keras config's layer list) for the names.
  */
-export function assignWeights(container: LayersModel, kerasConfig: Dict, className: string, group: H5Group, path = ''): void {
+export function assignWeights(
+  container: LayersModel,
+  kerasConfig: Dict,
+  className: string,
+  group: H5Group,
+  path = '',
+): void {
   const entries = (Array.isArray(kerasConfig['layers']) ? kerasConfig['layers'] : []) as Dict[];
   const counted = className === 'Sequential' ? entries.filter((e) => e['class_name'] !== 'InputLayer') : entries;
   const names = h5Names(counted.map((e) => String(e['class_name'])));
@@ -82,8 +89,7 @@ export function assignWeights(container: LayersModel, kerasConfig: Dict, classNa
     }
     const arrays = layerGroup === undefined ? [] : collectArrays(layerGroup);
     const expected = layer.weights.map((w) => w.shape as number[]);
-    const ok =
-      arrays.length === expected.length && arrays.every((a, j) => tf.util.arraysEqual(a.shape, expected[j]!));
+    const ok = arrays.length === expected.length && arrays.every((a, j) => tf.util.arraysEqual(a.shape, expected[j]!));
     if (!ok)
       throw new ModelFormatError(
         `The weights of layer ${where} (${entryClass}) do not fit: tfjs-layers expects shapes ` +
