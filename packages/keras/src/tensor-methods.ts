@@ -5,7 +5,25 @@
 // so Keras recurrent models build, and rebuild in applyLora.
 import * as tf from '@tensorflow/tfjs-core';
 
-type Methods = Record<string, ((this: tf.Tensor, ...args: never[]) => tf.Tensor) | undefined>;
+type Method = (this: tf.Tensor, ...args: never[]) => tf.Tensor;
+
+const METHODS: Record<string, Method> = {
+  flatten(this: tf.Tensor) {
+    return tf.reshape(this, [this.size]);
+  },
+  stridedSlice(this: tf.Tensor, begin: number[], end: number[], strides: number[]) {
+    return tf.stridedSlice(this, begin, end, strides);
+  },
+  sign(this: tf.Tensor) {
+    return tf.sign(this);
+  },
+  transpose(this: tf.Tensor, perm?: number[]) {
+    return tf.transpose(this, perm);
+  },
+  reshape(this: tf.Tensor, shape: number[]) {
+    return tf.reshape(this, shape);
+  },
+};
 
 let done = false;
 
@@ -13,23 +31,6 @@ let done = false;
 export function ensureTensorMethods(): void {
   if (done) return;
   done = true;
-  const proto = tf.Tensor.prototype as unknown as Methods;
-  const add = (name: string, fn: (this: tf.Tensor, ...args: never[]) => tf.Tensor): void => {
-    if (typeof proto[name] !== 'function') proto[name] = fn;
-  };
-  add('flatten', function () {
-    return tf.reshape(this, [this.size]);
-  });
-  add('stridedSlice', function (begin: number[], end: number[], strides: number[]) {
-    return tf.stridedSlice(this, begin, end, strides);
-  } as never);
-  add('sign', function () {
-    return tf.sign(this);
-  });
-  add('transpose', function (perm?: number[]) {
-    return tf.transpose(this, perm);
-  } as never);
-  add('reshape', function (shape: number[]) {
-    return tf.reshape(this, shape);
-  } as never);
+  const proto = tf.Tensor.prototype as unknown as Record<string, Method | undefined>;
+  for (const [name, fn] of Object.entries(METHODS)) if (typeof proto[name] !== 'function') proto[name] = fn;
 }
