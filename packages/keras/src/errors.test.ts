@@ -5,7 +5,7 @@ import { ModelFormatError } from '@tfjs-lora/core';
 import { strToU8, zipSync, unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKerasModel, UnsupportedKerasModelError } from './index.js';
-import { kerasBytes } from './fixtures.js';
+import { kerasBytes } from '../test-support/fixtures.js';
 
 /** The error `loadKerasModel` rejects with (fails the test when it resolves). */
 async function refusal(bytes: Uint8Array): Promise<Error> {

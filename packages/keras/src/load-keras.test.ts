@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@tfjs-lora/core';
 import { describe, expect, it } from 'vitest';
 import { loadKerasModel } from './index.js';
-import { kerasBytes, kerasIo, maxAbsDiff } from './fixtures.js';
+import { kerasBytes, kerasIo, maxAbsDiff } from '../test-support/fixtures.js';
 
 const ARCHITECTURES = ['mobilenet_v2', 'residual', 'separable', 'recurrent', 'layer_norm'];
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kerasFormat, registerKerasFormat } from './index.js';
-import { FIXTURES, kerasBytes, kerasIo, maxAbsDiff } from './fixtures.js';
+import { FIXTURES, kerasBytes, kerasIo, maxAbsDiff } from '../test-support/fixtures.js';
 
 async function predictsLikeKeras(model: tfl.LayersModel, name: string): Promise<number> {
   const { inputs, outputs } = kerasIo(name);
