@@ -5,6 +5,7 @@ import { LoraError, ModelFormatError } from '@tfjs-lora/core';
 import { readKerasArchive, type KerasArchive } from './archive.js';
 import { convertKerasConfig } from './convert-config.js';
 import { restoreUnitForgetBias, withoutUnitForgetBias } from './leaky-init.js';
+import { ensureConfigFixes } from './config-fixes.js';
 import { ensureTensorMethods } from './tensor-methods.js';
 import { assignWeights } from './weights.js';
 
@@ -20,6 +21,7 @@ export interface LoadKerasOptions {
  */
 async function buildModel(topology: Record<string, unknown>, where: string): Promise<tfl.LayersModel> {
   ensureTensorMethods();
+  ensureConfigFixes();
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'],
     format: 'layers-model',

@@ -142,3 +142,27 @@ describe('LoRA on a loaded Keras model', () => {
 async function loadKerasModel(name: string): Promise<tfl.LayersModel> {
   return (await loadPretrained(kerasBytes(name), { format: 'keras' })) as tfl.LayersModel;
 }
+
+describe('a loaded model survives getConfig round trips', () => {
+  it("SeparableConv2D with depth_multiplier 2: model.save → loadLayersModel gives Keras's outputs; applyLora rebuilds it", async () => {
+    await tf.setBackend('cpu');
+    const before = tf.memory().numTensors;
+    const base = await loadKerasModel('separable');
+    expect(base.getLayer('sep').getConfig()['depthMultiplier']).toBe(2);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await base.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    expect(await predictsLikeKeras(reloaded, 'separable')).toBeLessThan(1e-4);
+    const lora = applyLora(base, { r: 2, targetModules: ['head'] });
+    expect(await predictsLikeKeras(lora.model, 'separable')).toBeLessThan(1e-4);
+    lora.dispose();
+    reloaded.dispose();
+    base.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
