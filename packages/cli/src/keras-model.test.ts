@@ -85,7 +85,7 @@ describe('tfjs-lora with Keras 3 models', () => {
     const m = /held-out accuracy ([\d.]+)% \(before training ([\d.]+)%/.exec(r.out);
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThan(Number(m![2]));
-    const config = JSON.parse(readFileSync(join(out, 'layer_norm_task-lora-r8', 'adapter_config.json'), 'utf8'));
+    const config = JSON.parse(readFileSync(join(out, 'layer_norm-lora-r8', 'adapter_config.json'), 'utf8'));
     expect(config.modules_to_save).toEqual(['task_head']);
     expect(config.target_modules.sort()).toEqual(['down', 'up']);
   });
@@ -126,4 +126,20 @@ describe('tfjs-lora with Keras 3 models', () => {
     expect(keep.out).toMatch(/digit mod 3: 3 classes/);
     expect(keep.out).toMatch(/LoRA r=8 on 1 layer\(s\):/);
   });
+
+  it('train --model model.json: a tfjs LayersModel (the pretrained MNIST CNN) through the same door', async () => {
+    const cnn = join(
+      dirname(createRequire(import.meta.url).resolve('@tfjs-lora/vision/package.json')),
+      'models',
+      'mnist-cnn',
+      'model.json',
+    );
+    // wasm (auto): convolution training on the cpu backend takes minutes.
+    const r = await run(['train', '--model', cnn, '--steps', '100', '--rank', '4', '--out', join(dir, 'runs')]);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/task: MNIST digits \(resized to 28×28, 1 channel/);
+    const m = /held-out accuracy ([\d.]+)%/.exec(r.out);
+    // The CNN was pretrained on MNIST: a new head on its features learns the digits in 100 steps (96% here).
+    expect(Number(m![1])).toBeGreaterThan(80);
+  }, 240_000);
 });
