@@ -18,8 +18,14 @@ async function refusal(bytes: Uint8Array): Promise<Error> {
   throw new Error('expected loadKerasModel to refuse the file');
 }
 
-/** A fixture with its config.json edited. */
-function edited(name: string, edit: (config: Record<string, any>) => void): Uint8Array {
+/** A Keras layer entry of config.json, as far as these edits need. */
+interface LayerEntry {
+  class_name: string;
+  config: Record<string, unknown>;
+}
+
+/** A fixture with its config.json edited (`layers`: the model's layer entries). */
+function edited(name: string, edit: (config: { config: { layers: LayerEntry[] } }) => void): Uint8Array {
   const entries = unzipSync(kerasBytes(name));
   const config = JSON.parse(new TextDecoder().decode(entries['config.json']));
   edit(config);
@@ -56,10 +62,10 @@ describe('refusing what tfjs-layers would compute differently', () => {
   it('lists every problem at once (a layer class, rms_scaling, quantization_config, hard_sigmoid)', async () => {
     const bytes = edited('layer_norm', (c) => {
       const layers = c.config.layers;
-      layers[1].config.quantization_config = { mode: 'int8' };
-      layers[2].config.rms_scaling = true;
-      layers[3].config.activation = 'hard_sigmoid';
-      layers[4].class_name = 'RMSNormalization';
+      layers[1]!.config['quantization_config'] = { mode: 'int8' };
+      layers[2]!.config['rms_scaling'] = true;
+      layers[3]!.config['activation'] = 'hard_sigmoid';
+      layers[4]!.class_name = 'RMSNormalization';
     });
     const e = (await refusal(bytes)) as UnsupportedKerasModelError;
     expect(UnsupportedKerasModelError.isInstance(e)).toBe(true);
@@ -82,8 +88,8 @@ describe('refusing what tfjs-layers would compute differently', () => {
 
   it('weights that do not fit the layer: the layer, the expected and the found shapes', async () => {
     const bytes = edited('layer_norm', (c) => {
-      c.config.layers[3].config.units = 11; // 'down' now expects [16, 11]
-      c.config.layers[4].config.axis = -1;
+      c.config.layers[3]!.config['units'] = 11; // 'down' now expects [16, 11]
+      c.config.layers[4]!.config['axis'] = -1;
     });
     const before = tf.memory().numTensors;
     const e = await refusal(bytes);
