@@ -165,8 +165,10 @@ function rewriteFunctional(config: Dict, path: string, problems: Problems): Dict
   const models = new Set(
     layers.filter((l) => MODEL_CLASSES.has(String(l['class_name']))).map((l) => String(l['name'])),
   );
+  // Keras 3 counts a nested model's calls from 0, Keras 2 and tfjs from 1 (node 0 is its inner graph).
+  const keras3 = layers.some((l) => Array.isArray(l['inbound_nodes']) && l['inbound_nodes'].some(isDict));
   const shift = (list: unknown[]): unknown[] =>
-    list.map((t) => (Array.isArray(t) && models.has(String(t[0])) ? [t[0], Number(t[1]) + 1, t[2]] : t));
+    list.map((t) => (keras3 && Array.isArray(t) && models.has(String(t[0])) ? [t[0], Number(t[1]) + 1, t[2]] : t));
   return {
     name: config['name'],
     trainable: config['trainable'] ?? true,

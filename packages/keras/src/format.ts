@@ -1,7 +1,7 @@
 // The 'keras' model format for @tfjs-lora/core's loadPretrained: a Keras 3 `.keras` file.
 import { ModelFormatError, registerModelFormat, type ModelFiles, type ModelFormat } from '@tfjs-lora/core';
-import { isZip, readKerasArchive } from './archive.js';
-import { kerasArchiveToModel } from './load-keras.js';
+import { isHdf5, isZip, readKerasArchive } from './archive.js';
+import { kerasArchiveToModel, legacyH5ToModel } from './load-keras.js';
 
 /** The `.keras` file in `files`: the entry the user named, or the only `.keras` file of a folder. */
 async function kerasFileName(files: ModelFiles): Promise<string | { reason: string }> {
@@ -11,12 +11,14 @@ async function kerasFileName(files: ModelFiles): Promise<string | { reason: stri
   }
   const names = await files.list();
   if (names === undefined) return { reason: "a folder URL cannot be listed; give the .keras file's URL" };
-  const keras = names.filter((n) => /\.keras$/i.test(n));
+  const keras = names.filter((n) => /\.(keras|h5)$/i.test(n));
   if (keras.length === 1) return keras[0]!;
-  return { reason: keras.length === 0 ? 'no .keras file' : `several .keras files (${keras.join(', ')}); name one` };
+  return {
+    reason: keras.length === 0 ? 'no .keras or .h5 file' : `several .keras/.h5 files (${keras.join(', ')}); name one`,
+  };
 }
 
-/** Keras 3 `.keras` files (zip of config.json + model.weights.h5), loaded as tf.LayersModels. */
+/** Keras 3 `.keras` files (zip of config.json + model.weights.h5) and legacy `.h5` models, as tf.LayersModels. */
 export const kerasFormat: ModelFormat = {
   name: 'keras',
   packageName: '@tfjs-lora/keras',
@@ -26,7 +28,8 @@ export const kerasFormat: ModelFormat = {
     if (typeof name !== 'string') return name.reason;
     const bytes = await files.read(name);
     if (bytes === undefined) return `no ${name}`;
-    return isZip(bytes) ? true : `${name} is not a zip archive (a .keras file is one)`;
+    if (isZip(bytes) || isHdf5(bytes)) return true;
+    return `${name} is neither a zip archive (a .keras file) nor an HDF5 file (a legacy .h5 model)`;
   },
   async load(files, options) {
     const name = await kerasFileName(files);
@@ -35,7 +38,9 @@ export const kerasFormat: ModelFormat = {
     const bytes = await files.read(name);
     const where = `${name} (${files.description})`;
     if (bytes === undefined) throw new ModelFormatError(`${where} is missing.`);
-    const model = await kerasArchiveToModel(readKerasArchive(bytes, where), where);
+    const model = isHdf5(bytes)
+      ? await legacyH5ToModel(bytes, where)
+      : await kerasArchiveToModel(readKerasArchive(bytes, where), where);
     options.onProgress?.(1, 'model built');
     return model;
   },

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@tfjs-lora/core';
 import { describe, expect, it } from 'vitest';
 import { loadKerasModel } from './index.js';
-import { kerasBytes, kerasIo, maxAbsDiff } from '../test-support/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { FIXTURES, kerasBytes, kerasIo, maxAbsDiff } from '../test-support/fixtures.js';
 
 const ARCHITECTURES = ['mobilenet_v2', 'residual', 'separable', 'recurrent', 'layer_norm'];
 
@@ -43,6 +44,21 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+describe('legacy .h5 models (model.save("m.h5"))', () => {
+  for (const name of ['separable', 'residual']) {
+    it(`${name}_legacy.h5: the same outputs as Keras within 1e-4`, async () => {
+      await useBackend('cpu');
+      const model = await loadKerasModel(new Uint8Array(readFileSync(`${FIXTURES}${name}_legacy.h5`)));
+      const { inputs, outputs } = kerasIo(name);
+      const got = model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor | tf.Tensor[];
+      const list = Array.isArray(got) ? got : [got];
+      for (const [i, y] of list.entries()) expect(await maxAbsDiff(y, outputs[i]!)).toBeLessThan(1e-4);
+      tf.dispose([...inputs, ...outputs, ...list]);
+      model.dispose();
+    });
+  }
+});
 
 describe('what the converted model keeps of Keras', () => {
   it("layer names, trainable counts and the LSTM unit_forget_bias flag are Keras's", async () => {

@@ -2,8 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { LoraError, ModelFormatError } from '@tfjs-lora/core';
-import { readKerasArchive, type KerasArchive } from './archive.js';
+import { isHdf5, readKerasArchive, type KerasArchive } from './archive.js';
 import { convertKerasConfig } from './convert-config.js';
+import { assignLegacyWeights, readLegacyH5 } from './legacy-h5.js';
 import { restoreUnitForgetBias, withoutUnitForgetBias } from './leaky-init.js';
 import { ensureConfigFixes } from './config-fixes.js';
 import { ensureTensorMethods } from './tensor-methods.js';
@@ -39,14 +40,17 @@ async function buildModel(topology: Record<string, unknown>, where: string): Pro
   }
 }
 
-/** Converts a read {@link KerasArchive} into a tf.LayersModel (config rewritten, weights set). */
-export async function kerasArchiveToModel(archive: KerasArchive, where: string): Promise<tfl.LayersModel> {
-  const { topology, names } = withoutUnitForgetBias(convertKerasConfig(archive.config));
+/** Builds the model a Keras config describes, then sets its weights with `assign`; disposes it on failure. */
+async function modelFromConfig(
+  config: Record<string, unknown>,
+  where: string,
+  assign: (model: tfl.LayersModel) => void,
+): Promise<tfl.LayersModel> {
+  const { topology, names } = withoutUnitForgetBias(convertKerasConfig(config));
   const model = await buildModel(topology, where);
   try {
     restoreUnitForgetBias(model, names);
-    const className = String(archive.config['class_name']);
-    assignWeights(model, archive.config['config'] as Record<string, unknown>, className, archive.weights);
+    assign(model);
   } catch (e) {
     model.dispose();
     throw e;
@@ -54,9 +58,23 @@ export async function kerasArchiveToModel(archive: KerasArchive, where: string):
   return model;
 }
 
+/** Converts a read {@link KerasArchive} into a tf.LayersModel (config rewritten, weights set). */
+export async function kerasArchiveToModel(archive: KerasArchive, where: string): Promise<tfl.LayersModel> {
+  const className = String(archive.config['class_name']);
+  return modelFromConfig(archive.config, where, (model) =>
+    assignWeights(model, archive.config['config'] as Record<string, unknown>, className, archive.weights),
+  );
+}
+
+/** Reads a legacy `.h5` model (Keras 2's format, or Keras 3's `model.save("m.h5")`) into a tf.LayersModel. */
+export async function legacyH5ToModel(bytes: Uint8Array, where: string): Promise<tfl.LayersModel> {
+  const legacy = readLegacyH5(bytes, where);
+  return modelFromConfig(legacy.config, where, (model) => assignLegacyWeights(model, legacy));
+}
+
 /**
- * Loads a Keras 3 `.keras` file (the bytes of what `model.save("m.keras")` writes) as a tf.LayersModel
- * with the same outputs. Throws an `UnsupportedKerasModelError` naming every layer or option tfjs-layers
+ * Loads a Keras 3 `.keras` file (the bytes of what `model.save("m.keras")` writes), or a legacy `.h5` model
+ * (Keras 2, or Keras 3's `model.save("m.h5")`), as a tf.LayersModel with the same outputs. Throws an `UnsupportedKerasModelError` naming every layer or option tfjs-layers
  * lacks, or a `ModelFormatError` for files that are not `.keras` files.
  *
  * @example
@@ -64,5 +82,6 @@ export async function kerasArchiveToModel(archive: KerasArchive, where: string):
  */
 export async function loadKerasModel(bytes: Uint8Array, options: LoadKerasOptions = {}): Promise<tfl.LayersModel> {
   const where = options.description ?? 'the .keras file';
+  if (isHdf5(bytes)) return legacyH5ToModel(bytes, where);
   return kerasArchiveToModel(readKerasArchive(bytes, where), where);
 }

@@ -62,7 +62,7 @@ describe("loadPretrained with @tfjs-lora/keras's format", () => {
   it('a folder with several .keras files: the error lists each format and asks to name one', async () => {
     const e = await loadPretrained(FIXTURES).catch((err: unknown) => err as Error);
     expect(ModelFormatError.isInstance(e)).toBe(true);
-    expect((e as Error).message).toMatch(/keras: several \.keras files .*name one/);
+    expect((e as Error).message).toMatch(/keras: several \.keras\/\.h5 files .*name one/);
     expect((e as Error).message).toMatch(/tfjs-layers: no model\.json/);
   });
 });
