@@ -142,4 +142,21 @@ describe('tfjs-lora with Keras 3 models', () => {
     // The CNN was pretrained on MNIST: a new head on its features learns the digits in 100 steps (96% here).
     expect(Number(m![1])).toBeGreaterThan(80);
   }, 240_000);
+
+  it('train --help lists --model and --head; a two-input model is refused with one clear line', async () => {
+    const help = await run(['train', '--help']);
+    expect(help.out).toContain('--model <path or URL>');
+    expect(help.out).toContain('--head <new|keep>');
+    const two = await run([
+      'train',
+      '--model',
+      join(FIXTURES, 'residual.keras'),
+      '--backend',
+      'cpu',
+      '--out',
+      join(dir, 'runs'),
+    ]);
+    expect(two.code).toBe(1);
+    expect(two.err).toMatch(/^error: train --model needs a model with one input; this one has 2\.\n$/);
+  });
 });

@@ -10,12 +10,13 @@ import {
   LoraConfigError,
   savePeftAdapter,
   type LoraConfigInput,
+  type LoraModel,
   type TrainableModel,
 } from '@tfjs-lora/core';
 import { resolve } from 'node:path';
 import type { CliIO } from '../command.js';
 import { progressLine } from '../progress.js';
-import { pretrainedTask, type InputSpec, type Split } from '../pretrained-task.js';
+import { pretrainedTask, type InputSpec, type PretrainedTask, type Split } from '../pretrained-task.js';
 
 /** Options of a `--model` run (the train command's flags). */
 export interface TrainModelOptions {
@@ -84,7 +85,14 @@ function withNewHead(model: tfl.LayersModel, classes: number): tfl.LayersModel {
       { field: 'head' },
     );
   const features = last.input as tfl.SymbolicTensor;
-  const head = tfl.layers.dense({ name: TASK_HEAD, units: classes, activation: 'softmax' }).apply(features);
+  const head = tfl.layers
+    .dense({
+      name: TASK_HEAD,
+      units: classes,
+      activation: 'softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    })
+    .apply(features);
   return tfl.model({ inputs: model.inputs, outputs: head as tfl.SymbolicTensor, name: `${model.name}_task` });
 }
 
@@ -113,6 +121,24 @@ export async function trainPretrainedModel(opts: TrainModelOptions, io: CliIO): 
   await registerFormats();
   io.out(`loading ${opts.model}\n`);
   const loaded = await loadPretrained(opts.model);
+  const owned: { task?: tfl.LayersModel } = {};
+  try {
+    await trainLoaded(loaded, opts, io, owned);
+  } finally {
+    // A task model shares every layer but the old head with the loaded model: dispose it, then that head.
+    if (owned.task) {
+      owned.task.dispose();
+      (loaded as tfl.LayersModel).layers.at(-1)!.dispose();
+    } else (loaded as tfl.LayersModel).dispose();
+  }
+}
+
+async function trainLoaded(
+  loaded: Awaited<ReturnType<typeof loadPretrained>>,
+  opts: TrainModelOptions,
+  io: CliIO,
+  owned: { task?: tfl.LayersModel },
+): Promise<void> {
   const layers = loaded instanceof tfl.LayersModel ? loaded : undefined;
   const headMode = opts.head ?? (layers && layers.layers.at(-1)?.getClassName() === 'Dense' ? 'new' : 'keep');
   if (headMode !== 'new' && headMode !== 'keep')
@@ -123,9 +149,9 @@ export async function trainPretrainedModel(opts: TrainModelOptions, io: CliIO): 
   const classes = text ? 2 : 10;
   if (headMode === 'new' && !layers)
     throw new LoraConfigError('--head new needs a LayersModel; use --head keep for this model.', { field: 'head' });
-  const base = headMode === 'new' ? withNewHead(layers!, classes) : loaded;
+  if (headMode === 'new') owned.task = withNewHead(layers!, classes);
+  const base = owned.task ?? loaded;
   const width = headMode === 'new' ? classes : outputWidth;
-  const task = await pretrainedTask(spec, width, { train: 2000, test: 500 });
   const r = positiveInt('--rank', (opts.rank ?? '8').split(',')[0]!.trim());
   const targets = opts.targets ?? (layers ? defaultTargets(base as tfl.LayersModel) : undefined);
   if (targets === undefined || targets.length === 0)
@@ -138,46 +164,61 @@ export async function trainPretrainedModel(opts: TrainModelOptions, io: CliIO): 
     targetModules: targets,
     ...(headMode === 'new' ? { modulesToSave: [TASK_HEAD] } : {}),
   };
-  const lora = await applyLora(base as tfl.LayersModel, config, { seed: 1 });
+  const task = await pretrainedTask(spec, width, { train: 2000, test: 500 });
   try {
-    const counts = lora.trainableParameters();
-    io.out(`task: ${task.description}\n`);
-    io.out(
-      `LoRA r=${r} on ${lora.loraLayers().length} layer(s)${headMode === 'new' ? ` + new head '${TASK_HEAD}'` : ''}: ` +
-        `${counts.trainable.toLocaleString('en-US')} trainable of ${counts.total.toLocaleString('en-US')} parameters (${counts.percent.toFixed(2)}%)\n`,
-    );
-    const before = await accuracy(lora, task.test, 100);
-    const steps = opts.steps ? positiveInt('--steps', opts.steps) : 200;
-    const optimizer = tf.train.adam(1e-3);
-    const step = createTrainStep(lora, { optimizer, loss: 'categoricalCrossentropy' });
-    const bar = progressLine(io);
-    bar.start(`LoRA r=${r}`, steps);
-    const started = Date.now();
-    const n = task.train.labels.length;
+    const lora = await applyLora(base as tfl.LayersModel, config, { seed: 1 });
+    try {
+      await trainAndSave(lora, task, r, headMode === 'new', opts, io, (layers ?? { name: 'model' }).name);
+    } finally {
+      lora.dispose();
+    }
+  } finally {
+    tf.dispose([task.train.x, task.train.y, task.test.x, task.test.y]);
+  }
+}
+
+async function trainAndSave(
+  lora: LoraModel,
+  task: PretrainedTask,
+  r: number,
+  newHead: boolean,
+  opts: TrainModelOptions,
+  io: CliIO,
+  modelName: string,
+): Promise<void> {
+  const counts = lora.trainableParameters();
+  io.out(`task: ${task.description}\n`);
+  io.out(
+    `LoRA r=${r} on ${lora.loraLayers().length} layer(s)${newHead ? ` + new head '${TASK_HEAD}'` : ''}: ` +
+      `${counts.trainable.toLocaleString('en-US')} trainable of ${counts.total.toLocaleString('en-US')} parameters (${counts.percent.toFixed(2)}%)\n`,
+  );
+  const before = await accuracy(lora, task.test, 100);
+  const steps = opts.steps ? positiveInt('--steps', opts.steps) : 200;
+  const optimizer = tf.train.adam(1e-3);
+  const step = createTrainStep(lora, { optimizer, loss: 'categoricalCrossentropy' });
+  const bar = progressLine(io);
+  bar.start(`LoRA r=${r}`, steps);
+  const started = Date.now();
+  const n = task.train.labels.length;
+  try {
     for (let i = 0; i < steps; i++) {
       const at = (i * 32) % Math.max(1, n - 32);
       const x = tf.slice(task.train.x, at, Math.min(32, n));
       const y = tf.slice(task.train.y, at, Math.min(32, n));
-      const loss = await step(x, y);
-      tf.dispose([x, y]);
+      const loss = await step(x, y).finally(() => tf.dispose([x, y]));
       bar.update(i + 1, `loss ${loss.toFixed(4)}`);
     }
-    optimizer.dispose();
-    const seconds = (Date.now() - started) / 1000;
-    const after = await accuracy(lora, task.test, 100);
-    bar.done(
-      `LoRA r=${r}: accuracy ${(100 * before).toFixed(2)}% → ${(100 * after).toFixed(2)}% in ${seconds.toFixed(1)} s`,
-    );
-    const dir = resolve(opts.out, `${(layers ?? { name: 'model' }).name}-lora-r${r}`);
-    await savePeftAdapter(lora, dir);
-    io.out(
-      `held-out accuracy ${(100 * after).toFixed(2)}% (before training ${(100 * before).toFixed(2)}%, chance ${(100 / task.numClasses).toFixed(0)}%); adapter saved in PEFT format: ${dir}\n`,
-    );
   } finally {
-    lora.dispose();
-    tf.dispose([task.train.x, task.train.y, task.test.x, task.test.y]);
-    // The task model shares every layer but the old head with the loaded model: dispose it, then that head.
-    (base as tfl.LayersModel).dispose();
-    if (base !== loaded) layers!.layers.at(-1)!.dispose();
+    optimizer.dispose();
   }
+  const seconds = (Date.now() - started) / 1000;
+  const after = await accuracy(lora, task.test, 100);
+  bar.done(
+    `LoRA r=${r}: accuracy ${(100 * before).toFixed(2)}% → ${(100 * after).toFixed(2)}% in ${seconds.toFixed(1)} s`,
+  );
+  const dir = resolve(opts.out, `${modelName}-lora-r${r}`);
+  await savePeftAdapter(lora, dir);
+  io.out(
+    `held-out accuracy ${(100 * after).toFixed(2)}% (before training ${(100 * before).toFixed(2)}%, chance ${(100 / task.numClasses).toFixed(0)}%); adapter saved in PEFT format: ${dir}\n`,
+  );
 }
