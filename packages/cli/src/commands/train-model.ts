@@ -189,7 +189,8 @@ async function trainAndSave(
   const counts = lora.trainableParameters();
   io.out(`task: ${task.description}\n`);
   io.out(
-    `LoRA r=${r} on ${lora.loraLayers().length} layer(s)${newHead ? ` + new head '${TASK_HEAD}'` : ''}: ` +
+    // A LoRA graph model (@tfjs-lora/graph) has no loraLayers(): count what it has.
+    `LoRA r=${r} on ${typeof lora.loraLayers === 'function' ? lora.loraLayers().length : 'the targeted'} layer(s)${newHead ? ` + new head '${TASK_HEAD}'` : ''}: ` +
       `${counts.trainable.toLocaleString('en-US')} trainable of ${counts.total.toLocaleString('en-US')} parameters (${counts.percent.toFixed(2)}%)\n`,
   );
   const before = await accuracy(lora, task.test, 100);
