@@ -18,6 +18,16 @@ async function kerasFileName(files: ModelFiles): Promise<string | { reason: stri
   };
 }
 
+/** The file's bytes, read once per source: match and load both need them (a URL would be fetched twice). */
+const readOnce = new WeakMap<ModelFiles, Map<string, Promise<Uint8Array | undefined>>>();
+function readBytes(files: ModelFiles, name: string): Promise<Uint8Array | undefined> {
+  let byName = readOnce.get(files);
+  if (!byName) readOnce.set(files, (byName = new Map()));
+  let bytes = byName.get(name);
+  if (!bytes) byName.set(name, (bytes = files.read(name)));
+  return bytes;
+}
+
 /** Keras 3 `.keras` files (zip of config.json + model.weights.h5) and legacy `.h5` models, as tf.LayersModels. */
 export const kerasFormat: ModelFormat = {
   name: 'keras',
@@ -26,7 +36,7 @@ export const kerasFormat: ModelFormat = {
     if (files.ioHandler) return 'an IOHandler gives tfjs artifacts, not a .keras file';
     const name = await kerasFileName(files);
     if (typeof name !== 'string') return name.reason;
-    const bytes = await files.read(name);
+    const bytes = await readBytes(files, name);
     if (bytes === undefined) return `no ${name}`;
     if (isZip(bytes) || isHdf5(bytes)) return true;
     return `${name} is neither a zip archive (a .keras file) nor an HDF5 file (a legacy .h5 model)`;
@@ -35,7 +45,8 @@ export const kerasFormat: ModelFormat = {
     const name = await kerasFileName(files);
     if (typeof name !== 'string') throw new ModelFormatError(`No .keras file in ${files.description}: ${name.reason}.`);
     options.onProgress?.(0, `reading ${name}`);
-    const bytes = await files.read(name);
+    const bytes = await readBytes(files, name);
+    readOnce.delete(files);
     const where = `${name} (${files.description})`;
     if (bytes === undefined) throw new ModelFormatError(`${where} is missing.`);
     const model = isHdf5(bytes)

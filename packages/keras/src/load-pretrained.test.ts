@@ -59,6 +59,18 @@ describe("loadPretrained with @tfjs-lora/keras's format", () => {
     });
   }
 
+  it('fetches a .keras URL once (match and load share the bytes)', async () => {
+    let fetched = 0;
+    const fetch = async (input: string | URL | Request) => {
+      if (!String(input).endsWith('/separable.keras')) return new Response('', { status: 404 });
+      fetched++;
+      return new Response(kerasBytes('separable') as BodyInit);
+    };
+    const model = (await loadPretrained('https://models.example/separable.keras', { fetch })) as tfl.LayersModel;
+    expect(fetched).toBe(1);
+    model.dispose();
+  });
+
   it('a folder with several .keras files: the error lists each format and asks to name one', async () => {
     const e = await loadPretrained(FIXTURES).catch((err: unknown) => err as Error);
     expect(ModelFormatError.isInstance(e)).toBe(true);
