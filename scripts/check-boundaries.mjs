@@ -3,7 +3,7 @@
 // source of packages/* (not node_modules or build output) and checks:
 //   1. core imports no @tfjs-lora package (not even itself by name: its typecheck must not need its build);
 //      the private @tfjs-lora/test-support (test helpers, PEFT fixtures) is for tests and private packages only;
-//   2. a backend (backend-*) imports no domain package (nlp, vision) and no other backend;
+//   2. a backend (backend-*) imports no domain package (nlp, vision, keras) and no other backend;
 //   3. a domain package's library code (src/, tests excluded) imports no backend;
 //   4. no file imports another package's files by relative path (`../../core/src/…`): by name only (tests
 //      excepted for now: their shared helpers are moving to the private @tfjs-lora/test-support package);
@@ -18,7 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = join(root, 'packages');
 const SOURCE = /\.(ts|tsx|mts|js|mjs)$/;
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'dist-check', '.turbo', 'coverage', 'models', 'fixtures']);
-const DOMAIN = new Set(['nlp', 'vision']);
+const DOMAIN = new Set(['nlp', 'vision', 'keras']);
 const isBackend = (name) => name.startsWith('backend-');
 const isTest = (file) => /\.test(-d)?\.tsx?$/.test(file);
 const isPrivate = (pkgDir) => JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).private === true;

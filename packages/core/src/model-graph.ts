@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Sequential, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
+import { Sequential, layers, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraError } from './errors/index.js';
 import type { Layer } from './layer-kind.js';
 import { LoraLayer } from './lora-layer.js';
@@ -69,6 +69,10 @@ export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path:
   // A layer that refuses its config (e.g. a LoRA layer kind's check) throws half way through: the layers
   // built before it already hold new variables that no model owns. Dispose them, so a failed call leaks nothing.
   const known = new Set(Object.keys(tf.engine().registeredVariables));
+  // Building runs each layer's initializers; some leave tensors behind (tfjs-layers 4.22's LSTM with
+  // unitForgetBias, Keras's default, leaks four). A scope disposes them; the weights are variables, which
+  // scopes do not track, so they stay.
+  tf.engine().startScope();
   try {
     const rebuilt = deserializeLayer(model.getClassName(), config) as LayersModel;
     ensureBuilt(rebuilt);
@@ -78,6 +82,8 @@ export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path:
   } catch (e) {
     for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!known.has(name)) v.dispose();
     throw e;
+  } finally {
+    tf.engine().endScope();
   }
 }
 
@@ -152,17 +158,33 @@ interface WeightLists {
 }
 
 /**
+ * The layers that hold `layer`'s weights in their own lists: the layer itself, plus what it computes with
+ * (an RNN's `cell`, StackedRNNCells' `cells`, Bidirectional's `forwardLayer`/`backwardLayer`, a Wrapper's
+ * `layer` such as TimeDistributed's). Their owners' weight getters read these lists, so freezing must
+ * reach them.
+ */
+export function weightOwners(layer: Layer): Layer[] {
+  const l = layer as unknown as Record<string, unknown>;
+  const inner = [l['cell'], l['forwardLayer'], l['backwardLayer'], l['layer'], ...((l['cells'] as unknown[]) ?? [])];
+  return [layer, ...inner.filter((x): x is Layer => x instanceof layers.Layer && x !== layer).flatMap(weightOwners)];
+}
+
+/**
  * Freezes or unfreezes each weight of a plain layer so that it survives tfjs resetting flags:
  * `Sequential.compile()` rebuilds its inner model and sets `trainable` on every weight in each layer's
  * trainable list. Frozen weights are therefore moved to the non-trainable list, as Keras does (a fully
- * frozen layer keeps its weight order; a partly frozen one lists trainable weights first).
+ * frozen layer keeps its weight order; a partly frozen one lists trainable weights first). Weights held by
+ * sub-layers (RNN cells, Bidirectional/TimeDistributed's wrapped layers: {@link weightOwners}) are treated
+ * the same way.
  */
 export function setWeightsTrainable(layer: Layer, trainable: (w: LayerVariable) => boolean): void {
-  const lists = layer as unknown as WeightLists;
-  const all = [...lists._trainableWeights, ...lists._nonTrainableWeights];
-  const on = new Set(all.filter((w) => trainable(w)));
-  layer.trainable = true;
-  lists._trainableWeights = all.filter((w) => on.has(w));
-  lists._nonTrainableWeights = all.filter((w) => !on.has(w));
-  for (const w of all) w.trainable = on.has(w);
+  for (const owner of weightOwners(layer)) {
+    const lists = owner as unknown as WeightLists;
+    const all = [...lists._trainableWeights, ...lists._nonTrainableWeights];
+    const on = new Set(all.filter((w) => trainable(w)));
+    owner.trainable = true;
+    lists._trainableWeights = all.filter((w) => on.has(w));
+    lists._nonTrainableWeights = all.filter((w) => !on.has(w));
+    for (const w of all) w.trainable = on.has(w);
+  }
 }

@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '../backend.js';
 import type { CliCommand } from '../command.js';
+import { convertModel, isModelInput } from './convert-model.js';
 
 /** Options of {@link convertAdapter}. */
 export interface ConvertOptions {
@@ -91,13 +92,27 @@ export const convertCommand: CliCommand = {
     program
       .command('convert')
       .description(
-        'convert a PEFT adapter directory to a single .safetensors file (config in its metadata) or back, validating it; optionally re-store floats as f16/bf16',
+        'convert a PEFT adapter directory to a single .safetensors file (config in its metadata) or back, validating it; optionally re-store floats as f16/bf16. ' +
+          'Given a model (model.keras, a model.json or its folder), write it as a tfjs LayersModel folder (model.json + weights.bin)',
       )
-      .argument('<input>', 'PEFT adapter directory, single-file .safetensors adapter, or http(s) URL')
-      .argument('<output>', 'a name ending in .safetensors for the single-file form, else a directory (PEFT layout)')
+      .argument(
+        '<input>',
+        'PEFT adapter directory, single-file .safetensors adapter, http(s) URL; or a .keras file / model.json',
+      )
+      .argument(
+        '<output>',
+        'a name ending in .safetensors for the single-file form, else a directory (PEFT layout; for a model: the LayersModel folder)',
+      )
       .option('--dtype <dtype>', 'store float tensors as f32, f16 or bf16')
       .option('--force', 'overwrite an existing output')
       .action(async (input: string, output: string, opts: ConvertOptions) => {
+        if (isModelInput(input)) {
+          const m = await convertModel(input, output, opts);
+          ctx.io.out(
+            `wrote tfjs LayersModel ${join(output, 'model.json')} (${m.layers} layers, ${m.parameters.toLocaleString('en-US')} parameters)\n`,
+          );
+          return;
+        }
         const r = await convertAdapter(input, output, opts);
         ctx.io.out(
           `wrote ${r.form === 'single-file' ? 'single-file adapter' : 'PEFT adapter directory'} ${output} (${r.bytes.toLocaleString('en-US')} bytes)\n`,

@@ -22,6 +22,10 @@ export interface TrainOptions {
   methods?: string;
   backend: string;
   out: string;
+  /** A pretrained model to adapt instead of the built-in experiments (path or URL; see train-model.ts). */
+  model?: string;
+  /** With --model: 'new' (a new classification head; default for models ending in Dense) or 'keep'. */
+  head?: string;
 }
 
 function positiveInt(flag: string, v: string): number {
@@ -147,7 +151,10 @@ export const trainCommand: CliCommand = {
       )
       .option('--rank <list>', 'LoRA ranks, comma-separated (vision default 1,4,8; text: one rank, default 8)')
       .option('--alpha <n>', 'LoRA alpha (default: 2·r)')
-      .option('--targets <regex>', "LoRA target modules (vision default 'conv1|conv2|fc1|head')")
+      .option(
+        '--targets <regex>',
+        "LoRA target modules (vision default 'conv1|conv2|fc1|head'; --model: every Dense, convolution and Embedding layer)",
+      )
       .option('--epochs <n>', 'vision: passes over the training data (default 2)')
       .option('--steps <n>', 'text: optimizer steps per method (default 150)')
       .option('--train-size <n>', 'vision: target-domain training examples (default 6000)')
@@ -156,8 +163,22 @@ export const trainCommand: CliCommand = {
       .option('--methods <list>', 'vision: methods to compare, comma-separated (default base,head,lora,full)')
       .option('--backend <name>', BACKEND_HELP, 'auto')
       .option('--out <dir>', 'where trained adapters are saved (PEFT format)', 'tfjs-lora-output')
+      .option(
+        '--model <path or URL>',
+        'adapt this pretrained model instead (model.json, .keras, ...: whatever loadPretrained reads) on a task fitted to its input: MNIST for images/vectors, text for token ids',
+      )
+      .option(
+        '--head <new|keep>',
+        "with --model: train a new classification head ('new') or the model's own outputs ('keep')",
+      )
       .action(async (opts: TrainOptions) => {
         const backend = await selectBackend(opts.backend);
+        if (opts.model !== undefined) {
+          ctx.io.out(`tfjs-lora train --model on ${backend}\n`);
+          const { trainPretrainedModel } = await import('./train-model.js');
+          await trainPretrainedModel({ ...opts, model: opts.model }, ctx.io);
+          return;
+        }
         ctx.io.out(`tfjs-lora train --task ${opts.task} on ${backend}\n`);
         if (opts.task === 'vision') await trainVision(opts, ctx.io);
         else if (opts.task === 'text') await trainText(opts, ctx.io);

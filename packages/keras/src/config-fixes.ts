@@ -1,0 +1,24 @@
+// tfjs-layers 4.22's SeparableConv2D.getConfig() leaves out `depthMultiplier`, so a model with
+// depth_multiplier ≠ 1 does not survive model.save() / loadLayersModel or applyLora's rebuild (the weights
+// no longer fit). This adds the key back when it is missing. Applied once, when the loader first runs.
+import * as tf from '@tensorflow/tfjs-core';
+
+type GetConfig = (this: { depthMultiplier?: number }) => tf.serialization.ConfigDict;
+
+let done = false;
+
+/** Makes SeparableConv2D.getConfig() include depthMultiplier (idempotent; no-op if tfjs already does). */
+export function ensureConfigFixes(): void {
+  if (done) return;
+  done = true;
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap['SeparableConv2D'];
+  if (entry === undefined) return;
+  const proto = (entry[0] as unknown as { prototype: { getConfig: GetConfig } }).prototype;
+  const original = proto.getConfig;
+  proto.getConfig = function (this: { depthMultiplier?: number }) {
+    const config = original.call(this);
+    if (config['depthMultiplier'] === undefined && this.depthMultiplier !== undefined)
+      config['depthMultiplier'] = this.depthMultiplier;
+    return config;
+  };
+}
