@@ -6,7 +6,7 @@ import { LoraError, loadPretrained } from '@tfjs-lora/core';
 import { saveModelFiles } from '@tfjs-lora/core/node';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBackend } from '../backend.js';
+import { selectBackend } from '../backend.js';
 import { registerFormats } from './train-model.js';
 
 /** Whether `input` names a pretrained model (rather than a PEFT adapter): a .keras/.h5 file or a model.json. */
@@ -31,7 +31,7 @@ export async function convertModel(
   const target = join(outDir, 'model.json');
   if (!o.force && existsSync(target))
     throw new LoraError(`'${target}' exists already; choose another output folder or pass --force.`);
-  await ensureBackend();
+  await selectBackend('auto');
   await registerFormats();
   const model = await loadPretrained(input);
   if (!(model instanceof tfl.LayersModel))
