@@ -1,0 +1,350 @@
+// LoraGraphModel: LoRA adapters on a tf.GraphModel. The graph runs with its own kernels; each adapted
+// node's weight is fed with W + scaling·ΔW (tfjs's graph executor takes any node as a feed), so fused
+// epilogues (bias, relu, relu6, leaky relu, prelu, elu, sigmoid), quantised weights (dequantised at load)
+// and every op kind keep their meaning, and gradients reach A and B through the feed.
+import * as tf from '@tensorflow/tfjs-core';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import {
+  AdapterStateError,
+  LoraConfigError,
+  alphaFor,
+  checkAdapterName,
+  loraConfig,
+  rankFor,
+  scalingFor,
+  type LoraConfig,
+  type LoraConfigInput,
+  type ParameterCount,
+  type PeftExportable,
+  type TrainableModel,
+} from '@tfjs-lora/core';
+import { deltaWeight, initFactors } from './factors.js';
+import { graphTargets, selectGraphTargets, type GraphTarget } from './targets.js';
+import { graphView, refuseAsyncGraph, setWeightMap } from './graph-nodes.js';
+import { peftTensorsOf } from './peft-export.js';
+import { mergedArtifacts } from './unload.js';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
+
+/** One adapted node's factors for one adapter. */
+export interface GraphFactors {
+  /** A, tfjs layout (see `factors.ts`). */
+  readonly loraA: tf.Variable;
+  /** B, tfjs layout. */
+  readonly loraB: tf.Variable;
+  /** alpha / r (or alpha / √r with rsLoRA). */
+  readonly scaling: number;
+}
+
+/** Inputs as GraphModel.execute takes them. */
+export type GraphInputs = tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
+
+let instances = 0;
+
+/**
+ * A tf.GraphModel with LoRA adapters, the counterpart of core's `LoraModel` (build it with `applyLora`
+ * after `import '@tfjs-lora/graph'`). Only the LoRA factors train; the graph's own weights stay frozen.
+ * The GraphModel is not copied: this object owns the factors, the caller keeps owning the GraphModel.
+ */
+export class LoraGraphModel implements TrainableModel, PeftExportable {
+  /** The wrapped GraphModel (its weights are the base weights unless {@link merge} is in effect). */
+  readonly model: GraphModel;
+  private readonly candidates: ReadonlyMap<string, GraphTarget>;
+  private readonly adapters = new Map<string, { config: LoraConfig; factors: Map<string, GraphFactors> }>();
+  private active: string[] = [];
+  private disabled = false;
+  private merged: Map<string, tf.Tensor> | null = null;
+  private readonly id = ++instances;
+
+  /** @internal Use `applyLora(graphModel, config)`. */
+  constructor(model: GraphModel) {
+    const view = graphView(model);
+    refuseAsyncGraph(view);
+    this.model = model;
+    this.candidates = new Map(graphTargets(model, view).map((t) => [t.path, t]));
+  }
+
+  /** A name for messages. */
+  get name(): string {
+    return 'graph-model';
+  }
+
+  /** Every node that can take LoRA (MatMul, Conv2D, depthwise, fused or not), by module path. */
+  get targetableModules(): GraphTarget[] {
+    return [...this.candidates.values()];
+  }
+
+  /** The module paths adapter `name` adapts. */
+  adaptedModules(name = this.active[0]!): string[] {
+    return [...this.adapterState(name).factors.keys()];
+  }
+
+  /** Adapter names, in the order they were added. */
+  get adapterNames(): string[] {
+    return [...this.adapters.keys()];
+  }
+
+  /** The active adapters. */
+  get activeAdapters(): string[] {
+    return [...this.active];
+  }
+
+  /** The config of an adapter. */
+  peftConfig(name = this.active[0]!): LoraConfig {
+    return this.adapterState(name).config;
+  }
+
+  /** The factors of adapter `name` by module path. */
+  factors(name = this.active[0]!): ReadonlyMap<string, GraphFactors> {
+    return this.adapterState(name).factors;
+  }
+
+  /** The LoRA factors of the active adapters: the `tf.Variable`s that train. */
+  get trainableVariables(): tf.Variable[] {
+    return this.active.flatMap((n) => [...this.adapterState(n).factors.values()].flatMap((f) => [f.loraA, f.loraB]));
+  }
+
+  /** Trainable (active factors) and total (graph weights + every adapter) parameter counts. */
+  trainableParameters(): ParameterCount {
+    const size = (ts: tf.Tensor[]): number => ts.reduce((s, t) => s + t.size, 0);
+    const base = Object.values(this.model.weights).reduce((s, ts) => s + size(ts), 0);
+    const all = [...this.adapters.values()].flatMap((a) => [...a.factors.values()].flatMap((f) => [f.loraA, f.loraB]));
+    const trainable = size(this.trainableVariables);
+    const total = base + size(all);
+    return { trainable, total, percent: total === 0 ? 0 : (100 * trainable) / total };
+  }
+
+  /**
+   * Runs the graph with LoRA (GraphModel.execute): `inputs` as a tensor, a list in `model.inputNodes`
+   * order or a map by input name; `outputs` node names (default: the model's outputs).
+   */
+  execute(inputs: GraphInputs, outputs?: string | string[]): tf.Tensor | tf.Tensor[] {
+    return tf.tidy(() => this.model.execute({ ...this.feeds(inputs), ...this.weightFeeds() }, outputs));
+  }
+
+  /** Inference on the model's outputs (GraphModel.predict). */
+  predict(inputs: GraphInputs): tf.Tensor | tf.Tensor[] {
+    return this.execute(inputs);
+  }
+
+  /** The forward pass for training (`train`, `createTrainStep`); graphs have no dropout, so `training` changes nothing. */
+  apply(inputs: tf.Tensor | tf.Tensor[], _options: { training?: boolean } = {}): tf.Tensor | tf.Tensor[] {
+    return this.execute(inputs);
+  }
+
+  /** Adds a named adapter (inactive, as in PEFT; call {@link setAdapter}). */
+  addAdapter(name: string, input: LoraConfig | LoraConfigInput, options: { seed?: number } = {}): void {
+    checkAdapterName(name);
+    if (this.adapters.has(name))
+      throw new AdapterStateError(`Adapter '${name}' exists already. Delete it first or pick another name.`, {
+        adapter: name,
+      });
+    if (this.merged) throw new AdapterStateError(`Unmerge before adding an adapter.`, { adapter: name });
+    const config = loraConfig(input as LoraConfigInput);
+    refuseUnsupported(config);
+    const targets = selectGraphTargets(config, [...this.candidates.values()]);
+    const factors = new Map<string, GraphFactors>();
+    let seed = options.seed;
+    for (const t of targets) {
+      const r = rankFor(config, t.path);
+      const scaling = scalingFor(r, alphaFor(config, t.path), config.useRslora);
+      const init = initFactors(t, this.model.weights[t.weight]![0]!, r, scaling, config.initLoraWeights, seed);
+      factors.set(t.path, this.variables(name, t.path, init.loraA, init.loraB, scaling));
+      if (seed !== undefined) seed += 1;
+    }
+    this.adapters.set(name, { config, factors });
+    if (this.active.length === 0) this.active = [name];
+    this.markTrainable();
+  }
+
+  /** @internal Adds adapter `name` with given factors (tfjs layouts, copied), for loaded PEFT adapters. */
+  addAdapterFactors(name: string, config: LoraConfig, given: Map<string, { loraA: tf.Tensor; loraB: tf.Tensor; scaling: number }>): void {
+    checkAdapterName(name);
+    const factors = new Map<string, GraphFactors>();
+    for (const [path, f] of given) factors.set(path, this.variables(name, path, f.loraA.clone(), f.loraB.clone(), f.scaling));
+    this.adapters.set(name, { config, factors });
+    if (this.active.length === 0) this.active = [name];
+    this.markTrainable();
+  }
+
+  /** The candidate target at `path`, or undefined. */
+  target(path: string): GraphTarget | undefined {
+    return this.candidates.get(path);
+  }
+
+  /** Makes these adapters active (PEFT's `set_adapter`); only they run and train. */
+  setAdapter(names: string | string[]): void {
+    const list = typeof names === 'string' ? [names] : [...names];
+    list.forEach((n) => this.adapterState(n));
+    if (this.merged) throw new AdapterStateError(`Unmerge before switching adapters (merged weights would keep the old update).`);
+    this.active = list;
+    this.markTrainable();
+  }
+
+  /** Deletes an adapter and its factors; it must not be the only one. */
+  deleteAdapter(name: string): void {
+    const state = this.adapterState(name);
+    if (this.adapters.size === 1)
+      throw new AdapterStateError(`Cannot delete '${name}': it is the only adapter. Use mergeAndUnload() or dispose().`, {
+        adapter: name,
+      });
+    if (this.merged && this.active.includes(name)) this.unmerge();
+    for (const f of state.factors.values()) tf.dispose([f.loraA, f.loraB]);
+    this.adapters.delete(name);
+    const remaining = this.active.filter((n) => n !== name);
+    this.setAdapter(remaining.length > 0 ? remaining : [this.adapterNames[0]!]);
+  }
+
+  /** Base-model behaviour: no LoRA update (unmerges first). */
+  disableAdapters(): void {
+    this.unmerge();
+    this.disabled = true;
+  }
+
+  /** Undoes {@link disableAdapters}. */
+  enableAdapters(): void {
+    this.disabled = false;
+  }
+
+  /** Runs `fn` with adapters disabled and re-enables them afterwards (after a returned promise settles), even if it throws. */
+  withAdaptersDisabled<T>(fn: () => T): T {
+    this.disableAdapters();
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.enableAdapters();
+      throw e;
+    }
+    if (result instanceof Promise) return result.finally(() => this.enableAdapters()) as T;
+    this.enableAdapters();
+    return result;
+  }
+
+  /**
+   * Folds the active adapters into the GraphModel's weights (W ← W + scaling·ΔW) for faster inference;
+   * {@link unmerge} restores the original weight tensors exactly. While merged, the wrapped GraphModel
+   * itself computes the adapted outputs.
+   */
+  merge(): void {
+    if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
+    if (this.merged) return;
+    const feeds = tf.tidy(() => this.weightFeeds());
+    const weights = { ...this.model.weights };
+    const originals = new Map<string, tf.Tensor>();
+    for (const [name, w] of Object.entries(feeds)) {
+      originals.set(name, weights[name]![0]!);
+      weights[name] = [w];
+    }
+    setWeightMap(this.model, weights);
+    this.merged = originals;
+  }
+
+  /** Restores the weights {@link merge} replaced. */
+  unmerge(): void {
+    if (!this.merged) return;
+    const weights = { ...this.model.weights };
+    for (const [name, original] of this.merged) {
+      weights[name]![0]!.dispose();
+      weights[name] = [original];
+    }
+    setWeightMap(this.model, weights);
+    this.merged = null;
+  }
+
+  /** True while {@link merge} is in effect. */
+  get isMerged(): boolean {
+    return this.merged !== null;
+  }
+
+  /**
+   * PEFT's `merge_and_unload`: a new plain tf.GraphModel whose weights have the active adapters folded in
+   * (float32 where merged; other weights keep their stored dtype and quantisation). It runs and `save()`s
+   * with stock tfjs, no custom op. Asynchronous: the merged weights are read to encode the new model.
+   * This LoraGraphModel and the wrapped GraphModel are left as they were.
+   */
+  async mergeAndUnload(): Promise<GraphModel> {
+    if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
+    const feeds = this.merged ? new Map<string, tf.Tensor>() : new Map(Object.entries(tf.tidy(() => this.weightFeeds())));
+    try {
+      const replaced = this.merged
+        ? new Map([...this.merged.keys()].map((k) => [k, this.model.weights[k]![0]!] as const))
+        : feeds;
+      return await loadGraphModel(tf.io.fromMemory(await mergedArtifacts(graphView(this.model).artifacts, replaced)));
+    } finally {
+      tf.dispose([...feeds.values()]);
+    }
+  }
+
+  /** @internal PeftExportable: adapter `name` as PEFT saves it. */
+  toPeftTensors(adapterName: string): { config: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
+    if (this.merged) throw new AdapterStateError(`Unmerge before saving an adapter.`, { adapter: adapterName });
+    return peftTensorsOf(this.peftConfig(adapterName), this.factors(adapterName), this.candidates);
+  }
+
+  /** Disposes the factors (and merged weights: the GraphModel gets its original weights back); not the GraphModel. */
+  dispose(): void {
+    this.unmerge();
+    for (const a of this.adapters.values()) for (const f of a.factors.values()) tf.dispose([f.loraA, f.loraB]);
+    this.adapters.clear();
+  }
+
+  private adapterState(name: string): { config: LoraConfig; factors: Map<string, GraphFactors> } {
+    const s = this.adapters.get(name);
+    if (!s)
+      throw new AdapterStateError(`No adapter '${name}'; adapters: ${this.adapterNames.join(', ') || '(none)'}.`, {
+        adapter: name,
+      });
+    return s;
+  }
+
+  private variables(adapter: string, path: string, a: tf.Tensor, b: tf.Tensor, scaling: number): GraphFactors {
+    const prefix = `lora_graph_${this.id}/${path}`;
+    const loraA = tf.variable(a, false, `${prefix}/lora_A.${adapter}`);
+    const loraB = tf.variable(b, false, `${prefix}/lora_B.${adapter}`);
+    tf.dispose([a, b]);
+    return { loraA, loraB, scaling };
+  }
+
+  private markTrainable(): void {
+    for (const [name, a] of this.adapters)
+      for (const f of a.factors.values()) f.loraA.trainable = f.loraB.trainable = this.active.includes(name);
+  }
+
+  /** Inputs as a map by input node name. */
+  private feeds(inputs: GraphInputs): tf.NamedTensorMap {
+    if (!(inputs instanceof tf.Tensor) && !Array.isArray(inputs)) return inputs;
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const names = this.model.inputNodes;
+    if (list.length !== names.length)
+      throw new LoraConfigError(
+        `Expected ${names.length} input tensor(s) (${names.join(', ')}); found ${list.length}. Pass them in that order or as a map by name.`,
+      );
+    return Object.fromEntries(names.map((n, i) => [n, list[i]!]));
+  }
+
+  /** W + Σ scaling·ΔW for every node an active adapter adapts (none while disabled or merged). */
+  private weightFeeds(): tf.NamedTensorMap {
+    if (this.disabled || this.merged) return {};
+    const sums = new Map<string, tf.Tensor>();
+    for (const name of this.active)
+      for (const [path, f] of this.adapterState(name).factors) {
+        const t = this.candidates.get(path)!;
+        const delta = tf.mul(deltaWeight(t, f.loraA, f.loraB), f.scaling);
+        sums.set(t.weight, tf.add(sums.get(t.weight) ?? this.model.weights[t.weight]![0]!, delta));
+      }
+    return Object.fromEntries(sums);
+  }
+}
+
+/** Config features this package does not implement yet, refused with what to do instead. */
+function refuseUnsupported(config: LoraConfig): void {
+  const no = (field: string, why: string): never => {
+    throw new LoraConfigError(`LoraConfig.${field} ${why} is not supported on GraphModels yet; ${field === 'initLoraWeights' ? "use true, false or 'gaussian'" : 'leave it at its default'}.`, { field });
+  };
+  if (config.useDora) no('useDora', 'true');
+  if (config.loraDropout > 0) no('loraDropout', `${config.loraDropout} (> 0)`);
+  if (config.bias !== 'none') no('bias', `'${config.bias}'`);
+  if (config.modulesToSave && config.modulesToSave.length > 0) no('modulesToSave', JSON.stringify(config.modulesToSave));
+  if (typeof config.initLoraWeights === 'string' && config.initLoraWeights !== 'gaussian')
+    no('initLoraWeights', `'${config.initLoraWeights}'`);
+}
