@@ -18,7 +18,7 @@ import {
   train,
 } from '@tfjs-lora/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { constant, graphArtifacts, matMul, node, placeholder } from '../test-support/graph-json.js';
+import { constant, graphArtifacts, matMul, node, placeholder } from '@tfjs-lora/test-support/graph-json';
 import { CONV_MODULES, convGraph, convWeights, type ConvWeights } from '../test-support/conv-graph.js';
 import { UnsupportedGraphError, type LoraGraphModel } from './index.js';
 

@@ -3,7 +3,7 @@
 // form (base op + scaling·B(A(x)) before the activation), not through ΔW.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { constant, conv, graphArtifacts, matMul, node, placeholder } from './graph-json.js';
+import { constant, conv, graphArtifacts, matMul, node, placeholder } from '@tfjs-lora/test-support/graph-json';
 
 /** Weights of the network, by graph name. */
 export type ConvWeights = Record<string, tf.Tensor>;
@@ -73,7 +73,7 @@ export function convReference(x: tf.Tensor4D, w: ConvWeights, f: Partial<Record<
       return y;
     };
     let h = conv1(x, w['conv1/w']!, 2, 'same', 'conv1');
-    h = tf.leakyRelu(tf.add(h, w['conv1/b']!), 0.2);
+    h = tf.leakyRelu(tf.add(h, w['conv1/b']!), 0.2) as tf.Tensor4D;
     let d = tf.depthwiseConv2d(h, w['dw/w']! as tf.Tensor4D, 1, 'same');
     const lf = f['dw'];
     if (lf) {
@@ -85,7 +85,7 @@ export function convReference(x: tf.Tensor4D, w: ConvWeights, f: Partial<Record<
       const mixed = tf.sum(tf.mul(tf.expandDims(u, 5), tf.transpose(lf.loraB, [1, 0, 2])), 4); // [n,h,w,C,M]
       d = tf.add(d, tf.mul(tf.reshape(mixed, d.shape), lf.scaling));
     }
-    d = tf.clipByValue(tf.add(d, w['dw/b']!), 0, 6);
+    d = tf.clipByValue(tf.add(d, w['dw/b']!), 0, 6) as tf.Tensor4D;
     const p = conv1(d, w['pw/w']!, 1, 'valid', 'pw');
     const pooled = tf.mean(p, [1, 2]) as tf.Tensor2D;
     let o = tf.matMul(pooled, w['head/w']! as tf.Tensor2D);

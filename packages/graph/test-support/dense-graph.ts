@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { constant, graphArtifacts, matMul, node, placeholder } from './graph-json.js';
+import { constant, graphArtifacts, matMul, node, placeholder } from '@tfjs-lora/test-support/graph-json';
 
 /** The LayersModel and the GraphModel. */
 export async function denseTwins(

@@ -1,4 +1,4 @@
-// Small graph-model model.json artifacts built in memory, for tests: the nodes tfjs-converter writes for
+// Small graph-model model.json artifacts built in memory, for tests and benchmarks (`@tfjs-lora/test-support/graph-json`): the nodes tfjs-converter writes for
 // Keras Dense and convolution layers (fused epilogues included), with weights given as tensors.
 import * as tf from '@tensorflow/tfjs-core';
 
