@@ -36,6 +36,10 @@ export const SUITES: Readonly<Record<string, Suite>> = {
     file: 'suites/wasm-kernels.ts',
     compares: "@tfjs-lora/backend-wasm's kernels and threads vs tfjs-backend-wasm as shipped",
   },
+  graph: {
+    file: 'suites/graph.ts',
+    compares: 'GraphModel vs LayersModel LoRA step (MNIST CNN) and MobileNetV2 GraphModel vs PEFT, wasm, peak memory',
+  },
   webgpu: {
     file: 'suites/webgpu.ts',
     compares: 'fused WebGPU LoRA kernels vs composed ops, on the WebGPU adapter this machine has',

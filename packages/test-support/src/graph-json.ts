@@ -102,3 +102,13 @@ export async function graphArtifacts(
     weightData: data.buffer,
   };
 }
+
+/** A k×k max pool with stride k (VALID), NHWC. */
+export function maxPool(name: string, x: string, k: number): NodeDef {
+  return {
+    name,
+    op: 'MaxPool',
+    input: [x],
+    attr: { T: F, ksize: ints([1, k, k, 1]), strides: ints([1, k, k, 1]), padding: { s: b64('VALID') }, data_format: { s: b64('NHWC') } },
+  };
+}
