@@ -114,3 +114,25 @@ export function setWeightMap(model: GraphModel, map: Record<string, tf.Tensor[]>
     );
   executor.weightMap = map;
 }
+
+/** A node of the GraphModel's executor graph (tfjs-converter's internal `Node`): what the LoRA op changes. */
+export interface ExecutorNode {
+  name: string;
+  op: string;
+  category: string;
+  rawAttrs?: Record<string, unknown>;
+  attrParams: Record<string, { value?: unknown } | undefined>;
+}
+
+/** The executor's node called `name`. */
+export function executorNode(model: GraphModel, name: string): ExecutorNode {
+  const nodes = (model as unknown as { executor?: { graph?: { nodes?: Record<string, ExecutorNode> } } }).executor?.graph
+    ?.nodes;
+  const node = nodes?.[name];
+  if (!node)
+    throw new UnsupportedGraphError(
+      `Expected node '${name}' in the GraphModel's executor graph (tfjs-converter 4.x); found ${nodes ? 'no such node' : 'no executor graph'}. Load the model with tf.loadGraphModel.`,
+      { nodes: [name] },
+    );
+  return node;
+}

@@ -1,7 +1,7 @@
-// LoraGraphModel: LoRA adapters on a tf.GraphModel. The graph runs with its own kernels; each adapted
-// node's weight is fed with W + scaling·ΔW (tfjs's graph executor takes any node as a feed), so fused
-// epilogues (bias, relu, relu6, leaky relu, prelu, elu, sigmoid), quantised weights (dequantised at load)
-// and every op kind keep their meaning, and gradients reach A and B through the feed.
+// LoraGraphModel: LoRA adapters on a tf.GraphModel. Adapted nodes run as the op of custom-op.ts (the
+// frozen op as tfjs-converter runs it, fused epilogue included, plus the low-rank branch of the running
+// model's active adapters); every other node runs on tfjs's own kernels. Quantised and float16 weights
+// are dequantised by tfjs at load, so LoRA updates the dequantised frozen weight.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import {
@@ -22,6 +22,7 @@ import { deltaWeight, initFactors } from './factors.js';
 import { graphTargets, selectGraphTargets, type GraphTarget } from './targets.js';
 import { graphView, refuseAsyncGraph, setWeightMap } from './graph-nodes.js';
 import { peftTensorsOf } from './peft-export.js';
+import { hookNode, unhookNode, withUpdates, type NodeUpdate, type UpdateSource } from './custom-op.js';
 import { mergedArtifacts } from './unload.js';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 
@@ -45,10 +46,11 @@ let instances = 0;
  * after `import '@tfjs-lora/graph'`). Only the LoRA factors train; the graph's own weights stay frozen.
  * The GraphModel is not copied: this object owns the factors, the caller keeps owning the GraphModel.
  */
-export class LoraGraphModel implements TrainableModel, PeftExportable {
+export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSource {
   /** The wrapped GraphModel (its weights are the base weights unless {@link merge} is in effect). */
   readonly model: GraphModel;
   private readonly candidates: ReadonlyMap<string, GraphTarget>;
+  private readonly pathOfNode: ReadonlyMap<string, string>;
   private readonly adapters = new Map<string, { config: LoraConfig; factors: Map<string, GraphFactors> }>();
   private active: string[] = [];
   private disabled = false;
@@ -61,6 +63,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable {
     refuseAsyncGraph(view);
     this.model = model;
     this.candidates = new Map(graphTargets(model, view).map((t) => [t.path, t]));
+    this.pathOfNode = new Map([...this.candidates.values()].map((t) => [t.node, t.path]));
   }
 
   /** A name for messages. */
@@ -118,7 +121,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable {
    * order or a map by input name; `outputs` node names (default: the model's outputs).
    */
   execute(inputs: GraphInputs, outputs?: string | string[]): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => this.model.execute({ ...this.feeds(inputs), ...this.weightFeeds() }, outputs));
+    return withUpdates(this, () => tf.tidy(() => this.model.execute(this.feeds(inputs), outputs)));
   }
 
   /** Inference on the model's outputs (GraphModel.predict). */
@@ -151,9 +154,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable {
       factors.set(t.path, this.variables(name, t.path, init.loraA, init.loraB, scaling));
       if (seed !== undefined) seed += 1;
     }
-    this.adapters.set(name, { config, factors });
-    if (this.active.length === 0) this.active = [name];
-    this.markTrainable();
+    this.attach(name, config, factors);
   }
 
   /** @internal Adds adapter `name` with given factors (tfjs layouts, copied), for loaded PEFT adapters. */
@@ -161,9 +162,32 @@ export class LoraGraphModel implements TrainableModel, PeftExportable {
     checkAdapterName(name);
     const factors = new Map<string, GraphFactors>();
     for (const [path, f] of given) factors.set(path, this.variables(name, path, f.loraA.clone(), f.loraB.clone(), f.scaling));
+    this.attach(name, config, factors);
+  }
+
+  /** @internal UpdateSource: the active adapters' factors for `node` (none while disabled or merged). */
+  updatesFor(node: string): NodeUpdate[] {
+    if (this.disabled || this.merged) return [];
+    const path = this.pathOfNode.get(node);
+    if (path === undefined) return [];
+    return this.active.flatMap((n) => {
+      const f = this.adapters.get(n)?.factors.get(path);
+      return f ? [f] : [];
+    });
+  }
+
+  private attach(name: string, config: LoraConfig, factors: Map<string, GraphFactors>): void {
     this.adapters.set(name, { config, factors });
+    for (const path of factors.keys()) hookNode(this.model, this.candidates.get(path)!);
     if (this.active.length === 0) this.active = [name];
     this.markTrainable();
+  }
+
+  private detach(factors: Map<string, GraphFactors>): void {
+    for (const [path, f] of factors) {
+      unhookNode(this.model, this.candidates.get(path)!);
+      tf.dispose([f.loraA, f.loraB]);
+    }
   }
 
   /** The candidate target at `path`, or undefined. */
@@ -188,7 +212,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable {
         adapter: name,
       });
     if (this.merged && this.active.includes(name)) this.unmerge();
-    for (const f of state.factors.values()) tf.dispose([f.loraA, f.loraB]);
+    this.detach(state.factors);
     this.adapters.delete(name);
     const remaining = this.active.filter((n) => n !== name);
     this.setAdapter(remaining.length > 0 ? remaining : [this.adapterNames[0]!]);
@@ -284,7 +308,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable {
   /** Disposes the factors (and merged weights: the GraphModel gets its original weights back); not the GraphModel. */
   dispose(): void {
     this.unmerge();
-    for (const a of this.adapters.values()) for (const f of a.factors.values()) tf.dispose([f.loraA, f.loraB]);
+    for (const a of this.adapters.values()) this.detach(a.factors);
     this.adapters.clear();
   }
 
@@ -322,7 +346,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable {
     return Object.fromEntries(names.map((n, i) => [n, list[i]!]));
   }
 
-  /** W + Σ scaling·ΔW for every node an active adapter adapts (none while disabled or merged). */
+  /** W + Σ scaling·ΔW for every weight an active adapter updates (by weight name), for merging. */
   private weightFeeds(): tf.NamedTensorMap {
     if (this.disabled || this.merged) return {};
     const sums = new Map<string, tf.Tensor>();

@@ -95,7 +95,7 @@ export function graphTargets(model: GraphModel, view: GraphView): GraphTarget[] 
       kind,
       weight,
       shape: w.shape,
-      transposed: kind === 'matmul' && flag(n, 'transpose_b') === true,
+      transposed: kind === 'matmul' && (flag(n, 'transpose_b') === true || flag(n, 'adj_y') === true),
       isOutput: reachesOutput(n.name),
     });
   }

@@ -14,18 +14,18 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { applyLora, createTrainStep, useBackend, type TrainableTarget } from '@tfjs-lora/core';
 import '@tfjs-lora/graph';
 import '@tfjs-lora/vision';
 import { buildMnistCnn } from '@tfjs-lora/vision/experiments';
-import { constant, conv, graphArtifacts, matMul, maxPool, node, placeholder } from '@tfjs-lora/test-support/graph-json';
 import { mobileNetV2GraphArtifacts } from '@tfjs-lora/test-support/mobilenet-v2';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../print-table.js';
+import { cnnAsGraph } from './graph-cnn.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -73,31 +73,6 @@ async function measure(models: TrainableTarget[], shape: number[], classes: numb
     trainable: (m as { trainableVariables: tf.Variable[] }).trainableVariables.reduce((n, v) => n + v.size, 0),
     firstLoss: first[k]!,
   }));
-}
-
-/** The MNIST CNN's weights written as the GraphModel tfjs-converter would make of it. */
-async function cnnAsGraph(model: tfl.LayersModel): Promise<GraphModel> {
-  const w = (layer: string, i: number) => model.getLayer(layer).getWeights()[i]!;
-  const weights: Record<string, tf.Tensor> = {};
-  for (const l of ['conv1', 'conv2', 'fc1', 'head']) [weights[`${l}/kernel`], weights[`${l}/bias`]] = [w(l, 0), w(l, 1)];
-  weights['flatten/shape'] = tf.tensor1d([-1, 1600], 'int32');
-  const artifacts = await graphArtifacts(
-    [
-      placeholder('x', [-1, 28, 28, 1]),
-      ...Object.keys(weights).map((k) => constant(k, k === 'flatten/shape' ? 'DT_INT32' : 'DT_FLOAT')),
-      conv('conv1', 'x', 'conv1/kernel', { padding: 'VALID', bias: 'conv1/bias', fused: { activation: 'Relu' } }),
-      maxPool('pool1', 'conv1', 2),
-      conv('conv2', 'pool1', 'conv2/kernel', { padding: 'VALID', bias: 'conv2/bias', fused: { activation: 'Relu' } }),
-      maxPool('pool2', 'conv2', 2),
-      node('flatten', 'Reshape', ['pool2', 'flatten/shape'], { T: { type: 'DT_FLOAT' }, Tshape: { type: 'DT_INT32' } }),
-      matMul('fc1', 'flatten', 'fc1/kernel', 'fc1/bias', { activation: 'Relu' }),
-      matMul('head', 'fc1', 'head/kernel', 'head/bias'),
-      node('softmax', 'Softmax', ['head']),
-    ],
-    weights,
-  );
-  weights['flatten/shape'].dispose();
-  return loadGraphModel(tf.io.fromMemory(artifacts));
 }
 
 const started = performance.now();
