@@ -107,7 +107,9 @@ for (const pkg of packages) {
             `${where}: library code of ${pkg} imports ${spec}; pick a backend in an app, a test or a script, not in the library`,
           );
         else if (DOMAIN.has(pkg) && inSrc && !isTest(rel) && DOMAIN.has(own) && own !== pkg)
-          problems.push(`${where}: library code of ${pkg} imports ${spec}; plugins depend on core only, never on each other`);
+          problems.push(
+            `${where}: library code of ${pkg} imports ${spec}; plugins depend on core only, never on each other`,
+          );
       } else if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
         if (target.startsWith(packagesDir + sep) && !target.startsWith(pkgDir + sep) && !isTest(rel)) {

@@ -7,7 +7,14 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { applyLora } from '@tfjs-lora/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, tryBackend } from '../test-support/backend.js';
-import { CONV_MODULES, convGraph, convReference, convWeights, type ConvWeights, type RefFactors } from '../test-support/conv-graph.js';
+import {
+  CONV_MODULES,
+  convGraph,
+  convReference,
+  convWeights,
+  type ConvWeights,
+  type RefFactors,
+} from '../test-support/conv-graph.js';
 import './index.js';
 import type { LoraGraphModel } from './index.js';
 
@@ -35,7 +42,11 @@ for (const backend of BACKENDS) {
       w = convWeights();
       graph = await convGraph(w);
       x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
-      lg = applyLora(graph, { r: 2, loraAlpha: 3, targetModules: [...CONV_MODULES], initLoraWeights: false }, { seed: 3 });
+      lg = applyLora(
+        graph,
+        { r: 2, loraAlpha: 3, targetModules: [...CONV_MODULES], initLoraWeights: false },
+        { seed: 3 },
+      );
     });
 
     afterAll(() => {
@@ -68,7 +79,9 @@ for (const backend of BACKENDS) {
       const g = tf.variableGrads(() => tf.sum(tf.square(lg.apply(x) as tf.Tensor)) as tf.Scalar, vars);
       const refGrads = tf.grads((...fs: tf.Tensor[]) => {
         const byPath: Record<string, RefFactors> = {};
-        [...lg.factors()].forEach(([p, f], i) => (byPath[p] = { loraA: fs[2 * i]!, loraB: fs[2 * i + 1]!, scaling: f.scaling }));
+        [...lg.factors()].forEach(
+          ([p, f], i) => (byPath[p] = { loraA: fs[2 * i]!, loraB: fs[2 * i + 1]!, scaling: f.scaling }),
+        );
         return tf.sum(tf.square(convReference(x, w, byPath)));
       })(vars);
       for (const [i, v] of vars.entries()) {
@@ -99,7 +112,11 @@ for (const backend of BACKENDS) {
       back.dispose();
       const plain = await lg.mergeAndUnload();
       let saved: tf.io.ModelArtifacts | undefined;
-      await plain.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+      await plain.save(
+        tf.io.withSaveHandler(
+          async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+        ),
+      );
       plain.dispose();
       expect(JSON.stringify(saved!.modelTopology)).not.toMatch(/lora/i);
       const reloaded = await loadGraphModel(tf.io.fromMemory(saved!));

@@ -126,8 +126,21 @@ function params(hook: Hook, args: tf.Tensor[]): Params {
 
 /** The frozen op with bias and `activation`, as tfjs-converter runs it. */
 function frozen(hook: Hook, p: Params, x: tf.Tensor, w: tf.Tensor, activation: Activation): tf.Tensor {
-  const epilogue = { bias: p.bias, activation, preluActivationWeights: activation === 'prelu' ? p.prelu : undefined, leakyreluAlpha: p.leakyreluAlpha };
-  const conv = { x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: p.strides, pad: p.pad as 'same', dataFormat: p.dataFormat, dilations: p.dilations, ...epilogue };
+  const epilogue = {
+    bias: p.bias,
+    activation,
+    preluActivationWeights: activation === 'prelu' ? p.prelu : undefined,
+    leakyreluAlpha: p.leakyreluAlpha,
+  };
+  const conv = {
+    x: x as tf.Tensor4D,
+    filter: w as tf.Tensor4D,
+    strides: p.strides,
+    pad: p.pad as 'same',
+    dataFormat: p.dataFormat,
+    dilations: p.dilations,
+    ...epilogue,
+  };
   if (hook.target.kind === 'conv2d') return tf.fused.conv2d(conv);
   if (hook.target.kind === 'depthwise') return tf.fused.depthwiseConv2d(conv);
   return tf.fused.matMul({ a: x, b: w, transposeA: p.transposeA, transposeB: p.transposeB, ...epilogue });
@@ -156,16 +169,28 @@ function activate(y: tf.Tensor, p: Params): tf.Tensor {
 function branch(hook: Hook, p: Params, x: tf.Tensor, u: NodeUpdate): tf.Tensor {
   const r = u.loraB.shape[0]!;
   if (hook.target.kind === 'conv2d') {
-    const down = tf.conv2d(x as tf.Tensor4D, u.loraA as tf.Tensor4D, p.strides, p.pad as 'same', p.dataFormat, p.dilations);
+    const down = tf.conv2d(
+      x as tf.Tensor4D,
+      u.loraA as tf.Tensor4D,
+      p.strides,
+      p.pad as 'same',
+      p.dataFormat,
+      p.dilations,
+    );
     // B, a 1×1 convolution, as a matmul over channels (cheaper than Conv2D and its two backprop kernels).
     const nhwc = p.dataFormat === 'NHWC' ? down : tf.transpose(down, [0, 2, 3, 1]);
-    const up = tf.reshape(tf.matMul(tf.reshape(nhwc, [-1, r]) as tf.Tensor2D, tf.mul(u.loraB, u.scaling) as tf.Tensor2D), [
-      ...nhwc.shape.slice(0, 3),
-      u.loraB.shape[1]!,
-    ]);
+    const up = tf.reshape(
+      tf.matMul(tf.reshape(nhwc, [-1, r]) as tf.Tensor2D, tf.mul(u.loraB, u.scaling) as tf.Tensor2D),
+      [...nhwc.shape.slice(0, 3), u.loraB.shape[1]!],
+    );
     return p.dataFormat === 'NHWC' ? up : tf.transpose(up, [0, 3, 1, 2]);
   }
-  const xa = p.transposeA ? tf.transpose(x, [...x.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i))) : x;
+  const xa = p.transposeA
+    ? tf.transpose(
+        x,
+        [...x.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)),
+      )
+    : x;
   const inF = xa.shape[xa.rank - 1]!;
   const flat = tf.reshape(xa, [-1, inF]) as tf.Tensor2D;
   const up = tf.matMul(tf.mul(tf.matMul(flat, u.loraA as tf.Tensor2D), u.scaling), u.loraB as tf.Tensor2D);
@@ -196,7 +221,10 @@ function runNode(hook: Hook, inputs: tf.Tensor[]): tf.Tensor {
   const updates = running?.updatesFor(hook.target.node) ?? [];
   if (updates.length === 0) return frozen(hook, p, x, w, p.activation);
   if (hook.target.kind === 'depthwise') {
-    const merged = updates.reduce((acc, u) => tf.add(acc, tf.mul(deltaWeight(hook.target, u.loraA, u.loraB), u.scaling)), w);
+    const merged = updates.reduce(
+      (acc, u) => tf.add(acc, tf.mul(deltaWeight(hook.target, u.loraA, u.loraB), u.scaling)),
+      w,
+    );
     return activate(unfused(hook, p, x, merged), p);
   }
   return activate(
@@ -207,6 +235,9 @@ function runNode(hook: Hook, inputs: tf.Tensor[]): tf.Tensor {
 
 registerOp(LORA_GRAPH_OP, (node) => {
   const hook = hooks.get(node.attrs[ID_ATTR] as number);
-  if (!hook) throw new Error(`${LORA_GRAPH_OP}: no LoRA hook ${String(node.attrs[ID_ATTR])} (the LoraGraphModel was disposed while running).`);
+  if (!hook)
+    throw new Error(
+      `${LORA_GRAPH_OP}: no LoRA hook ${String(node.attrs[ID_ATTR])} (the LoraGraphModel was disposed while running).`,
+    );
   return tf.tidy(() => runNode(hook, node.inputs));
 });

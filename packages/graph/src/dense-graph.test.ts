@@ -31,7 +31,11 @@ for (const backend of BACKENDS) {
       if (why !== null) return console.warn(`skipping ${backend}: ${why}`);
       ({ layers, graph } = await denseTwins());
       x = tf.randomNormal([4, 5], 0, 1, 'float32', 11);
-      lm = applyLora(layers, { r: 2, loraAlpha: 4, targetModules: ['dense1', 'dense2'], initLoraWeights: false }, { seed: 5 });
+      lm = applyLora(
+        layers,
+        { r: 2, loraAlpha: 4, targetModules: ['dense1', 'dense2'], initLoraWeights: false },
+        { seed: 5 },
+      );
       const adapter = decodePeftAdapter(encodePeftAdapter(lm));
       lg = applyLora(graph, adapter);
       adapter.dispose();

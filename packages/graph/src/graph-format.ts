@@ -12,7 +12,9 @@ export const graphModelFormat: ModelFormat = {
     if (files.ioHandler) {
       const artifacts = await files.ioHandler.load!();
       const kind = modelJsonKind({ format: artifacts.format, modelTopology: artifacts.modelTopology });
-      return kind === 'graph-model' ? true : `the IOHandler gives ${kind === undefined ? 'no tfjs model' : `a ${kind}`}`;
+      return kind === 'graph-model'
+        ? true
+        : `the IOHandler gives ${kind === undefined ? 'no tfjs model' : `a ${kind}`}`;
     }
     const name = modelJsonName(files);
     const json = await files.readJson(name);

@@ -22,7 +22,7 @@ export const graphModelKind: ModelKind<GraphModel, LoraGraphModel> = {
     try {
       lora.addAdapterFactors(options.adapterName ?? 'default', adapter.config, factors);
     } finally {
-      for (const f of factors.values()) f.loraA.dispose(), f.loraB.dispose();
+      for (const f of factors.values()) (f.loraA.dispose(), f.loraB.dispose());
     }
     return lora;
   },

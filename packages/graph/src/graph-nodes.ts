@@ -126,8 +126,8 @@ export interface ExecutorNode {
 
 /** The executor's node called `name`. */
 export function executorNode(model: GraphModel, name: string): ExecutorNode {
-  const nodes = (model as unknown as { executor?: { graph?: { nodes?: Record<string, ExecutorNode> } } }).executor?.graph
-    ?.nodes;
+  const nodes = (model as unknown as { executor?: { graph?: { nodes?: Record<string, ExecutorNode> } } }).executor
+    ?.graph?.nodes;
   const node = nodes?.[name];
   if (!node)
     throw new UnsupportedGraphError(

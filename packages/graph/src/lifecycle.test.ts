@@ -87,7 +87,11 @@ describe('training through core', () => {
     const lg = applyLora(graph, { r: 2, targetModules: [...CONV_MODULES] }, { seed: 1 });
     const before = Object.fromEntries(Object.entries(graph.weights).map(([k, v]) => [k, v[0]!.clone()]));
     const opt = tf.train.adam(0.05);
-    const history = await train(lg, { x, y }, { optimizer: opt, loss: 'categoricalCrossentropy', epochs: 8, batchSize: 8 });
+    const history = await train(
+      lg,
+      { x, y },
+      { optimizer: opt, loss: 'categoricalCrossentropy', epochs: 8, batchSize: 8 },
+    );
     const losses = history.loss;
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[losses.length - 1]!).toBeLessThan(losses[0]!);

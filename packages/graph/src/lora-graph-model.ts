@@ -158,10 +158,15 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
   }
 
   /** @internal Adds adapter `name` with given factors (tfjs layouts, copied), for loaded PEFT adapters. */
-  addAdapterFactors(name: string, config: LoraConfig, given: Map<string, { loraA: tf.Tensor; loraB: tf.Tensor; scaling: number }>): void {
+  addAdapterFactors(
+    name: string,
+    config: LoraConfig,
+    given: Map<string, { loraA: tf.Tensor; loraB: tf.Tensor; scaling: number }>,
+  ): void {
     checkAdapterName(name);
     const factors = new Map<string, GraphFactors>();
-    for (const [path, f] of given) factors.set(path, this.variables(name, path, f.loraA.clone(), f.loraB.clone(), f.scaling));
+    for (const [path, f] of given)
+      factors.set(path, this.variables(name, path, f.loraA.clone(), f.loraB.clone(), f.scaling));
     this.attach(name, config, factors);
   }
 
@@ -199,7 +204,8 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
   setAdapter(names: string | string[]): void {
     const list = typeof names === 'string' ? [names] : [...names];
     list.forEach((n) => this.adapterState(n));
-    if (this.merged) throw new AdapterStateError(`Unmerge before switching adapters (merged weights would keep the old update).`);
+    if (this.merged)
+      throw new AdapterStateError(`Unmerge before switching adapters (merged weights would keep the old update).`);
     this.active = list;
     this.markTrainable();
   }
@@ -208,9 +214,12 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
   deleteAdapter(name: string): void {
     const state = this.adapterState(name);
     if (this.adapters.size === 1)
-      throw new AdapterStateError(`Cannot delete '${name}': it is the only adapter. Use mergeAndUnload() or dispose().`, {
-        adapter: name,
-      });
+      throw new AdapterStateError(
+        `Cannot delete '${name}': it is the only adapter. Use mergeAndUnload() or dispose().`,
+        {
+          adapter: name,
+        },
+      );
     if (this.merged && this.active.includes(name)) this.unmerge();
     this.detach(state.factors);
     this.adapters.delete(name);
@@ -288,7 +297,9 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
    */
   async mergeAndUnload(): Promise<GraphModel> {
     if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
-    const feeds = this.merged ? new Map<string, tf.Tensor>() : new Map(Object.entries(tf.tidy(() => this.weightFeeds())));
+    const feeds = this.merged
+      ? new Map<string, tf.Tensor>()
+      : new Map(Object.entries(tf.tidy(() => this.weightFeeds())));
     try {
       const replaced = this.merged
         ? new Map([...this.merged.keys()].map((k) => [k, this.model.weights[k]![0]!] as const))
@@ -363,12 +374,16 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
 /** Config features this package does not implement yet, refused with what to do instead. */
 function refuseUnsupported(config: LoraConfig): void {
   const no = (field: string, why: string): never => {
-    throw new LoraConfigError(`LoraConfig.${field} ${why} is not supported on GraphModels yet; ${field === 'initLoraWeights' ? "use true, false or 'gaussian'" : 'leave it at its default'}.`, { field });
+    throw new LoraConfigError(
+      `LoraConfig.${field} ${why} is not supported on GraphModels yet; ${field === 'initLoraWeights' ? "use true, false or 'gaussian'" : 'leave it at its default'}.`,
+      { field },
+    );
   };
   if (config.useDora) no('useDora', 'true');
   if (config.loraDropout > 0) no('loraDropout', `${config.loraDropout} (> 0)`);
   if (config.bias !== 'none') no('bias', `'${config.bias}'`);
-  if (config.modulesToSave && config.modulesToSave.length > 0) no('modulesToSave', JSON.stringify(config.modulesToSave));
+  if (config.modulesToSave && config.modulesToSave.length > 0)
+    no('modulesToSave', JSON.stringify(config.modulesToSave));
   if (typeof config.initLoraWeights === 'string' && config.initLoraWeights !== 'gaussian')
     no('initLoraWeights', `'${config.initLoraWeights}'`);
 }

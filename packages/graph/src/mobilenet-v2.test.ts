@@ -45,7 +45,13 @@ describe('nsfwjs MobileNetV2 GraphModel (uint8-quantised)', () => {
     expect(modules.filter((m) => m.includes('.dense.'))).toHaveLength(1);
     const expected = lg.targetableModules
       .filter((t) => modules.includes(t.path))
-      .reduce((s, t) => s + R * (t.shape.length === 4 ? t.shape[0]! * t.shape[1]! * t.shape[2]! + t.shape[3]! : t.shape[0]! + t.shape[1]!), 0);
+      .reduce(
+        (s, t) =>
+          s +
+          R *
+            (t.shape.length === 4 ? t.shape[0]! * t.shape[1]! * t.shape[2]! + t.shape[3]! : t.shape[0]! + t.shape[1]!),
+        0,
+      );
     expect(lg.trainableParameters().trainable).toBe(expected);
     const [y, base] = [lg.predict(x) as tf.Tensor, graph.predict(x) as tf.Tensor];
     const d = tf.tidy(() => tf.max(tf.abs(tf.sub(y, base))));

@@ -1,13 +1,7 @@
 // A graph adapter in PEFT's files, and a PEFT adapter back onto a GraphModel. Module paths are node
 // names with '/' → '.'; factors are converted between tfjs and PyTorch layouts (factors.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  AdapterFormatError,
-  ShapeMismatchError,
-  toPeftJson,
-  type LoraConfig,
-  type PeftAdapter,
-} from '@tfjs-lora/core';
+import { AdapterFormatError, ShapeMismatchError, toPeftJson, type LoraConfig, type PeftAdapter } from '@tfjs-lora/core';
 import { factorKey } from '@tfjs-lora/core/peft';
 import { fromTorch, toTorch, torchShapes } from './factors.js';
 import type { GraphTarget } from './targets.js';
@@ -42,7 +36,9 @@ export function factorsFromPeft(
         'modules_to_save, base_layer and bias tensors are not supported on GraphModels yet.',
     );
   if (adapter.modules.some((m) => m.magnitude !== undefined))
-    throw new AdapterFormatError('Expected a LoRA adapter; found DoRA magnitudes, which GraphModels do not support yet.');
+    throw new AdapterFormatError(
+      'Expected a LoRA adapter; found DoRA magnitudes, which GraphModels do not support yet.',
+    );
   const out = new Map<string, { loraA: tf.Tensor; loraB: tf.Tensor; scaling: number }>();
   try {
     for (const m of adapter.modules) {

@@ -23,7 +23,11 @@ async function writeGraph(graph: GraphModel, folder: string): Promise<void> {
     tf.io.withSaveHandler(async (a) => {
       const { mkdir } = await import('node:fs/promises');
       await mkdir(folder, { recursive: true });
-      const json = { format: a.format, modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] };
+      const json = {
+        format: a.format,
+        modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+      };
       await writeFile(join(folder, 'model.json'), JSON.stringify(json));
       await writeFile(join(folder, 'weights.bin'), new Uint8Array(tf.io.CompositeArrayBuffer.join(a.weightData!)));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };

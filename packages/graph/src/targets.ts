@@ -107,7 +107,11 @@ function flag(n: GraphDefNode, attr: string): boolean | undefined {
 }
 
 /** The class name `'all-linear'` and error listings see: MatMuls are 'Dense', convolutions by kind. */
-const CLASS_NAMES: Readonly<Record<WeightKind, string>> = { matmul: 'Dense', conv2d: 'Conv2D', depthwise: 'DepthwiseConv2D' };
+const CLASS_NAMES: Readonly<Record<WeightKind, string>> = {
+  matmul: 'Dense',
+  conv2d: 'Conv2D',
+  depthwise: 'DepthwiseConv2D',
+};
 
 /** A selector written with node names ('a/b/Conv2D') read over module paths ('a.b.Conv2D'). */
 function dotted(selector: ModuleSelector | null): ModuleSelector | null {
@@ -123,7 +127,11 @@ function dotted(selector: ModuleSelector | null): ModuleSelector | null {
  * with node names ('/' is read as '.').
  */
 export function selectGraphTargets(config: LoraConfig, targets: readonly GraphTarget[]): GraphTarget[] {
-  const infos: LayerInfo[] = targets.map((t) => ({ path: t.path, className: CLASS_NAMES[t.kind], isOutput: t.isOutput }));
+  const infos: LayerInfo[] = targets.map((t) => ({
+    path: t.path,
+    className: CLASS_NAMES[t.kind],
+    isOutput: t.isOutput,
+  }));
   const chosen = selectTargets(
     { ...config, targetModules: dotted(config.targetModules), excludeModules: dotted(config.excludeModules) },
     infos,

@@ -16,7 +16,8 @@ function byteSize(spec: tf.io.WeightsManifestEntry, data: Uint8Array, offset: nu
   }
   const dtype = spec.quantization?.dtype ?? spec.dtype;
   const b = BYTES[dtype];
-  if (b === undefined) throw new ModelFormatError(`Weight '${spec.name}' has dtype '${dtype}', which cannot be re-encoded.`);
+  if (b === undefined)
+    throw new ModelFormatError(`Weight '${spec.name}' has dtype '${dtype}', which cannot be re-encoded.`);
   return n * b;
 }
 

@@ -11,7 +11,8 @@ export type ConvWeights = Record<string, tf.Tensor>;
 /** The module paths of its adaptable nodes. */
 export const CONV_MODULES = ['conv1', 'dw', 'pw', 'head'] as const;
 
-const r = (shape: number[], seed: number, scale = 0.5): tf.Tensor => tf.randomUniform(shape, -scale, scale, 'float32', seed);
+const r = (shape: number[], seed: number, scale = 0.5): tf.Tensor =>
+  tf.randomUniform(shape, -scale, scale, 'float32', seed);
 
 /** Random weights (seeded). */
 export function convWeights(): ConvWeights {
@@ -34,7 +35,11 @@ export async function convGraph(weights: ConvWeights, options: { quantize?: stri
     [
       placeholder('x', [-1, 8, 8, 3]),
       ...Object.keys(weights).map((k) => constant(k, k === 'axes' ? 'DT_INT32' : 'DT_FLOAT')),
-      conv('conv1', 'x', 'conv1/w', { strides: 2, bias: 'conv1/b', fused: { activation: 'LeakyRelu', leakyreluAlpha: 0.2 } }),
+      conv('conv1', 'x', 'conv1/w', {
+        strides: 2,
+        bias: 'conv1/b',
+        fused: { activation: 'LeakyRelu', leakyreluAlpha: 0.2 },
+      }),
       // (tfjs-converter passes no leakyrelu_alpha to FusedDepthwiseConv2dNative, so LeakyRelu sits on conv1.)
       conv('dw', 'conv1', 'dw/w', { depthwise: true, bias: 'dw/b', fused: { activation: 'Relu6' } }),
       conv('pw', 'dw', 'pw/w', { padding: 'VALID' }),
@@ -61,7 +66,13 @@ export interface RefFactors {
  */
 export function convReference(x: tf.Tensor4D, w: ConvWeights, f: Partial<Record<string, RefFactors>>): tf.Tensor {
   return tf.tidy(() => {
-    const conv1 = (inp: tf.Tensor4D, kernel: tf.Tensor, stride: number, pad: 'same' | 'valid', name: string): tf.Tensor4D => {
+    const conv1 = (
+      inp: tf.Tensor4D,
+      kernel: tf.Tensor,
+      stride: number,
+      pad: 'same' | 'valid',
+      name: string,
+    ): tf.Tensor4D => {
       let y = tf.conv2d(inp, kernel as tf.Tensor4D, stride, pad);
       const lf = f[name];
       if (lf) {
@@ -90,7 +101,8 @@ export function convReference(x: tf.Tensor4D, w: ConvWeights, f: Partial<Record<
     const pooled = tf.mean(p, [1, 2]) as tf.Tensor2D;
     let o = tf.matMul(pooled, w['head/w']! as tf.Tensor2D);
     const hf = f['head'];
-    if (hf) o = tf.add(o, tf.mul(tf.matMul(tf.matMul(pooled, hf.loraA as tf.Tensor2D), hf.loraB as tf.Tensor2D), hf.scaling));
+    if (hf)
+      o = tf.add(o, tf.mul(tf.matMul(tf.matMul(pooled, hf.loraA as tf.Tensor2D), hf.loraB as tf.Tensor2D), hf.scaling));
     return tf.prelu(tf.add(o, w['head/b']!), w['head/alpha']!);
   });
 }

@@ -18,7 +18,11 @@ const strs = (xs: string[]): Attr => ({ list: { s: xs.map(b64) } });
 
 /** A float32 input node. */
 export function placeholder(name: string, shape: number[]): NodeDef {
-  return { name, op: 'Placeholder', attr: { dtype: F, shape: { shape: { dim: shape.map((s) => ({ size: String(s) })) } } } };
+  return {
+    name,
+    op: 'Placeholder',
+    attr: { dtype: F, shape: { shape: { dim: shape.map((s) => ({ size: String(s) })) } } },
+  };
 }
 /** A weight (its tensor goes in the weight map under the same name). */
 export function constant(name: string, dtype: 'DT_FLOAT' | 'DT_INT32' = 'DT_FLOAT'): NodeDef {
@@ -109,6 +113,12 @@ export function maxPool(name: string, x: string, k: number): NodeDef {
     name,
     op: 'MaxPool',
     input: [x],
-    attr: { T: F, ksize: ints([1, k, k, 1]), strides: ints([1, k, k, 1]), padding: { s: b64('VALID') }, data_format: { s: b64('NHWC') } },
+    attr: {
+      T: F,
+      ksize: ints([1, k, k, 1]),
+      strides: ints([1, k, k, 1]),
+      padding: { s: b64('VALID') },
+      data_format: { s: b64('NHWC') },
+    },
   };
 }

@@ -9,7 +9,8 @@ import { constant, conv, graphArtifacts, matMul, maxPool, node, placeholder } fr
 export async function cnnAsGraph(model: tfl.LayersModel): Promise<GraphModel> {
   const w = (layer: string, i: number) => model.getLayer(layer).getWeights()[i]!;
   const weights: Record<string, tf.Tensor> = {};
-  for (const l of ['conv1', 'conv2', 'fc1', 'head']) [weights[`${l}/kernel`], weights[`${l}/bias`]] = [w(l, 0), w(l, 1)];
+  for (const l of ['conv1', 'conv2', 'fc1', 'head'])
+    [weights[`${l}/kernel`], weights[`${l}/bias`]] = [w(l, 0), w(l, 1)];
   weights['flatten/shape'] = tf.tensor1d([-1, 1600], 'int32');
   const artifacts = await graphArtifacts(
     [
@@ -29,4 +30,3 @@ export async function cnnAsGraph(model: tfl.LayersModel): Promise<GraphModel> {
   weights['flatten/shape'].dispose();
   return loadGraphModel(tf.io.fromMemory(artifacts));
 }
-

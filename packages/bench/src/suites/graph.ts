@@ -49,11 +49,27 @@ interface Measured {
 }
 
 /** Interleaved steps of each model on one batch: median ms per step, peak bytes of one profiled step. */
-async function measure(models: TrainableTarget[], shape: number[], classes: number, steps: number, warmup: number): Promise<Measured[]> {
+async function measure(
+  models: TrainableTarget[],
+  shape: number[],
+  classes: number,
+  steps: number,
+  warmup: number,
+): Promise<Measured[]> {
   const x = tf.randomUniform(shape, 0, 1, 'float32', 1);
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: shape[0]! }, (_, i) => i % classes), 'int32'), classes));
+  const y = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: shape[0]! }, (_, i) => i % classes),
+        'int32',
+      ),
+      classes,
+    ),
+  );
   const optimizers = models.map(() => tf.train.adam(1e-3));
-  const stepFns = models.map((m, k) => createTrainStep(m, { optimizer: optimizers[k]!, loss: 'categoricalCrossentropy' }));
+  const stepFns = models.map((m, k) =>
+    createTrainStep(m, { optimizer: optimizers[k]!, loss: 'categoricalCrossentropy' }),
+  );
   const first = await Promise.all(stepFns.map((s) => s(x, y)));
   for (let i = 1; i < warmup; i++) for (const s of stepFns) await s(x, y);
   const times: number[][] = models.map(() => []);
@@ -93,20 +109,66 @@ graphCnn.dispose();
 const mbatch = Number(a['mobilenet-batch']);
 log(`wasm: MobileNetV2 GraphModel, batch ${mbatch}`);
 const mobilenet = await loadGraphModel(tf.io.fromMemory(mobileNetV2GraphArtifacts()));
-const mLora = applyLora(mobilenet, { ...config, targetModules: '.*/(expand|project|Conv_1)/.*|.*/dense/.*' }, { seed: 1 });
+const mLora = applyLora(
+  mobilenet,
+  { ...config, targetModules: '.*/(expand|project|Conv_1)/.*|.*/dense/.*' },
+  { seed: 1 },
+);
 const modules = mLora.adaptedModules().length;
 const [mr] = await measure([mLora], [mbatch, 224, 224, 3], 5, Number(a['mobilenet-steps']), 1);
 mLora.dispose();
 mobilenet.dispose();
 
-console.log(`\nLoRA r=${R} (alpha ${2 * R}), Adam, tfjs ${tf.version_core} wasm (@tfjs-lora/backend-wasm), median ms per training step\n`);
+console.log(
+  `\nLoRA r=${R} (alpha ${2 * R}), Adam, tfjs ${tf.version_core} wasm (@tfjs-lora/backend-wasm), median ms per training step\n`,
+);
 console.log(
   markdownTable(
-    ['network', 'route', 'batch', 'ms/step', 'peak MB', 'trainable', 'first loss', 'graph / layers time', 'graph / layers memory'],
     [
-      ['MNIST CNN', 'LayersModel (core + vision)', 64, lr.ms.toFixed(1), mb(lr.peakBytes), lr.trainable, lr.firstLoss.toFixed(5), '', ''],
-      ['MNIST CNN', 'GraphModel (@tfjs-lora/graph)', 64, gr.ms.toFixed(1), mb(gr.peakBytes), gr.trainable, gr.firstLoss.toFixed(5), (gr.ms / lr.ms).toFixed(2), (gr.peakBytes / lr.peakBytes).toFixed(2)],
-      [`MobileNetV2 1.4 (nsfwjs, ${modules} modules)`, 'GraphModel (@tfjs-lora/graph)', mbatch, mr.ms.toFixed(0), mb(mr.peakBytes), mr.trainable, mr.firstLoss.toFixed(4), '', ''],
+      'network',
+      'route',
+      'batch',
+      'ms/step',
+      'peak MB',
+      'trainable',
+      'first loss',
+      'graph / layers time',
+      'graph / layers memory',
+    ],
+    [
+      [
+        'MNIST CNN',
+        'LayersModel (core + vision)',
+        64,
+        lr.ms.toFixed(1),
+        mb(lr.peakBytes),
+        lr.trainable,
+        lr.firstLoss.toFixed(5),
+        '',
+        '',
+      ],
+      [
+        'MNIST CNN',
+        'GraphModel (@tfjs-lora/graph)',
+        64,
+        gr.ms.toFixed(1),
+        mb(gr.peakBytes),
+        gr.trainable,
+        gr.firstLoss.toFixed(5),
+        (gr.ms / lr.ms).toFixed(2),
+        (gr.peakBytes / lr.peakBytes).toFixed(2),
+      ],
+      [
+        `MobileNetV2 1.4 (nsfwjs, ${modules} modules)`,
+        'GraphModel (@tfjs-lora/graph)',
+        mbatch,
+        mr.ms.toFixed(0),
+        mb(mr.peakBytes),
+        mr.trainable,
+        mr.firstLoss.toFixed(4),
+        '',
+        '',
+      ],
     ],
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   ),
@@ -116,20 +178,34 @@ const python = process.env['PEFT_PYTHON'] ?? '/tmp/peftenv/bin/python';
 if (!a['no-peft'] && existsSync(python)) {
   log('PEFT on PyTorch: MobileNetV2 1.4');
   const script = fileURLToPath(new URL('./peft_mobilenet_bench.py', import.meta.url));
-  const out = execFileSync(python, [script, '--batch', String(mbatch), '--steps', a['mobilenet-steps']!, '--threads', '2', '--r', String(R)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const out = execFileSync(
+    python,
+    [script, '--batch', String(mbatch), '--steps', a['mobilenet-steps']!, '--threads', '2', '--r', String(R)],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   const p = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number | string | null>;
   console.log(
-    `\nMobileNetV2 1.4 in PEFT ${p['peft']} on PyTorch ${p['torch']} (${p['torchvision'] ? `torchvision ${p['torchvision']}` : 'local definition of torchvision\'s architecture'}; CPU, ${p['threads']} threads, batch ${p['batch']}, ${p['targets']} modules, ${p['trainable']} trainable):`,
+    `\nMobileNetV2 1.4 in PEFT ${p['peft']} on PyTorch ${p['torch']} (${p['torchvision'] ? `torchvision ${p['torchvision']}` : "local definition of torchvision's architecture"}; CPU, ${p['threads']} threads, batch ${p['batch']}, ${p['targets']} modules, ${p['trainable']} trainable):`,
   );
   console.log(
     markdownTable(
       ['MobileNetV2 LoRA step', 'ms/step', 'peak memory', 'ours / PEFT time'],
       [
-        ['tfjs wasm, GraphModel route', mr.ms.toFixed(0), `${mb(mr.peakBytes)} MB of tensors (tf.profile)`, (mr.ms / Number(p['lora_ms'])).toFixed(2)],
-        ['PEFT, PyTorch CPU', Number(p['lora_ms']).toFixed(0), `${Number(p['peak_rss_mb']).toFixed(0)} MB process RSS (${Number(p['rss_before_mb']).toFixed(0)} before training)`, ''],
+        [
+          'tfjs wasm, GraphModel route',
+          mr.ms.toFixed(0),
+          `${mb(mr.peakBytes)} MB of tensors (tf.profile)`,
+          (mr.ms / Number(p['lora_ms'])).toFixed(2),
+        ],
+        [
+          'PEFT, PyTorch CPU',
+          Number(p['lora_ms']).toFixed(0),
+          `${Number(p['peak_rss_mb']).toFixed(0)} MB process RSS (${Number(p['rss_before_mb']).toFixed(0)} before training)`,
+          '',
+        ],
       ],
       ['l', 'r', 'r', 'r'],
     ),
