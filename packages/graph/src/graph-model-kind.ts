@@ -1,4 +1,5 @@
 // GraphModel as a model kind of core's applyLora / applyPeftAdapter.
+import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { ModelKind } from '@tfjs-lora/core';
 import { isGraphModel } from './graph-nodes.js';
@@ -22,7 +23,7 @@ export const graphModelKind: ModelKind<GraphModel, LoraGraphModel> = {
     try {
       lora.addAdapterFactors(options.adapterName ?? 'default', adapter.config, factors);
     } finally {
-      for (const f of factors.values()) (f.loraA.dispose(), f.loraB.dispose());
+      for (const f of factors.values()) tf.dispose([f.loraA, f.loraB]);
     }
     return lora;
   },

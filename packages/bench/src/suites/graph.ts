@@ -13,7 +13,6 @@
 //   pnpm bench graph [--steps 10] [--r 8] [--mobilenet-batch 4] [--mobilenet-steps 3] [--no-peft]
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { applyLora, createTrainStep, useBackend, type TrainableTarget } from '@tfjs-lora/core';
 import '@tfjs-lora/graph';
