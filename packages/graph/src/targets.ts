@@ -35,6 +35,8 @@ export interface GraphTarget {
   readonly kind: WeightKind;
   /** The weight-map name of its frozen weight (the constant fed as its second input). */
   readonly weight: string;
+  /** The names of its further inputs (a fused op's bias, then prelu alpha). */
+  readonly extraInputs: readonly string[];
   /** The weight's shape. */
   readonly shape: readonly number[];
   /** MatMul with `transpose_b`: the weight is stored [out, in]. */
@@ -94,6 +96,7 @@ export function graphTargets(model: GraphModel, view: GraphView): GraphTarget[] 
       op: n.op,
       kind,
       weight,
+      extraInputs: n.input!.slice(2).filter((ref) => !ref.startsWith('^')).map(inputNodeName),
       shape: w.shape,
       transposed: kind === 'matmul' && (flag(n, 'transpose_b') === true || flag(n, 'adj_y') === true),
       isOutput: reachesOutput(n.name),
