@@ -52,7 +52,9 @@ function digits(split: 'train' | 'test', n: number): { x: tf.Tensor4D; y: tf.Ten
 function bar(label: string, done: number, total: number, extra: string): void {
   const width = 24;
   const full = Math.round((width * done) / total);
-  process.stderr.write(`\r${label.padEnd(10)} [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${done}/${total} ${extra}   `);
+  process.stderr.write(
+    `\r${label.padEnd(10)} [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${done}/${total} ${extra}   `,
+  );
   if (done === total) process.stderr.write('\n');
 }
 
@@ -82,13 +84,21 @@ interface Row {
   seconds: number;
 }
 
-async function trainLoop(label: string, step: (x: tf.Tensor, y: tf.Tensor) => Promise<number>, x: tf.Tensor, y: tf.Tensor): Promise<void> {
+async function trainLoop(
+  label: string,
+  step: (x: tf.Tensor, y: tf.Tensor) => Promise<number>,
+  x: tf.Tensor,
+  y: tf.Tensor,
+): Promise<void> {
   const n = x.shape[0]!;
   const steps = Math.ceil(n / BATCH);
   for (let e = 0; e < EPOCHS; e++) {
     let loss = 0;
     for (let s = 0; s < steps; s++) {
-      const [xb, yb] = [tf.slice(x, s * BATCH, Math.min(BATCH, n - s * BATCH)), tf.slice(y, s * BATCH, Math.min(BATCH, n - s * BATCH))];
+      const [xb, yb] = [
+        tf.slice(x, s * BATCH, Math.min(BATCH, n - s * BATCH)),
+        tf.slice(y, s * BATCH, Math.min(BATCH, n - s * BATCH)),
+      ];
       loss = await step(xb, yb);
       tf.dispose([xb, yb]);
       bar(label, e * steps + s + 1, EPOCHS * steps, `epoch ${e + 1}/${EPOCHS} loss ${loss.toFixed(3)}`);
@@ -96,9 +106,14 @@ async function trainLoop(label: string, step: (x: tf.Tensor, y: tf.Tensor) => Pr
   }
 }
 
-async function headOnly(graph: GraphModel, train: ReturnType<typeof digits>, test: ReturnType<typeof digits>): Promise<Row> {
+async function headOnly(
+  graph: GraphModel,
+  train: ReturnType<typeof digits>,
+  test: ReturnType<typeof digits>,
+): Promise<Row> {
   const t0 = performance.now();
-  const featureNode = 'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze';
+  const featureNode =
+    'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze';
   const feats = batched(train.x, (b) => graph.execute(b, featureNode) as tf.Tensor, 'features');
   const testFeats = batched(test.x, (b) => graph.execute(b, featureNode) as tf.Tensor, 'features');
   // The graph's own head as the starting point: its MatMul weight and bias constants.
@@ -108,17 +123,34 @@ async function headOnly(graph: GraphModel, train: ReturnType<typeof digits>, tes
   lora.dispose();
   const w = tf.variable(head[target.weight]![0]!.clone());
   const b = tf.variable(head[target.extraInputs[0]!]![0]!.clone());
-  const model = { trainableVariables: [w, b], apply: (x: tf.Tensor | tf.Tensor[]) => tf.softmax(tf.add(tf.matMul(x as tf.Tensor2D, w), b)) };
+  const model = {
+    trainableVariables: [w, b],
+    apply: (x: tf.Tensor | tf.Tensor[]) => tf.softmax(tf.add(tf.matMul(x as tf.Tensor2D, w), b)),
+  };
   const opt = tf.train.adam(LR);
-  await trainLoop('head only', createTrainStep(model, { optimizer: opt, loss: 'categoricalCrossentropy' }), feats, train.y);
+  await trainLoop(
+    'head only',
+    createTrainStep(model, { optimizer: opt, loss: 'categoricalCrossentropy' }),
+    feats,
+    train.y,
+  );
   const scores = model.apply(testFeats);
   const acc = await accuracy(scores, test.labels);
   tf.dispose([feats, testFeats, scores, w, b]);
   opt.dispose();
-  return { method: 'head only (dense 1792→5)', accuracy: acc, trainable: w.size + b.size, seconds: (performance.now() - t0) / 1000 };
+  return {
+    method: 'head only (dense 1792→5)',
+    accuracy: acc,
+    trainable: w.size + b.size,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
-async function loraRun(graph: GraphModel, train: ReturnType<typeof digits>, test: ReturnType<typeof digits>): Promise<Row> {
+async function loraRun(
+  graph: GraphModel,
+  train: ReturnType<typeof digits>,
+  test: ReturnType<typeof digits>,
+): Promise<Row> {
   const t0 = performance.now();
   const lora = applyLora(graph, { r: R, loraAlpha: 2 * R, targetModules: TARGETS }, { seed: 1 });
   const opt = tf.train.adam(LR);
@@ -130,7 +162,12 @@ async function loraRun(graph: GraphModel, train: ReturnType<typeof digits>, test
   scores.dispose();
   opt.dispose();
   lora.dispose();
-  return { method: `LoRA r=${R} (${modules} modules)`, accuracy: acc, trainable, seconds: (performance.now() - t0) / 1000 };
+  return {
+    method: `LoRA r=${R} (${modules} modules)`,
+    accuracy: acc,
+    trainable,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 if (a.backend === 'wasm') await import('@tfjs-lora/backend-wasm');
@@ -139,7 +176,9 @@ const graph = await loadGraphModel(tf.io.fromMemory(mobileNetV2GraphArtifacts())
 const train = digits('train', TRAIN);
 const test = digits('test', TEST);
 const zero = batched(test.x, (b) => graph.predict(b) as tf.Tensor, 'zero-shot');
-const rows: Row[] = [{ method: 'no training (nsfwjs head as is)', accuracy: await accuracy(zero, test.labels), trainable: 0, seconds: 0 }];
+const rows: Row[] = [
+  { method: 'no training (nsfwjs head as is)', accuracy: await accuracy(zero, test.labels), trainable: 0, seconds: 0 },
+];
 zero.dispose();
 rows.push(await headOnly(graph, train, test));
 rows.push(await loraRun(graph, train, test));
@@ -147,6 +186,9 @@ console.log(
   `\nnsfwjs MobileNetV2 GraphModel → MNIST digits 0–4: ${train.labels.length} training / ${test.labels.length} test images, ${EPOCHS} epochs, batch ${BATCH}, Adam ${LR}, ${tf.getBackend()}\n`,
 );
 console.log('| method | test accuracy | trainable parameters | time (s) |\n| --- | ---: | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.method} | ${(100 * r.accuracy).toFixed(1)}% | ${r.trainable.toLocaleString('en-US')} | ${r.seconds.toFixed(0)} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.method} | ${(100 * r.accuracy).toFixed(1)}% | ${r.trainable.toLocaleString('en-US')} | ${r.seconds.toFixed(0)} |`,
+  );
 tf.dispose([train.x, train.y, test.x, test.y]);
 graph.dispose();

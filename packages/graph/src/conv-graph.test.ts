@@ -126,16 +126,37 @@ for (const backend of BACKENDS) {
       tf.dispose([y, base, yr]);
     });
 
-    it('quantised (uint8) weights: LoRA on the dequantised weight', async () => {
+    it.each(['uint8', 'uint16', 'float16'] as const)('%s weights: LoRA on the dequantised weight', async (as) => {
       if (why !== null) return;
-      const q = await convGraph(w, { quantize: ['conv1/w', 'pw/w'] });
-      const deq: ConvWeights = { ...w, 'conv1/w': q.weights['conv1/w']![0]!, 'pw/w': q.weights['pw/w']![0]! };
-      const lq = applyLora(q, { r: 2, targetModules: ['conv1', 'pw'], initLoraWeights: false }, { seed: 4 });
+      const q = await convGraph(w, { quantize: ['conv1/w', 'pw/w', 'dw/w', 'head/w', 'conv1/b'], as });
+      const dq = (k: string) => q.weights[k]![0]!;
+      const deq: ConvWeights = {
+        ...w,
+        'conv1/b': dq('conv1/b'),
+        'conv1/w': dq('conv1/w'),
+        'pw/w': dq('pw/w'),
+        'dw/w': dq('dw/w'),
+        'head/w': dq('head/w'),
+      };
+      const diff = await maxDiff(dq('pw/w'), w['pw/w']!);
+      expect(diff).toBeGreaterThan(0); // really quantised
+      expect(diff).toBeLessThan(as === 'uint8' ? 1e-2 : 1e-3);
+      const lq = applyLora(q, { r: 2, targetModules: [...CONV_MODULES], initLoraWeights: false }, { seed: 4 });
       const [y, ref] = [lq.predict(x) as tf.Tensor, convReference(x, deq, refFactors(lq))];
       expect(await maxDiff(y, ref)).toBeLessThan(1e-5);
       const plain = await lq.mergeAndUnload();
       const ym = plain.predict(x) as tf.Tensor;
       expect(await maxDiff(ym, y)).toBeLessThan(1e-5);
+      let specs: tf.io.WeightsManifestEntry[] = [];
+      await plain.save(
+        tf.io.withSaveHandler(async (art) => {
+          specs = art.weightSpecs!;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
+      // Merged weights are float32; the bias nobody adapted keeps its quantisation.
+      expect(specs.find((sp) => sp.name === 'pw/w')!.quantization).toBeUndefined();
+      expect(specs.find((sp) => sp.name === 'conv1/b')!.quantization?.dtype).toBe(as);
       tf.dispose([y, ref, ym]);
       plain.dispose();
       lq.dispose();

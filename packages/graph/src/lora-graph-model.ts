@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import {
   AdapterStateError,
-  LoraConfigError,
   alphaFor,
   checkAdapterName,
   loraConfig,
@@ -18,13 +17,12 @@ import {
   type PeftExportable,
   type TrainableModel,
 } from '@tfjs-lora/core';
-import { deltaWeight, initFactors } from './factors.js';
+import { initFactors } from './factors.js';
 import { graphTargets, selectGraphTargets, type GraphTarget } from './targets.js';
-import { graphView, refuseAsyncGraph, setWeightMap } from './graph-nodes.js';
+import { graphView, refuseAsyncGraph } from './graph-nodes.js';
+import { mergedWeights, namedInputs, refuseUnsupported, restoreWeights, swapWeights, unloadedModel } from './merge.js';
 import { peftTensorsOf } from './peft-export.js';
 import { hookNode, unhookNode, withUpdates, type NodeUpdate, type UpdateSource } from './custom-op.js';
-import { mergedArtifacts } from './unload.js';
-import { loadGraphModel } from '@tensorflow/tfjs-converter';
 
 /** One adapted node's factors for one adapter. */
 export interface GraphFactors {
@@ -121,7 +119,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
    * order or a map by input name; `outputs` node names (default: the model's outputs).
    */
   execute(inputs: GraphInputs, outputs?: string | string[]): tf.Tensor | tf.Tensor[] {
-    return withUpdates(this, () => tf.tidy(() => this.model.execute(this.feeds(inputs), outputs)));
+    return withUpdates(this, () => tf.tidy(() => this.model.execute(namedInputs(this.model, inputs), outputs)));
   }
 
   /** Inference on the model's outputs (GraphModel.predict). */
@@ -261,26 +259,13 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
   merge(): void {
     if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
     if (this.merged) return;
-    const feeds = tf.tidy(() => this.weightFeeds());
-    const weights = { ...this.model.weights };
-    const originals = new Map<string, tf.Tensor>();
-    for (const [name, w] of Object.entries(feeds)) {
-      originals.set(name, weights[name]![0]!);
-      weights[name] = [w];
-    }
-    setWeightMap(this.model, weights);
-    this.merged = originals;
+    this.merged = swapWeights(this.model, this.activeMergedWeights());
   }
 
   /** Restores the weights {@link merge} replaced. */
   unmerge(): void {
     if (!this.merged) return;
-    const weights = { ...this.model.weights };
-    for (const [name, original] of this.merged) {
-      weights[name]![0]!.dispose();
-      weights[name] = [original];
-    }
-    setWeightMap(this.model, weights);
+    restoreWeights(this.model, this.merged);
     this.merged = null;
   }
 
@@ -297,16 +282,13 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
    */
   async mergeAndUnload(): Promise<GraphModel> {
     if (this.disabled) throw new AdapterStateError(`Adapters are disabled; enableAdapters() before merging.`);
-    const feeds = this.merged
-      ? new Map<string, tf.Tensor>()
-      : new Map(Object.entries(tf.tidy(() => this.weightFeeds())));
+    if (this.merged)
+      return unloadedModel(this.model, new Map([...this.merged.keys()].map((k) => [k, this.model.weights[k]![0]!])));
+    const merged = new Map(Object.entries(this.activeMergedWeights()));
     try {
-      const replaced = this.merged
-        ? new Map([...this.merged.keys()].map((k) => [k, this.model.weights[k]![0]!] as const))
-        : feeds;
-      return await loadGraphModel(tf.io.fromMemory(await mergedArtifacts(graphView(this.model).artifacts, replaced)));
+      return await unloadedModel(this.model, merged);
     } finally {
-      tf.dispose([...feeds.values()]);
+      tf.dispose([...merged.values()]);
     }
   }
 
@@ -345,45 +327,12 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
       for (const f of a.factors.values()) f.loraA.trainable = f.loraB.trainable = this.active.includes(name);
   }
 
-  /** Inputs as a map by input node name. */
-  private feeds(inputs: GraphInputs): tf.NamedTensorMap {
-    if (!(inputs instanceof tf.Tensor) && !Array.isArray(inputs)) return inputs;
-    const list = Array.isArray(inputs) ? inputs : [inputs];
-    const names = this.model.inputNodes;
-    if (list.length !== names.length)
-      throw new LoraConfigError(
-        `Expected ${names.length} input tensor(s) (${names.join(', ')}); found ${list.length}. Pass them in that order or as a map by name.`,
-      );
-    return Object.fromEntries(names.map((n, i) => [n, list[i]!]));
-  }
-
-  /** W + Σ scaling·ΔW for every weight an active adapter updates (by weight name), for merging. */
-  private weightFeeds(): tf.NamedTensorMap {
-    if (this.disabled || this.merged) return {};
-    const sums = new Map<string, tf.Tensor>();
-    for (const name of this.active)
-      for (const [path, f] of this.adapterState(name).factors) {
-        const t = this.candidates.get(path)!;
-        const delta = tf.mul(deltaWeight(t, f.loraA, f.loraB), f.scaling);
-        sums.set(t.weight, tf.add(sums.get(t.weight) ?? this.model.weights[t.weight]![0]!, delta));
-      }
-    return Object.fromEntries(sums);
-  }
-}
-
-/** Config features this package does not implement yet, refused with what to do instead. */
-function refuseUnsupported(config: LoraConfig): void {
-  const no = (field: string, why: string): never => {
-    throw new LoraConfigError(
-      `LoraConfig.${field} ${why} is not supported on GraphModels yet; ${field === 'initLoraWeights' ? "use true, false or 'gaussian'" : 'leave it at its default'}.`,
-      { field },
+  /** W + Σ scaling·ΔW for the active adapters, by weight name. */
+  private activeMergedWeights(): tf.NamedTensorMap {
+    return mergedWeights(
+      this.model,
+      this.candidates,
+      this.active.map((n) => this.adapterState(n).factors),
     );
-  };
-  if (config.useDora) no('useDora', 'true');
-  if (config.loraDropout > 0) no('loraDropout', `${config.loraDropout} (> 0)`);
-  if (config.bias !== 'none') no('bias', `'${config.bias}'`);
-  if (config.modulesToSave && config.modulesToSave.length > 0)
-    no('modulesToSave', JSON.stringify(config.modulesToSave));
-  if (typeof config.initLoraWeights === 'string' && config.initLoraWeights !== 'gaussian')
-    no('initLoraWeights', `'${config.initLoraWeights}'`);
+  }
 }

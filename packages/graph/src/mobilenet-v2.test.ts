@@ -55,7 +55,7 @@ describe('nsfwjs MobileNetV2 GraphModel (uint8-quantised)', () => {
     expect(lg.trainableParameters().trainable).toBe(expected);
     const [y, base] = [lg.predict(x) as tf.Tensor, graph.predict(x) as tf.Tensor];
     const d = tf.tidy(() => tf.max(tf.abs(tf.sub(y, base))));
-    expect((await d.data())[0]).toBeLessThan(1e-6);
+    expect((await d.data())[0]).toBeLessThan(1e-5); // unfused conv + bias + ReLU6 vs the fused kernel: float32 rounding
     tf.dispose([y, base, d]);
     lg.dispose();
   });

@@ -96,7 +96,10 @@ export function graphTargets(model: GraphModel, view: GraphView): GraphTarget[] 
       op: n.op,
       kind,
       weight,
-      extraInputs: n.input!.slice(2).filter((ref) => !ref.startsWith('^')).map(inputNodeName),
+      extraInputs: n
+        .input!.slice(2)
+        .filter((ref) => !ref.startsWith('^'))
+        .map(inputNodeName),
       shape: w.shape,
       transposed: kind === 'matmul' && (flag(n, 'transpose_b') === true || flag(n, 'adj_y') === true),
       isOutput: reachesOutput(n.name),

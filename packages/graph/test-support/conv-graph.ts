@@ -3,7 +3,15 @@
 // form (base op + scaling·B(A(x)) before the activation), not through ΔW.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { constant, conv, graphArtifacts, matMul, node, placeholder } from '@tfjs-lora/test-support/graph-json';
+import {
+  constant,
+  conv,
+  graphArtifacts,
+  matMul,
+  node,
+  placeholder,
+  type WeightQuantization,
+} from '@tfjs-lora/test-support/graph-json';
 
 /** Weights of the network, by graph name. */
 export type ConvWeights = Record<string, tf.Tensor>;
@@ -30,7 +38,10 @@ export function convWeights(): ConvWeights {
 }
 
 /** The GraphModel: conv1 (_FusedConv2D, stride 2, BiasAdd+LeakyRelu 0.2) → dw (FusedDepthwiseConv2dNative, BiasAdd+Relu6) → pw (Conv2D 1×1) → Mean → head (_FusedMatMul, BiasAdd+Prelu). */
-export async function convGraph(weights: ConvWeights, options: { quantize?: string[] } = {}): Promise<GraphModel> {
+export async function convGraph(
+  weights: ConvWeights,
+  options: { quantize?: string[]; as?: WeightQuantization } = {},
+): Promise<GraphModel> {
   const artifacts = await graphArtifacts(
     [
       placeholder('x', [-1, 8, 8, 3]),
@@ -48,7 +59,7 @@ export async function convGraph(weights: ConvWeights, options: { quantize?: stri
       node('out', 'Identity', ['head']),
     ],
     weights,
-    { quantize: options.quantize },
+    options,
   );
   return loadGraphModel(tf.io.fromMemory(artifacts));
 }

@@ -77,23 +77,48 @@ export function node(name: string, op: string, input: string[], attr: Attr = { T
   return { name, op, input, attr };
 }
 
-/** Graph-model artifacts from nodes and weights (weights as float32, or uint8-quantised when asked). */
+/** How `graphArtifacts` stores the weights named in `quantize` (tensorflowjs_converter's options). */
+export type WeightQuantization = 'uint8' | 'uint16' | 'float16';
+
+/** float32 → IEEE half bits (round to nearest; no subnormals: test weights are well inside the range). */
+function halfBits(x: number): number {
+  const f = new Float32Array([x]);
+  const b = new Uint32Array(f.buffer)[0]!;
+  const sign = (b >>> 16) & 0x8000;
+  const exp = ((b >>> 23) & 0xff) - 127 + 15;
+  if (exp <= 0) return sign;
+  if (exp >= 31) return sign | 0x7c00;
+  const mant = b & 0x7fffff;
+  const rounded = (exp << 10) + (mant >>> 13) + ((mant >>> 12) & 1);
+  return sign | rounded;
+}
+
+/** Graph-model artifacts from nodes and weights (float32, or quantised as tensorflowjs_converter does when asked). */
 export async function graphArtifacts(
   nodes: NodeDef[],
   weights: Record<string, tf.Tensor>,
-  options: { quantize?: readonly string[] } = {},
+  options: { quantize?: readonly string[]; as?: WeightQuantization } = {},
 ): Promise<tf.io.ModelArtifacts> {
   const plain: tf.NamedTensorMap = {};
   for (const [k, v] of Object.entries(weights)) if (!options.quantize?.includes(k)) plain[k] = v;
   const enc = await tf.io.encodeWeights(plain);
   const specs = [...enc.specs];
   const parts = [new Uint8Array(enc.data as ArrayBuffer)];
+  const as = options.as ?? 'uint8';
   for (const k of options.quantize ?? []) {
     const v = Float32Array.from(await weights[k]!.data());
+    const shape = weights[k]!.shape;
+    if (as === 'float16') {
+      parts.push(new Uint8Array(Uint16Array.from(v, halfBits).buffer));
+      specs.push({ name: k, shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+      continue;
+    }
+    const levels = as === 'uint8' ? 255 : 65535;
     const min = Math.min(...v);
-    const scale = (Math.max(...v) - min) / 255 || 1;
-    parts.push(Uint8Array.from(v, (x) => Math.round((x - min) / scale)));
-    specs.push({ name: k, shape: weights[k]!.shape, dtype: 'float32', quantization: { dtype: 'uint8', min, scale } });
+    const scale = (Math.max(...v) - min) / levels || 1;
+    const q = v.map((x) => Math.round((x - min) / scale));
+    parts.push(new Uint8Array((as === 'uint8' ? Uint8Array.from(q) : Uint16Array.from(q)).buffer));
+    specs.push({ name: k, shape, dtype: 'float32', quantization: { dtype: as, min, scale } });
   }
   const data = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   parts.reduce((at, p) => (data.set(p, at), at + p.length), 0);
