@@ -93,13 +93,12 @@ async function trainLoop(
   const n = x.shape[0]!;
   const steps = Math.ceil(n / BATCH);
   for (let e = 0; e < EPOCHS; e++) {
-    let loss = 0;
     for (let s = 0; s < steps; s++) {
       const [xb, yb] = [
         tf.slice(x, s * BATCH, Math.min(BATCH, n - s * BATCH)),
         tf.slice(y, s * BATCH, Math.min(BATCH, n - s * BATCH)),
       ];
-      loss = await step(xb, yb);
+      const loss = await step(xb, yb);
       tf.dispose([xb, yb]);
       bar(label, e * steps + s + 1, EPOCHS * steps, `epoch ${e + 1}/${EPOCHS} loss ${loss.toFixed(3)}`);
     }
