@@ -50,18 +50,29 @@ export function matMul(name: string, x: string, w: string, bias?: string, f: Fus
   const extra = f.prelu ? [f.prelu] : [];
   return { name, op: '_FusedMatMul', input: [x, w, bias, ...extra], attr: { ...base, ...fusedAttrs(f, extra.length) } };
 }
-/** A 2-D (or depthwise) convolution, NHWC, with optional fused epilogue. */
+/** A 2-D (or depthwise) convolution, NHWC, with optional fused epilogue; a number as `padding` pads that much on every side (EXPLICIT, PyTorch's `padding=p`). */
 export function conv(
   name: string,
   x: string,
   w: string,
-  options: { depthwise?: boolean; strides?: number; padding?: 'SAME' | 'VALID'; bias?: string; fused?: Fused } = {},
+  options: {
+    depthwise?: boolean;
+    strides?: number;
+    padding?: 'SAME' | 'VALID' | number;
+    bias?: string;
+    fused?: Fused;
+  } = {},
 ): NodeDef {
   const s = options.strides ?? 1;
   const attr: Attr = {
     T: F,
     strides: ints([1, s, s, 1]),
-    padding: { s: b64(options.padding ?? 'SAME') },
+    ...(typeof options.padding === 'number'
+      ? {
+          padding: { s: b64('EXPLICIT') },
+          explicit_paddings: ints([0, 0, options.padding, options.padding, options.padding, options.padding, 0, 0]),
+        }
+      : { padding: { s: b64(options.padding ?? 'SAME') } }),
     data_format: { s: b64('NHWC') },
     dilations: ints([1, 1, 1, 1]),
   };
