@@ -3,7 +3,9 @@
 // included) plus, for the LoraGraphModel running it, the low-rank update in PEFT's branch form:
 //   MatMul:  act(x·W + bias + Σ s·(x·A)·B)
 //   Conv2D:  act(conv(x, W) + bias + Σ s·conv1×1(conv(x, A), B))   (A: a kh×kw conv to r channels)
-//   depthwise: act(depthwise(x, W + Σ s·ΔW) + bias)                  (ΔW as in factors.ts)
+//   depthwise: act(depthwise(x, W + Σ s·ΔW) + bias)                  (ΔW as in factors.ts; with LoRA
+//              dropout, the branch depthwise(dropout(x), s·ΔW) is added instead)
+// LoRA dropout (training only) applies to the branch's input, as in PEFT.
 // W is a constant of the graph, so the backward pass never computes dW for MatMul and Conv2D: it costs
 // what the low-rank branch costs. Nodes no adapter uses run the frozen op unchanged.
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,6 +23,8 @@ export interface NodeUpdate {
   loraA: tf.Tensor;
   loraB: tf.Tensor;
   scaling: number;
+  /** LoRA dropout rate on the branch's input (0 outside training). */
+  dropout: number;
 }
 
 /** What the op asks the running LoraGraphModel: the updates of a node (none while disabled or merged). */
@@ -166,8 +170,18 @@ function activate(y: tf.Tensor, p: Params): tf.Tensor {
 }
 
 /** scaling·B(A(x)) in the node's own geometry. */
-function branch(hook: Hook, p: Params, x: tf.Tensor, u: NodeUpdate): tf.Tensor {
+function branch(hook: Hook, p: Params, input: tf.Tensor, u: NodeUpdate): tf.Tensor {
   const r = u.loraB.shape[0]!;
+  const x = u.dropout > 0 ? tf.dropout(input, u.dropout) : input;
+  if (hook.target.kind === 'depthwise')
+    return tf.depthwiseConv2d(
+      x as tf.Tensor4D,
+      tf.mul(deltaWeight(hook.target, u.loraA, u.loraB), u.scaling) as tf.Tensor4D,
+      p.strides,
+      p.pad as 'same',
+      p.dataFormat,
+      p.dilations,
+    );
   if (hook.target.kind === 'conv2d') {
     const down = tf.conv2d(
       x as tf.Tensor4D,
@@ -220,7 +234,7 @@ function runNode(hook: Hook, inputs: tf.Tensor[]): tf.Tensor {
   const p = params(hook, args);
   const updates = running?.updatesFor(hook.target.node) ?? [];
   if (updates.length === 0) return frozen(hook, p, x, w, p.activation);
-  if (hook.target.kind === 'depthwise') {
+  if (hook.target.kind === 'depthwise' && updates.every((u) => u.dropout === 0)) {
     const merged = updates.reduce(
       (acc, u) => tf.add(acc, tf.mul(deltaWeight(hook.target, u.loraA, u.loraB), u.scaling)),
       w,

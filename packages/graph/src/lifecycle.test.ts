@@ -163,8 +163,43 @@ describe('adapters', () => {
   });
 
   it('refuses what it does not implement, naming the field', () => {
-    expect(() => applyLora(graph, { r: 1, targetModules: ['pw'], loraDropout: 0.1 })).toThrow(LoraConfigError);
+    expect(() => applyLora(graph, { r: 1, targetModules: ['pw'], bias: 'all' })).toThrow(LoraConfigError);
     expect(() => applyLora(graph, { r: 1, targetModules: ['pw'], useDora: true })).toThrow(/useDora/);
+  });
+});
+
+describe('LoRA dropout', () => {
+  it('acts on the branch in training only; inference and B = 0 are unaffected', async () => {
+    const lg = applyLora(
+      graph,
+      { r: 2, targetModules: [...CONV_MODULES], loraDropout: 0.5, initLoraWeights: false },
+      { seed: 1 },
+    );
+    const plain = applyLora(graph, { r: 2, targetModules: [...CONV_MODULES], initLoraWeights: false }, { seed: 1 });
+    const [inf, ref, trainA, trainB] = [
+      lg.predict(x) as tf.Tensor,
+      plain.predict(x) as tf.Tensor,
+      lg.apply(x, { training: true }) as tf.Tensor,
+      lg.apply(x, { training: true }) as tf.Tensor,
+    ];
+    expect(await maxDiff(inf, ref)).toBe(0);
+    expect(await maxDiff(trainA, inf)).toBeGreaterThan(1e-4);
+    expect(await maxDiff(trainA, trainB)).toBeGreaterThan(1e-4); // a new mask each call
+    const base = lg.withAdaptersDisabled(() => lg.apply(x, { training: true }) as tf.Tensor);
+    const graphOut = graph.predict(x) as tf.Tensor;
+    expect(await maxDiff(base, graphOut)).toBe(0);
+    const g = tf.variableGrads(
+      () => tf.sum(lg.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      lg.trainableVariables,
+    );
+    for (const v of Object.values(g.grads)) {
+      const ok = tf.tidy(() => tf.all(tf.isFinite(v)));
+      expect((await ok.data())[0]).toBe(1);
+      ok.dispose();
+    }
+    tf.dispose([inf, ref, trainA, trainB, base, graphOut, g.value, ...Object.values(g.grads)]);
+    lg.dispose();
+    plain.dispose();
   });
 });
 

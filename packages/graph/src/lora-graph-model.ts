@@ -52,6 +52,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
   private readonly adapters = new Map<string, { config: LoraConfig; factors: Map<string, GraphFactors> }>();
   private active: string[] = [];
   private disabled = false;
+  private training = false;
   private merged: Map<string, tf.Tensor> | null = null;
   private readonly id = ++instances;
 
@@ -127,9 +128,18 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
     return this.execute(inputs);
   }
 
-  /** The forward pass for training (`train`, `createTrainStep`); graphs have no dropout, so `training` changes nothing. */
-  apply(inputs: tf.Tensor | tf.Tensor[], _options: { training?: boolean } = {}): tf.Tensor | tf.Tensor[] {
-    return this.execute(inputs);
+  /**
+   * The forward pass for training (`train`, `createTrainStep`): `training: true` turns on LoRA dropout
+   * (PEFT's, on the input of the LoRA branch only; the graph's own dropout nodes are inference no-ops).
+   */
+  apply(inputs: tf.Tensor | tf.Tensor[], options: { training?: boolean } = {}): tf.Tensor | tf.Tensor[] {
+    const before = this.training;
+    this.training = options.training === true;
+    try {
+      return this.execute(inputs);
+    } finally {
+      this.training = before;
+    }
   }
 
   /** Adds a named adapter (inactive, as in PEFT; call {@link setAdapter}). */
@@ -174,8 +184,9 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
     const path = this.pathOfNode.get(node);
     if (path === undefined) return [];
     return this.active.flatMap((n) => {
-      const f = this.adapters.get(n)?.factors.get(path);
-      return f ? [f] : [];
+      const a = this.adapters.get(n);
+      const f = a?.factors.get(path);
+      return f ? [{ ...f, dropout: this.training ? a!.config.loraDropout : 0 }] : [];
     });
   }
 

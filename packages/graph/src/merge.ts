@@ -75,7 +75,6 @@ export function refuseUnsupported(config: LoraConfig): void {
     );
   };
   if (config.useDora) no('useDora', 'true');
-  if (config.loraDropout > 0) no('loraDropout', `${config.loraDropout} (> 0)`);
   if (config.bias !== 'none') no('bias', `'${config.bias}'`);
   if (config.modulesToSave && config.modulesToSave.length > 0)
     no('modulesToSave', JSON.stringify(config.modulesToSave));
