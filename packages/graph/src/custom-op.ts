@@ -5,12 +5,14 @@
 //   Conv2D:  act(conv(x, W) + bias + Σ s·conv1×1(conv(x, A), B))   (A: a kh×kw conv to r channels)
 //   depthwise: act(depthwise(x, W + Σ s·ΔW) + bias)                  (ΔW as in factors.ts; with LoRA
 //              dropout, the branch depthwise(dropout(x), s·ΔW) is added instead)
+// or, where that is cheaper for a training step (small kernels: mergedIsCheaper) and there is no dropout,
+// as one op with W + Σ s·ΔW, like depthwise.
 // LoRA dropout (training only) applies to the branch's input, as in PEFT.
 // W is a constant of the graph, so the backward pass never computes dW for MatMul and Conv2D: it costs
 // what the low-rank branch costs. Nodes no adapter uses run the frozen op unchanged.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerOp, type GraphModel } from '@tensorflow/tfjs-converter';
-import { deltaWeight } from './factors.js';
+import { deltaWeight, matrixDims } from './factors.js';
 import { executorNode, type ExecutorNode } from './graph-nodes.js';
 import type { GraphTarget } from './targets.js';
 
@@ -27,9 +29,27 @@ export interface NodeUpdate {
   dropout: number;
 }
 
+/**
+ * How an adapted node computes in a forward pass: 'branch' adds PEFT's branch to the frozen op; 'merged'
+ * runs the op once with W + s·ΔW (its weight gradient then flows to A and B); 'auto' picks the cheaper per
+ * node for a training step (see {@link mergedIsCheaper}). Outputs and gradients agree up to rounding.
+ */
+export type LoraForm = 'auto' | 'branch' | 'merged';
+
 /** What the op asks the running LoraGraphModel: the updates of a node (none while disabled or merged). */
 export interface UpdateSource {
   updatesFor(node: string): NodeUpdate[];
+  /** How adapted nodes compute. */
+  readonly form: LoraForm;
+}
+
+/**
+ * Whether one op with W + s·ΔW costs less than the frozen op plus the branch, per output position of a
+ * training step, for fan-in K, `out` outputs and total rank r: merged 3·K·out against 2·K·out + 3·r·(K + out)
+ * (the rule `@tfjs-lora/vision` uses for Conv2D). True for small kernels, false for wide ones.
+ */
+export function mergedIsCheaper(fanIn: number, out: number, r: number): boolean {
+  return fanIn * out < 3 * r * (fanIn + out);
 }
 
 interface Hook {
@@ -226,6 +246,17 @@ function unfused(hook: Hook, p: Params, x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   if (!p.bias) return y;
   if (p.dataFormat === 'NCHW' && hook.target.kind !== 'matmul') return tf.add(y, tf.reshape(p.bias, [1, -1, 1, 1]));
   return tf.add(y, p.bias);
+}
+
+function useMerged(hook: Hook, form: LoraForm, updates: NodeUpdate[]): boolean {
+  if (hook.target.kind === 'depthwise' || form === 'merged') return true;
+  if (form === 'branch') return false;
+  const [fanIn, out] = matrixDims(hook.target);
+  return mergedIsCheaper(
+    fanIn,
+    out,
+    updates.reduce((s, u) => s + u.loraB.shape[0]!, 0),
+  );
 }
 
 /** The registered op: frozen op plus the running model's updates for this node. */

@@ -11,8 +11,8 @@ import type { GraphTarget, WeightKind } from './targets.js';
 
 type Geometry = Pick<GraphTarget, 'kind' | 'shape' | 'transposed'>;
 
-/** The weight read as a matrix [rows, cols] that A [rows, r]·B [r, cols] updates. */
-function matrixDims(t: Geometry): [number, number] {
+/** The weight read as a matrix [rows, cols] that A [rows, r]·B [r, cols] updates (fan-in, outputs). */
+export function matrixDims(t: Geometry): [number, number] {
   const s = t.shape;
   if (t.kind === 'matmul') return t.transposed ? [s[1]!, s[0]!] : [s[0]!, s[1]!];
   if (t.kind === 'conv2d') return [s[0]! * s[1]! * s[2]!, s[3]!];

@@ -8,4 +8,5 @@ export { registerGraph } from './register.js';
 export { graphModelFormat } from './graph-format.js';
 export { graphModelKind } from './graph-model-kind.js';
 export { UnsupportedGraphError } from './errors.js';
+export type { LoraForm } from './custom-op.js';
 export { WEIGHT_OPS, modulePath, type GraphTarget, type WeightKind } from './targets.js';

@@ -22,7 +22,7 @@ import { graphTargets, selectGraphTargets, type GraphTarget } from './targets.js
 import { graphView, refuseAsyncGraph } from './graph-nodes.js';
 import { mergedWeights, namedInputs, refuseUnsupported, restoreWeights, swapWeights, unloadedModel } from './merge.js';
 import { peftTensorsOf } from './peft-export.js';
-import { hookNode, unhookNode, withUpdates, type NodeUpdate, type UpdateSource } from './custom-op.js';
+import { hookNode, unhookNode, withUpdates, type LoraForm, type NodeUpdate, type UpdateSource } from './custom-op.js';
 
 /** One adapted node's factors for one adapter. */
 export interface GraphFactors {
@@ -53,6 +53,11 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
   private active: string[] = [];
   private disabled = false;
   private training = false;
+  /**
+   * How adapted nodes compute: 'auto' (default) picks per node the cheaper of PEFT's branch form and one op
+   * with W + s·ΔW for a training step; 'branch' and 'merged' force one. Same outputs up to rounding.
+   */
+  form: LoraForm = 'auto';
   private merged: Map<string, tf.Tensor> | null = null;
   private readonly id = ++instances;
 
