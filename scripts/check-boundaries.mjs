@@ -3,8 +3,9 @@
 // source of packages/* (not node_modules or build output) and checks:
 //   1. core imports no @tfjs-lora package (not even itself by name: its typecheck must not need its build);
 //      the private @tfjs-lora/test-support (test helpers, PEFT fixtures) is for tests and private packages only;
-//   2. a backend (backend-*) imports no domain package (nlp, vision, keras) and no other backend;
-//   3. a domain package's library code (src/, tests excluded) imports no backend;
+//   2. a backend (backend-*) imports no domain package (nlp, vision, keras, graph) and no other backend;
+//   3. a domain package's library code (src/, tests excluded) imports no backend and no other domain package
+//      (plugins depend on core only: nlp, vision, keras and graph never on each other);
 //   4. no file imports another package's files by relative path (`../../core/src/…`): by name only (tests
 //      excepted for now: their shared helpers are moving to the private @tfjs-lora/test-support package);
 //   5. no import circle among a package's src/ files (`import type` included: a circle of types is still
@@ -18,7 +19,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = join(root, 'packages');
 const SOURCE = /\.(ts|tsx|mts|js|mjs)$/;
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'dist-check', '.turbo', 'coverage', 'models', 'fixtures']);
-const DOMAIN = new Set(['nlp', 'vision', 'keras']);
+const DOMAIN = new Set(['nlp', 'vision', 'keras', 'graph']);
 const isBackend = (name) => name.startsWith('backend-');
 const isTest = (file) => /\.test(-d)?\.tsx?$/.test(file);
 const isPrivate = (pkgDir) => JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).private === true;
@@ -99,11 +100,15 @@ for (const pkg of packages) {
           );
         else if (isBackend(pkg) && (DOMAIN.has(own) || (isBackend(own) && own !== pkg)))
           problems.push(
-            `${where}: backend ${pkg} imports ${spec}; backends depend on core only (never on nlp, vision or another backend)`,
+            `${where}: backend ${pkg} imports ${spec}; backends depend on core only (never on nlp, vision, graph or another backend)`,
           );
         else if (DOMAIN.has(pkg) && inSrc && !isTest(rel) && isBackend(own))
           problems.push(
             `${where}: library code of ${pkg} imports ${spec}; pick a backend in an app, a test or a script, not in the library`,
+          );
+        else if (DOMAIN.has(pkg) && inSrc && !isTest(rel) && DOMAIN.has(own) && own !== pkg)
+          problems.push(
+            `${where}: library code of ${pkg} imports ${spec}; plugins depend on core only, never on each other`,
           );
       } else if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);

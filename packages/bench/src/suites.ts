@@ -41,6 +41,10 @@ export const SUITES: Readonly<Record<string, Suite>> = {
     compares:
       'GPT-2-small and DistilBERT-base shaped LoRA training step (hf-text models) on wasm/native vs PEFT on PyTorch',
   },
+  graph: {
+    file: 'suites/graph.ts',
+    compares: 'GraphModel vs LayersModel LoRA step (MNIST CNN) and MobileNetV2 GraphModel vs PEFT, wasm, peak memory',
+  },
   webgpu: {
     file: 'suites/webgpu.ts',
     compares: 'fused WebGPU LoRA kernels vs composed ops, on the WebGPU adapter this machine has',

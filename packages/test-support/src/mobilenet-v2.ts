@@ -36,3 +36,29 @@ export async function loadMobileNetV2(): Promise<tfl.LayersModel> {
     }),
   );
 }
+
+/** The nsfwjs GraphModel's classes (same head as the layers model: 5-way softmax). */
+export const MOBILENET_GRAPH_PREFIX =
+  'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/MobilenetV2/';
+
+/**
+ * The artifacts of nsfwjs@4.3.0's `mobilenet_v2_mid` GraphModel (dist/models/mobilenet_v2_mid: a UMD
+ * model.json and two base64 shards): a TF-Hub MobileNetV2 (width 1.4) with batch norm folded into
+ * `_FusedConv2D`/`FusedDepthwiseConv2dNative` nodes, uint8-quantised weights, a `_FusedMatMul` head.
+ * 224×224×3 input in [0, 1], 5 classes. Load with `tf.loadGraphModel(tf.io.fromMemory(artifacts))`.
+ */
+export function mobileNetV2GraphArtifacts(): tf.io.ModelArtifacts {
+  const dist = dirname(dirname(require.resolve('nsfwjs')));
+  const folder = join(dist, 'models', 'mobilenet_v2_mid');
+  const json = require(join(folder, 'model.min.js')) as BundledModel & { format: string };
+  const shards = json.weightsManifest.flatMap((g) =>
+    g.paths.map((p) => Buffer.from(require(join(folder, `${p}.min.js`)) as string, 'base64')),
+  );
+  const bytes = Buffer.concat(shards);
+  return {
+    format: json.format,
+    modelTopology: json.modelTopology,
+    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+    weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  };
+}
