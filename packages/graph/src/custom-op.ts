@@ -265,12 +265,12 @@ function runNode(hook: Hook, inputs: tf.Tensor[]): tf.Tensor {
   const p = params(hook, args);
   const updates = running?.updatesFor(hook.target.node) ?? [];
   if (updates.length === 0) return frozen(hook, p, x, w, p.activation);
-  if (hook.target.kind === 'depthwise' && updates.every((u) => u.dropout === 0)) {
+  if (updates.every((u) => u.dropout === 0) && useMerged(hook, running!.form, updates)) {
     const merged = updates.reduce(
       (acc, u) => tf.add(acc, tf.mul(deltaWeight(hook.target, u.loraA, u.loraB), u.scaling)),
       w,
     );
-    return activate(unfused(hook, p, x, merged), p);
+    return frozen(hook, p, x, merged, p.activation);
   }
   return activate(
     updates.reduce((acc, u) => tf.add(acc, branch(hook, p, x, u)), unfused(hook, p, x, w)),

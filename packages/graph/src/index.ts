@@ -3,7 +3,8 @@
 import './register-on-import.js';
 import './augment.js';
 
-export { LoraGraphModel, type GraphFactors, type GraphInputs } from './lora-graph-model.js';
+export { LoraGraphModel, type GraphInputs } from './lora-graph-model.js';
+export type { GraphFactors } from './adapter-factors.js';
 export { registerGraph } from './register.js';
 export { graphModelFormat } from './graph-format.js';
 export { graphModelKind } from './graph-model-kind.js';

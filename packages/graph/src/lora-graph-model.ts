@@ -6,33 +6,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import {
   AdapterStateError,
-  alphaFor,
   checkAdapterName,
   loraConfig,
-  rankFor,
-  scalingFor,
   type LoraConfig,
   type LoraConfigInput,
   type ParameterCount,
   type PeftExportable,
   type TrainableModel,
 } from '@tfjs-lora/core';
-import { initFactors } from './factors.js';
+import { factorVariables, initAdapterFactors, type GraphFactors } from './adapter-factors.js';
 import { graphTargets, selectGraphTargets, type GraphTarget } from './targets.js';
 import { graphView, refuseAsyncGraph } from './graph-nodes.js';
 import { mergedWeights, namedInputs, refuseUnsupported, restoreWeights, swapWeights, unloadedModel } from './merge.js';
 import { peftTensorsOf } from './peft-export.js';
 import { hookNode, unhookNode, withUpdates, type LoraForm, type NodeUpdate, type UpdateSource } from './custom-op.js';
-
-/** One adapted node's factors for one adapter. */
-export interface GraphFactors {
-  /** A, tfjs layout (see `factors.ts`). */
-  readonly loraA: tf.Variable;
-  /** B, tfjs layout. */
-  readonly loraB: tf.Variable;
-  /** alpha / r (or alpha / √r with rsLoRA). */
-  readonly scaling: number;
-}
 
 /** Inputs as GraphModel.execute takes them. */
 export type GraphInputs = tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
@@ -59,7 +46,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
    */
   form: LoraForm = 'auto';
   private merged: Map<string, tf.Tensor> | null = null;
-  private readonly id = ++instances;
+  private readonly prefix = `lora_graph_${++instances}`;
 
   /** @internal Use `applyLora(graphModel, config)`. */
   constructor(model: GraphModel) {
@@ -158,16 +145,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
     const config = loraConfig(input as LoraConfigInput);
     refuseUnsupported(config);
     const targets = selectGraphTargets(config, [...this.candidates.values()]);
-    const factors = new Map<string, GraphFactors>();
-    let seed = options.seed;
-    for (const t of targets) {
-      const r = rankFor(config, t.path);
-      const scaling = scalingFor(r, alphaFor(config, t.path), config.useRslora);
-      const init = initFactors(t, this.model.weights[t.weight]![0]!, r, scaling, config.initLoraWeights, seed);
-      factors.set(t.path, this.variables(name, t.path, init.loraA, init.loraB, scaling));
-      if (seed !== undefined) seed += 1;
-    }
-    this.attach(name, config, factors);
+    this.attach(name, config, initAdapterFactors(this.model, targets, config, name, this.prefix, options.seed));
   }
 
   /** @internal Adds adapter `name` with given factors (tfjs layouts, copied), for loaded PEFT adapters. */
@@ -179,7 +157,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
     checkAdapterName(name);
     const factors = new Map<string, GraphFactors>();
     for (const [path, f] of given)
-      factors.set(path, this.variables(name, path, f.loraA.clone(), f.loraB.clone(), f.scaling));
+      factors.set(path, factorVariables(this.prefix, name, path, f.loraA.clone(), f.loraB.clone(), f.scaling));
     this.attach(name, config, factors);
   }
 
@@ -328,14 +306,6 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
         adapter: name,
       });
     return s;
-  }
-
-  private variables(adapter: string, path: string, a: tf.Tensor, b: tf.Tensor, scaling: number): GraphFactors {
-    const prefix = `lora_graph_${this.id}/${path}`;
-    const loraA = tf.variable(a, false, `${prefix}/lora_A.${adapter}`);
-    const loraB = tf.variable(b, false, `${prefix}/lora_B.${adapter}`);
-    tf.dispose([a, b]);
-    return { loraA, loraB, scaling };
   }
 
   private markTrainable(): void {
