@@ -90,6 +90,12 @@ async function accuracy(lora: LoraModel, split: TextSplit): Promise<number> {
   return correct / n;
 }
 
+/** `--targets`: module names separated by commas, or one regex over the module paths (as PEFT's target_modules). */
+function targetList(targets: string | undefined): string | string[] | undefined {
+  if (targets === undefined || !targets.includes(',')) return targets;
+  return targets.split(',').map((t) => t.trim());
+}
+
 /** Softmax cross-entropy on logits, per example (the train step takes the mean). */
 function logitsLoss(yTrue: tf.Tensor, logits: tf.Tensor): tf.Tensor {
   return tf.losses.softmaxCrossEntropy(yTrue, logits, undefined, undefined, tf.Reduction.NONE);
@@ -129,7 +135,7 @@ async function trainClassifier(
   const config: LoraConfigInput = {
     r,
     loraAlpha: opts.alpha ? Number(opts.alpha) : 2 * r,
-    targetModules: opts.targets ?? classifier.defaultTargets,
+    targetModules: targetList(opts.targets) ?? classifier.defaultTargets,
     modulesToSave: classifier.modulesToSave,
   };
   const spam = (s: TextSplit): number => s.labels.reduce((a, b) => a + b, 0);

@@ -176,7 +176,10 @@ export const trainCommand: CliCommand = {
         '--head <new|keep>',
         "with --model: train a new classification head ('new') or the model's own outputs ('keep')",
       )
-      .option('--max-length <n>', 'with a Hugging Face text model: tokens per e-mail (default 128, at most its positions)')
+      .option(
+        '--max-length <n>',
+        'with a Hugging Face text model: tokens per e-mail (default 128, at most its positions)',
+      )
       .option('--learning-rate <x>', "with a Hugging Face text model: Adam's learning rate (default 1e-3)")
       .action(async (opts: TrainOptions, command: Command) => {
         const backend = await selectBackend(opts.backend);
