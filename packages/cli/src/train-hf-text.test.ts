@@ -99,7 +99,7 @@ describe('tfjs-lora train --model <Hugging Face text model> --task text', () => 
       ['classifier', 'modules_to_save', [2, 32]],
     ]);
     const classifier = await loadHfClassifier((await hfTextSource(await openModelFiles(folder)))!);
-    const lora = await applyLora(classifier.model, adapter);
+    const lora = applyLora(classifier.model, adapter);
     adapter.dispose();
     expect(lora.loraLayers()).toHaveLength(4);
     const on = await logits(lora, classifier.model.inputNames);
@@ -155,7 +155,7 @@ describe('tfjs-lora train --model <Hugging Face text model> --task text', () => 
 
     const model = (await loadPretrained(folder)) as tfl.LayersModel;
     const adapter = await loadPeftAdapter(join(out, 'BertForSequenceClassification-spam-lora-r8'));
-    const lora = await applyLora(model, adapter);
+    const lora = applyLora(model, adapter);
     adapter.dispose();
     expect(lora.loraLayers().map((l) => l.path)).toEqual([
       'bert.encoder.layer.0.attention.self.query',

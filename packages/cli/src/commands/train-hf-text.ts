@@ -15,7 +15,20 @@ import { resolve } from 'node:path';
 import type { CliIO } from '../command.js';
 import { loadHfClassifier, loadHfTokenizer, type HfClassifier, type HfTextSource } from '../hf-text-model.js';
 import { progressLine } from '../progress.js';
-import type { TrainModelOptions } from './train-model.js';
+
+/** The flags a Hugging Face text run reads (a subset of the train command's `--model` options). */
+export interface HfTextTrainOptions {
+  model: string;
+  out: string;
+  rank?: string;
+  alpha?: string;
+  targets?: string;
+  steps?: string;
+  trainSize?: string;
+  testSize?: string;
+  maxLength?: string;
+  learningRate?: string;
+}
 
 /** Characters of an e-mail (subject and body start) passed to the tokenizer; the tokens are truncated after. */
 const MAX_CHARS = 2000;
@@ -105,7 +118,7 @@ function logitsLoss(yTrue: tf.Tensor, logits: tf.Tensor): tf.Tensor {
  * Trains a LoRA adapter on a Hugging Face text model as a spam/ham classifier and saves it in PEFT format;
  * prints the loss as it trains and the held-out accuracy before and after.
  */
-export async function trainHfText(source: HfTextSource, opts: TrainModelOptions, io: CliIO): Promise<void> {
+export async function trainHfText(source: HfTextSource, opts: HfTextTrainOptions, io: CliIO): Promise<void> {
   const tokenizer = await loadHfTokenizer(source, opts.model);
   const classifier = await loadHfClassifier(source);
   try {
@@ -118,7 +131,7 @@ export async function trainHfText(source: HfTextSource, opts: TrainModelOptions,
 async function trainClassifier(
   classifier: HfClassifier,
   tokenizer: HfTokenizer,
-  opts: TrainModelOptions,
+  opts: HfTextTrainOptions,
   io: CliIO,
 ): Promise<void> {
   const { model } = classifier;
@@ -157,7 +170,7 @@ async function fit(
   train: TextSplit,
   y: tf.Tensor,
   test: TextSplit,
-  c: { r: number; modulesToSave: string[]; opts: TrainModelOptions; io: CliIO; modelName: string },
+  c: { r: number; modulesToSave: string[]; opts: HfTextTrainOptions; io: CliIO; modelName: string },
 ): Promise<void> {
   const { r, opts, io } = c;
   const counts = lora.trainableParameters();
