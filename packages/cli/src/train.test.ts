@@ -30,6 +30,9 @@ describe('tfjs-lora train', () => {
       '--methods',
       '--backend',
       '--out',
+      '--model',
+      '--max-length',
+      '--learning-rate',
     ])
       expect(out).toContain(flag);
   });

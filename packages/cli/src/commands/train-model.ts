@@ -13,8 +13,10 @@ import {
   type LoraModel,
   type TrainableModel,
 } from '@tfjs-lora/core';
+import { openModelFiles } from '@tfjs-lora/core/pretrained';
 import { resolve } from 'node:path';
 import type { CliIO } from '../command.js';
+import { hfTextSource } from '../hf-text-model.js';
 import { progressLine } from '../progress.js';
 import { pretrainedTask, type InputSpec, type PretrainedTask, type Split } from '../pretrained-task.js';
 
@@ -27,6 +29,13 @@ export interface TrainModelOptions {
   targets?: string;
   steps?: string;
   out: string;
+  /** The --task given on the command line (undefined when left at its default). */
+  task?: string;
+  /** Hugging Face text models: training and held-out e-mails, tokens per e-mail, Adam's learning rate. */
+  trainSize?: string;
+  testSize?: string;
+  maxLength?: string;
+  learningRate?: string;
 }
 
 /** The new head's name when `--head new`. */
@@ -120,6 +129,17 @@ async function accuracy(model: TrainableModel | tfl.LayersModel, split: Split, b
 export async function trainPretrainedModel(opts: TrainModelOptions, io: CliIO): Promise<void> {
   await registerFormats();
   io.out(`loading ${opts.model}\n`);
+  const hf = await hfTextSource(await openModelFiles(opts.model));
+  if (hf) {
+    if (opts.task !== undefined && opts.task !== 'text')
+      throw new LoraConfigError(
+        `${opts.model} is a Hugging Face ${String(hf.config['model_type'])} text model; it trains on --task text, not '${opts.task}'.`,
+        { field: 'task' },
+      );
+    const { trainHfText } = await import('./train-hf-text.js');
+    await trainHfText(hf, opts, io);
+    return;
+  }
   const loaded = await loadPretrained(opts.model);
   const owned: { task?: tfl.LayersModel } = {};
   try {

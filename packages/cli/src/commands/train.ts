@@ -2,6 +2,7 @@
 // --task vision: the MNIST CNN adapted to inverted+rotated digits (and Fashion-MNIST when installed);
 // --task text: the Moby Dick character LM adapted to State of the Union speeches.
 import { LoraConfigError, savePeftAdapter, type LoraModel } from '@tfjs-lora/core';
+import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { BACKEND_HELP, selectBackend } from '../backend.js';
 import type { CliCommand, CliIO } from '../command.js';
@@ -26,6 +27,10 @@ export interface TrainOptions {
   model?: string;
   /** With --model: 'new' (a new classification head; default for models ending in Dense) or 'keep'. */
   head?: string;
+  /** With a Hugging Face text model: tokens per e-mail. */
+  maxLength?: string;
+  /** With a Hugging Face text model: Adam's learning rate. */
+  learningRate?: string;
 }
 
 function positiveInt(flag: string, v: string): number {
@@ -165,18 +170,24 @@ export const trainCommand: CliCommand = {
       .option('--out <dir>', 'where trained adapters are saved (PEFT format)', 'tfjs-lora-output')
       .option(
         '--model <path or URL>',
-        'adapt this pretrained model instead (model.json, .keras, ...: whatever loadPretrained reads) on a task fitted to its input: MNIST for images/vectors, text for token ids',
+        'adapt this pretrained model instead (model.json, .keras, a Hugging Face folder or hf://org/name, ...: whatever loadPretrained reads) on a task fitted to it: MNIST for images/vectors, text for token ids, SpamAssassin spam/ham for Hugging Face GPT-2/BERT/DistilBERT',
       )
       .option(
         '--head <new|keep>',
         "with --model: train a new classification head ('new') or the model's own outputs ('keep')",
       )
-      .action(async (opts: TrainOptions) => {
+      .option(
+        '--max-length <n>',
+        'with a Hugging Face text model: tokens per e-mail (default 128, at most its positions)',
+      )
+      .option('--learning-rate <x>', "with a Hugging Face text model: Adam's learning rate (default 1e-3)")
+      .action(async (opts: TrainOptions, command: Command) => {
         const backend = await selectBackend(opts.backend);
         if (opts.model !== undefined) {
           ctx.io.out(`tfjs-lora train --model on ${backend}\n`);
           const { trainPretrainedModel } = await import('./train-model.js');
-          await trainPretrainedModel({ ...opts, model: opts.model }, ctx.io);
+          const task = command.getOptionValueSource('task') === 'cli' ? opts.task : undefined;
+          await trainPretrainedModel({ ...opts, model: opts.model, task }, ctx.io);
           return;
         }
         ctx.io.out(`tfjs-lora train --task ${opts.task} on ${backend}\n`);
