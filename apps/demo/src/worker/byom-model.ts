@@ -4,14 +4,23 @@
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { findLayerKind, listModelFormats, loadPretrained, type PretrainedSource } from '@tfjs-lora/core';
-import { openModelFiles } from '@tfjs-lora/core/pretrained';
+import {
+  findLayerKind,
+  listModelFormats,
+  loadPretrained,
+  registerModelFormat,
+  type PretrainedSource,
+} from '@tfjs-lora/core';
+import { layersModelFormat, openModelFiles } from '@tfjs-lora/core/pretrained';
 import { LoraGraphModel, registerGraph } from '@tfjs-lora/graph';
 import { registerKerasFormat } from '@tfjs-lora/keras';
 import { loadTokenizer, type HfTokenizer } from '@tfjs-lora/nlp';
 import '@tfjs-lora/vision';
 import type { ByomInfo, ByomTensor } from '../protocol.js';
 
+// Explicit registration: the bundler drops the packages' import side effects (core's own LayersModel
+// format included).
+registerModelFormat(layersModelFormat);
 registerGraph();
 registerKerasFormat();
 
