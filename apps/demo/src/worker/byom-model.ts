@@ -35,11 +35,36 @@ export interface LoadedModel {
 const dims = (shape: readonly (number | null | undefined)[] | undefined): (number | null)[] =>
   (shape ?? []).map((d) => (d === undefined || d === -1 ? null : d));
 
-/** The name of the first registered format that reads `source` (the one `loadPretrained` uses). */
-async function formatOf(source: PretrainedSource): Promise<string> {
-  const files = await openModelFiles(source);
-  for (const f of listModelFormats()) if ((await f.match(files, {})) === true) return f.name;
-  return 'unknown';
+const VISION_TYPES = /^(vit|resnet)$/;
+
+/** Fetches a JSON file, or undefined when it is absent (a 404, or an HTML page a single-page-app server sends). */
+async function fetchJson(url: string): Promise<Record<string, unknown> | undefined> {
+  const r = await fetch(url);
+  if (!r.ok || /html/.test(r.headers.get('content-type') ?? '')) return undefined;
+  return (await r.json()) as Record<string, unknown>;
+}
+
+/**
+ * The format that reads `source`. Files: the first registered format whose `match` accepts them (the one
+ * `loadPretrained` would use). A URL cannot be listed, and probing a web server for files it lacks logs
+ * 404s (or, on single-page-app servers, returns the page as the file), so the format is chosen from the
+ * file the URL names: `*.keras`, a `model.json` (its `format` field) or a Hugging Face `config.json` (its
+ * `model_type`); `hf://org/name` is a Hugging Face folder.
+ */
+async function formatOf(source: PretrainedSource): Promise<string | undefined> {
+  if (typeof source !== 'string') {
+    const files = await openModelFiles(source);
+    for (const f of listModelFormats()) if ((await f.match(files, {})) === true) return f.name;
+    return undefined; // loadPretrained's error lists every format and why it did not match
+  }
+  if (/\.keras$/i.test(source)) return 'keras';
+  if (/model\.json$/.test(source)) {
+    const json = await fetchJson(source);
+    return json?.['format'] === 'graph-model' ? 'tfjs-graph' : 'tfjs-layers';
+  }
+  const config = /config\.json$/.test(source) ? await fetchJson(source) : undefined;
+  if (config) return VISION_TYPES.test(String(config['model_type'])) ? 'hf-vision' : 'hf-text';
+  return undefined;
 }
 
 /** Input kind the demo can train on: images (rank 4) or token ids (int32 rank 2). */
@@ -53,8 +78,9 @@ function inputKind(inputs: ByomTensor[]): ByomInfo['task'] {
 
 /** Loads the model from Files or a URL and describes it. */
 export async function loadByom(source: File[] | string): Promise<LoadedModel> {
-  const format = await formatOf(source);
-  const model = (await loadPretrained(source)) as tfl.LayersModel | GraphModel;
+  const chosen = await formatOf(source);
+  const model = (await loadPretrained(source, chosen ? { format: chosen } : {})) as tfl.LayersModel | GraphModel;
+  const format = chosen ?? 'unknown';
   const graph = !('layers' in model);
   let inputs: ByomTensor[];
   let outputs: ByomTensor[];
@@ -85,9 +111,11 @@ export async function loadByom(source: File[] | string): Promise<LoadedModel> {
   let tokenizer: HfTokenizer | undefined;
   const hasTokenizer = Array.isArray(source)
     ? source.some((f) => f.name === 'tokenizer.json')
-    : (await fetch(new URL('tokenizer.json', source.replace(/[^/]*\.json$/, '').replace(/\/?$/, '/'))).catch(() => null))
-        ?.ok === true;
-  if (hasTokenizer && inputKind(inputs) === 'tokens') tokenizer = await loadTokenizer(source);
+    : /^https?:/.test(source) &&
+      (await fetchJson(new URL('tokenizer.json', source.replace(/[^/]*\.json$/, '').replace(/\/?$/, '/')).href)) !==
+        undefined;
+  if (hasTokenizer && inputKind(inputs) === 'tokens')
+    tokenizer = await loadTokenizer(typeof source === 'string' ? source.replace(/config\.json$/, '') : source);
   return {
     model,
     graph,
