@@ -3,7 +3,8 @@
 // Three models, written by the test into dist/e2e-models/ before the server starts: the repo's MNIST CNN
 // (a tfjs LayersModel, picked as files), a small GraphModel from @tfjs-lora/test-support's graph-json
 // builder (by URL), and @tfjs-lora/nlp's random-weight DistilBERT classifier fixture with its test
-// WordPiece tokenizer (a Hugging Face folder, by URL). Each is loaded through the page, described, trained
+// WordPiece tokenizer (a Hugging Face folder, by URL), and @tfjs-lora/keras's separable-convolution .keras
+// fixture (picked as a file). Each is loaded through the page, described, trained
 // with LoRA on wasm, and must lower its training loss; the MNIST CNN's adapter is downloaded and read back
 // with core's PEFT loader in Node. Skips with a printed reason when Chromium is absent (unless CI or
 // TFJS_LORA_REQUIRE_WEBGPU=1).
@@ -204,7 +205,7 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     const data = await loadUrl(`${url}e2e-models/graph-cnn/model.json`);
     expect(data['format']).toBe('tfjs-graph');
     expect(await page.textContent('#byom-info')).toContain('LoRA can target 3 modules: conv1, conv2, dense');
-    const r = await train({ name: 'graph-r4', steps: '15', batch: '32', lr: '0.03' });
+    const r = await train({ name: 'graph-r4', steps: '30', batch: '32', lr: '0.03' });
     expect(r.last).toBeLessThan(r.first);
     expect(r.after).toBeGreaterThan(r.before);
     expect(errors).toEqual([]);
@@ -218,6 +219,18 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     const r = await train({ name: 'bert-r4', steps: '15', batch: '16', lr: '0.01' });
     expect(r.last).toBeLessThan(r.first);
     expect(r.after).toBeGreaterThan(r.before);
+    expect(errors).toEqual([]);
+  });
+
+  it('a Keras 3 .keras file picked as a file (separable/depthwise convolutions, batch norm): trains', async () => {
+    await page.$eval('#byom', (e) => delete (e as HTMLElement).dataset['state']);
+    await page.setInputFiles('#byom-files', [join(REPO, 'packages/keras/fixtures/separable.keras')]);
+    const data = await loaded();
+    expect(data['format']).toBe('keras');
+    expect(data['task']).toBe('image');
+    expect(await page.textContent('#byom-info')).toContain('head');
+    const r = await train({ name: 'keras-r4', steps: '15', batch: '32', lr: '0.03' });
+    expect(r.last).toBeLessThan(r.first);
     expect(errors).toEqual([]);
   });
 });
