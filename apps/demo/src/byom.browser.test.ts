@@ -19,7 +19,9 @@ const APP = fileURLToPath(new URL('..', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const REQUIRE = process.env['TFJS_LORA_REQUIRE_WEBGPU'] === '1' || !!process.env['CI'];
-const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} not found (Debian: apt-get install -y chromium; or set CHROMIUM_PATH)`;
+const missing = existsSync(CHROMIUM)
+  ? null
+  : `${CHROMIUM} not found (Debian: apt-get install -y chromium; or set CHROMIUM_PATH)`;
 if (missing && !REQUIRE) console.warn(`demo byom e2e: skipped: ${missing}`);
 
 type Page = import('playwright-core').Page;
@@ -32,7 +34,9 @@ async function writeGraphModel(dir: string): Promise<void> {
   const g = await import('@tfjs-lora/test-support/graph-json');
   const nodes = [
     g.placeholder('image', [-1, 28, 28, 1]),
-    ...['conv1/kernel', 'conv1/bias', 'conv2/kernel', 'conv2/bias', 'dense/kernel', 'dense/bias'].map((n) => g.constant(n)),
+    ...['conv1/kernel', 'conv1/bias', 'conv2/kernel', 'conv2/bias', 'dense/kernel', 'dense/bias'].map((n) =>
+      g.constant(n),
+    ),
     g.constant('flat/shape', 'DT_INT32'),
     g.conv('conv1', 'image', 'conv1/kernel', { strides: 2, bias: 'conv1/bias', fused: { activation: 'Relu' } }),
     g.conv('conv2', 'conv1', 'conv2/kernel', { strides: 2, bias: 'conv2/bias', fused: { activation: 'Relu' } }),
@@ -53,7 +57,13 @@ async function writeGraphModel(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'weights.bin'), new Uint8Array(a.weightData as ArrayBuffer));
   const manifest = [{ paths: ['weights.bin'], weights: a.weightSpecs }];
-  const json = { format: a.format, generatedBy: a.generatedBy, convertedBy: a.convertedBy, modelTopology: a.modelTopology, weightsManifest: manifest };
+  const json = {
+    format: a.format,
+    generatedBy: a.generatedBy,
+    convertedBy: a.convertedBy,
+    modelTopology: a.modelTopology,
+    weightsManifest: manifest,
+  };
   await writeFile(join(dir, 'model.json'), JSON.stringify(json));
 }
 
@@ -112,7 +122,11 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     url = `http://localhost:${address.port}/`;
     close = () => server.close();
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--no-first-run'],
+    });
     closeBrowser = () => browser.close();
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
@@ -145,7 +159,9 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     return loaded();
   }
 
-  async function train(settings: Record<string, string>): Promise<{ first: number; last: number; before: number; after: number }> {
+  async function train(
+    settings: Record<string, string>,
+  ): Promise<{ first: number; last: number; before: number; after: number }> {
     for (const [id, value] of Object.entries(settings)) await page.fill(`#byom-${id}`, value);
     await page.click('#byom-train');
     await guarded(page.waitForSelector('#byom-result[data-state]', { timeout: 120_000 }));
@@ -156,7 +172,12 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     expect(d['state'], d['text']).toBe('done');
     expect(d['tfBackend']).toBe('wasm');
     console.log(`demo byom e2e: ${d['text']}`);
-    return { first: Number(d['firstLoss']), last: Number(d['lastLoss']), before: Number(d['baseAccuracy']), after: Number(d['accuracy']) };
+    return {
+      first: Number(d['firstLoss']),
+      last: Number(d['lastLoss']),
+      before: Number(d['baseAccuracy']),
+      after: Number(d['accuracy']),
+    };
   }
 
   it('a tfjs LayersModel picked as files (the MNIST CNN): trains, downloads a PEFT adapter', async () => {
@@ -192,7 +213,9 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     try {
       expect(adapter.config.r).toBe(4);
       expect(Object.keys(adapter.tensors).sort()).toEqual(
-        ['conv1', 'conv2', 'fc1', 'head'].flatMap((m) => [`base_model.model.${m}.lora_A.weight`, `base_model.model.${m}.lora_B.weight`]).sort(),
+        ['conv1', 'conv2', 'fc1', 'head']
+          .flatMap((m) => [`base_model.model.${m}.lora_A.weight`, `base_model.model.${m}.lora_B.weight`])
+          .sort(),
       );
       const b = await adapter.tensors['base_model.model.head.lora_B.weight']!.data();
       expect(Math.max(...Array.from(b, Math.abs))).toBeGreaterThan(0);

@@ -113,7 +113,11 @@ export function setupByom(host: ByomHost): { step(step: number, loss: number): v
     try {
       const files = await host.call<{ config: string; weights: Uint8Array }>({ type: 'byomEncode', name });
       download(`${name}-adapter_config.json`, files.config, 'application/json');
-      download(`${name}-adapter_model.safetensors`, files.weights as Uint8Array<ArrayBuffer>, 'application/octet-stream');
+      download(
+        `${name}-adapter_model.safetensors`,
+        files.weights as Uint8Array<ArrayBuffer>,
+        'application/octet-stream',
+      );
     } catch (e) {
       host.fail(e);
     }

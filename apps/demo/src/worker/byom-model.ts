@@ -92,9 +92,17 @@ export async function loadByom(source: File[] | string): Promise<LoadedModel> {
     outputs = g.outputs.map((t) => ({ name: t.name, shape: dims(t.shape), dtype: t.dtype }));
     if (outputs[0] && outputs[0].shape.length === 0) {
       // Converted graphs often leave output shapes out: run zeros through it once to see them.
-      const x = inputs.map((t) => tf.zeros(t.shape.map((d) => d ?? 1), t.dtype as tf.DataType));
+      const x = inputs.map((t) =>
+        tf.zeros(
+          t.shape.map((d) => d ?? 1),
+          t.dtype as tf.DataType,
+        ),
+      );
       const y = g.predict(x.length === 1 ? x[0]! : x);
-      outputs = (Array.isArray(y) ? y : [y as tf.Tensor]).map((t, i) => ({ ...outputs[i]!, shape: [null, ...t.shape.slice(1)] }));
+      outputs = (Array.isArray(y) ? y : [y as tf.Tensor]).map((t, i) => ({
+        ...outputs[i]!,
+        shape: [null, ...t.shape.slice(1)],
+      }));
       tf.dispose([...x, ...(Array.isArray(y) ? y : [y as tf.Tensor])]);
     }
     const view = new LoraGraphModel(g); // only reads the graph (no op renamed until an adapter is added)

@@ -66,36 +66,58 @@ export class ByomTask {
     const input = model.info.inputs[0]!;
     const [, h, w, c] = input.shape.map((d) => d ?? 0) as [number, number, number, number];
     const out = model.info.outputs[0]!.shape.at(-1) ?? 0;
-    if (out < 2) throw new Error(`Bring your model: expected a classifier output [batch, classes ≥ 2]; found ${JSON.stringify(model.info.outputs[0]!.shape)}.`);
+    if (out < 2)
+      throw new Error(
+        `Bring your model: expected a classifier output [batch, classes ≥ 2]; found ${JSON.stringify(model.info.outputs[0]!.shape)}.`,
+      );
     const classes = Math.min(out, 10);
-    const domain = this.manifest.domains.find((d) => d.available && d.drawable) ?? this.manifest.domains.find((d) => d.available);
+    const domain =
+      this.manifest.domains.find((d) => d.available && d.drawable) ?? this.manifest.domains.find((d) => d.available);
     if (!domain?.train) throw new Error('Bring your model: no digit data in this build (see data/manifest.json).');
     const set = decodeImageSet(new Uint8Array(await (await fetch(`${this.origin}/${domain.train}`)).arrayBuffer()));
     const picked: number[] = [];
     for (let i = offset; i < set.count && picked.length < n; i++) if (set.labels[i]! < classes) picked.push(i);
     const size = set.rows * set.cols;
     const pixels = new Float32Array(picked.length * size);
-    picked.forEach((i, k) => pixels.set(Float32Array.from(set.pixels.subarray(i * size, (i + 1) * size), (p) => p / 255), k * size));
+    picked.forEach((i, k) =>
+      pixels.set(
+        Float32Array.from(set.pixels.subarray(i * size, (i + 1) * size), (p) => p / 255),
+        k * size,
+      ),
+    );
     const labels = Int32Array.from(picked, (i) => set.labels[i]!);
     const x = tf.tidy(() => {
       let t: tf.Tensor4D = tf.tensor4d(pixels, [picked.length, set.rows, set.cols, 1]);
-      if ((h || set.rows) !== set.rows || (w || set.cols) !== set.cols) t = tf.image.resizeBilinear(t, [h || set.rows, w || set.cols]);
+      if ((h || set.rows) !== set.rows || (w || set.cols) !== set.cols)
+        t = tf.image.resizeBilinear(t, [h || set.rows, w || set.cols]);
       return (c || 1) > 1 ? tf.tile(t, [1, 1, 1, c]) : t;
     });
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), out);
-    return { x: [x], y, labels, classes, description: `${domain.label} digits 0–${classes - 1}, resized to ${h || set.rows}×${w || set.cols}×${c || 1}` };
+    return {
+      x: [x],
+      y,
+      labels,
+      classes,
+      description: `${domain.label} digits 0–${classes - 1}, resized to ${h || set.rows}×${w || set.cols}×${c || 1}`,
+    };
   }
 
   private async tokens(model: LoadedModel, n: number, seed: number): Promise<Dataset> {
     const out = model.info.outputs[0]!;
     if (out.shape.length !== 2 || (out.shape[1] ?? 0) < 2)
-      throw new Error(`Bring your model: the token task needs a classifier output [batch, labels ≥ 2]; found ${JSON.stringify(out.shape)} (a language-model head is not trained here).`);
+      throw new Error(
+        `Bring your model: the token task needs a classifier output [batch, labels ≥ 2]; found ${JSON.stringify(out.shape)} (a language-model head is not trained here).`,
+      );
     const m = model.model as tfl.LayersModel;
     const embedding = m.layers.find((l) => /Embedding/.test(l.getClassName()));
     const vocab = Number((embedding?.getConfig() as { inputDim?: number } | undefined)?.inputDim ?? 256);
     const time = Math.min(16, model.info.inputs[0]!.shape[1] ?? 16);
-    if (!this.manifest.text.available || !this.manifest.text.file) throw new Error(`Bring your model: no text in this build: ${this.manifest.text.reason}`);
-    const text = (await (await fetch(`${this.origin}/${this.manifest.text.file}`)).text()).slice(seed * 20_000, seed * 20_000 + 20_000);
+    if (!this.manifest.text.available || !this.manifest.text.file)
+      throw new Error(`Bring your model: no text in this build: ${this.manifest.text.reason}`);
+    const text = (await (await fetch(`${this.origin}/${this.manifest.text.file}`)).text()).slice(
+      seed * 20_000,
+      seed * 20_000 + 20_000,
+    );
     const stream = model.tokenizer
       ? model.tokenizer.encode(text, { addSpecialTokens: false }).ids
       : Array.from(text, (ch) => ch.codePointAt(0)!);
@@ -153,24 +175,32 @@ export class ByomTask {
   }
 
   /** Trains a fresh LoRA adapter on a freshly loaded copy of the model. */
-  async train(s: ByomSettings, emit: (e: WorkerEvent) => void, stop: () => boolean): Promise<Omit<ByomTrainResult, 'tfBackend'>> {
+  async train(
+    s: ByomSettings,
+    emit: (e: WorkerEvent) => void,
+    stop: () => boolean,
+  ): Promise<Omit<ByomTrainResult, 'tfBackend'>> {
     if (!this.source) throw new Error('Bring your model: load a model first.');
     await this.load(this.source);
     const model = this.loaded!;
-    if (!model.info.task) throw new Error(`Bring your model: no task fits inputs ${JSON.stringify(model.info.inputs)} (expected an image [batch, h, w, c] or token ids [batch, time]).`);
+    if (!model.info.task)
+      throw new Error(
+        `Bring your model: no task fits inputs ${JSON.stringify(model.info.inputs)} (expected an image [batch, h, w, c] or token ids [batch, time]).`,
+      );
     const n = s.steps * s.batchSize;
     const [train, test] =
       model.info.task === 'image'
         ? await Promise.all([this.images(model, n, 0), this.images(model, 200, 2000)])
         : await Promise.all([this.tokens(model, n, 0), this.tokens(model, 200, 7)]);
-    emit({ event: 'log', message: `bring your model: ${model.info.format} ${model.info.kind}, task: ${train.description}` });
+    emit({
+      event: 'log',
+      message: `bring your model: ${model.info.format} ${model.info.kind}, task: ${train.description}`,
+    });
     const config = { r: s.r, loraAlpha: s.loraAlpha, targetModules: s.targets };
     const opts = { adapterName: s.adapterName };
-    const lora = (
-      model.graph
-        ? applyLora(model.model as GraphModel, config, opts)
-        : applyLora(model.model as tfl.LayersModel, config, opts)
-    ) as unknown as Lora;
+    const lora = (model.graph
+      ? applyLora(model.model as GraphModel, config, opts)
+      : applyLora(model.model as tfl.LayersModel, config, opts)) as unknown as Lora;
     this.lora = lora;
     this.adapterName = s.adapterName;
     const before = await this.accuracy(lora, test); // B = 0: the base model's accuracy
@@ -197,7 +227,9 @@ export class ByomTask {
     tf.dispose([...train.x, train.y, ...test.x, test.y]);
     const ends = Math.max(1, Math.min(3, Math.floor(losses.length / 2)));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const parameters = (lora as unknown as { trainableParameters(): ByomTrainResult['parameters'] }).trainableParameters();
+    const parameters = (
+      lora as unknown as { trainableParameters(): ByomTrainResult['parameters'] }
+    ).trainableParameters();
     return {
       task: train.description,
       classes: train.classes,
@@ -211,11 +243,18 @@ export class ByomTask {
   }
 
   /** The trained adapter as PEFT files. */
-  async encode(name: string): Promise<{ config: string; weights: Uint8Array }> {
+  async encode(): Promise<{ config: string; weights: Uint8Array }> {
     if (!this.lora) throw new Error('Bring your model: train an adapter first.');
-    const files = await encodePeftAdapterAsync(this.lora as unknown as LoraGraphModel, { adapterName: this.adapterName });
+    const files = await encodePeftAdapterAsync(this.lora as unknown as LoraGraphModel, {
+      adapterName: this.adapterName,
+    });
     const c = files.config;
-    const config = typeof c === 'string' ? c : c instanceof Uint8Array ? new TextDecoder().decode(c) : `${JSON.stringify(c, null, 2)}\n`;
+    const config =
+      typeof c === 'string'
+        ? c
+        : c instanceof Uint8Array
+          ? new TextDecoder().decode(c)
+          : `${JSON.stringify(c, null, 2)}\n`;
     return { config, weights: files.weights instanceof Uint8Array ? files.weights : new Uint8Array(files.weights) };
   }
 }

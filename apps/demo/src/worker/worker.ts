@@ -144,7 +144,7 @@ async function handle(req: Request): Promise<unknown> {
     }
     case 'byomEncode':
       if (!byom) throw new Error('Bring your model: load a model first.');
-      return byom.encode(req.name);
+      return byom.encode();
     case 'latency': {
       const set = await adaptersOf(req.task);
       if (!set.lora) throw new Error('No adapter yet: train or load one first.');
