@@ -1,13 +1,13 @@
 // "Bring your model" end to end in Chromium (the same setup as e2e.browser.test.ts: vite build, vite
-// preview of dist/, Debian's /usr/bin/chromium through playwright-core, any console or page error fails).
-// Three models, written by the test into dist/e2e-models/ before the server starts: the repo's MNIST CNN
-// (a tfjs LayersModel, picked as files), a small GraphModel from @tfjs-lora/test-support's graph-json
-// builder (by URL), and @tfjs-lora/nlp's random-weight DistilBERT classifier fixture with its test
-// WordPiece tokenizer (a Hugging Face folder, by URL), and @tfjs-lora/keras's separable-convolution .keras
-// fixture (picked as a file). Each is loaded through the page, described, trained
-// with LoRA on wasm, and must lower its training loss; the MNIST CNN's adapter is downloaded and read back
-// with core's PEFT loader in Node. Skips with a printed reason when Chromium is absent (unless CI or
-// TFJS_LORA_REQUIRE_WEBGPU=1).
+// preview, Debian's /usr/bin/chromium through playwright-core, any console or page error fails). The app is
+// built into a temporary folder (so this file can run beside e2e.browser.test.ts, which builds dist/), and
+// two models are written into its e2e-models/ before the server starts: a small GraphModel from
+// @tfjs-lora/test-support's graph-json builder and @tfjs-lora/nlp's random-weight DistilBERT classifier
+// fixture with the test WordPiece tokenizer.json; both are loaded by URL. The repo's MNIST CNN (a tfjs
+// LayersModel) and @tfjs-lora/keras's separable-convolution .keras fixture are picked as files. Each is
+// loaded through the page, described, trained with LoRA on wasm, and must lower its training loss; the MNIST
+// CNN's adapter is downloaded and read back with core's PEFT loader in Node. Skips with a printed reason when
+// Chromium is absent (unless CI or TFJS_LORA_REQUIRE_WEBGPU=1).
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,6 +73,7 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
   let close: () => Promise<void> = async () => {};
   let closeBrowser: () => Promise<void> = async () => {};
   let downloads = '';
+  let dist = '';
   const errors: string[] = [];
   let failNow: (e: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => (failNow = reject));
@@ -89,8 +90,11 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
   beforeAll(async () => {
     if (missing) throw new Error(`required here (CI or TFJS_LORA_REQUIRE_WEBGPU=1) but ${missing}`);
     const vite = await import('vite');
-    await vite.build({ root: APP, logLevel: 'warn', configFile: join(APP, 'vite.config.ts') });
-    const models = join(APP, 'dist', 'e2e-models');
+    // Its own build folder (a temporary one), so it can run beside e2e.browser.test.ts, which builds dist/.
+    dist = await mkdtemp(join(tmpdir(), 'tfjs-lora-byom-dist-'));
+    const build = { outDir: dist, emptyOutDir: true };
+    await vite.build({ root: APP, logLevel: 'warn', configFile: join(APP, 'vite.config.ts'), build });
+    const models = join(dist, 'e2e-models');
     await writeGraphModel(join(models, 'graph-cnn'));
     const hf = join(models, 'distilbert-cls');
     await mkdir(hf, { recursive: true });
@@ -101,6 +105,7 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
       root: APP,
       configFile: join(APP, 'vite.config.ts'),
       logLevel: 'warn',
+      build,
       preview: { port: 0, host: '127.0.0.1', strictPort: false, open: false },
       // A missing model file is a 404, as on a static host or the Hub (vite preview would answer with the
       // app's index.html, which loadPretrained rightly refuses as a malformed JSON file).
@@ -110,7 +115,7 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
           configurePreviewServer: (s) =>
             void s.middlewares.use((req, res, next) => {
               const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
-              if (!path.startsWith('/e2e-models/') || existsSync(join(APP, 'dist', path))) return next();
+              if (!path.startsWith('/e2e-models/') || existsSync(join(dist, path))) return next();
               res.statusCode = 404;
               res.end('not found');
             }),
@@ -143,6 +148,7 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     await closeBrowser();
     await close();
     if (downloads) await rm(downloads, { recursive: true, force: true });
+    if (dist) await rm(dist, { recursive: true, force: true });
   });
 
   async function loaded(): Promise<Record<string, string | undefined>> {
