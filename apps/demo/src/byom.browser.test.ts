@@ -5,7 +5,7 @@
 // @tfjs-lora/test-support's graph-json builder and @tfjs-lora/nlp's random-weight DistilBERT classifier
 // fixture with the test WordPiece tokenizer.json; both are loaded by URL. The repo's MNIST CNN (a tfjs
 // LayersModel) and @tfjs-lora/keras's separable-convolution .keras fixture are picked as files. Each is
-// loaded through the page, described, trained with LoRA on wasm, and must lower its training loss; the MNIST
+// loaded through the page, described, trained with LoRA on wasm (the GraphModel on webgpu too), and must lower its training loss; the MNIST
 // CNN's adapter is downloaded and read back with core's PEFT loader in Node. Skips with a printed reason when
 // Chromium is absent (unless CI or TFJS_LORA_REQUIRE_WEBGPU=1).
 import { existsSync } from 'node:fs';
@@ -130,7 +130,7 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--no-first-run'],
+      args: ['--enable-unsafe-webgpu', '--no-sandbox', '--no-first-run'],
     });
     closeBrowser = () => browser.close();
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
@@ -167,6 +167,7 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
 
   async function train(
     settings: Record<string, string>,
+    backend = 'wasm',
   ): Promise<{ first: number; last: number; before: number; after: number }> {
     for (const [id, value] of Object.entries(settings)) await page.fill(`#byom-${id}`, value);
     await page.click('#byom-train');
@@ -176,7 +177,7 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
       text: e.textContent ?? '',
     }));
     expect(d['state'], d['text']).toBe('done');
-    expect(d['tfBackend']).toBe('wasm');
+    expect(d['tfBackend']).toBe(backend);
     console.log(`demo byom e2e: ${d['text']}`);
     return {
       first: Number(d['firstLoss']),
@@ -259,6 +260,22 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     expect(data['task']).toBe('image');
     expect(await page.textContent('#byom-info')).toContain('head');
     const r = await train({ name: 'keras-r4', steps: '15', batch: '32', lr: '0.03' });
+    expect(r.last).toBeLessThan(r.first);
+    expect(errors).toEqual([]);
+  });
+
+  it('on webgpu (SwiftShader): the GraphModel by URL trains, no synchronous GPU read', async () => {
+    await page.selectOption('#backend', 'webgpu').catch(() => undefined);
+    await guarded(page.waitForSelector('body[data-ready=true]', { timeout: 60_000 }));
+    const backend = await page.getAttribute('#backend-status', 'data-backend');
+    if (backend !== 'webgpu') {
+      const why = (await page.locator('#backend option[value=webgpu]').textContent()) ?? 'webgpu unavailable';
+      if (REQUIRE) throw new Error(`webgpu required here but unavailable: ${why}`);
+      console.warn(`demo byom e2e: webgpu run skipped: ${why}`);
+      return;
+    }
+    await loadUrl(`${url}e2e-models/graph-cnn/model.json`);
+    const r = await train({ name: 'graph-gpu', steps: '10', batch: '16', lr: '0.03' }, 'webgpu');
     expect(r.last).toBeLessThan(r.first);
     expect(errors).toEqual([]);
   });
