@@ -5,9 +5,9 @@
 // @tfjs-lora/test-support's graph-json builder and @tfjs-lora/nlp's random-weight DistilBERT classifier
 // fixture with the test WordPiece tokenizer.json; both are loaded by URL. The repo's MNIST CNN (a tfjs
 // LayersModel) and @tfjs-lora/keras's separable-convolution .keras fixture are picked as files. Each is
-// loaded through the page, described, trained with LoRA on wasm (the GraphModel on webgpu too), and must lower its training loss; the MNIST
-// CNN's adapter is downloaded and read back with core's PEFT loader in Node. Skips with a printed reason when
-// Chromium is absent (unless CI or TFJS_LORA_REQUIRE_WEBGPU=1).
+// loaded through the page, described, trained with LoRA on wasm (the GraphModel on webgpu too), and must
+// lower its training loss; the MNIST CNN's adapter is downloaded and read back with core's PEFT loader in
+// Node. Skips with a printed reason when Chromium is absent (unless CI or TFJS_LORA_REQUIRE_WEBGPU=1).
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
