@@ -12,6 +12,7 @@ import type {
   TrainResult,
   WorkerEvent,
 } from './protocol.js';
+import { setupByom } from './ui/byom.js';
 import { TrainingChart } from './ui/chart.js';
 import { WorkerClient, WorkerReplacedError } from './ui/client.js';
 import { $, download, el, pct } from './ui/dom.js';
@@ -50,8 +51,11 @@ const call = <T>(...args: Parameters<WorkerClient['call']>): Promise<T> => {
   return client.call<T>(...args);
 };
 
+const byom = setupByom({ call: (request) => call(request), log, fail });
+
 function onEvent(e: WorkerEvent): void {
   if (e.event === 'log') log(e.message);
+  else if (e.event === 'byomStep') byom.step(e.step, e.loss);
   else if (e.event === 'step') {
     chart.step(e.step, e.loss, e.accuracy);
     $('result').textContent =
@@ -70,6 +74,7 @@ async function startBackend(name: string): Promise<void> {
   client?.terminate();
   document.body.dataset['ready'] = 'false';
   $<HTMLButtonElement>('train').disabled = true;
+  byom.enable(false);
   adapterLists.vision = { adapters: [], active: null };
   adapterLists.text = { adapters: [], active: null };
   renderAdapters();
@@ -103,6 +108,7 @@ async function startBackend(name: string): Promise<void> {
     renderDomains(init.manifest);
     document.body.dataset['ready'] = 'true';
     $<HTMLButtonElement>('train').disabled = false;
+    byom.enable(true);
     await refreshParams();
     await refreshIdb();
   } catch (e) {

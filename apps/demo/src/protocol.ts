@@ -89,7 +89,59 @@ export type Request =
   | { type: 'listIdb' }
   | { type: 'loadIdb'; key: string; name: string }
   | { type: 'loadFiles'; name: string; config: Uint8Array; weights: Uint8Array }
-  | { type: 'latency'; task: Task; merge: boolean };
+  | { type: 'latency'; task: Task; merge: boolean }
+  | { type: 'byomLoad'; files?: File[]; url?: string }
+  | { type: 'byomTrain'; settings: ByomSettings }
+  | { type: 'byomEncode'; name: string };
+
+/** An input or output of a loaded model. */
+export interface ByomTensor {
+  name: string;
+  shape: (number | null)[];
+  dtype: string;
+}
+
+/** What "bring your model" loaded. */
+export interface ByomInfo {
+  /** The `loadPretrained` format that read it ('tfjs-layers', 'tfjs-graph', 'keras', 'hf-text', 'hf-vision'). */
+  format: string;
+  kind: 'LayersModel' | 'GraphModel';
+  inputs: ByomTensor[];
+  outputs: ByomTensor[];
+  /** Layers (LayersModel) or graph nodes (GraphModel). */
+  count: number;
+  countLabel: 'layers' | 'nodes';
+  /** The modules (layer names or node module paths) LoRA can target. */
+  targets: string[];
+  /** The task the demo trains it on: digits resized to its image input, or two-class token windows. */
+  task: 'image' | 'tokens' | null;
+  /** Whether a tokenizer.json came with it (token tasks). */
+  tokenizer: boolean;
+}
+
+/** LoRA and training settings of a "bring your model" run. */
+export interface ByomSettings {
+  adapterName: string;
+  r: number;
+  loraAlpha: number;
+  targets: string[];
+  learningRate: number;
+  steps: number;
+  batchSize: number;
+}
+
+/** The result of a "bring your model" run. */
+export interface ByomTrainResult {
+  task: string;
+  classes: number;
+  baseAccuracy: number;
+  accuracy: number;
+  firstLoss: number;
+  lastLoss: number;
+  parameters: { trainable: number; total: number; percent: number };
+  seconds: number;
+  tfBackend: string;
+}
 
 export interface InitResult {
   backend: string;
@@ -149,6 +201,7 @@ export type WorkerEvent =
   | { event: 'log'; message: string }
   | { event: 'step'; step: number; epoch: number; loss: number; accuracy?: number }
   | { event: 'eval'; step: number; accuracy: number; label: string }
+  | { event: 'byomStep'; step: number; loss: number }
   | { event: 'adapters'; task: Task; adapters: AdapterInfo[]; active: string | null };
 
 export type Response = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

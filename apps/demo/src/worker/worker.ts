@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { wasmThreadsCount } from '@tfjs-lora/backend-wasm';
 import { useBackend } from '@tfjs-lora/core';
 import type {
+  ByomTrainResult,
   DataManifest,
   InitResult,
   LatencyResult,
@@ -15,6 +16,7 @@ import type {
   WorkerEvent,
 } from '../protocol.js';
 import type { AdapterSet } from './adapters.js';
+import { ByomTask } from './byom-task.js';
 import { backendStatuses, registerDemoBackends } from './backends.js';
 import { guardSyncReads } from './sync-read-guard.js';
 import { TextTask } from './text-task.js';
@@ -31,6 +33,7 @@ let manifest: DataManifest | null = null;
 let vision: Promise<VisionTask> | null = null;
 let text: Promise<TextTask> | null = null;
 let stopRequested = false;
+let byom: ByomTask | null = null;
 
 const emit = (e: WorkerEvent): void => scope.postMessage(e);
 
@@ -130,6 +133,18 @@ async function handle(req: Request): Promise<unknown> {
       announce(set);
       return info;
     }
+    case 'byomLoad':
+      byom ??= new ByomTask(origin, manifest!);
+      return byom.load(req.files ?? req.url ?? '');
+    case 'byomTrain': {
+      if (!byom) throw new Error('Bring your model: load a model first.');
+      stopRequested = false;
+      const result = await byom.train(req.settings, emit, () => stopRequested);
+      return { ...result, tfBackend: tf.getBackend() } satisfies ByomTrainResult;
+    }
+    case 'byomEncode':
+      if (!byom) throw new Error('Bring your model: load a model first.');
+      return byom.encode();
     case 'latency': {
       const set = await adaptersOf(req.task);
       if (!set.lora) throw new Error('No adapter yet: train or load one first.');
