@@ -211,10 +211,8 @@ describe.skipIf(missing !== null && !REQUIRE)('demo in Chromium', () => {
       await page.$eval(`#${cell}`, (e) => void (e.textContent = '–'));
       await page.click(button);
       await guarded(
-        // The first predict after a merge compiles the plain conv/dense shaders: minutes on SwiftShader when
-        // the machine is loaded (seen: over 120 s at load 15), seconds when it is not.
         page.waitForFunction((id) => /ms/.test(document.getElementById(id)?.textContent ?? ''), cell, {
-          timeout: 240_000,
+          timeout: 120_000,
         }),
       );
       phase(button);

@@ -158,9 +158,23 @@ async function handle(req: Request): Promise<unknown> {
   }
 }
 
+/**
+ * Requests run one at a time, in arrival order: handlers await GPU reads, and two interleaved handlers
+ * would see each other's half-done state (a predict inside `withBase` unmerges and re-merges around its
+ * await, so an unmerge arriving meanwhile was undone). `stop` alone bypasses the queue: it must reach a
+ * running training.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+function serialized(request: Request): Promise<unknown> {
+  if (request.type === 'stop') return handle(request);
+  const run = queue.then(() => handle(request));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
 scope.onmessage = (e: MessageEvent) => {
   const { id, request } = e.data as { id: number; request: Request };
-  handle(request).then(
+  serialized(request).then(
     (result) => {
       const transfer: Transferable[] = [];
       if (
