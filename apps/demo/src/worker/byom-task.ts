@@ -11,6 +11,7 @@ import type { LoraGraphModel } from '@tfjs-lora/graph';
 import { decodeImageSet } from '../data/image-set.js';
 import type { ByomSettings, ByomTrainResult, DataManifest, WorkerEvent } from '../protocol.js';
 import { loadByom, type LoadedModel } from './byom-model.js';
+import { seededRandom } from '@tfjs-lora/core/random';
 
 type Lora = { predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[]; dispose(): void };
 
@@ -21,18 +22,6 @@ interface Dataset {
   labels: Int32Array;
   classes: number;
   description: string;
-}
-
-/** A seeded uniform generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The loaded model (re-loaded from its source before each run, so each run starts from the base). */
@@ -123,7 +112,7 @@ export class ByomTask {
       : Array.from(text, (ch) => ch.codePointAt(0)!);
     const ids = new Int32Array(n * time);
     const labels = new Int32Array(n);
-    const random = rng(seed + 1);
+    const random = seededRandom(seed + 1);
     for (let i = 0; i < n; i++) {
       labels[i] = i % 2; // 1: a window of speech text; 0: uniformly random tokens
       const start = Math.floor(random() * Math.max(1, stream.length - time));
