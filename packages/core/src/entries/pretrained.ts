@@ -2,7 +2,13 @@
 // artifacts, Hugging Face checkpoints, the Hub's URLs). `loadPretrained` itself is at core's root.
 export { openModelFiles } from '../pretrained/model-files.js';
 export { hubUrl, type HubUrlOptions } from '../pretrained/hub.js';
-export { readModelJsonArtifacts, modelJsonKind, modelJsonName } from '../pretrained/model-json.js';
+export {
+  readModelJsonArtifacts,
+  modelJsonKind,
+  modelJsonName,
+  matchModelJson,
+  loadModelJson,
+} from '../pretrained/model-json.js';
 export {
   readHfCheckpoint,
   matchHfCheckpoint,

@@ -53,3 +53,42 @@ export async function readModelJsonArtifacts(
     return [specs, tf.io.concatenateArrayBuffers(buffers)];
   });
 }
+
+/**
+ * A model format's `match` for a tfjs model.json of one `kind`: `true` when `files` (or their IOHandler)
+ * hold a model.json of that kind, else a short reason (`'no model.json'`, `'model.json is a graph-model'`).
+ */
+export async function matchModelJson(files: ModelFiles, kind: 'layers-model' | 'graph-model'): Promise<true | string> {
+  if (files.ioHandler) {
+    const artifacts = await files.ioHandler.load!();
+    const found = modelJsonKind({ format: artifacts.format, modelTopology: artifacts.modelTopology });
+    return found === kind ? true : `the IOHandler gives ${found === undefined ? 'no tfjs model' : `a ${found}`}`;
+  }
+  const name = modelJsonName(files);
+  const json = await files.readJson(name);
+  if (json === undefined) return `no ${name}`;
+  const found = modelJsonKind(json);
+  return found === kind ? true : `${name} is ${found === undefined ? 'not a tfjs model.json' : `a ${found}`}`;
+}
+
+/**
+ * A model format's `load` for a tfjs model.json: hands `files`' IOHandler, or the artifacts
+ * {@link readModelJsonArtifacts} reads, to `loader` (`tf.loadLayersModel`, `tf.loadGraphModel`). An error
+ * of `loader` becomes a {@link ModelFormatError} naming `loaderName` and the files.
+ */
+export async function loadModelJson<M>(
+  files: ModelFiles,
+  options: Pick<LoadPretrainedOptions, 'onProgress'>,
+  loader: (handler: tf.io.IOHandler) => Promise<M>,
+  loaderName: string,
+): Promise<M> {
+  if (files.ioHandler) return loader(files.ioHandler);
+  const artifacts = await readModelJsonArtifacts(files, modelJsonName(files), options);
+  try {
+    return await loader(tf.io.fromMemory(artifacts));
+  } catch (e) {
+    throw new ModelFormatError(`${loaderName} could not build ${files.description}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
