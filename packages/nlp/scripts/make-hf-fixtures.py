@@ -13,6 +13,10 @@ Variants: gpt2-cls-leftpad (gpt2-cls's weights, row 1 padded on the left), gpt2-
 distilbert-cls-f16 and bert-cls-bf16 (weights stored as F16 / BF16; reference from the rounded weights).
 Tokenizers: fixtures/hf/tokenizers/{bpe,wordpiece}.json trained offline with `tokenizers`, and
 tokenizer-ids.json (the ids Python's tokenizers gives for corpus lines, incl. unicode).
+gpt2-lm-bpe: a GPT2LMHeadModel whose vocabulary is the BPE tokenizer's (400 ids) with that tokenizer.json, and
+lm-reference.json: the token ids of a text, transformers' perplexity on nlp's evaluation windows of it and the
+greedy continuation `generate` gives for a prompt (language-model helpers and the demo's text task, end to end).
+Only that fixture: `--only-lm-bpe` (it needs tokenizers/bpe.json).
 
 Module names: for GPT-2, BERT and DistilBERT, transformers 4 and 5 use the same module paths (unlike ViT),
 so adapters made under either name the same layers.
@@ -253,8 +257,56 @@ def make_tokenizers():
     print(f"tokenizers: bpe {bpe.get_vocab_size()} tokens, wordpiece {wp.get_vocab_size()} tokens, {len(CORPUS)} lines")
 
 
+LM_TEXT = " ".join(CORPUS[:12])
+LM_LENGTH, LM_WINDOWS, LM_PROMPT, LM_NEW = 16, 4, "The quick brown fox", 12
+
+
+def make_lm_bpe():
+    """gpt2-lm-bpe: GPT-2 with the BPE tokenizer's vocabulary, its tokenizer.json, and lm-reference.json."""
+    from tokenizers import Tokenizer
+
+    d = os.path.join(ROOT, "gpt2-lm-bpe")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    src = os.path.join(ROOT, "tokenizers", "bpe.json")
+    tok = Tokenizer.from_file(src)
+    shutil.copy(src, os.path.join(d, "tokenizer.json"))
+    cfg = GPT2Config(n_layer=LAYERS, n_embd=HIDDEN, n_head=HEADS, vocab_size=tok.get_vocab_size(), n_positions=64,
+                     n_inner=INNER, bos_token_id=0, eos_token_id=0)
+    model = GPT2LMHeadModel(cfg).eval()
+    randomize(model, 70)
+    model.save_pretrained(d)
+    ids = tok.encode(LM_TEXT).ids
+    # nlp's evaluationOffsets: at most LM_WINDOWS non-overlapping windows of LM_LENGTH + 1 tokens, evenly spaced.
+    available = (len(ids) - 1) // LM_LENGTH
+    n = min(LM_WINDOWS, available)
+    stride = available // n
+    offsets = [i * stride * LM_LENGTH for i in range(n)]
+    windows = torch.tensor([ids[o : o + LM_LENGTH + 1] for o in offsets])
+    with torch.no_grad():
+        loss = model(input_ids=windows, labels=windows).loss.item()  # mean next-token NLL over all windows
+        prompt = tok.encode(LM_PROMPT).ids
+        out = model.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
+                             do_sample=False, max_new_tokens=LM_NEW, pad_token_id=0, output_scores=True,
+                             return_dict_in_generate=True)
+    new = out.sequences[0, len(prompt):].tolist()
+    # Greedy steps whose top two logits are close could flip between float32 implementations: refuse them.
+    margin = min((s[0].topk(2).values[0] - s[0].topk(2).values[1]).item() for s in out.scores)
+    assert margin > 1e-3, margin
+    ref = {"text": LM_TEXT, "ids": ids, "length": LM_LENGTH, "windows": LM_WINDOWS, "offsets": offsets,
+           "perplexity": float(torch.tensor(loss).exp()), "prompt": LM_PROMPT, "prompt_ids": prompt,
+           "greedy_ids": new, "greedy_text": tok.decode(new), "greedy_margin": margin,
+           "transformers": transformers.__version__, "torch": torch.__version__}
+    with open(os.path.join(d, "lm-reference.json"), "w", encoding="utf-8") as f:
+        json.dump(ref, f, ensure_ascii=False, indent=1)
+    print(f"gpt2-lm-bpe: {len(ids)} text tokens, perplexity {ref['perplexity']:.3f}, greedy margin {margin:.4f}")
+
+
 def main():
     os.makedirs(ROOT, exist_ok=True)
+    if "--only-lm-bpe" in sys.argv:
+        make_lm_bpe()
+        return
     make("gpt2-lm", GPT2LMHeadModel(gpt2()), 10, ["c_attn", "c_proj", "c_fc"])
     make("gpt2-lm-sharded", GPT2LMHeadModel(gpt2()), 10, None, save_kwargs={"max_shard_size": "60KB"})
     make("gpt2-cls", GPT2ForSequenceClassification(gpt2(num_labels=3, pad_token_id=PAD)), 20, ["c_attn"], task="SEQ_CLS")
@@ -267,6 +319,7 @@ def main():
     make("bert-cls-bf16", BertForSequenceClassification(bert(num_labels=2)), 65, None, with_types=True, dtype=torch.bfloat16)
     if "--no-tokenizers" not in sys.argv:
         make_tokenizers()
+    make_lm_bpe()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { LoraConfigError, type LoraModel } from '@tfjs-lora/core';
 import { requireSyncRead } from '@tfjs-lora/core/math';
 import { CharTokenizer } from './char-tokenizer.js';
+import type { HfTokenizer } from './hf/tokenizer.js';
+import { lmInputs } from './lm-inputs.js';
 import { PositionEmbedding } from './position-embedding.js';
 import { seededRandom } from './text-windows.js';
 
@@ -21,8 +23,11 @@ export interface GenerateOptions {
   topK?: number;
   /** Seed of the sampler (default 1), so samples with and without an adapter are comparable. */
   seed?: number;
-  /** Tokenizer (default {@link CharTokenizer}). */
-  tokenizer?: CharTokenizer;
+  /**
+   * Tokenizer (default {@link CharTokenizer}); a Hugging Face model's {@link HfTokenizer} (`loadTokenizer`)
+   * with a causal LM of the 'hf-text' format (GPT2LMHeadModel).
+   */
+  tokenizer?: CharTokenizer | HfTokenizer;
 }
 
 function isLoraModel(m: LoraModel | tfl.LayersModel): m is LoraModel {
@@ -50,10 +55,21 @@ export function sampleToken(logits: Float32Array, temperature: number, topK: num
   return order[order.length - 1]!;
 }
 
+/** The prompt's ids: a char LM starts from a newline when the prompt is empty; other tokenizers need text. */
+function promptIds(tokenizer: CharTokenizer | HfTokenizer, prompt: string): number[] {
+  const encoded = tokenizer.encode(prompt);
+  const ids = encoded instanceof Int32Array ? Array.from(encoded) : [...encoded.ids];
+  if (ids.length > 0) return ids;
+  if (tokenizer instanceof CharTokenizer) return [1];
+  throw new LoraConfigError(`generate: the prompt encodes to no token; expected some text to continue.`, {
+    field: 'prompt',
+  });
+}
+
 /** The logits of the next token after `context` (a [V] tensor; the caller disposes it). */
 function nextLogits(m: tfl.LayersModel, context: number[]): tf.Tensor {
   return tf.tidy(() => {
-    const y = m.predictOnBatch(tf.tensor2d(context, [1, context.length], 'int32')) as tf.Tensor;
+    const y = m.predictOnBatch(lmInputs(m, tf.tensor2d(context, [1, context.length], 'int32'))) as tf.Tensor;
     return tf.squeeze(tf.slice(y, [0, context.length - 1, 0], [1, 1, -1]));
   });
 }
@@ -107,8 +123,7 @@ export function generate(model: LoraModel | tfl.LayersModel, prompt: string, opt
   return withChosenAdapter(model, options, (m) => {
     const window = contextLength(m);
     const random = seededRandom(options.seed ?? 1);
-    const ids = Array.from(tokenizer.encode(prompt));
-    if (ids.length === 0) ids.push(1); // start from a newline
+    const ids = promptIds(tokenizer, prompt);
     const out: number[] = [];
     for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
       const logits = nextLogits(m, ids.slice(-window));
@@ -146,12 +161,11 @@ async function sampleAsync(
   m: tfl.LayersModel,
   prompt: string,
   options: GenerateOptions,
-  tokenizer: CharTokenizer,
+  tokenizer: CharTokenizer | HfTokenizer,
 ): Promise<string> {
   const window = contextLength(m);
   const random = seededRandom(options.seed ?? 1);
-  const ids = Array.from(tokenizer.encode(prompt));
-  if (ids.length === 0) ids.push(1);
+  const ids = promptIds(tokenizer, prompt);
   const out: number[] = [];
   for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
     const logits = nextLogits(m, ids.slice(-window));

@@ -40,6 +40,7 @@ export {
 } from './deprecated.js';
 export { CharTokenizer } from './char-tokenizer.js';
 export { randomWindows, windowsAt, evaluationOffsets, type LmBatch } from './text-windows.js';
+export { lmInputs } from './lm-inputs.js';
 export {
   nextTokenLoss,
   trainLanguageModel,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { requireSyncRead } from '@tfjs-lora/core/math';
+import { lmInputs } from './lm-inputs.js';
 import { evaluationOffsets, randomWindows, seededRandom, windowsAt, type LmBatch } from './text-windows.js';
 
 /** Mean next-token cross-entropy (nats) of logits [b, t, V] against int32 targets [b, t]. */
@@ -40,7 +41,8 @@ export interface LmTrainingResult {
 }
 
 /**
- * Trains a next-token model (ids [b, t] → logits [b, t, V]) with Adam on random windows of `ids`, updating
+ * Trains a next-token model (ids [b, t] → logits [b, t, V]; a Hugging Face causal LM from the 'hf-text'
+ * format too, its attention mask all ones: see {@link lmInputs}) with Adam on random windows of `ids`, updating
  * only the model's trainable weights (so a LoRA model trains its adapters only). The optimizer is disposed
  * at the end. Peak memory is that of one step (forward, backward, update) as `tf.profile` reports it.
  */
@@ -57,7 +59,7 @@ export async function trainLanguageModel(
     let cost: tf.Scalar | null = null;
     try {
       cost = optimizer.minimize(
-        () => nextTokenLoss(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y),
+        () => nextTokenLoss(model.apply(lmInputs(model, batch.x), { training: true }) as tf.Tensor, batch.y),
         true,
         vars,
       )!;
@@ -112,7 +114,7 @@ function perplexityWith<R>(
     const chunk = offsets.slice(i, i + batchSize);
     const { x, y } = windowsAt(ids, chunk, options.length);
     try {
-      const loss = tf.tidy(() => nextTokenLoss(model.predictOnBatch(x) as tf.Tensor, y));
+      const loss = tf.tidy(() => nextTokenLoss(model.predictOnBatch(lmInputs(model, x)) as tf.Tensor, y));
       out.push(read(loss, chunk.length));
     } finally {
       tf.dispose([x, y]);
