@@ -26,6 +26,10 @@ if (missing && !REQUIRE) console.warn(`demo byom e2e: skipped: ${missing}`);
 
 type Page = import('playwright-core').Page;
 
+/** @tfjs-lora/nlp's random-weight GPT2LMHeadModel whose vocabulary is its test BPE tokenizer's (400 ids). */
+const GPT2_FIXTURE = join(REPO, 'packages/nlp/fixtures/hf/gpt2-lm-bpe');
+const GPT2_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+
 /** A small graph-model CNN for 28×28×1 images, 10 logits, random weights (seeded). */
 async function writeGraphModel(dir: string): Promise<void> {
   const tf = await import('@tensorflow/tfjs-core');
@@ -101,6 +105,9 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     const fixture = join(REPO, 'packages/nlp/fixtures/hf/distilbert-cls');
     for (const f of ['config.json', 'model.safetensors']) await copyFile(join(fixture, f), join(hf, f));
     await copyFile(join(REPO, 'packages/nlp/fixtures/hf/tokenizers/wordpiece-small.json'), join(hf, 'tokenizer.json'));
+    const lm = join(models, 'gpt2-bpe');
+    await mkdir(lm, { recursive: true });
+    for (const f of GPT2_FILES) await copyFile(join(GPT2_FIXTURE, f), join(lm, f));
     const server = await vite.preview({
       root: APP,
       configFile: join(APP, 'vite.config.ts'),
@@ -264,6 +271,89 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
     expect(errors).toEqual([]);
   });
 
+  it('the text task on a Hugging Face GPT-2 (URL, then files): trains LoRA on c_attn, perplexity falls, PEFT download', async () => {
+    await page.click('#task-text');
+    const textModel = async (load: () => Promise<void>): Promise<Record<string, string | undefined>> => {
+      await page.$eval('#text-model', (e) => delete (e as HTMLElement).dataset['state']);
+      await load();
+      const sel = '#text-model[data-state=loaded], #text-model[data-state=error]';
+      await guarded(page.waitForSelector(sel, { timeout: 60_000 }));
+      const data = await page.$eval('#text-model', (e) => ({ ...(e as HTMLElement).dataset }));
+      expect(data['state'], (await page.textContent('#text-model-info')) ?? '').toBe('loaded');
+      return data;
+    };
+    const data = await textModel(async () => {
+      await page.fill('#text-model-url', `${url}e2e-models/gpt2-bpe/config.json`);
+      await page.click('#text-model-load');
+    });
+    expect(data['source']).toBe('hf');
+    expect(await page.textContent('#text-model-name')).toContain('GPT2LMHeadModel');
+    expect(await page.textContent('#text-model-info')).toContain('vocabulary 400');
+    const ticked = await page.$$eval('input[name=target]:checked', (l) => l.map((i) => (i as HTMLInputElement).value));
+    expect(ticked).toEqual(['c_attn']);
+    for (const [id, value] of Object.entries({ steps: '25', batch: '8', lr: '0.01', 'adapter-name': 'gpt2-sotu' }))
+      await page.fill(`#${id}`, value);
+    await page.$eval('#result', (e) => delete (e as HTMLElement).dataset['state']);
+    await page.click('#train');
+    await guarded(page.waitForSelector('#result[data-state]', { timeout: 180_000 }));
+    const r: Record<string, string | undefined> = await page.$eval('#result', (e) => ({
+      ...(e as HTMLElement).dataset,
+      text: e.textContent ?? '',
+    }));
+    console.log(`demo byom e2e (text task): ${r['text']}`);
+    expect(r['state'], r['text']).toBe('done');
+    expect(r['tfBackend']).toBe('wasm');
+    expect(Number(r['lastLoss'])).toBeLessThan(Number(r['firstLoss']));
+    expect(Number(r['perplexity'])).toBeLessThan(Number(r['basePerplexity']) * 0.5);
+    const [off, on] = [await page.textContent('#sample-off'), await page.textContent('#sample-on')];
+    expect(on!.length).toBeGreaterThan('My fellow Americans, '.length);
+    expect(on).not.toBe(off);
+
+    const dir = join(downloads, 'gpt2-sotu');
+    await mkdir(dir);
+    const saving: Promise<void>[] = [];
+    const both = new Promise<void>((resolve) => {
+      const onDownload = (d: import('playwright-core').Download): void => {
+        saving.push(d.saveAs(join(dir, d.suggestedFilename().replace(/^gpt2-sotu-/, ''))));
+        if (saving.length < 2) return;
+        page.off('download', onDownload);
+        resolve();
+      };
+      page.on('download', onDownload);
+    });
+    await page.click('#download');
+    await guarded(both);
+    await Promise.all(saving);
+    const { loadPeftAdapter } = await import('@tfjs-lora/core');
+    const adapter = await loadPeftAdapter(dir);
+    try {
+      expect(adapter.config.targetModules).toEqual(['c_attn']);
+      expect(Object.keys(adapter.tensors).sort()).toEqual(
+        [0, 1]
+          .flatMap((i) => ['A', 'B'].map((f) => `base_model.model.transformer.h.${i}.attn.c_attn.lora_${f}.weight`))
+          .sort(),
+      );
+    } finally {
+      adapter.dispose();
+    }
+
+    // The same model picked as files; its adapters start empty. Then back to the built-in character LM.
+    const again = await textModel(() =>
+      page.setInputFiles(
+        '#text-model-files',
+        GPT2_FILES.map((f) => join(GPT2_FIXTURE, f)),
+      ),
+    );
+    expect(again['source']).toBe('hf');
+    expect(await page.$$eval('#adapters option', (l) => l.length)).toBe(0);
+    const builtin = await textModel(() => page.click('#text-model-builtin'));
+    expect(builtin['source']).toBe('builtin');
+    expect(await page.$$eval('input[name=target]', (l) => l.map((i) => (i as HTMLInputElement).value))).toContain(
+      'query',
+    );
+    expect(errors).toEqual([]);
+  });
+
   it('on webgpu (SwiftShader): the GraphModel by URL trains, no synchronous GPU read', async () => {
     await page.selectOption('#backend', 'webgpu').catch(() => undefined);
     await guarded(page.waitForSelector('body[data-ready=true]', { timeout: 60_000 }));
@@ -275,8 +365,10 @@ describe.skipIf(missing !== null && !REQUIRE)('bring your model, in Chromium', (
       return;
     }
     await loadUrl(`${url}e2e-models/graph-cnn/model.json`);
-    const r = await train({ name: 'graph-gpu', steps: '10', batch: '16', lr: '0.03' }, 'webgpu');
-    expect(r.last).toBeLessThan(r.first);
+    // 30 steps of 32, as on wasm above (2.34 → 1.65 there): with 10 steps of 16 the fall (0.01–0.06) was
+    // within the noise between random batches and the assertion failed once in CI.
+    const r = await train({ name: 'graph-gpu', steps: '30', batch: '32', lr: '0.03' }, 'webgpu');
+    expect(r.last).toBeLessThan(r.first - 0.1);
     expect(errors).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import { $, download, el, pct } from './ui/dom.js';
 import { num, renderDomains, renderParams, settings, showTaskDefaults, targets } from './ui/controls.js';
 import { drawPad, PAD_SIZE, paintImage } from './ui/draw-pad.js';
 import { renderAdapterList, renderBars, renderIdbList, renderSamples } from './ui/results.js';
+import { setupTextModel } from './ui/text-model.js';
 import './style.css';
 
 const chart = new TrainingChart($<HTMLCanvasElement>('chart'));
@@ -52,6 +53,16 @@ const call = <T>(...args: Parameters<WorkerClient['call']>): Promise<T> => {
 };
 
 const byom = setupByom({ call: (request) => call(request), log, fail });
+const textModel = setupTextModel({
+  call: (request) => call(request),
+  log,
+  fail,
+  changed: () => {
+    adapterLists.text = { adapters: [], active: null };
+    renderSamples({ off: '', on: '', prompt: '' });
+    if (task === 'text') setTask('text');
+  },
+});
 
 function onEvent(e: WorkerEvent): void {
   if (e.event === 'log') log(e.message);
@@ -75,6 +86,9 @@ async function startBackend(name: string): Promise<void> {
   document.body.dataset['ready'] = 'false';
   $<HTMLButtonElement>('train').disabled = true;
   byom.enable(false);
+  textModel.enable(false);
+  textModel.reset();
+  if (task === 'text') showTaskDefaults(task);
   adapterLists.vision = { adapters: [], active: null };
   adapterLists.text = { adapters: [], active: null };
   renderAdapters();
@@ -109,6 +123,7 @@ async function startBackend(name: string): Promise<void> {
     document.body.dataset['ready'] = 'true';
     $<HTMLButtonElement>('train').disabled = false;
     byom.enable(true);
+    textModel.enable(true);
     await refreshParams();
     await refreshIdb();
   } catch (e) {
@@ -153,6 +168,9 @@ async function train(): Promise<void> {
       lastLoss: String(r.lastLoss),
       seconds: String(r.seconds),
       tfBackend: r.tfBackend ?? '',
+      ...(r.perplexity !== undefined
+        ? { basePerplexity: String(r.basePerplexity), perplexity: String(r.perplexity) }
+        : {}),
       ...(r.baseAccuracy !== undefined
         ? {
             baseAccuracy: String(r.baseAccuracy),

@@ -91,8 +91,28 @@ export type Request =
   | { type: 'loadFiles'; name: string; config: Uint8Array; weights: Uint8Array }
   | { type: 'latency'; task: Task; merge: boolean }
   | { type: 'byomLoad'; files?: File[]; url?: string }
+  /** The text task's base model: a Hugging Face causal LM from files or a URL, or (neither) the built-in char LM. */
+  | { type: 'textModel'; files?: File[]; url?: string }
   | { type: 'byomTrain'; settings: ByomSettings }
   | { type: 'byomEncode'; name: string };
+
+/** The text task's base model. */
+export interface TextModelInfo {
+  /** 'builtin' (the Moby Dick character LM) or 'hf' (a Hugging Face causal LM). */
+  source: 'builtin' | 'hf';
+  /** Shown name: the architecture and where it came from. */
+  name: string;
+  vocabSize: number;
+  /** Longest window of tokens the model takes (its position table). */
+  context: number;
+  /** Tokens of the speeches under its tokenizer (training and held-out text together). */
+  textTokens: number;
+  /** Module names LoRA may target (the layers' last path segments), and those ticked by default. */
+  modules: string[];
+  defaultTargets: string[];
+  /** Parameters of the base model. */
+  parameters: number;
+}
 
 /** An input or output of a loaded model. */
 export interface ByomTensor {

@@ -26,6 +26,15 @@ export const TASK_DEFAULTS: Record<
   },
 };
 
+/**
+ * The text task's modules come from its base model: the built-in character LM's above, or those of a
+ * Hugging Face model the user loaded (`c_attn`, `c_proj`, `c_fc`, … for GPT-2).
+ */
+export function useTextModules(all: readonly string[], on: readonly string[]): void {
+  TASK_DEFAULTS.text.all = [...all];
+  TASK_DEFAULTS.text.on = [...on];
+}
+
 /** The number in the input `id`. */
 export const num = (id: string): number => Number($<HTMLInputElement>(id).value);
 

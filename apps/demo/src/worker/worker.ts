@@ -133,6 +133,16 @@ async function handle(req: Request): Promise<unknown> {
       announce(set);
       return info;
     }
+    case 'textModel': {
+      const previous = text;
+      const source = req.files ?? req.url;
+      const next = source ? TextTask.fromPretrained(origin, manifest!, source) : TextTask.load(origin, manifest!);
+      const task = await next; // a model that fails to load leaves the current one in place
+      text = next;
+      if (previous) (await previous.catch(() => null))?.dispose();
+      announce(task.adapters);
+      return task.info();
+    }
     case 'byomLoad':
       byom ??= new ByomTask(origin, manifest!);
       return byom.load(req.files ?? req.url ?? '');
