@@ -110,34 +110,63 @@ function withChosenAdapter<R>(
   return result;
 }
 
+/** A tensor's values read synchronously, the tensor disposed. */
+function takeSync(t: tf.Tensor): Float32Array {
+  try {
+    return t.dataSync() as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
+/** A tensor's values read with `await data()`, the tensor disposed once read. */
+async function take(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 /**
- * Continues `prompt` with a next-token model (ids → logits, e.g. {@link transformerLM}), one token at a time
- * on the last `contextLength` tokens, and returns the generated text (without the prompt). With a LoraModel,
- * `adapter` picks the adapter (or `null` = base), so one model shows samples with the adapter on and off.
- * Reads each step's logits synchronously, so cpu, wasm and tensorflow backends only: on webgpu/webgl it
- * throws a LoraError naming {@link generateAsync}, which gives the same text on every backend.
+ * The sampling loop on the chosen model: yields each step's next-token logits ([V], the caller reads and
+ * disposes it) and takes back their values, so the sync and async forms share one loop.
+ */
+function* sampling(
+  m: tfl.LayersModel,
+  prompt: string,
+  options: GenerateOptions,
+  tokenizer: CharTokenizer | HfTokenizer,
+): Generator<tf.Tensor, string, Float32Array> {
+  const window = contextLength(m);
+  const random = seededRandom(options.seed ?? 1);
+  const ids = promptIds(tokenizer, prompt);
+  const out: number[] = [];
+  for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
+    const values = yield nextLogits(m, ids.slice(-window));
+    const next = sampleToken(values, options.temperature ?? 0.8, options.topK ?? 0, random);
+    ids.push(next);
+    out.push(next);
+  }
+  return tokenizer.decode(out);
+}
+
+/**
+ * Continues `prompt` with a next-token model (ids → logits, e.g. {@link transformerLM}, or a Hugging Face
+ * causal LM of the 'hf-text' format with its {@link HfTokenizer}), one token at a time on the last
+ * `contextLength` tokens, and returns the generated text (without the prompt). With a LoraModel, `adapter`
+ * picks the adapter (or `null` = base), so one model shows samples with the adapter on and off. Reads each
+ * step's logits synchronously, so cpu, wasm and tensorflow backends only: on webgpu/webgl it throws a
+ * LoraError naming {@link generateAsync}, which gives the same text on every backend.
  */
 export function generate(model: LoraModel | tfl.LayersModel, prompt: string, options: GenerateOptions = {}): string {
   requireSyncRead('generate', '`await generateAsync(model, prompt, options)`');
   const tokenizer = options.tokenizer ?? new CharTokenizer();
   return withChosenAdapter(model, options, (m) => {
-    const window = contextLength(m);
-    const random = seededRandom(options.seed ?? 1);
-    const ids = promptIds(tokenizer, prompt);
-    const out: number[] = [];
-    for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
-      const logits = nextLogits(m, ids.slice(-window));
-      let values: Float32Array;
-      try {
-        values = logits.dataSync() as Float32Array;
-      } finally {
-        logits.dispose();
-      }
-      const next = sampleToken(values, options.temperature ?? 0.8, options.topK ?? 0, random);
-      ids.push(next);
-      out.push(next);
-    }
-    return tokenizer.decode(out);
+    const steps = sampling(m, prompt, options, tokenizer);
+    let step = steps.next();
+    while (!step.done) step = steps.next(takeSync(step.value));
+    return step.value;
   });
 }
 
@@ -153,31 +182,10 @@ export async function generateAsync(
   options: GenerateOptions = {},
 ): Promise<string> {
   const tokenizer = options.tokenizer ?? new CharTokenizer();
-  return withChosenAdapter(model, options, (m) => sampleAsync(m, prompt, options, tokenizer));
-}
-
-/** The sampling loop of {@link generateAsync} on the chosen model. */
-async function sampleAsync(
-  m: tfl.LayersModel,
-  prompt: string,
-  options: GenerateOptions,
-  tokenizer: CharTokenizer | HfTokenizer,
-): Promise<string> {
-  const window = contextLength(m);
-  const random = seededRandom(options.seed ?? 1);
-  const ids = promptIds(tokenizer, prompt);
-  const out: number[] = [];
-  for (let i = 0; i < (options.maxNewTokens ?? 200); i++) {
-    const logits = nextLogits(m, ids.slice(-window));
-    let values: Float32Array;
-    try {
-      values = (await logits.data()) as Float32Array;
-    } finally {
-      logits.dispose();
-    }
-    const next = sampleToken(values, options.temperature ?? 0.8, options.topK ?? 0, random);
-    ids.push(next);
-    out.push(next);
-  }
-  return tokenizer.decode(out);
+  return withChosenAdapter(model, options, async (m) => {
+    const steps = sampling(m, prompt, options, tokenizer);
+    let step = steps.next();
+    while (!step.done) step = steps.next(await take(step.value));
+    return step.value;
+  });
 }
