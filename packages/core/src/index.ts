@@ -50,6 +50,7 @@ export { denseLayerKind, denseAdapter } from './dense-layer-kind.js';
 export { LoraLayer } from './lora-layer.js';
 export { checkAdapterName, type LoraAdapterSpec, type LoraLayerArgs, type AdapterWeights } from './lora-layer-state.js';
 export { LoraModel } from './lora-model.js';
+export { ensureLayersConfigFixes } from './layers-config-fixes.js';
 export type { ParameterCount } from './inject.js';
 export { applyLora, applyPeftAdapter, type ApplyLoraOptions } from './apply-lora.js';
 export {

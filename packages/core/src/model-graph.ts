@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Sequential, layers, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraError } from './errors/index.js';
 import type { Layer } from './layer-kind.js';
+import { ensureLayersConfigFixes } from './layers-config-fixes.js';
 import { LoraLayer } from './lora-layer.js';
 import type { LayerInfo } from './config/targets.js';
 
@@ -54,6 +55,7 @@ export function layerInfos(model: LayersModel): LayerInfo[] {
  * `userDefinedMetadata` is carried over (a format's module aliases stay valid: layer names do not change).
  */
 export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path: string) => LayerEntry): LayersModel {
+  ensureLayersConfigFixes(); // tfjs-layers 4.22 drops SeparableConv2D's depthMultiplier from its config
   const config = JSON.parse(JSON.stringify(model.getConfig())) as tf.serialization.ConfigDict;
   const visit = (container: tf.serialization.ConfigDict, prefix: string): void => {
     const list = (Array.isArray(container) ? container : container['layers']) as unknown as LayerEntry[];

@@ -1,12 +1,11 @@
 // A `.keras` file's bytes → a tf.LayersModel with Keras's weights.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { LoraError, ModelFormatError } from '@tfjs-lora/core';
+import { ensureLayersConfigFixes, LoraError, ModelFormatError } from '@tfjs-lora/core';
 import { isHdf5, readKerasArchive, type KerasArchive } from './archive.js';
 import { convertKerasConfig } from './convert-config.js';
 import { assignLegacyWeights, readLegacyH5 } from './legacy-h5.js';
 import { restoreUnitForgetBias, withoutUnitForgetBias } from './leaky-init.js';
-import { ensureConfigFixes } from './config-fixes.js';
 import { ensureTensorMethods } from './tensor-methods.js';
 import { assignWeights } from './weights.js';
 
@@ -22,7 +21,7 @@ export interface LoadKerasOptions {
  */
 async function buildModel(topology: Record<string, unknown>, where: string): Promise<tfl.LayersModel> {
   ensureTensorMethods();
-  ensureConfigFixes();
+  ensureLayersConfigFixes();
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'],
     format: 'layers-model',

@@ -18,9 +18,9 @@ afterAll(() => {
 });
 
 const C = 3;
-// Depth multiplier 1: tfjs-layers 4.22 drops depthMultiplier from SeparableConv2D.getConfig(), so a
-// multiplier > 1 does not survive save/load, nor the model rebuild that applyLora does.
-const M = 1;
+// Depth multiplier 2: tfjs-layers 4.22 drops depthMultiplier from SeparableConv2D.getConfig(); core
+// (ensureLayersConfigFixes) puts it back for applyLora's rebuild and for model.save().
+const M = 2;
 const O = 5;
 const GEOMETRIES = [
   { kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilationRate: [1, 1] },
@@ -110,6 +110,26 @@ describe.each(['pointwise', 'depthwise'] as SeparablePart[])('SeparableConv2D ad
     merged.dispose();
     lm.dispose();
     base.dispose();
+  });
+});
+
+describe('SeparableConv2D with a depth multiplier', () => {
+  it('the merged model saves and reloads with its depth multiplier (tfjs-layers 4.22 drops it; core restores it)', async () => {
+    const base = model(GEOMETRIES[0], 'sep_save');
+    const lm = applyLora(base, { r: 2, loraAlpha: 4, targetModules: ['sep_save'] });
+    randomizeFactors(lm, 3);
+    const merged = lm.mergeAndUnload();
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await merged.save(
+      tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: {} as tf.io.ModelArtifactsInfo })),
+    );
+    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+    expect((reloaded.layers[0]!.getConfig() as { depthMultiplier?: number }).depthMultiplier).toBe(M);
+    const x = tf.tensor(values(2 * 9 * 8 * C, 7), [2, 9, 8, C]);
+    const [y0, y1] = [merged.predict(x) as tf.Tensor, reloaded.predict(x) as tf.Tensor];
+    expect(tensorDiff(y0, y1)).toBe(0);
+    tf.dispose([x, y0, y1]);
+    for (const m of [reloaded, merged, lm, base]) m.dispose();
   });
 });
 
