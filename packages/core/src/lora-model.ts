@@ -27,6 +27,7 @@ import { addWeightedAdapter, addWeightedAdapterAsync, type Combination } from '.
 import { withPeftAdapter, type PeftAdapterSource } from './peft/load.js';
 import type { PeftLoadOptions } from './peft/module-map.js';
 import { applyPeftPlan, planPeftLoad, type PeftLoadReport } from './peft/plan.js';
+import { withCleanup } from './cleanup.js';
 
 /**
  * A model with LoRA adapters (PEFT's `LoraModel`/`PeftModel`). Build one with `applyLora` (or
@@ -237,16 +238,7 @@ export class LoraModel {
   /** Runs `fn` with adapters disabled and re-enables them afterwards (after the promise settles, if `fn` returns one), even if it throws. */
   withAdaptersDisabled<T>(fn: () => T): T {
     this.disableAdapters();
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      this.enableAdapters();
-      throw e;
-    }
-    if (result instanceof Promise) return result.finally(() => this.enableAdapters()) as T;
-    this.enableAdapters();
-    return result;
+    return withCleanup(fn, () => this.enableAdapters());
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   type PeftExportable,
   type TrainableModel,
 } from '@tfjs-lora/core';
+import { withCleanup } from '@tfjs-lora/core/math';
 import { factorVariables, initAdapterFactors, type GraphFactors } from './adapter-factors.js';
 import { graphTargets, selectGraphTargets, type GraphTarget } from './targets.js';
 import { graphView, refuseAsyncGraph } from './graph-nodes.js';
@@ -233,16 +234,7 @@ export class LoraGraphModel implements TrainableModel, PeftExportable, UpdateSou
   /** Runs `fn` with adapters disabled and re-enables them afterwards (after a returned promise settles), even if it throws. */
   withAdaptersDisabled<T>(fn: () => T): T {
     this.disableAdapters();
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      this.enableAdapters();
-      throw e;
-    }
-    if (result instanceof Promise) return result.finally(() => this.enableAdapters()) as T;
-    this.enableAdapters();
-    return result;
+    return withCleanup(fn, () => this.enableAdapters());
   }
 
   /**

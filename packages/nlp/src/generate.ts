@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { LoraConfigError, type LoraModel } from '@tfjs-lora/core';
-import { requireSyncRead } from '@tfjs-lora/core/math';
+import { requireSyncRead, withCleanup } from '@tfjs-lora/core/math';
 import { CharTokenizer } from './char-tokenizer.js';
 import type { HfTokenizer } from './hf/tokenizer.js';
 import { lmInputs } from './lm-inputs.js';
@@ -96,18 +96,11 @@ function withChosenAdapter<R>(
   if (options.adapter === null) return model.withAdaptersDisabled(() => run(model.model));
   if (options.adapter === undefined) return run(model.model);
   const previous = model.activeAdapters;
-  const restore = (): void => model.setAdapter(previous);
   model.setAdapter(options.adapter);
-  let result: R;
-  try {
-    result = run(model.model);
-  } catch (e) {
-    restore();
-    throw e;
-  }
-  if (result instanceof Promise) return result.finally(restore) as R;
-  restore();
-  return result;
+  return withCleanup(
+    () => run(model.model),
+    () => model.setAdapter(previous),
+  );
 }
 
 /** A tensor's values read synchronously, the tensor disposed. */

@@ -1,6 +1,6 @@
 // @tfjs-lora/core/math: the building blocks layer kinds and backends are written with: the LoRA/DoRA
 // forward (fused-kernel contract and its composed reference), initialisation, SVD, adapter combination,
-// and the helpers a layer kind uses to reach its layer's weights.
+// the helpers a layer kind uses to reach its layer's weights, and withCleanup (state set for one call).
 export { svd, svdAsync, svdLowRank } from '../svd.js';
 export { initDenseLora, kaimingUniform, type DenseLoraInit } from '../init.js';
 export {
@@ -18,6 +18,7 @@ export { stopGradient, doraMergedWeight, dotLast } from '../math.js';
 export { weightByName, requireWeight, applyConfiguredActivation } from '../layer-weights.js';
 export { doraVariant } from '../dora-variant.js';
 export { loraVariant } from '../lora-variant.js';
+export { withCleanup } from '../cleanup.js';
 export { mixedBatchForward, type MixedBatch, type MixedBatchTarget } from '../mixed-batch.js';
 export {
   denseRows,
