@@ -52,33 +52,36 @@ describe.each([
     model.dispose();
   });
 
-  it.skipIf(skip)('LoRA on c_attn trained on the text lowers its perplexity; samples with the adapter on and off', async () => {
-    await activate(backend);
-    const model = (await loadPretrained(hfFixture('gpt2-lm-bpe'))) as tfl.LayersModel;
-    const tokenizer = await loadTokenizer(hfFixture('gpt2-lm-bpe'));
-    const ids = Int32Array.from(tokenizer.encode(ref.text).ids);
-    const options = { length: ref.length, maxWindows: ref.windows };
-    const base = await perplexityAsync(model, ids, options);
-    const lm = applyLora(model, { r: 4, loraAlpha: 8, targetModules: ['c_attn'] });
-    const before = tf.memory().numTensors;
-    const losses: number[] = [];
-    await trainLanguageModel(lm.model, ids, {
-      steps: 30,
-      batchSize: 8,
-      length: 16,
-      learningRate: 0.02,
-      onStep: (_, loss) => void losses.push(loss),
-    });
-    expect(tf.memory().numTensors).toBe(before);
-    const tuned = await perplexityAsync(lm.model, ids, options);
-    expect(tuned).toBeLessThan(base * 0.5);
-    expect(losses.slice(-5).reduce((a, b) => a + b) / 5).toBeLessThan(losses.slice(0, 5).reduce((a, b) => a + b) / 5);
-    const greedy = { tokenizer, temperature: 0, maxNewTokens: ref.greedy_ids.length };
-    expect(await generateAsync(lm, ref.prompt, { ...greedy, adapter: null })).toBe(ref.greedy_text);
-    expect(await generateAsync(lm, ref.prompt, greedy)).not.toBe(ref.greedy_text);
-    lm.dispose();
-    model.dispose();
-  });
+  it.skipIf(skip)(
+    'LoRA on c_attn trained on the text lowers its perplexity; samples with the adapter on and off',
+    async () => {
+      await activate(backend);
+      const model = (await loadPretrained(hfFixture('gpt2-lm-bpe'))) as tfl.LayersModel;
+      const tokenizer = await loadTokenizer(hfFixture('gpt2-lm-bpe'));
+      const ids = Int32Array.from(tokenizer.encode(ref.text).ids);
+      const options = { length: ref.length, maxWindows: ref.windows };
+      const base = await perplexityAsync(model, ids, options);
+      const lm = applyLora(model, { r: 4, loraAlpha: 8, targetModules: ['c_attn'] });
+      const before = tf.memory().numTensors;
+      const losses: number[] = [];
+      await trainLanguageModel(lm.model, ids, {
+        steps: 30,
+        batchSize: 8,
+        length: 16,
+        learningRate: 0.02,
+        onStep: (_, loss) => void losses.push(loss),
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      const tuned = await perplexityAsync(lm.model, ids, options);
+      expect(tuned).toBeLessThan(base * 0.5);
+      expect(losses.slice(-5).reduce((a, b) => a + b) / 5).toBeLessThan(losses.slice(0, 5).reduce((a, b) => a + b) / 5);
+      const greedy = { tokenizer, temperature: 0, maxNewTokens: ref.greedy_ids.length };
+      expect(await generateAsync(lm, ref.prompt, { ...greedy, adapter: null })).toBe(ref.greedy_text);
+      expect(await generateAsync(lm, ref.prompt, greedy)).not.toBe(ref.greedy_text);
+      lm.dispose();
+      model.dispose();
+    },
+  );
 });
 
 describe('lmInputs', () => {
