@@ -17,6 +17,8 @@ export interface ConformanceTolerances {
   mergedOutput: number;
   /** A backend's fused kernels vs the composed ops on the same backend (forward and gradients). */
   fusedKernels: number;
+  /** Hugging Face models (checks/hf-models.ts): logits vs transformers' and PEFT's (adapter, merged). */
+  hfLogits: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export const TOLERANCES: Readonly<Record<string, ConformanceTolerances>> = {
     trainingWeights: 1e-6,
     mergedOutput: 1e-5,
     fusedKernels: 1e-5,
+    hfLogits: 1e-4,
   },
   wasm: {
     peftOutput: 1e-5,
@@ -54,6 +57,7 @@ export const TOLERANCES: Readonly<Record<string, ConformanceTolerances>> = {
     trainingWeights: 1e-5,
     mergedOutput: 1e-5,
     fusedKernels: 1e-5,
+    hfLogits: 1e-4,
   },
   native: {
     peftOutput: 1e-5,
@@ -63,6 +67,7 @@ export const TOLERANCES: Readonly<Record<string, ConformanceTolerances>> = {
     trainingWeights: 1e-5,
     mergedOutput: 1e-5,
     fusedKernels: 1e-4,
+    hfLogits: 1e-4,
   },
   cuda: {
     peftOutput: 1e-5,
@@ -72,6 +77,7 @@ export const TOLERANCES: Readonly<Record<string, ConformanceTolerances>> = {
     trainingWeights: 1e-5,
     mergedOutput: 1e-5,
     fusedKernels: 1e-4,
+    hfLogits: 1e-4,
   },
   webgpu: {
     peftOutput: 1e-4,
@@ -81,6 +87,7 @@ export const TOLERANCES: Readonly<Record<string, ConformanceTolerances>> = {
     trainingWeights: 1e-4,
     mergedOutput: 1e-4,
     fusedKernels: 1e-4,
+    hfLogits: 1e-4,
   },
 };
 

@@ -1,10 +1,12 @@
 // Node side of the browser run: bundles the page entry with esbuild, starts Debian's Chromium headless
 // through playwright-core (never `playwright install`), serves the bundle and the fixtures from memory
 // and disk through request interception, and returns what the page reports.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HfFamily } from '../checks/hf-models.js';
+import { defaultHfFixtureRoots, listHfFixtures, type HfFixtureRoot } from '../hf-fixtures-node.js';
 import { LAYER_KIND_PACKAGES } from '../layer-kind-packages.js';
 import type { CheckResult } from '../suite.js';
 import type { KnownGap } from '../types.js';
@@ -28,6 +30,8 @@ export interface ChromiumConformanceOptions {
   fixturesRoot: string;
   /** PEFT case names to run. */
   cases: string[];
+  /** fixtures/hf of @tfjs-lora/nlp and @tfjs-lora/vision (default {@link defaultHfFixtureRoots}), served to the page. */
+  hfFixtureRoots?: Record<HfFamily, HfFixtureRoot>;
   /** Chromium binary (default `CHROMIUM_PATH` or /usr/bin/chromium). */
   executablePath?: string;
   /** Give up after this long (default 150 s). */
@@ -123,6 +127,22 @@ export async function runConformanceInChromium(
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     page.on('console', (m) => void (m.type() === 'error' && errors.push(`console.error: ${m.text()}`)));
     const root = resolve(options.fixturesRoot);
+    const hfRoots = options.hfFixtureRoots ?? defaultHfFixtureRoots();
+    const hf: NonNullable<PageRequest['hf']> = {
+      urls: { text: null, vision: null },
+      present: { text: [], vision: [] },
+      missing: {},
+    };
+    const served: [prefix: string, dir: string][] = [['/fixtures/', root]];
+    for (const family of Object.keys(hf.urls) as HfFamily[]) {
+      const r = hfRoots[family];
+      if ('missing' in r) hf.missing[family] = r.missing;
+      else {
+        served.push([`/hf-fixtures/${family}/`, resolve(r.root)]);
+        hf.urls[family] = `${ORIGIN}/hf-fixtures/${family}/`;
+        hf.present[family] = await listHfFixtures(r.root);
+      }
+    }
     await page.route(`${ORIGIN}/**`, async (route) => {
       const path = decodeURIComponent(new URL(route.request().url()).pathname);
       if (path === '/')
@@ -131,9 +151,11 @@ export async function runConformanceInChromium(
           body: '<!doctype html><script type="module" src="/page.js"></script>',
         });
       if (path === '/page.js') return route.fulfill({ contentType: 'text/javascript', body: script });
-      if (path.startsWith('/fixtures/')) {
-        const file = resolve(root, path.slice('/fixtures/'.length));
-        if (!file.startsWith(root + sep) || !existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
+      for (const [prefix, dir] of served) {
+        if (!path.startsWith(prefix)) continue;
+        const file = resolve(dir, path.slice(prefix.length));
+        if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile())
+          return route.fulfill({ status: 404, body: 'not found' });
         return route.fulfill({ body: await readFile(file), contentType: 'application/octet-stream' });
       }
       return route.fulfill({ status: 404, body: 'not found' });
@@ -151,6 +173,7 @@ export async function runConformanceInChromium(
       backend: options.backend ?? 'webgpu',
       cases: options.cases,
       fixturesUrl: `${ORIGIN}/fixtures/`,
+      hf,
     };
     const response = await withTimeout(
       page.evaluate(
