@@ -52,6 +52,11 @@ export interface ChromiumConformanceResult {
   browserVersion: string;
   /** Page errors and console errors, for diagnosis. */
   errors: string[];
+  /**
+   * Files under the Hugging Face fixtures the page asked for and that do not exist (answered 404): the
+   * loaders probe optional files (a sharded checkpoint's index, say). Their console errors are not in `errors`.
+   */
+  probedAbsent: string[];
 }
 
 const ORIGIN = 'http://localhost:8123'; // localhost is a secure context: navigator.gpu is exposed
@@ -112,7 +117,7 @@ export async function runConformanceInChromium(
   options: ChromiumConformanceOptions,
 ): Promise<ChromiumConformanceResult> {
   const executablePath = options.executablePath ?? process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-  const empty = { results: [], gaps: [], adapter: null, browserVersion: '', errors: [] };
+  const empty = { results: [], gaps: [], adapter: null, browserVersion: '', errors: [], probedAbsent: [] };
   if (!existsSync(executablePath))
     return {
       ...empty,
@@ -125,7 +130,12 @@ export async function runConformanceInChromium(
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => void (m.type() === 'error' && errors.push(`console.error: ${m.text()}`)));
+    const probedAbsent: string[] = [];
+    const isProbe = (m: { text(): string; location(): { url: string } }) =>
+      /^Failed to load resource: .*\b404\b/.test(m.text()) && m.location().url.startsWith(`${ORIGIN}/hf-fixtures/`);
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !isProbe(m)) errors.push(`console.error: ${m.text()}`);
+    });
     const root = resolve(options.fixturesRoot);
     const hfRoots = options.hfFixtureRoots ?? defaultHfFixtureRoots();
     const hf: NonNullable<PageRequest['hf']> = {
@@ -154,8 +164,10 @@ export async function runConformanceInChromium(
       for (const [prefix, dir] of served) {
         if (!path.startsWith(prefix)) continue;
         const file = resolve(dir, path.slice(prefix.length));
-        if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile())
+        if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
+          if (prefix.startsWith('/hf-fixtures/')) probedAbsent.push(path);
           return route.fulfill({ status: 404, body: 'not found' });
+        }
         return route.fulfill({ body: await readFile(file), contentType: 'application/octet-stream' });
       }
       return route.fulfill({ status: 404, body: 'not found' });
@@ -184,7 +196,7 @@ export async function runConformanceInChromium(
       options.timeoutMs ?? 150_000,
       'the conformance run in Chromium',
     );
-    return { ...response, browserVersion: browser.version(), errors };
+    return { ...response, browserVersion: browser.version(), errors, probedAbsent };
   } finally {
     await browser.close();
   }
