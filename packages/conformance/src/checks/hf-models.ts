@@ -161,7 +161,7 @@ async function checkFixture(source: FixtureSource, f: HfModelFixture, tol: numbe
     if (f.adapter) {
       const adapter = await loadPeftAdapter(await adapterSource(source, `${f.name}/adapter`));
       try {
-        lm = await applyLora(m, adapter);
+        lm = applyLora(m, adapter);
       } finally {
         adapter.dispose();
       }
