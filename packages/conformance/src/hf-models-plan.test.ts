@@ -1,7 +1,13 @@
 // The Hugging Face model checks' plan: every fixture runs where its folder and loader package are, and is a
 // known gap naming what is missing otherwise (never a silent skip). The checks themselves run in the
 // backend runners (cpu.test.ts, wasm.test.ts, native.test.ts, webgpu-*.test.ts).
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tfjs-lora/nlp';
+import '@tfjs-lora/vision';
 import { describe, expect, it } from 'vitest';
+import type { FixtureSource } from './fixture-source.js';
 import { HF_MODEL_FIXTURES, hfModelChecks } from './checks/hf-models.js';
 import { defaultHfFixtureRoots, hfFixtureSources } from './hf-fixtures-node.js';
 import { tolerancesFor } from './tolerances.js';
@@ -38,5 +44,23 @@ describe('Hugging Face model checks: plan', () => {
     const noFolder = hfModelChecks(sources, tol);
     expect(noFolder.checks.map((c) => c.name)).toEqual([expect.stringMatching(/^hf\/vit-cls: /)]);
     expect(noFolder.gaps.find((g) => g.name === 'hf/resnet-cls')!.reason).toMatch(/no fixture folder .*resnet-cls/);
+  });
+
+  it('runs through FixtureSource.bytes alone when a source has no location (a ModelFiles over the folder)', async () => {
+    await tf.setBackend('cpu');
+    const disk = await hfFixtureSources();
+    const bytesOnly = (src: FixtureSource | null): FixtureSource => ({
+      where: `${src!.where} (bytes only)`,
+      bytes: (p) => src!.bytes(p),
+      text: (p) => src!.text(p),
+    });
+    const { checks } = hfModelChecks(
+      { ...disk, text: bytesOnly(disk.text), vision: bytesOnly(disk.vision) },
+      tolerancesFor('cpu'),
+    );
+    for (const name of ['hf/bert-cls', 'hf/vit-cls']) {
+      const check = checks.find((c) => c.name.startsWith(`${name}:`))!;
+      await check.run();
+    }
   });
 });
