@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { importLayerKindPackages } from './layer-kind-packages.js';
 import { closestComparison, startRecording, type Closest } from './assert.js';
 import { listPeftCases, nodeFixtureSource } from './fixture-source.js';
+import { hfFixtureSources } from './hf-fixtures-node.js';
 import { conformancePlan, type CheckResult, type ConformancePlanOptions } from './suite.js';
 import type { KnownGap } from './types.js';
 
@@ -57,7 +58,8 @@ function describeGaps(gaps: readonly KnownGap[]): void {
  * Declares the conformance suite of one registered LoRA backend as vitest tests (await it at the top
  * level of a test file). The backend is activated first; when it is unavailable the whole backend is a
  * known gap with its reason (or a failure with `require`). PEFT cases come from `fixturesRoot`; the
- * layer-kind packages (@tfjs-lora/vision, @tfjs-lora/nlp) are imported when installed.
+ * layer-kind packages (@tfjs-lora/vision, @tfjs-lora/nlp) are imported when installed; the Hugging Face
+ * model checks read their fixtures/hf (`hfFixtures`, default {@link hfFixtureSources}).
  */
 export async function describeBackendConformance(
   backendName: string,
@@ -92,6 +94,7 @@ export async function describeBackendConformance(
     cases,
     fixturesMissingReason: `no PEFT cases under ${root}/peft-cases`,
     missingAdapterPackages,
+    hfFixtures: options.hfFixtures !== undefined ? options.hfFixtures : await hfFixtureSources(),
   });
   printGaps(title, plan.gaps);
   describe(title, () => {

@@ -8,6 +8,12 @@ export interface FixtureSource {
   bytes(path: string): Promise<Uint8Array>;
   /** A file's text. */
   text(path: string): Promise<string>;
+  /**
+   * Where a file or folder is, as loaders take it (a path in Node, a URL in a page), so that a check can
+   * load through `loadPretrained` / `loadPeftAdapter` the way users do. Optional: without it, checks read
+   * through {@link FixtureSource.bytes}.
+   */
+  location?(path: string): string;
 }
 
 interface FsPromises {
@@ -26,6 +32,7 @@ export function nodeFixtureSource(root: string): FixtureSource {
     where: root,
     bytes: async (path) => new Uint8Array(await (await fsPromises()).readFile(`${root}/${path}`)),
     text: async (path) => new TextDecoder().decode(await (await fsPromises()).readFile(`${root}/${path}`)),
+    location: (path) => `${root}/${path}`,
   };
 }
 
@@ -40,6 +47,7 @@ export function fetchFixtureSource(baseUrl: string): FixtureSource {
     where: baseUrl,
     bytes: async (path) => new Uint8Array(await (await get(path)).arrayBuffer()),
     text: async (path) => (await get(path)).text(),
+    location: (path) => baseUrl + path,
   };
 }
 

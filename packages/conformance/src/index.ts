@@ -26,6 +26,15 @@ export {
   type CaseLayerKind,
 } from './peft-case.js';
 export {
+  hfModelChecks,
+  HF_MODEL_FIXTURES,
+  HF_FAMILIES,
+  type HfFamily,
+  type HfModelFixture,
+  type HfFixtureSources,
+} from './checks/hf-models.js';
+export { hfFixtureSources, defaultHfFixtureRoots, listHfFixtures, type HfFixtureRoot } from './hf-fixtures-node.js';
+export {
   runConformanceInChromium,
   bundlePage,
   CHROMIUM_ARGS,

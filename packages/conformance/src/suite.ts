@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getLoraBackend } from '@tfjs-lora/core';
 import { closestComparison, startRecording, type Closest } from './assert.js';
 import { fusedKernelChecks } from './checks/fused-kernels.js';
+import { hfModelChecks, type HfFixtureSources } from './checks/hf-models.js';
 import { initChecks } from './checks/init.js';
 import { layerKindChecks } from './checks/layer-kinds.js';
 import { leakChecks } from './checks/leaks.js';
@@ -38,6 +39,11 @@ export interface ConformancePlanOptions {
   tolerances?: Partial<ConformanceTolerances>;
   /** Adapter packages that could not be imported, with why (see importLayerKindPackages), for gap reasons. */
   missingAdapterPackages?: Readonly<Record<string, string>>;
+  /**
+   * The Hugging Face fixtures of @tfjs-lora/nlp and @tfjs-lora/vision (Node: hfFixtureSources; a page gets
+   * them from its runner); absent, every HF model check is a known gap.
+   */
+  hfFixtures?: HfFixtureSources | null;
 }
 
 /**
@@ -69,7 +75,7 @@ export function canReadSync(): { ok: boolean; reason?: string } {
 /**
  * Builds the plan for `backend`, which must be the active tfjs backend: the PEFT cases whose layer
  * kinds have a registered adapter, the fused-kernel comparisons (when the backend has fused kernels),
- * training equivalence with cpu, merge/unmerge exactness and the leak checks.
+ * training equivalence with cpu, merge/unmerge exactness, Hugging Face model parity and the leak checks.
  */
 export async function conformancePlan(backend: string, options: ConformancePlanOptions = {}): Promise<ConformancePlan> {
   // A LoRA backend may run on a tfjs backend of another name ('native' and 'cuda' on 'tensorflow').
@@ -103,8 +109,9 @@ export async function conformancePlan(backend: string, options: ConformancePlanO
   );
   checks.push(...mergeChecks(tolerances), ...initChecks(tfBackend, tolerances));
   const kinds = layerKindChecks(tfBackend, tolerances, options.missingAdapterPackages);
-  checks.push(...kinds.checks, ...leakChecks());
-  gaps.push(...kinds.gaps);
+  const hf = hfModelChecks(options.hfFixtures, tolerances, options.missingAdapterPackages);
+  checks.push(...kinds.checks, ...hf.checks, ...leakChecks());
+  gaps.push(...kinds.gaps, ...hf.gaps);
   return { backend, tolerances, checks, gaps };
 }
 

@@ -24,6 +24,8 @@ if (run.unavailable) {
   }
 } else {
   if (run.errors.length > 0) console.warn(`page errors:\n${run.errors.join('\n')}`);
+  if (run.probedAbsent.length > 0)
+    console.log(`optional files the loaders probed, absent (404): ${[...new Set(run.probedAbsent)].join(', ')}`);
   if (!cases.length) run.gaps.push({ name: 'peft/*', reason: `no PEFT cases under ${root}/peft-cases` });
   describeConformanceResults(title, run.results, run.gaps);
 }

@@ -1,10 +1,12 @@
 // Node side of the browser run: bundles the page entry with esbuild, starts Debian's Chromium headless
 // through playwright-core (never `playwright install`), serves the bundle and the fixtures from memory
 // and disk through request interception, and returns what the page reports.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HfFamily } from '../checks/hf-models.js';
+import { defaultHfFixtureRoots, listHfFixtures, type HfFixtureRoot } from '../hf-fixtures-node.js';
 import { LAYER_KIND_PACKAGES } from '../layer-kind-packages.js';
 import type { CheckResult } from '../suite.js';
 import type { KnownGap } from '../types.js';
@@ -28,6 +30,8 @@ export interface ChromiumConformanceOptions {
   fixturesRoot: string;
   /** PEFT case names to run. */
   cases: string[];
+  /** fixtures/hf of @tfjs-lora/nlp and @tfjs-lora/vision (default {@link defaultHfFixtureRoots}), served to the page. */
+  hfFixtureRoots?: Record<HfFamily, HfFixtureRoot>;
   /** Chromium binary (default `CHROMIUM_PATH` or /usr/bin/chromium). */
   executablePath?: string;
   /** Give up after this long (default 150 s). */
@@ -48,6 +52,11 @@ export interface ChromiumConformanceResult {
   browserVersion: string;
   /** Page errors and console errors, for diagnosis. */
   errors: string[];
+  /**
+   * Files under the Hugging Face fixtures the page asked for and that do not exist (answered 404): the
+   * loaders probe optional files (a sharded checkpoint's index, say). Their console errors are not in `errors`.
+   */
+  probedAbsent: string[];
 }
 
 const ORIGIN = 'http://localhost:8123'; // localhost is a secure context: navigator.gpu is exposed
@@ -108,7 +117,7 @@ export async function runConformanceInChromium(
   options: ChromiumConformanceOptions,
 ): Promise<ChromiumConformanceResult> {
   const executablePath = options.executablePath ?? process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-  const empty = { results: [], gaps: [], adapter: null, browserVersion: '', errors: [] };
+  const empty = { results: [], gaps: [], adapter: null, browserVersion: '', errors: [], probedAbsent: [] };
   if (!existsSync(executablePath))
     return {
       ...empty,
@@ -121,8 +130,29 @@ export async function runConformanceInChromium(
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => void (m.type() === 'error' && errors.push(`console.error: ${m.text()}`)));
+    const probedAbsent: string[] = [];
+    const isProbe = (m: { text(): string; location(): { url: string } }) =>
+      /^Failed to load resource: .*\b404\b/.test(m.text()) && m.location().url.startsWith(`${ORIGIN}/hf-fixtures/`);
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !isProbe(m)) errors.push(`console.error: ${m.text()}`);
+    });
     const root = resolve(options.fixturesRoot);
+    const hfRoots = options.hfFixtureRoots ?? defaultHfFixtureRoots();
+    const hf: NonNullable<PageRequest['hf']> = {
+      urls: { text: null, vision: null },
+      present: { text: [], vision: [] },
+      missing: {},
+    };
+    const served: [prefix: string, dir: string][] = [['/fixtures/', root]];
+    for (const family of Object.keys(hf.urls) as HfFamily[]) {
+      const r = hfRoots[family];
+      if ('missing' in r) hf.missing[family] = r.missing;
+      else {
+        served.push([`/hf-fixtures/${family}/`, resolve(r.root)]);
+        hf.urls[family] = `${ORIGIN}/hf-fixtures/${family}/`;
+        hf.present[family] = await listHfFixtures(r.root);
+      }
+    }
     await page.route(`${ORIGIN}/**`, async (route) => {
       const path = decodeURIComponent(new URL(route.request().url()).pathname);
       if (path === '/')
@@ -131,9 +161,13 @@ export async function runConformanceInChromium(
           body: '<!doctype html><script type="module" src="/page.js"></script>',
         });
       if (path === '/page.js') return route.fulfill({ contentType: 'text/javascript', body: script });
-      if (path.startsWith('/fixtures/')) {
-        const file = resolve(root, path.slice('/fixtures/'.length));
-        if (!file.startsWith(root + sep) || !existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
+      for (const [prefix, dir] of served) {
+        if (!path.startsWith(prefix)) continue;
+        const file = resolve(dir, path.slice(prefix.length));
+        if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
+          if (prefix.startsWith('/hf-fixtures/')) probedAbsent.push(path);
+          return route.fulfill({ status: 404, body: 'not found' });
+        }
         return route.fulfill({ body: await readFile(file), contentType: 'application/octet-stream' });
       }
       return route.fulfill({ status: 404, body: 'not found' });
@@ -151,6 +185,7 @@ export async function runConformanceInChromium(
       backend: options.backend ?? 'webgpu',
       cases: options.cases,
       fixturesUrl: `${ORIGIN}/fixtures/`,
+      hf,
     };
     const response = await withTimeout(
       page.evaluate(
@@ -161,7 +196,7 @@ export async function runConformanceInChromium(
       options.timeoutMs ?? 150_000,
       'the conformance run in Chromium',
     );
-    return { ...response, browserVersion: browser.version(), errors };
+    return { ...response, browserVersion: browser.version(), errors, probedAbsent };
   } finally {
     await browser.close();
   }

@@ -23,6 +23,14 @@ async function runConformance(req: PageRequest): Promise<PageResponse> {
     fixtures: fetchFixtureSource(req.fixturesUrl),
     cases: req.cases,
     missingAdapterPackages,
+    hfFixtures: req.hf
+      ? {
+          text: req.hf.urls.text === null ? null : fetchFixtureSource(req.hf.urls.text),
+          vision: req.hf.urls.vision === null ? null : fetchFixtureSource(req.hf.urls.vision),
+          present: req.hf.present,
+          missing: req.hf.missing,
+        }
+      : null,
   });
   const results = await runPlan(plan);
   const report = await webgpuAdapterReport();

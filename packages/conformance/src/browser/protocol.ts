@@ -1,3 +1,4 @@
+import type { HfFamily } from '../checks/hf-models.js';
 import type { CheckResult } from '../suite.js';
 import type { KnownGap } from '../types.js';
 
@@ -12,6 +13,12 @@ export interface PageRequest {
   cases: string[];
   /** URL of the fixtures root, ending with '/'. */
   fixturesUrl: string;
+  /** The Hugging Face fixtures served to the page: a URL per family (null: absent), the folders, why absent. */
+  hf?: {
+    urls: Record<HfFamily, string | null>;
+    present: Record<HfFamily, string[]>;
+    missing: Partial<Record<HfFamily, string>>;
+  };
 }
 
 /** What the page answers. */
