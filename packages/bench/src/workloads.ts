@@ -19,7 +19,7 @@ export type Variant = 'lora' | 'full';
 export interface Trainer {
   /** Trainable parameters. */
   trainable: number;
-  /** One training step: forward, loss, backward, Adam update; returns the loss (read back, as PyTorch's `loss.item()`). */
+  /** One training step: forward, loss, backward, Adam update; resolves to the loss once read back (`await cost.data()`, as PyTorch's `loss.item()`). */
   step(): Promise<number>;
   /** Frees the model, optimizer and batch. */
   dispose(): void;
