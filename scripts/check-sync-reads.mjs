@@ -62,24 +62,6 @@ const ALLOWED = [
     reason:
       'generate(), the synchronous form of generateAsync: refuses on webgpu/webgl (requireSyncRead) before reading each step’s logits',
   },
-  {
-    file: 'packages/bench/src/suites/core-mlp.ts',
-    reads: 2,
-    reason:
-      'cpu/stock-wasm/native only (the suite never selects a GPU backend): the timed step and forward include a synchronous read by design, so each sample is the whole step',
-  },
-  {
-    file: 'packages/bench/src/suites/wasm-step-child.ts',
-    reads: 2,
-    reason:
-      'wasm only (a child process that sets the wasm backend): the timed step and matMul include their synchronous read by design',
-  },
-  {
-    file: 'packages/bench/src/workloads.ts',
-    reads: 1,
-    reason:
-      'the main table’s engines are cpu, wasm and native only (src/worker.ts; WebGPU is timed by the webgpu and train-reads suites): each step reads its loss, as PyTorch’s loss.item() does, so a step’s time includes all of its work',
-  },
 ];
 
 function walk(dir, out = []) {

@@ -1,12 +1,16 @@
 // Timing and statistics helpers shared by every benchmark of this package.
 
-/** Runs `fn(i)` `warmup` times untimed, then `reps` times; returns each timed run's milliseconds. */
-export function timeMs(fn: (i: number) => void, warmup: number, reps: number): number[] {
-  for (let i = 0; i < warmup; i++) fn(i);
+/**
+ * Runs `fn(i)` `warmup` times untimed, then `reps` times; resolves to each timed run's milliseconds. Each
+ * call is awaited before the next starts, and its time includes that wait (so a `fn` that awaits its
+ * result's `data()` is timed until the result is on the host).
+ */
+export async function timeMs(fn: (i: number) => void | Promise<void>, warmup: number, reps: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn(i);
   const out: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t = performance.now();
-    fn(warmup + i);
+    await fn(warmup + i);
     out.push(performance.now() - t);
   }
   return out;

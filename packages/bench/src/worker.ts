@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const losses: number[] = [];
     for (let i = 0; i < request.steps; i++) {
       const t = performance.now();
-      losses.push(trainer.step());
+      losses.push(await trainer.step());
       times.push(performance.now() - t);
     }
     send({ times, firstLoss: losses[0], loss: losses[losses.length - 1] });

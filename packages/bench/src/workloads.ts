@@ -19,8 +19,8 @@ export type Variant = 'lora' | 'full';
 export interface Trainer {
   /** Trainable parameters. */
   trainable: number;
-  /** One training step: forward, loss, backward, Adam update; returns the loss (read back, as PyTorch's `loss.item()`). */
-  step(): number;
+  /** One training step: forward, loss, backward, Adam update; resolves to the loss once read back (`await cost.data()`, as PyTorch's `loss.item()`). */
+  step(): Promise<number>;
   /** Frees the model, optimizer and batch. */
   dispose(): void;
 }
@@ -90,13 +90,13 @@ export function buildTrainer(workload: WorkloadName, variant: Variant): Trainer 
   const trainable = vars.reduce((n, v) => n + v.size, 0);
   return {
     trainable,
-    step() {
+    async step() {
       const cost = optimizer.minimize(
         () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
         true,
         vars,
       )!;
-      const loss = cost.dataSync()[0];
+      const loss = (await cost.data())[0];
       cost.dispose();
       return loss;
     },

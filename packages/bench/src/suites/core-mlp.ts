@@ -14,6 +14,7 @@ import { cpus } from 'node:os';
 import { applyLora, registerLoraBackend, useBackend, type LoraModel } from '@tfjs-lora/core';
 import { loadMnist, mnistTensors, type MnistData } from '@tfjs-lora/core/data';
 import { markdownTable, ms } from '../print-table.js';
+import { quantile } from '../stats.js';
 import { wasmBackend } from './stock-wasm-backend.js';
 import { buildMlp } from '../workloads.js';
 
@@ -40,27 +41,25 @@ async function registerNative(): Promise<string | null> {
   }
 }
 
-/** One training step: forward (training mode), softmax cross-entropy on logits, backward, Adam update. */
-function trainingStep(model: tfl.LayersModel, optimizer: tf.Optimizer): (x: tf.Tensor, y: tf.Tensor) => number {
+/**
+ * One training step: forward (training mode), softmax cross-entropy on logits, backward, Adam update; resolves
+ * to the loss once it is read back (so a timed step includes all of its work).
+ */
+function trainingStep(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+): (x: tf.Tensor, y: tf.Tensor) => Promise<number> {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  return (x, y) => {
+  return async (x, y) => {
     const cost = optimizer.minimize(
       () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
       true,
       vars,
     )!;
-    const loss = cost.dataSync()[0];
+    const loss = (await cost.data())[0];
     cost.dispose();
     return loss;
   };
-}
-
-/** The q-quantile of v (linear interpolation), e.g. 0.5 for the median. */
-function quantile(v: number[], q: number): number {
-  const s = [...v].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
 }
 
 /** Median and interquartile range of a sample of times. */
@@ -74,12 +73,15 @@ function timing(v: number[]): Timing {
   return { median: quantile(v, 0.5), q1: quantile(v, 0.25), q3: quantile(v, 0.75) };
 }
 
-/** Runs each named function `perRound` times per round, rotating the order every round; returns times in ms. */
-function interleaved(
-  fns: Record<string, (i: number) => void>,
+/**
+ * Runs each named function `perRound` times per round, rotating the order every round, awaiting each call
+ * before the next (its time includes the wait); resolves to the times in ms.
+ */
+async function interleaved(
+  fns: Record<string, (i: number) => void | Promise<void>>,
   rounds: number,
   perRound: number,
-): Record<string, number[]> {
+): Promise<Record<string, number[]>> {
   const names = Object.keys(fns);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   let i = 0;
@@ -88,7 +90,7 @@ function interleaved(
     for (const name of order) {
       for (let s = 0; s < perRound; s++) {
         const t = performance.now();
-        fns[name](i++);
+        await fns[name](i++);
         times[name].push(performance.now() - t);
       }
     }
@@ -126,16 +128,16 @@ async function benchBackend(name: string, data: MnistData): Promise<Result> {
   const loraStep = trainingStep(lora.model, tf.train.adam(1e-3));
   const fullStep = trainingStep(fullModel, tf.train.adam(1e-3));
   const losses: Record<string, number[]> = { lora: [], full: [] };
-  const step = (which: 'lora' | 'full', fn: typeof loraStep) => (i: number) => {
+  const step = (which: 'lora' | 'full', fn: typeof loraStep) => async (i: number) => {
     const [x, y] = batches[i % batches.length];
-    losses[which].push(fn(x, y));
+    losses[which].push(await fn(x, y));
   };
   const train = { lora: step('lora', loraStep), full: step('full', fullStep) };
   for (let i = 0; i < plan.warmup; i++) {
-    train.lora(i);
-    train.full(i);
+    await train.lora(i);
+    await train.full(i);
   }
-  const trainTimes = interleaved(train, plan.rounds, plan.perRound);
+  const trainTimes = await interleaved(train, plan.rounds, plan.perRound);
 
   // B ≠ 0 after training; give the merged copy the trained factors, then merge it.
   for (const { path, layer } of lora.loraLayers()) {
@@ -148,14 +150,14 @@ async function benchBackend(name: string, data: MnistData): Promise<Result> {
     dst.loraB.write(src.loraB.read());
   }
   merged.merge();
-  const forward = (model: tfl.LayersModel) => (i: number) => {
+  const forward = (model: tfl.LayersModel) => async (i: number) => {
     const y = model.predict(batches[i % batches.length][0]) as tf.Tensor;
-    y.dataSync();
+    await y.data();
     y.dispose();
   };
   const fwd = { base: forward(base), unmerged: forward(lora.model), merged: forward(merged.model) };
-  for (let i = 0; i < plan.warmup; i++) Object.values(fwd).forEach((f) => f(i));
-  const fwdTimes = interleaved(fwd, plan.rounds, plan.forwardPerRound);
+  for (let i = 0; i < plan.warmup; i++) for (const f of Object.values(fwd)) await f(i);
+  const fwdTimes = await interleaved(fwd, plan.rounds, plan.forwardPerRound);
 
   const params = lora.trainableParameters();
   const result: Result = {

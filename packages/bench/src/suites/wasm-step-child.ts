@@ -52,22 +52,27 @@ const batches = Array.from({ length: 8 }, (_, i) => [
   ),
 ]);
 const losses: number[] = [];
-const step = (i: number) => {
+const step = async (i: number) => {
   const [x, y] = batches[i % batches.length];
   const cost = opt.minimize(
     () => tf.losses.softmaxCrossEntropy(y, lora.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
     true,
     vars,
   )!;
-  losses.push(cost.dataSync()[0]);
+  losses.push((await cost.data())[0]);
   cost.dispose();
 };
-const stepMs = median(timeMs(step, 15, 80));
+const stepMs = median(await timeMs(step, 15, 80));
 
-const matMulMs = (m: number, k: number, n: number, reps: number) => {
+const matMulMs = async (m: number, k: number, n: number, reps: number) => {
   const a = tf.tensor(values(m * k, 1), [m, k]);
   const b = tf.tensor(values(k * n, 2), [k, n]);
-  const t = median(timeMs(() => tf.tidy(() => void tf.matMul(a, b).dataSync()), 3, reps));
+  const product = async () => {
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+  };
+  const t = median(await timeMs(product, 3, reps));
   tf.dispose([a, b]);
   return t;
 };
@@ -76,9 +81,9 @@ console.log(
     config,
     threads: await wasmThreadsCount(),
     stepMs,
-    mm1024: matMulMs(1024, 1024, 1024, 8),
-    mm64x784x512: matMulMs(64, 784, 512, 60),
-    mm64x512x512: matMulMs(64, 512, 512, 60),
+    mm1024: await matMulMs(1024, 1024, 1024, 8),
+    mm64x784x512: await matMulMs(64, 784, 512, 60),
+    mm64x512x512: await matMulMs(64, 512, 512, 60),
     firstLoss: losses[0],
     lastLoss: losses.at(-1),
     kernels,
