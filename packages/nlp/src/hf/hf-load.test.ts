@@ -3,10 +3,9 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, applyLora, loadPeftAdapter, loadPretrained } from '@tfjs-lora/core';
+import { editedConfigFolder, saveToMemory, startHubServer, type HubServer } from '@tfjs-lora/test-support';
 import { feeds, hfFixture, maskedMaxDiff, readReference } from '../../test-support/hf-fixtures.js';
 import '../register-on-import.js';
 import { buildHfTextModel } from './format.js';
@@ -64,16 +63,10 @@ describe('hf-text checkpoints', () => {
 
   it('saves and reloads with model.save / tf.loadLayersModel (custom layers registered)', async () => {
     const model = await load(hfFixture('gpt2-cls'));
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
+    const artifacts = await saveToMemory(model);
     model.dispose();
     for (const fixture of ['gpt2-cls']) {
-      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
       expect(reloaded.inputNames).toEqual(['input_ids', 'attention_mask']);
       expect(await maxDiffToReference(reloaded, fixture)).toBeLessThan(TOL);
       // the reloaded model still takes the PEFT adapter by name
@@ -89,15 +82,9 @@ describe('hf-text checkpoints', () => {
   it('reloads BERT and DistilBERT (two outputs, token types, pooling) the same way', async () => {
     for (const fixture of ['bert', 'distilbert-cls']) {
       const model = await load(hfFixture(fixture));
-      let artifacts: tf.io.ModelArtifacts | undefined;
-      await model.save(
-        tf.io.withSaveHandler(async (a) => {
-          artifacts = a;
-          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-        }),
-      );
+      const artifacts = await saveToMemory(model);
       model.dispose();
-      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
       expect(await maxDiffToReference(reloaded, fixture)).toBeLessThan(TOL);
       reloaded.dispose();
     }
@@ -132,24 +119,7 @@ describe('hf-text checkpoints', () => {
     await expect(load(hfFixture('gpt2-lm'), { format: 'hf-text', architecture: 'LlamaForCausalLM' })).rejects.toThrow(
       /'LlamaForCausalLM' is not one the 'hf-text' format builds; supported: GPT2LMHeadModel/,
     );
-    const files = {
-      description: 'a test folder',
-      list: async () => ['config.json', 'model.safetensors'],
-      read: async (name: string) =>
-        name === 'config.json'
-          ? new TextEncoder().encode(
-              JSON.stringify({
-                ...JSON.parse(await readFile(hfFixture('gpt2-lm', 'config.json'), 'utf8')),
-                n_embd: 64,
-              }),
-            )
-          : readFile(hfFixture('gpt2-lm', name)).then((b) => new Uint8Array(b)),
-      readText: async () => undefined,
-      readJson: async (name: string) =>
-        name === 'config.json'
-          ? { ...JSON.parse(await readFile(hfFixture('gpt2-lm', 'config.json'), 'utf8')), n_embd: 64 }
-          : undefined,
-    };
+    const files = await editedConfigFolder(hfFixture('gpt2-lm'), { n_embd: 64 });
     const before = tf.memory().numTensors;
     const error = await loadPretrained(files).catch((e: unknown) => e);
     expect(ModelFormatError.isInstance(error)).toBe(true);
@@ -161,33 +131,18 @@ describe('hf-text checkpoints', () => {
 });
 
 describe('hf:// from a server with the Hub’s URL layout', () => {
-  let server: Server;
-  let endpoint: string;
-  const requested: string[] = [];
+  let hub: HubServer;
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      requested.push(req.url!);
-      // /<org>/<name>/resolve/<revision>/<file>
-      const m = /^\/tiny\/([\w.-]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url!);
-      if (!m || m[2] !== 'main') return void res.writeHead(404).end();
-      readFile(hfFixture(m[1]!, decodeURIComponent(m[3]!)))
-        .then((b) => res.writeHead(200).end(b))
-        .catch(() => res.writeHead(404).end());
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const address = server.address() as { port: number };
-    endpoint = `http://127.0.0.1:${address.port}`;
+    hub = await startHubServer((repo, file) => (repo.startsWith('tiny/') ? hfFixture(repo.slice(5), file) : undefined));
   });
-  afterAll(() => {
-    server.close();
-  });
+  afterAll(() => hub.close());
 
   it('loads hf://org/name and its PEFT adapter from the same server', async () => {
-    const model = await load('hf://tiny/distilbert-cls', { hubEndpoint: endpoint });
+    const model = await load('hf://tiny/distilbert-cls', { hubEndpoint: hub.endpoint });
     expect(await maxDiffToReference(model, 'distilbert-cls')).toBeLessThan(TOL);
-    expect(requested).toContain('/tiny/distilbert-cls/resolve/main/config.json');
-    expect(requested).toContain('/tiny/distilbert-cls/resolve/main/model.safetensors');
-    const adapter = await loadPeftAdapter(`${endpoint}/tiny/distilbert-cls/resolve/main/adapter/`);
+    expect(hub.requested).toContain('/tiny/distilbert-cls/resolve/main/config.json');
+    expect(hub.requested).toContain('/tiny/distilbert-cls/resolve/main/model.safetensors');
+    const adapter = await loadPeftAdapter(hub.url('tiny/distilbert-cls', 'adapter/'));
     const lm = applyLora(model, adapter);
     adapter.dispose();
     expect(await maxDiffToReference(lm.model, 'distilbert-cls', 'logits_lora')).toBeLessThan(TOL);

@@ -4,10 +4,9 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, applyLora, loadPeftAdapter, loadPretrained } from '@tfjs-lora/core';
+import { editedConfigFolder, saveToMemory, startHubServer, type HubServer } from '@tfjs-lora/test-support';
 import { compareOutputs, hfFixture, maxAbsDiff, readReference } from '../../test-support/hf-fixtures.js';
 import '../register-on-import.js';
 import { buildHfVisionModel } from './format.js';
@@ -23,17 +22,6 @@ async function diffToReference(model: tfl.LayersModel, fixture: string, key = 'l
 
 async function load(source: string, options = {}): Promise<tfl.LayersModel> {
   return (await loadPretrained(source, options)) as tfl.LayersModel;
-}
-
-async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return artifacts!;
 }
 
 beforeAll(async () => {
@@ -122,17 +110,9 @@ describe('hf-vision checkpoints', () => {
   });
 
   it('refuses other architectures naming the supported ones, and configs that do not fit the weights', async () => {
-    const config = JSON.parse(await readFile(hfFixture('vit-cls', 'config.json'), 'utf8')) as Record<string, unknown>;
-    const folder = (edit: Record<string, unknown>) => ({
-      description: 'a test folder',
-      list: async () => ['config.json', 'model.safetensors'],
-      read: async (name: string) =>
-        name === 'config.json' ? undefined : readFile(hfFixture('vit-cls', name)).then((b) => new Uint8Array(b)),
-      readText: async () => undefined,
-      readJson: async (name: string) => (name === 'config.json' ? { ...config, ...edit } : undefined),
-    });
+    const folder = (edit: Record<string, unknown>) => editedConfigFolder(hfFixture('vit-cls'), edit);
     const before = tf.memory().numTensors;
-    const swin = await loadPretrained(folder({ architectures: ['SwinForImageClassification'] })).catch(
+    const swin = await loadPretrained(await folder({ architectures: ['SwinForImageClassification'] })).catch(
       (e: unknown) => e,
     );
     expect(ModelFormatError.isInstance(swin)).toBe(true);
@@ -142,7 +122,7 @@ describe('hf-vision checkpoints', () => {
     await expect(load(hfFixture('vit-cls'), { format: 'hf-vision', architecture: 'DeiTModel' })).rejects.toThrow(
       /'DeiTModel' is not supported .*; supported: ViTModel, ViTForImageClassification, ResNetForImageClassification/,
     );
-    const wide = await loadPretrained(folder({ hidden_size: 64 })).catch((e: unknown) => e);
+    const wide = await loadPretrained(await folder({ hidden_size: 64 })).catch((e: unknown) => e);
     expect(ModelFormatError.isInstance(wide)).toBe(true);
     expect((wide as Error).message).toMatch(
       /'vit.embeddings.patch_embeddings.projection.weight' is \[32, 3, 8, 8\] but layer 'vit.embeddings.patch_embeddings.projection' needs \[64, 3, 8, 8\]/,
@@ -152,32 +132,18 @@ describe('hf-vision checkpoints', () => {
 });
 
 describe('hf:// from a server with the Hub’s URL layout', () => {
-  let server: Server;
-  let endpoint: string;
-  const requested: string[] = [];
+  let hub: HubServer;
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      requested.push(req.url!);
-      // /<org>/<name>/resolve/<revision>/<file>
-      const m = /^\/tiny\/([\w.-]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url!);
-      if (!m || m[2] !== 'main') return void res.writeHead(404).end();
-      readFile(hfFixture(m[1]!, decodeURIComponent(m[3]!)))
-        .then((b) => res.writeHead(200).end(b))
-        .catch(() => res.writeHead(404).end());
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    hub = await startHubServer((repo, file) => (repo.startsWith('tiny/') ? hfFixture(repo.slice(5), file) : undefined));
   });
-  afterAll(() => {
-    server.close();
-  });
+  afterAll(() => hub.close());
 
   it('loads hf://org/name and a transformers 5 PEFT adapter from the same server', async () => {
-    const model = await load('hf://tiny/vit-cls', { hubEndpoint: endpoint });
+    const model = await load('hf://tiny/vit-cls', { hubEndpoint: hub.endpoint });
     expect(await diffToReference(model, 'vit-cls')).toBeLessThan(TOL);
-    expect(requested).toContain('/tiny/vit-cls/resolve/main/config.json');
-    expect(requested).toContain('/tiny/vit-cls/resolve/main/model.safetensors');
-    const adapter = await loadPeftAdapter(`${endpoint}/tiny/vit-cls/resolve/main/adapter/`);
+    expect(hub.requested).toContain('/tiny/vit-cls/resolve/main/config.json');
+    expect(hub.requested).toContain('/tiny/vit-cls/resolve/main/model.safetensors');
+    const adapter = await loadPeftAdapter(hub.url('tiny/vit-cls', 'adapter/'));
     const lm = applyLora(model, adapter);
     adapter.dispose();
     expect(await diffToReference(lm.model, 'vit-cls', 'logits_lora')).toBeLessThan(TOL);

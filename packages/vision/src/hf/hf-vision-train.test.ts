@@ -7,12 +7,9 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, loadPretrained, savePeftAdapter } from '@tfjs-lora/core';
-import { readSafetensorsFile } from '@tfjs-lora/test-support';
+import { adapterFileRoundTrip, readSafetensorsFile } from '@tfjs-lora/test-support';
 import { hfFixture, maxAbsDiff, readReference } from '../../test-support/hf-fixtures.js';
 import { JS_TRAINED_FIXTURE, trainJsVitAdapter } from '../../test-support/hf-train.js';
 import { tryBackend } from '../../test-support/backend.js';
@@ -28,28 +25,24 @@ describe('LoRA training on a Hugging Face ViT', () => {
       const before = tf.memory().numTensors;
       const { base, lm, losses } = await trainJsVitAdapter(4, start);
       expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.8);
-      const dir = await mkdtemp(join(tmpdir(), 'tfjs-lora-vit-'));
       const ref = readReference(JS_TRAINED_FIXTURE);
-      const x = ref['pixel_values']!;
       try {
-        await savePeftAdapter(lm, dir);
-        const trained = lm.predict(x) as tf.Tensor;
-        const fresh = (await loadPretrained(hfFixture(JS_TRAINED_FIXTURE))) as tfl.LayersModel;
-        const adapter = await loadPeftAdapter(dir);
-        const reloaded = applyLora(fresh, adapter);
-        adapter.dispose();
-        const again = reloaded.predict(x) as tf.Tensor;
-        expect(await maxAbsDiff(again, trained)).toBeLessThan(1e-6);
-        const untrained = fresh.predict(x) as tf.Tensor;
-        expect(await maxAbsDiff(untrained, trained)).toBeGreaterThan(0.1);
-        tf.dispose([trained, again, untrained]);
-        reloaded.dispose();
-        fresh.dispose();
+        const diffs = await adapterFileRoundTrip({
+          prefix: 'tfjs-lora-vit-',
+          trained: lm,
+          inputs: ref['pixel_values']!,
+          save: (dir) => savePeftAdapter(lm, dir),
+          loadBase: async () => (await loadPretrained(hfFixture(JS_TRAINED_FIXTURE))) as tfl.LayersModel,
+          loadAdapter: (dir) => loadPeftAdapter(dir),
+          apply: (fresh, adapter) => applyLora(fresh, adapter),
+          diff: maxAbsDiff,
+        });
+        expect(diffs.reloaded).toBeLessThan(1e-6);
+        expect(diffs.untrained).toBeGreaterThan(0.1);
       } finally {
         tf.dispose(Object.values(ref));
         lm.dispose();
         base.dispose();
-        await rm(dir, { recursive: true, force: true });
       }
       expect(tf.memory().numTensors).toBe(before);
     },
