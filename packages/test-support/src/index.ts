@@ -10,7 +10,13 @@ export {
   type PeftRealReference,
   type PeftRealSaved,
 } from './fixtures.js';
-export { adapterFileRoundTrip, type AdapterRoundTripSteps, type PredictingModel } from './adapter-round-trip.js';
+export {
+  trainedAdapterRoundTrip,
+  type PeftFileFunctions,
+  type PredictingModel,
+  type RoundTripResult,
+  type TrainedAdapterRoundTrip,
+} from './adapter-round-trip.js';
 export { editedConfigFolder, type EditedConfigFolder } from './edited-config-folder.js';
 export { startHubServer, type HubServer } from './hub-server.js';
 export { saveToMemory, type SavesToHandler } from './model-artifacts.js';

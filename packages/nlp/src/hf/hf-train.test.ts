@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, loadPretrained, savePeftAdapter } from '@tfjs-lora/core';
-import { adapterFileRoundTrip, readSafetensorsFile } from '@tfjs-lora/test-support';
+import { readSafetensorsFile, trainedAdapterRoundTrip } from '@tfjs-lora/test-support';
 import { feeds, hfFixture, maskedMaxDiff, readReference } from '../../test-support/hf-fixtures.js';
 import { JS_TRAINED, trainJsAdapter, type JsTrainedFixture } from '../../test-support/hf-train.js';
 
@@ -20,27 +20,17 @@ const fixtures = Object.keys(JS_TRAINED) as JsTrainedFixture[];
 describe.each(fixtures)('LoRA training on %s', (fixture) => {
   it('lowers the loss, and savePeftAdapter’s files reload into a fresh model with the same logits', async () => {
     const before = tf.memory().numTensors;
-    const { base, lm, losses } = await trainJsAdapter(fixture, 4);
+    const { losses, reloaded, untrained } = await trainedAdapterRoundTrip({
+      peft: { applyLora, loadPeftAdapter, savePeftAdapter },
+      train: () => trainJsAdapter(fixture, 4),
+      reference: () => readReference(fixture),
+      inputs: feeds,
+      loadBase: async () => (await loadPretrained(hfFixture(fixture))) as tfl.LayersModel,
+      diff: (actual, trained, ref) => maskedMaxDiff(actual, trained, ref['attention_mask']!),
+    });
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.8);
-    const ref = readReference(fixture);
-    try {
-      const diffs = await adapterFileRoundTrip({
-        prefix: 'tfjs-lora-hf-',
-        trained: lm,
-        inputs: feeds(base, ref),
-        save: (dir) => savePeftAdapter(lm, dir),
-        loadBase: async () => (await loadPretrained(hfFixture(fixture))) as tfl.LayersModel,
-        loadAdapter: (dir) => loadPeftAdapter(dir),
-        apply: (fresh, adapter) => applyLora(fresh, adapter),
-        diff: (actual, trained) => maskedMaxDiff(actual, trained, ref['attention_mask']!),
-      });
-      expect(diffs.reloaded).toBeLessThan(1e-6);
-      expect(diffs.untrained).toBeGreaterThan(0.1);
-    } finally {
-      tf.dispose(Object.values(ref));
-      lm.dispose();
-      base.dispose();
-    }
+    expect(reloaded).toBeLessThan(1e-6);
+    expect(untrained).toBeGreaterThan(0.1);
     expect(tf.memory().numTensors).toBe(before);
   });
 

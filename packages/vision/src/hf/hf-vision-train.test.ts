@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, loadPretrained, savePeftAdapter } from '@tfjs-lora/core';
-import { adapterFileRoundTrip, readSafetensorsFile } from '@tfjs-lora/test-support';
+import { readSafetensorsFile, trainedAdapterRoundTrip } from '@tfjs-lora/test-support';
 import { hfFixture, maxAbsDiff, readReference } from '../../test-support/hf-fixtures.js';
 import { JS_TRAINED_FIXTURE, trainJsVitAdapter } from '../../test-support/hf-train.js';
 import { tryBackend } from '../../test-support/backend.js';
@@ -23,27 +23,17 @@ describe('LoRA training on a Hugging Face ViT', () => {
     'lowers the loss (%s start); savePeftAdapter’s files reload into a fresh model with the same logits',
     async (start) => {
       const before = tf.memory().numTensors;
-      const { base, lm, losses } = await trainJsVitAdapter(4, start);
+      const { losses, reloaded, untrained } = await trainedAdapterRoundTrip({
+        peft: { applyLora, loadPeftAdapter, savePeftAdapter },
+        train: () => trainJsVitAdapter(4, start),
+        reference: () => readReference(JS_TRAINED_FIXTURE),
+        inputs: (_base, ref) => ref['pixel_values']!,
+        loadBase: async () => (await loadPretrained(hfFixture(JS_TRAINED_FIXTURE))) as tfl.LayersModel,
+        diff: maxAbsDiff,
+      });
       expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.8);
-      const ref = readReference(JS_TRAINED_FIXTURE);
-      try {
-        const diffs = await adapterFileRoundTrip({
-          prefix: 'tfjs-lora-vit-',
-          trained: lm,
-          inputs: ref['pixel_values']!,
-          save: (dir) => savePeftAdapter(lm, dir),
-          loadBase: async () => (await loadPretrained(hfFixture(JS_TRAINED_FIXTURE))) as tfl.LayersModel,
-          loadAdapter: (dir) => loadPeftAdapter(dir),
-          apply: (fresh, adapter) => applyLora(fresh, adapter),
-          diff: maxAbsDiff,
-        });
-        expect(diffs.reloaded).toBeLessThan(1e-6);
-        expect(diffs.untrained).toBeGreaterThan(0.1);
-      } finally {
-        tf.dispose(Object.values(ref));
-        lm.dispose();
-        base.dispose();
-      }
+      expect(reloaded).toBeLessThan(1e-6);
+      expect(untrained).toBeGreaterThan(0.1);
       expect(tf.memory().numTensors).toBe(before);
     },
   );
