@@ -18,6 +18,7 @@ export {
   type TrainedAdapterRoundTrip,
 } from './adapter-round-trip.js';
 export { editedConfigFolder, type EditedConfigFolder } from './edited-config-folder.js';
+export { hfModelChecks, type HfModelCheckDeps, type HfModelChecks } from './hf-model-checks.js';
 export { startHubServer, type HubServer } from './hub-server.js';
 export { saveToMemory, type SavesToHandler } from './model-artifacts.js';
 export { loadPeftCase } from './peft-case.js';

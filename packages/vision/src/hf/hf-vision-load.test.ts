@@ -4,10 +4,11 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, applyLora, loadPeftAdapter, loadPretrained } from '@tfjs-lora/core';
-import { editedConfigFolder, saveToMemory, startHubServer, type HubServer } from '@tfjs-lora/test-support';
-import { compareOutputs, hfFixture, maxAbsDiff, readReference } from '../../test-support/hf-fixtures.js';
+import { editedConfigFolder, hfModelChecks, saveToMemory } from '@tfjs-lora/test-support';
+import { describeHubLoading } from '@tfjs-lora/test-support/hooks';
+import { compareOutputs, hfFixture, readReference } from '../../test-support/hf-fixtures.js';
 import '../register-on-import.js';
 import { buildHfVisionModel } from './format.js';
 
@@ -20,9 +21,7 @@ async function diffToReference(model: tfl.LayersModel, fixture: string, key = 'l
   return diff;
 }
 
-async function load(source: string, options = {}): Promise<tfl.LayersModel> {
-  return (await loadPretrained(source, options)) as tfl.LayersModel;
-}
+const hf = hfModelChecks({ loadPretrained, loadPeftAdapter, applyLora, fixture: hfFixture, diffToReference });
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -35,9 +34,7 @@ describe('hf-vision checkpoints', () => {
     ['resnet-basic', 'ResNet with basic layers, 24×24 images'],
   ])('%s (%s) gives transformers’ outputs, leaving no tensor behind', async (fixture) => {
     const before = tf.memory().numTensors;
-    const model = await load(hfFixture(fixture));
-    expect(await diffToReference(model, fixture)).toBeLessThan(TOL);
-    model.dispose();
+    expect(await hf.checkpointDiff(fixture)).toBeLessThan(TOL);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -47,25 +44,20 @@ describe('hf-vision checkpoints', () => {
       ['vit', ['adapter', 'adapter-v4']],
       ['resnet-cls', ['adapter']],
     ] as const) {
-      const model = await load(hfFixture(fixture));
+      const model = await hf.load(hfFixture(fixture));
       const artifacts = await saveToMemory(model);
       model.dispose();
       const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
       expect(reloaded.inputNames).toEqual(['pixel_values']);
       expect(await diffToReference(reloaded, fixture)).toBeLessThan(TOL);
-      for (const dir of adapters) {
-        const adapter = await loadPeftAdapter(hfFixture(fixture, dir));
-        const lm = applyLora(reloaded, adapter);
-        adapter.dispose();
-        expect(await diffToReference(lm.model, fixture, 'logits_lora')).toBeLessThan(TOL);
-        lm.dispose();
-      }
+      for (const dir of adapters)
+        expect(await hf.adapterDiff(reloaded, hfFixture(fixture, dir), fixture)).toBeLessThan(TOL);
       reloaded.dispose();
     }
   });
 
   it('a LoraModel of it loads further adapters of either naming (lora.loadAdapter), and merged models keep the aliases', async () => {
-    const model = await load(hfFixture('vit-cls'));
+    const model = await hf.load(hfFixture('vit-cls'));
     const lm = applyLora(model, { r: 2, targetModules: ['query'] });
     for (const dir of ['adapter', 'adapter-v4']) {
       await lm.loadAdapter(hfFixture('vit-cls', dir), dir.replace('-', '_'));
@@ -80,17 +72,14 @@ describe('hf-vision checkpoints', () => {
   });
 
   it('builds ViTForImageClassification from a ViTModel checkpoint with a new head', async () => {
-    const model = await load(hfFixture('vit'), { architecture: 'ViTForImageClassification', numLabels: 5 });
+    const model = await hf.load(hfFixture('vit'), { architecture: 'ViTForImageClassification', numLabels: 5 });
     expect(model.name).toBe('ViTForImageClassification');
     expect(model.outputs[0]!.shape).toEqual([null, 5]);
     expect(model.getUserDefinedMetadata()).toMatchObject({
       huggingFace: { architecture: 'ViTForImageClassification', newlyInitialized: ['classifier'] },
     });
-    const base = await load(hfFixture('vit'));
-    const [a, b] = [model.getLayer('vit.encoder.layer.1.output.dense'), base.getLayer('encoder.layer.1.output.dense')];
-    expect(await maxAbsDiff(a.getWeights()[0]!, b.getWeights()[0]!)).toBe(0);
+    expect(await hf.trunkDiff(model, 'vit', 'vit', 'encoder.layer.1.output.dense')).toBe(0);
     model.dispose();
-    base.dispose();
   });
 
   it('buildHfVisionModel gives a random-weight model of a config.json', () => {
@@ -119,7 +108,7 @@ describe('hf-vision checkpoints', () => {
     expect((swin as Error).message).toMatch(
       /hf-vision: config.json names 'SwinForImageClassification', not one of ViTModel, ViTForImageClassification, ResNetForImageClassification/,
     );
-    await expect(load(hfFixture('vit-cls'), { format: 'hf-vision', architecture: 'DeiTModel' })).rejects.toThrow(
+    await expect(hf.load(hfFixture('vit-cls'), { format: 'hf-vision', architecture: 'DeiTModel' })).rejects.toThrow(
       /'DeiTModel' is not supported .*; supported: ViTModel, ViTForImageClassification, ResNetForImageClassification/,
     );
     const wide = await loadPretrained(await folder({ hidden_size: 64 })).catch((e: unknown) => e);
@@ -131,23 +120,4 @@ describe('hf-vision checkpoints', () => {
   });
 });
 
-describe('hf:// from a server with the Hub’s URL layout', () => {
-  let hub: HubServer;
-  beforeAll(async () => {
-    hub = await startHubServer((repo, file) => (repo.startsWith('tiny/') ? hfFixture(repo.slice(5), file) : undefined));
-  });
-  afterAll(() => hub.close());
-
-  it('loads hf://org/name and a transformers 5 PEFT adapter from the same server', async () => {
-    const model = await load('hf://tiny/vit-cls', { hubEndpoint: hub.endpoint });
-    expect(await diffToReference(model, 'vit-cls')).toBeLessThan(TOL);
-    expect(hub.requested).toContain('/tiny/vit-cls/resolve/main/config.json');
-    expect(hub.requested).toContain('/tiny/vit-cls/resolve/main/model.safetensors');
-    const adapter = await loadPeftAdapter(hub.url('tiny/vit-cls', 'adapter/'));
-    const lm = applyLora(model, adapter);
-    adapter.dispose();
-    expect(await diffToReference(lm.model, 'vit-cls', 'logits_lora')).toBeLessThan(TOL);
-    lm.dispose();
-    model.dispose();
-  });
-});
+describeHubLoading(hf, 'vit-cls', { adapter: 'a transformers 5 PEFT adapter', tolerance: TOL });
