@@ -1,10 +1,10 @@
 // PiSSA/OLoRA on a backend that cannot read synchronously: the decomposition runs on the cpu backend and
 // gives the cpu numbers. The stand-in backend is tfjs's own cpu backend and kernels under another name, so
 // canReadSync() is false for it and the asynchronous path runs (webgpu itself runs in the conformance suite).
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useRenamedCpuBackend } from '@tfjs-lora/test-support/hooks';
 import { applyLora } from './apply-lora.js';
 import type { InitLoraWeights } from './config.js';
 import { LoraError } from './errors/index.js';
@@ -32,17 +32,7 @@ async function weightsOf(lm: LoraModel): Promise<number[][]> {
 }
 
 describe('PiSSA / OLoRA without synchronous reads', () => {
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-    tf.registerBackend(OTHER, () => new MathBackendCPU());
-    for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: OTHER });
-  });
-
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-    for (const k of tf.getKernelsForBackend(OTHER)) tf.unregisterKernel(k.kernelName, OTHER);
-    tf.removeBackend(OTHER);
-  });
+  useRenamedCpuBackend(OTHER);
 
   const modes: InitLoraWeights[] = ['pissa', 'pissa_niter_3', 'olora'];
   for (const mode of modes) {

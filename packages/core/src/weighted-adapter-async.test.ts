@@ -2,11 +2,11 @@
 // cpu backend and kernels under another name, so canReadSync() is false and the synchronous form must
 // refuse, while the async form gives the same factors as the synchronous one on cpu (webgpu itself runs in
 // the conformance suite).
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '@tfjs-lora/test-support';
+import { useRenamedCpuBackend } from '@tfjs-lora/test-support/hooks';
 import { applyLora } from './apply-lora.js';
 import { LoraError } from './errors/index.js';
 import type { LoraModel } from './lora-model.js';
@@ -47,17 +47,7 @@ async function factors(lm: LoraModel, name: string): Promise<Float32Array[]> {
 }
 
 describe('addWeightedAdapterAsync', () => {
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-    tf.registerBackend(OTHER, () => new MathBackendCPU());
-    for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: OTHER });
-  });
-
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-    for (const k of tf.getKernelsForBackend(OTHER)) tf.unregisterKernel(k.kernelName, OTHER);
-    tf.removeBackend(OTHER);
-  });
+  useRenamedCpuBackend(OTHER);
 
   it("'svd' gives the synchronous form's factors on cpu; the sync form refuses where reads are async", async () => {
     await tf.setBackend('cpu');

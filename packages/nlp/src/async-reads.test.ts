@@ -2,10 +2,10 @@
 // kernels under another name, so canReadSync() is false there: the synchronous forms must refuse naming
 // the async ones, and the async forms must give the synchronous forms' results on cpu (those are checked
 // against the model's own logits and a closed form in generate.test.ts / lm-training.test.ts).
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyLora, LoraError } from '@tfjs-lora/core';
+import { useRenamedCpuBackend } from '@tfjs-lora/test-support/hooks';
 import { generate, generateAsync } from './generate.js';
 import { perplexity, perplexityAsync } from './lm-training.js';
 import { transformerLM } from './transformer.js';
@@ -20,17 +20,7 @@ function model(): ReturnType<typeof transformerLM> {
 const ids = Int32Array.from({ length: 400 }, (_, i) => (i * 31 + 7) % 97);
 
 describe('asynchronous generate and perplexity', () => {
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-    tf.registerBackend(OTHER, () => new MathBackendCPU());
-    for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: OTHER });
-  });
-
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-    for (const k of tf.getKernelsForBackend(OTHER)) tf.unregisterKernel(k.kernelName, OTHER);
-    tf.removeBackend(OTHER);
-  });
+  useRenamedCpuBackend(OTHER);
 
   it('give the synchronous results; the synchronous forms refuse where reads are async', async () => {
     // One model: the reference runs synchronously on cpu, then the same weights move to the stand-in.

@@ -3,10 +3,10 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, applyLora, loadPeftAdapter, loadPretrained } from '@tfjs-lora/core';
+import { editedConfigFolder, hfModelChecks, saveToMemory } from '@tfjs-lora/test-support';
+import { describeHubLoading } from '@tfjs-lora/test-support/hooks';
 import { feeds, hfFixture, maskedMaxDiff, readReference } from '../../test-support/hf-fixtures.js';
 import '../register-on-import.js';
 import { buildHfTextModel } from './format.js';
@@ -29,9 +29,13 @@ async function maxAbs(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   return v!;
 }
 
-async function load(source: string, options = {}): Promise<tfl.LayersModel> {
-  return (await loadPretrained(source, options)) as tfl.LayersModel;
-}
+const hf = hfModelChecks({
+  loadPretrained,
+  loadPeftAdapter,
+  applyLora,
+  fixture: hfFixture,
+  diffToReference: maxDiffToReference,
+});
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -45,15 +49,13 @@ describe('hf-text checkpoints', () => {
     ['gpt2-cls-leftpad', 'left padding: the last non-padding token is pooled'],
   ])('%s (%s) gives transformers’ logits', async (fixture) => {
     const before = tf.memory().numTensors;
-    const model = await load(hfFixture(fixture));
-    expect(await maxDiffToReference(model, fixture)).toBeLessThan(TOL);
-    model.dispose();
+    expect(await hf.checkpointDiff(fixture)).toBeLessThan(TOL);
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('the sharded checkpoint holds the same weights as the single file', async () => {
-    const one = await load(hfFixture('gpt2-lm'));
-    const sharded = await load(hfFixture('gpt2-lm-sharded'));
+    const one = await hf.load(hfFixture('gpt2-lm'));
+    const sharded = await hf.load(hfFixture('gpt2-lm-sharded'));
     const a = one.getWeights();
     const b = sharded.getWeights();
     expect(b.length).toBe(a.length);
@@ -63,59 +65,40 @@ describe('hf-text checkpoints', () => {
   });
 
   it('saves and reloads with model.save / tf.loadLayersModel (custom layers registered)', async () => {
-    const model = await load(hfFixture('gpt2-cls'));
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
+    const model = await hf.load(hfFixture('gpt2-cls'));
+    const artifacts = await saveToMemory(model);
     model.dispose();
     for (const fixture of ['gpt2-cls']) {
-      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
       expect(reloaded.inputNames).toEqual(['input_ids', 'attention_mask']);
       expect(await maxDiffToReference(reloaded, fixture)).toBeLessThan(TOL);
       // the reloaded model still takes the PEFT adapter by name
-      const adapter = await loadPeftAdapter(hfFixture(fixture, 'adapter'));
-      const lm = applyLora(reloaded, adapter);
-      adapter.dispose();
-      expect(await maxDiffToReference(lm.model, fixture, 'logits_lora')).toBeLessThan(TOL);
-      lm.dispose();
+      expect(await hf.adapterDiff(reloaded, hfFixture(fixture, 'adapter'), fixture)).toBeLessThan(TOL);
       reloaded.dispose();
     }
   });
 
   it('reloads BERT and DistilBERT (two outputs, token types, pooling) the same way', async () => {
     for (const fixture of ['bert', 'distilbert-cls']) {
-      const model = await load(hfFixture(fixture));
-      let artifacts: tf.io.ModelArtifacts | undefined;
-      await model.save(
-        tf.io.withSaveHandler(async (a) => {
-          artifacts = a;
-          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-        }),
-      );
+      const model = await hf.load(hfFixture(fixture));
+      const artifacts = await saveToMemory(model);
       model.dispose();
-      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+      const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
       expect(await maxDiffToReference(reloaded, fixture)).toBeLessThan(TOL);
       reloaded.dispose();
     }
   });
 
   it('builds another head of the family: BertForSequenceClassification from a BertModel checkpoint', async () => {
-    const model = await load(hfFixture('bert'), { architecture: 'BertForSequenceClassification', numLabels: 4 });
+    const model = await hf.load(hfFixture('bert'), { architecture: 'BertForSequenceClassification', numLabels: 4 });
     expect(model.name).toBe('BertForSequenceClassification');
     expect(model.outputs[0]!.shape).toEqual([null, 4]);
     expect(model.getUserDefinedMetadata()).toEqual({
       huggingFace: { architecture: 'BertForSequenceClassification', newlyInitialized: ['classifier'] },
     });
     // the trunk came from the checkpoint (stored without the 'bert.' prefix)
-    const base = await load(hfFixture('bert'));
-    const [a, b] = [model.getLayer('bert.encoder.layer.1.output.dense'), base.getLayer('encoder.layer.1.output.dense')];
-    expect(await maxAbs(a.getWeights()[0]!, b.getWeights()[0]!)).toBe(0);
+    expect(await hf.trunkDiff(model, 'bert', 'bert', 'encoder.layer.1.output.dense')).toBe(0);
     model.dispose();
-    base.dispose();
   });
 
   it('buildHfTextModel gives a random-weight model of a config.json', () => {
@@ -129,27 +112,10 @@ describe('hf-text checkpoints', () => {
   });
 
   it('refuses other architectures with the list it builds, and configs that do not fit the weights', async () => {
-    await expect(load(hfFixture('gpt2-lm'), { format: 'hf-text', architecture: 'LlamaForCausalLM' })).rejects.toThrow(
-      /'LlamaForCausalLM' is not one the 'hf-text' format builds; supported: GPT2LMHeadModel/,
-    );
-    const files = {
-      description: 'a test folder',
-      list: async () => ['config.json', 'model.safetensors'],
-      read: async (name: string) =>
-        name === 'config.json'
-          ? new TextEncoder().encode(
-              JSON.stringify({
-                ...JSON.parse(await readFile(hfFixture('gpt2-lm', 'config.json'), 'utf8')),
-                n_embd: 64,
-              }),
-            )
-          : readFile(hfFixture('gpt2-lm', name)).then((b) => new Uint8Array(b)),
-      readText: async () => undefined,
-      readJson: async (name: string) =>
-        name === 'config.json'
-          ? { ...JSON.parse(await readFile(hfFixture('gpt2-lm', 'config.json'), 'utf8')), n_embd: 64 }
-          : undefined,
-    };
+    await expect(
+      hf.load(hfFixture('gpt2-lm'), { format: 'hf-text', architecture: 'LlamaForCausalLM' }),
+    ).rejects.toThrow(/'LlamaForCausalLM' is not one the 'hf-text' format builds; supported: GPT2LMHeadModel/);
+    const files = await editedConfigFolder(hfFixture('gpt2-lm'), { n_embd: 64 });
     const before = tf.memory().numTensors;
     const error = await loadPretrained(files).catch((e: unknown) => e);
     expect(ModelFormatError.isInstance(error)).toBe(true);
@@ -160,38 +126,4 @@ describe('hf-text checkpoints', () => {
   });
 });
 
-describe('hf:// from a server with the Hub’s URL layout', () => {
-  let server: Server;
-  let endpoint: string;
-  const requested: string[] = [];
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      requested.push(req.url!);
-      // /<org>/<name>/resolve/<revision>/<file>
-      const m = /^\/tiny\/([\w.-]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url!);
-      if (!m || m[2] !== 'main') return void res.writeHead(404).end();
-      readFile(hfFixture(m[1]!, decodeURIComponent(m[3]!)))
-        .then((b) => res.writeHead(200).end(b))
-        .catch(() => res.writeHead(404).end());
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const address = server.address() as { port: number };
-    endpoint = `http://127.0.0.1:${address.port}`;
-  });
-  afterAll(() => {
-    server.close();
-  });
-
-  it('loads hf://org/name and its PEFT adapter from the same server', async () => {
-    const model = await load('hf://tiny/distilbert-cls', { hubEndpoint: endpoint });
-    expect(await maxDiffToReference(model, 'distilbert-cls')).toBeLessThan(TOL);
-    expect(requested).toContain('/tiny/distilbert-cls/resolve/main/config.json');
-    expect(requested).toContain('/tiny/distilbert-cls/resolve/main/model.safetensors');
-    const adapter = await loadPeftAdapter(`${endpoint}/tiny/distilbert-cls/resolve/main/adapter/`);
-    const lm = applyLora(model, adapter);
-    adapter.dispose();
-    expect(await maxDiffToReference(lm.model, 'distilbert-cls', 'logits_lora')).toBeLessThan(TOL);
-    lm.dispose();
-    model.dispose();
-  });
-});
+describeHubLoading(hf, 'distilbert-cls', { adapter: 'its PEFT adapter', tolerance: TOL });

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, loadPretrained, type LoraModel } from '@tfjs-lora/core';
+import { useModelAndReference } from '@tfjs-lora/test-support/hooks';
 import { activate, wasmUnavailable } from '../../test-support/backends.js';
 import { feeds, hfFixture, maskedMaxDiff, readReference } from '../../test-support/hf-fixtures.js';
 import '../register-on-import.js';
@@ -60,20 +61,14 @@ describe.each(backends)('Hugging Face parity on $backend', ({ backend, skip }) =
   });
 
   describe.each(cases)('$arch ($fixture)', ({ fixture, arch, layer }) => {
-    let model: tfl.LayersModel;
-    let ref: Record<string, tf.Tensor>;
-    beforeAll(async () => {
-      if (skip) return;
-      model = (await loadPretrained(hfFixture(fixture))) as tfl.LayersModel;
-      ref = readReference(fixture);
-    });
-    afterAll(() => {
-      if (skip) return;
-      model.dispose();
-      tf.dispose(Object.values(ref));
-    });
+    const loaded = useModelAndReference(
+      skip,
+      async () => (await loadPretrained(hfFixture(fixture))) as tfl.LayersModel,
+      () => readReference(fixture),
+    );
 
     it.skipIf(skip)('is built with the Hugging Face names and inputs, and gives transformers’ outputs', async () => {
+      const { model, ref } = loaded;
       expect(model.name).toBe(arch);
       expect(model.getLayer(layer)).toBeDefined();
       expect(model.inputNames).toEqual(
@@ -87,6 +82,7 @@ describe.each(backends)('Hugging Face parity on $backend', ({ backend, skip }) =
     });
 
     it.skipIf(skip)('applies the PEFT adapter with no module map: unmerged and merged', async () => {
+      const { model, ref } = loaded;
       const adapter = await loadPeftAdapter(hfFixture(fixture, 'adapter'));
       const lm: LoraModel = applyLora(model, adapter);
       adapter.dispose();

@@ -5,12 +5,9 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, loadPretrained, savePeftAdapter } from '@tfjs-lora/core';
-import { readSafetensorsFile } from '@tfjs-lora/test-support';
+import { readSafetensorsFile, trainedAdapterRoundTrip } from '@tfjs-lora/test-support';
 import { feeds, hfFixture, maskedMaxDiff, readReference } from '../../test-support/hf-fixtures.js';
 import { JS_TRAINED, trainJsAdapter, type JsTrainedFixture } from '../../test-support/hf-train.js';
 
@@ -23,30 +20,17 @@ const fixtures = Object.keys(JS_TRAINED) as JsTrainedFixture[];
 describe.each(fixtures)('LoRA training on %s', (fixture) => {
   it('lowers the loss, and savePeftAdapter’s files reload into a fresh model with the same logits', async () => {
     const before = tf.memory().numTensors;
-    const { base, lm, losses } = await trainJsAdapter(fixture, 4);
+    const { losses, reloaded, untrained } = await trainedAdapterRoundTrip({
+      peft: { applyLora, loadPeftAdapter, savePeftAdapter },
+      train: () => trainJsAdapter(fixture, 4),
+      reference: () => readReference(fixture),
+      inputs: feeds,
+      loadBase: async () => (await loadPretrained(hfFixture(fixture))) as tfl.LayersModel,
+      diff: (actual, trained, ref) => maskedMaxDiff(actual, trained, ref['attention_mask']!),
+    });
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.8);
-    const dir = await mkdtemp(join(tmpdir(), 'tfjs-lora-hf-'));
-    const ref = readReference(fixture);
-    try {
-      await savePeftAdapter(lm, dir);
-      const trained = lm.predict(feeds(base, ref)) as tf.Tensor;
-      const fresh = (await loadPretrained(hfFixture(fixture))) as tfl.LayersModel;
-      const adapter = await loadPeftAdapter(dir);
-      const reloaded = applyLora(fresh, adapter);
-      adapter.dispose();
-      const again = reloaded.predict(feeds(fresh, ref)) as tf.Tensor;
-      expect(await maskedMaxDiff(again, trained, ref['attention_mask']!)).toBeLessThan(1e-6);
-      const untrained = fresh.predict(feeds(fresh, ref)) as tf.Tensor;
-      expect(await maskedMaxDiff(untrained, trained, ref['attention_mask']!)).toBeGreaterThan(0.1);
-      tf.dispose([trained, again, untrained]);
-      reloaded.dispose();
-      fresh.dispose();
-    } finally {
-      tf.dispose(Object.values(ref));
-      lm.dispose();
-      base.dispose();
-      await rm(dir, { recursive: true, force: true });
-    }
+    expect(reloaded).toBeLessThan(1e-6);
+    expect(untrained).toBeGreaterThan(0.1);
     expect(tf.memory().numTensors).toBe(before);
   });
 

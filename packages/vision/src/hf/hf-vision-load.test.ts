@@ -4,11 +4,11 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, applyLora, loadPeftAdapter, loadPretrained } from '@tfjs-lora/core';
-import { compareOutputs, hfFixture, maxAbsDiff, readReference } from '../../test-support/hf-fixtures.js';
+import { editedConfigFolder, hfModelChecks, saveToMemory } from '@tfjs-lora/test-support';
+import { describeHubLoading } from '@tfjs-lora/test-support/hooks';
+import { compareOutputs, hfFixture, readReference } from '../../test-support/hf-fixtures.js';
 import '../register-on-import.js';
 import { buildHfVisionModel } from './format.js';
 
@@ -21,20 +21,7 @@ async function diffToReference(model: tfl.LayersModel, fixture: string, key = 'l
   return diff;
 }
 
-async function load(source: string, options = {}): Promise<tfl.LayersModel> {
-  return (await loadPretrained(source, options)) as tfl.LayersModel;
-}
-
-async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return artifacts!;
-}
+const hf = hfModelChecks({ loadPretrained, loadPeftAdapter, applyLora, fixture: hfFixture, diffToReference });
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -47,9 +34,7 @@ describe('hf-vision checkpoints', () => {
     ['resnet-basic', 'ResNet with basic layers, 24×24 images'],
   ])('%s (%s) gives transformers’ outputs, leaving no tensor behind', async (fixture) => {
     const before = tf.memory().numTensors;
-    const model = await load(hfFixture(fixture));
-    expect(await diffToReference(model, fixture)).toBeLessThan(TOL);
-    model.dispose();
+    expect(await hf.checkpointDiff(fixture)).toBeLessThan(TOL);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -59,25 +44,20 @@ describe('hf-vision checkpoints', () => {
       ['vit', ['adapter', 'adapter-v4']],
       ['resnet-cls', ['adapter']],
     ] as const) {
-      const model = await load(hfFixture(fixture));
+      const model = await hf.load(hfFixture(fixture));
       const artifacts = await saveToMemory(model);
       model.dispose();
       const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
       expect(reloaded.inputNames).toEqual(['pixel_values']);
       expect(await diffToReference(reloaded, fixture)).toBeLessThan(TOL);
-      for (const dir of adapters) {
-        const adapter = await loadPeftAdapter(hfFixture(fixture, dir));
-        const lm = applyLora(reloaded, adapter);
-        adapter.dispose();
-        expect(await diffToReference(lm.model, fixture, 'logits_lora')).toBeLessThan(TOL);
-        lm.dispose();
-      }
+      for (const dir of adapters)
+        expect(await hf.adapterDiff(reloaded, hfFixture(fixture, dir), fixture)).toBeLessThan(TOL);
       reloaded.dispose();
     }
   });
 
   it('a LoraModel of it loads further adapters of either naming (lora.loadAdapter), and merged models keep the aliases', async () => {
-    const model = await load(hfFixture('vit-cls'));
+    const model = await hf.load(hfFixture('vit-cls'));
     const lm = applyLora(model, { r: 2, targetModules: ['query'] });
     for (const dir of ['adapter', 'adapter-v4']) {
       await lm.loadAdapter(hfFixture('vit-cls', dir), dir.replace('-', '_'));
@@ -92,17 +72,14 @@ describe('hf-vision checkpoints', () => {
   });
 
   it('builds ViTForImageClassification from a ViTModel checkpoint with a new head', async () => {
-    const model = await load(hfFixture('vit'), { architecture: 'ViTForImageClassification', numLabels: 5 });
+    const model = await hf.load(hfFixture('vit'), { architecture: 'ViTForImageClassification', numLabels: 5 });
     expect(model.name).toBe('ViTForImageClassification');
     expect(model.outputs[0]!.shape).toEqual([null, 5]);
     expect(model.getUserDefinedMetadata()).toMatchObject({
       huggingFace: { architecture: 'ViTForImageClassification', newlyInitialized: ['classifier'] },
     });
-    const base = await load(hfFixture('vit'));
-    const [a, b] = [model.getLayer('vit.encoder.layer.1.output.dense'), base.getLayer('encoder.layer.1.output.dense')];
-    expect(await maxAbsDiff(a.getWeights()[0]!, b.getWeights()[0]!)).toBe(0);
+    expect(await hf.trunkDiff(model, 'vit', 'vit', 'encoder.layer.1.output.dense')).toBe(0);
     model.dispose();
-    base.dispose();
   });
 
   it('buildHfVisionModel gives a random-weight model of a config.json', () => {
@@ -122,27 +99,19 @@ describe('hf-vision checkpoints', () => {
   });
 
   it('refuses other architectures naming the supported ones, and configs that do not fit the weights', async () => {
-    const config = JSON.parse(await readFile(hfFixture('vit-cls', 'config.json'), 'utf8')) as Record<string, unknown>;
-    const folder = (edit: Record<string, unknown>) => ({
-      description: 'a test folder',
-      list: async () => ['config.json', 'model.safetensors'],
-      read: async (name: string) =>
-        name === 'config.json' ? undefined : readFile(hfFixture('vit-cls', name)).then((b) => new Uint8Array(b)),
-      readText: async () => undefined,
-      readJson: async (name: string) => (name === 'config.json' ? { ...config, ...edit } : undefined),
-    });
+    const folder = (edit: Record<string, unknown>) => editedConfigFolder(hfFixture('vit-cls'), edit);
     const before = tf.memory().numTensors;
-    const swin = await loadPretrained(folder({ architectures: ['SwinForImageClassification'] })).catch(
+    const swin = await loadPretrained(await folder({ architectures: ['SwinForImageClassification'] })).catch(
       (e: unknown) => e,
     );
     expect(ModelFormatError.isInstance(swin)).toBe(true);
     expect((swin as Error).message).toMatch(
       /hf-vision: config.json names 'SwinForImageClassification', not one of ViTModel, ViTForImageClassification, ResNetForImageClassification/,
     );
-    await expect(load(hfFixture('vit-cls'), { format: 'hf-vision', architecture: 'DeiTModel' })).rejects.toThrow(
+    await expect(hf.load(hfFixture('vit-cls'), { format: 'hf-vision', architecture: 'DeiTModel' })).rejects.toThrow(
       /'DeiTModel' is not supported .*; supported: ViTModel, ViTForImageClassification, ResNetForImageClassification/,
     );
-    const wide = await loadPretrained(folder({ hidden_size: 64 })).catch((e: unknown) => e);
+    const wide = await loadPretrained(await folder({ hidden_size: 64 })).catch((e: unknown) => e);
     expect(ModelFormatError.isInstance(wide)).toBe(true);
     expect((wide as Error).message).toMatch(
       /'vit.embeddings.patch_embeddings.projection.weight' is \[32, 3, 8, 8\] but layer 'vit.embeddings.patch_embeddings.projection' needs \[64, 3, 8, 8\]/,
@@ -151,37 +120,4 @@ describe('hf-vision checkpoints', () => {
   });
 });
 
-describe('hf:// from a server with the Hub’s URL layout', () => {
-  let server: Server;
-  let endpoint: string;
-  const requested: string[] = [];
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      requested.push(req.url!);
-      // /<org>/<name>/resolve/<revision>/<file>
-      const m = /^\/tiny\/([\w.-]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url!);
-      if (!m || m[2] !== 'main') return void res.writeHead(404).end();
-      readFile(hfFixture(m[1]!, decodeURIComponent(m[3]!)))
-        .then((b) => res.writeHead(200).end(b))
-        .catch(() => res.writeHead(404).end());
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  });
-  afterAll(() => {
-    server.close();
-  });
-
-  it('loads hf://org/name and a transformers 5 PEFT adapter from the same server', async () => {
-    const model = await load('hf://tiny/vit-cls', { hubEndpoint: endpoint });
-    expect(await diffToReference(model, 'vit-cls')).toBeLessThan(TOL);
-    expect(requested).toContain('/tiny/vit-cls/resolve/main/config.json');
-    expect(requested).toContain('/tiny/vit-cls/resolve/main/model.safetensors');
-    const adapter = await loadPeftAdapter(`${endpoint}/tiny/vit-cls/resolve/main/adapter/`);
-    const lm = applyLora(model, adapter);
-    adapter.dispose();
-    expect(await diffToReference(lm.model, 'vit-cls', 'logits_lora')).toBeLessThan(TOL);
-    lm.dispose();
-    model.dispose();
-  });
-});
+describeHubLoading(hf, 'vit-cls', { adapter: 'a transformers 5 PEFT adapter', tolerance: TOL });

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, loadPretrained } from '@tfjs-lora/core';
+import { useModelAndReference } from '@tfjs-lora/test-support/hooks';
 import { tryBackend } from '../../test-support/backend.js';
 import { compareOutputs, hfFixture, readReference } from '../../test-support/hf-fixtures.js';
 import '../register-on-import.js';
@@ -55,20 +56,14 @@ describe.each(backends)('Hugging Face ViT parity on $backend', ({ backend, skip 
   });
 
   describe.each(cases)('$arch ($fixture)', ({ fixture, arch, layer, adapters, loraLayers }) => {
-    let model: tfl.LayersModel;
-    let ref: Record<string, tf.Tensor>;
-    beforeAll(async () => {
-      if (skip) return;
-      model = (await loadPretrained(hfFixture(fixture))) as tfl.LayersModel;
-      ref = readReference(fixture);
-    });
-    afterAll(() => {
-      if (skip) return;
-      model.dispose();
-      tf.dispose(Object.values(ref));
-    });
+    const loaded = useModelAndReference(
+      skip,
+      async () => (await loadPretrained(hfFixture(fixture))) as tfl.LayersModel,
+      () => readReference(fixture),
+    );
 
     it.skipIf(skip)('has the Hugging Face names and input, and gives transformers’ outputs', async () => {
+      const { model, ref } = loaded;
       expect(model.name).toBe(arch);
       expect(model.getLayer(layer)).toBeDefined();
       expect(model.inputNames).toEqual(['pixel_values']);
@@ -80,6 +75,7 @@ describe.each(backends)('Hugging Face ViT parity on $backend', ({ backend, skip 
     });
 
     it.skipIf(skip).each(adapters)('applies the PEFT %s with no module map, unmerged and merged', async (dir) => {
+      const { model, ref } = loaded;
       const before = tf.memory().numTensors;
       const adapter = await loadPeftAdapter(hfFixture(fixture, dir));
       const lora = applyLora(model, adapter);

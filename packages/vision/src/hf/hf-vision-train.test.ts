@@ -7,12 +7,9 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, loadPeftAdapter, loadPretrained, savePeftAdapter } from '@tfjs-lora/core';
-import { readSafetensorsFile } from '@tfjs-lora/test-support';
+import { readSafetensorsFile, trainedAdapterRoundTrip } from '@tfjs-lora/test-support';
 import { hfFixture, maxAbsDiff, readReference } from '../../test-support/hf-fixtures.js';
 import { JS_TRAINED_FIXTURE, trainJsVitAdapter } from '../../test-support/hf-train.js';
 import { tryBackend } from '../../test-support/backend.js';
@@ -26,31 +23,17 @@ describe('LoRA training on a Hugging Face ViT', () => {
     'lowers the loss (%s start); savePeftAdapter’s files reload into a fresh model with the same logits',
     async (start) => {
       const before = tf.memory().numTensors;
-      const { base, lm, losses } = await trainJsVitAdapter(4, start);
+      const { losses, reloaded, untrained } = await trainedAdapterRoundTrip({
+        peft: { applyLora, loadPeftAdapter, savePeftAdapter },
+        train: () => trainJsVitAdapter(4, start),
+        reference: () => readReference(JS_TRAINED_FIXTURE),
+        inputs: (_base, ref) => ref['pixel_values']!,
+        loadBase: async () => (await loadPretrained(hfFixture(JS_TRAINED_FIXTURE))) as tfl.LayersModel,
+        diff: maxAbsDiff,
+      });
       expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.8);
-      const dir = await mkdtemp(join(tmpdir(), 'tfjs-lora-vit-'));
-      const ref = readReference(JS_TRAINED_FIXTURE);
-      const x = ref['pixel_values']!;
-      try {
-        await savePeftAdapter(lm, dir);
-        const trained = lm.predict(x) as tf.Tensor;
-        const fresh = (await loadPretrained(hfFixture(JS_TRAINED_FIXTURE))) as tfl.LayersModel;
-        const adapter = await loadPeftAdapter(dir);
-        const reloaded = applyLora(fresh, adapter);
-        adapter.dispose();
-        const again = reloaded.predict(x) as tf.Tensor;
-        expect(await maxAbsDiff(again, trained)).toBeLessThan(1e-6);
-        const untrained = fresh.predict(x) as tf.Tensor;
-        expect(await maxAbsDiff(untrained, trained)).toBeGreaterThan(0.1);
-        tf.dispose([trained, again, untrained]);
-        reloaded.dispose();
-        fresh.dispose();
-      } finally {
-        tf.dispose(Object.values(ref));
-        lm.dispose();
-        base.dispose();
-        await rm(dir, { recursive: true, force: true });
-      }
+      expect(reloaded).toBeLessThan(1e-6);
+      expect(untrained).toBeGreaterThan(0.1);
       expect(tf.memory().numTensors).toBe(before);
     },
   );
