@@ -6,7 +6,8 @@
 // Workloads (issue 16): GPT-2 small (12 layers, 768 wide, 12 heads, vocab 50257, 124M parameters; LoRA r=8 on
 // c_attn; next-token cross-entropy over the vocabulary) and a DistilBERT-base classifier (6 layers, 768, 12
 // heads, vocab 30522; LoRA r=8 on q_lin, v_lin, the heads trained whole as PEFT's SEQ_CLS; 2 classes); sequence 128, batch 8. Flags scale them down for a
-// shared machine: --model gpt2|distilbert|both, --layers, --seq, --batch, --steps (timed, after one warm-up).
+// shared machine: --model gpt2|distilbert|both, --layers, --seq, --batch, --steps (timed, after one warm-up);
+// --engines wasm,native picks ours (default both).
 //
 // Peak memory: ours is tfjs's peak tensor bytes of one step (`tf.profile`, the frozen weights included; it counts
 // a reshape's output as new bytes although wasm shares the data, so it overstates), and on wasm the heap's size
@@ -31,8 +32,10 @@ const { values: a } = parseArgs({
     batch: { type: 'string', default: '8' },
     steps: { type: 'string', default: '2' },
     r: { type: 'string', default: '8' },
+    engines: { type: 'string', default: 'wasm,native' },
   },
 });
+const ENGINES = new Set(a.engines!.split(','));
 const SEQ = Number(a.seq);
 const BATCH = Number(a.batch);
 const STEPS = Number(a.steps);
@@ -122,13 +125,17 @@ async function ours(w: Workload): Promise<Ours> {
     loss: (y, logits) => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(y, 'int32'), classes), logits),
   });
   const x = model.inputNames.map((n) => (n === 'input_ids' ? ids : mask));
+  const t0 = performance.now();
   await step(x, labels); // warm-up
+  log(`  warm-up step: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const times: number[] = [];
   for (let i = 0; i < STEPS; i++) {
     const t = performance.now();
     await step(x, labels);
     times.push(performance.now() - t);
+    log(`  step ${i + 1}/${STEPS}: ${(times.at(-1)! / 1000).toFixed(1)} s`);
   }
+  log('  one more step under tf.profile (peak memory)');
   const profile = await tf.profile(async () => {
     await step(x, labels);
   });
@@ -168,20 +175,22 @@ function peft(w: Workload): Peft | null {
 
 const started = performance.now();
 const engines: { name: string; backend: string }[] = [];
-try {
-  await import('@tfjs-lora/backend-wasm');
-  await useBackend('wasm');
-  engines.push({ name: 'tfjs-lora wasm', backend: 'wasm' });
-} catch (e) {
-  log(`wasm skipped: ${(e as Error).message.split('\n')[0]}`);
-}
-try {
-  const status = await (await import('@tfjs-lora/backend-cuda')).nativeBindingStatus();
-  if (status.ok) engines.push({ name: 'tfjs-lora native', backend: 'native' });
-  else log(`native skipped: ${status.reason}`);
-} catch (e) {
-  log(`native skipped: ${(e as Error).message.split('\n')[0]}`);
-}
+if (ENGINES.has('wasm'))
+  try {
+    await import('@tfjs-lora/backend-wasm');
+    await useBackend('wasm');
+    engines.push({ name: 'tfjs-lora wasm', backend: 'wasm' });
+  } catch (e) {
+    log(`wasm skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
+if (ENGINES.has('native'))
+  try {
+    const status = await (await import('@tfjs-lora/backend-cuda')).nativeBindingStatus();
+    if (status.ok) engines.push({ name: 'tfjs-lora native', backend: 'native' });
+    else log(`native skipped: ${status.reason}`);
+  } catch (e) {
+    log(`native skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
 
 for (const w of workloads()) {
   const rows: (string | number)[][] = [];
