@@ -7,11 +7,10 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, loadPeftAdapter, loadPretrained, useBackend } from '@tfjs-lora/core';
 import { openModelFiles } from '@tfjs-lora/core/pretrained';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { startHubServer, type HubServer } from '@tfjs-lora/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from './command.js';
 import { hfTextSource, loadHfClassifier } from './hf-text-model.js';
@@ -56,13 +55,13 @@ async function logits(model: tfl.LayersModel | { predict(x: tf.Tensor[]): unknow
 
 describe('tfjs-lora train --model <Hugging Face text model> --task text', () => {
   let root: string;
-  let server: Server | undefined;
+  let hub: HubServer | undefined;
   beforeAll(async () => {
     await useBackend('cpu');
     root = mkdtempSync(join(tmpdir(), 'tfjs-lora-cli-hf-'));
   });
-  afterAll(() => {
-    server?.close();
+  afterAll(async () => {
+    await hub?.close();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -111,16 +110,11 @@ describe('tfjs-lora train --model <Hugging Face text model> --task text', () => 
 
   it('trains BERT from hf://org/name on a local server in the Hub layout, and the adapter applies by name', async () => {
     const folder = modelFolder(root, 'bert-cls');
-    server = createServer((req, res) => {
-      const m = /^\/tiny\/([\w.-]+)\/resolve\/main\/(.+)$/.exec(req.url!);
-      if (!m) return void res.writeHead(404).end();
-      readFile(join(root, m[1]!, decodeURIComponent(m[2]!)))
-        .then((b) => res.writeHead(200).end(b))
-        .catch(() => res.writeHead(404).end());
-    });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    hub = await startHubServer((repo, file) =>
+      repo.startsWith('tiny/') ? join(root, repo.slice(5), file) : undefined,
+    );
     const saved = process.env['HF_ENDPOINT'];
-    process.env['HF_ENDPOINT'] = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    process.env['HF_ENDPOINT'] = hub.endpoint;
     const out = join(root, 'out-bert');
     const numTensors = tf.memory().numTensors;
     try {

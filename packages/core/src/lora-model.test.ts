@@ -6,7 +6,7 @@ import { maxAbsDiff } from '@tfjs-lora/test-support';
 import { AdapterStateError, LoraConfigError, LoraError } from './errors/index.js';
 import { LoraLayer } from './lora-layer.js';
 import { applyLora } from './apply-lora.js';
-import type { LoraModel } from './lora-model.js';
+import { randomiseAdapters } from '../test-support/random-factors.js';
 
 /** A functional model with a residual add and a Dense head: x → d1 → relu → (d2 + d1) → head. */
 function functional(seed = 1): tfl.LayersModel {
@@ -22,20 +22,6 @@ function functional(seed = 1): tfl.LayersModel {
     .dense({ name: 'head', units: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 2 }) })
     .apply(sum) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: head });
-}
-
-/** Gives every LoRA factor random values so that ΔW ≠ 0. */
-function randomiseAdapters(lm: LoraModel, seed = 7): void {
-  let s = seed;
-  for (const { layer } of lm.loraLayers()) {
-    for (const name of layer.adapterNames) {
-      const w = layer.weightsOf(name);
-      tf.tidy(() => {
-        w.loraA.write(tf.randomNormal(w.loraA.shape as number[], 0, 0.5, 'float32', s++));
-        w.loraB.write(tf.randomNormal(w.loraB.shape as number[], 0, 0.5, 'float32', s++));
-      });
-    }
-  }
 }
 
 const x = () => tf.randomNormal([5, 6], 0, 1, 'float32', 42);
@@ -75,7 +61,7 @@ describe('LoraModel on a functional model', () => {
     const base = functional();
     const lm = applyLora(base, { targetModules: 'all-linear', r: 3, loraAlpha: 6, useRslora: true });
     expect(lm.loraLayers().map((l) => l.path)).toEqual(['d1', 'd2']); // head is the output layer
-    randomiseAdapters(lm);
+    randomiseAdapters(lm, 7, 0.5);
     const kernels = lm.loraLayers().map(({ layer }) => Array.from(layer.kind.kernel(layer.layer).read().dataSync()));
     const unmerged = predict(lm.model);
     lm.merge();
@@ -93,7 +79,7 @@ describe('LoraModel on a functional model', () => {
   it('merge({ safeMerge: true }) awaits to the same kernels as the synchronous merge, leaks nothing, and mergeAndUnload agrees', async () => {
     const base = functional();
     const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2, useDora: true });
-    randomiseAdapters(lm);
+    randomiseAdapters(lm, 7, 0.5);
     const read = (): number[][] =>
       lm.loraLayers().map(({ layer }) => Array.from(layer.kind.kernel(layer.layer).read().dataSync()));
     lm.merge();
@@ -140,7 +126,7 @@ describe('LoraModel on a functional model', () => {
     const base = functional();
     const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2 });
     lm.addAdapter('other', { targetModules: ['d2'], r: 4, useDora: true });
-    randomiseAdapters(lm);
+    randomiseAdapters(lm, 7, 0.5);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) {
       lm.setAdapter(i % 2 === 0 ? 'other' : 'default');
@@ -159,7 +145,7 @@ describe('LoraModel on a functional model', () => {
   it('disableAdapters / withAdaptersDisabled give the base model output', async () => {
     const base = functional();
     const lm = applyLora(base, { targetModules: ['d1'], r: 2 });
-    randomiseAdapters(lm);
+    randomiseAdapters(lm, 7, 0.5);
     const ref = predict(base);
     const on = predict(lm.model);
     expect(maxAbsDiff(on, ref)).toBeGreaterThan(1e-3);
@@ -175,7 +161,7 @@ describe('LoraModel on a functional model', () => {
   it('model.save() of an unmerged LoRA model loads back with tf.loadLayersModel', async () => {
     const base = functional();
     const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2 }, { adapterName: 'style_a' });
-    randomiseAdapters(lm);
+    randomiseAdapters(lm, 7, 0.5);
     let artifacts: tf.io.ModelArtifacts | undefined;
     await lm.model.save(
       tf.io.withSaveHandler(
@@ -198,7 +184,7 @@ describe('LoraModel on a functional model', () => {
   it('mergeAndUnload returns stock layers only, with the adapted output, and leaves the LoraModel as it was', async () => {
     const base = functional();
     const lm = applyLora(base, { targetModules: ['d1', 'd2'], r: 2 });
-    randomiseAdapters(lm);
+    randomiseAdapters(lm, 7, 0.5);
     const before = predict(lm.model);
     const plain = lm.mergeAndUnload();
     const json = JSON.stringify(plain.toJSON(null, false));
@@ -220,7 +206,7 @@ describe('LoraModel on a functional model', () => {
     const lm = applyLora(base, { targetModules: ['d1'], r: 2 });
     lm.addAdapter('b', { targetModules: ['d1', 'd2'], r: 3 });
     expect(lm.activeAdapters).toEqual(['default']);
-    randomiseAdapters(lm);
+    randomiseAdapters(lm, 7, 0.5);
     const names = () => lm.model.trainableWeights.map((w) => w.originalName).sort();
     expect(names()).toEqual(['d1/lora_A.default', 'd1/lora_B.default']);
     const yDefault = predict(lm.model);
@@ -274,7 +260,7 @@ describe('LoraModel on a functional model', () => {
   it('dropout acts only in training', async () => {
     const base = functional();
     const lm = applyLora(base, { targetModules: ['d1'], r: 2, loraDropout: 0.5 });
-    randomiseAdapters(lm);
+    randomiseAdapters(lm, 7, 0.5);
     const input = x();
     const a = lm.model.apply(input, { training: false }) as tf.Tensor;
     const b = lm.model.predict(input) as tf.Tensor;

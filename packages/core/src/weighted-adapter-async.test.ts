@@ -11,6 +11,7 @@ import { applyLora } from './apply-lora.js';
 import { LoraError } from './errors/index.js';
 import type { LoraModel } from './lora-model.js';
 import { canReadSync } from './sync-read.js';
+import { randomiseAdapters } from '../test-support/random-factors.js';
 
 const OTHER = 'weighted-async-test-no-sync-reads';
 
@@ -23,16 +24,7 @@ function build(): { base: tfl.LayersModel; lm: LoraModel } {
   });
   const lm = applyLora(base, { targetModules: ['fc1', 'fc2'], r: 3, loraAlpha: 6 });
   lm.addAdapter('b', { targetModules: ['fc1'], r: 2, loraAlpha: 2 });
-  let seed = 21;
-  for (const { layer } of lm.loraLayers()) {
-    for (const name of layer.adapterNames) {
-      const w = layer.weightsOf(name);
-      tf.tidy(() => {
-        w.loraA.write(tf.randomNormal(w.loraA.shape as number[], 0, 0.4, 'float32', seed++));
-        w.loraB.write(tf.randomNormal(w.loraB.shape as number[], 0, 0.4, 'float32', seed++));
-      });
-    }
-  }
+  randomiseAdapters(lm, 21, 0.4);
   return { base, lm };
 }
 

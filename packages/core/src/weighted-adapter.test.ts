@@ -7,6 +7,7 @@ import { AdapterStateError, LoraConfigError } from './errors/index.js';
 import { applyLora } from './apply-lora.js';
 import type { LoraModel } from './lora-model.js';
 import { svd } from './svd.js';
+import { randomiseAdapters } from '../test-support/random-factors.js';
 
 function mlp(): tfl.LayersModel {
   return tfl.sequential({
@@ -21,16 +22,7 @@ async function twoAdapters(rB = 3): Promise<{ base: tfl.LayersModel; lm: LoraMod
   const base = mlp();
   const lm = applyLora(base, { targetModules: ['fc1', 'fc2'], r: 3, loraAlpha: 6 });
   lm.addAdapter('b', { targetModules: ['fc1', 'fc2'], r: rB, loraAlpha: 2 });
-  let seed = 11;
-  for (const { layer } of lm.loraLayers()) {
-    for (const name of layer.adapterNames) {
-      const w = layer.weightsOf(name);
-      tf.tidy(() => {
-        w.loraA.write(tf.randomNormal(w.loraA.shape as number[], 0, 0.4, 'float32', seed++));
-        w.loraB.write(tf.randomNormal(w.loraB.shape as number[], 0, 0.4, 'float32', seed++));
-      });
-    }
-  }
+  randomiseAdapters(lm, 11, 0.4);
   return { base, lm };
 }
 

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { modelFiles, modelFromFiles } from '@tfjs-lora/core/node';
 import { loadMobyDickLM, nextTokenLoss, registerNlpLayerKinds } from '@tfjs-lora/nlp';
 import { markdownTable } from '../print-table.js';
+import { median, quantile } from '../stats.js';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, rounds: { type: 'string' } } });
 registerNlpLayerKinds();
@@ -40,15 +41,9 @@ function measure(fns: Record<string, () => void>): Record<string, number[]> {
   return times;
 }
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
-}
 const ms = (xs: number[]) =>
-  `${quantile(xs, 0.5).toPrecision(3)} (${quantile(xs, 0.25).toPrecision(3)}–${quantile(xs, 0.75).toPrecision(3)})`;
-const ratio = (a: number[], b: number[]) => `${(quantile(a, 0.5) / quantile(b, 0.5)).toFixed(2)}×`;
+  `${median(xs).toPrecision(3)} (${quantile(xs, 0.25).toPrecision(3)}–${quantile(xs, 0.75).toPrecision(3)})`;
+const ratio = (a: number[], b: number[]) => `${(median(a) / median(b)).toFixed(2)}×`;
 
 const { model: pretrained } = await loadMobyDickLM();
 const files = await modelFiles(pretrained);

@@ -2,12 +2,11 @@
 // the single-file form, and the errors for what this environment cannot do.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { createServer, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES_ROOT, peftCasePath } from '@tfjs-lora/test-support';
+import { FIXTURES_ROOT, peftCasePath, startHubServer, type HubServer } from '@tfjs-lora/test-support';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AdapterFormatError, LoraError } from '../errors/index.js';
 import { applyLora } from '../apply-lora.js';
@@ -30,29 +29,20 @@ describe('PEFT adapter I/O', () => {
   let files: PeftAdapterFiles;
   let reference: PeftAdapter;
   let tmp: string;
-  let server: Server;
-  let port = 0;
+  let hub: HubServer;
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
     files = await readPeftFiles(LINEAR);
     reference = await loadPeftAdapter(LINEAR);
     tmp = mkdtempSync(join(tmpdir(), 'tfjs-lora-io-'));
-    server = createServer((req, res) => {
-      try {
-        res.end(readFileSync(join(FIXTURES_ROOT, 'peft-cases', decodeURIComponent(req.url!.slice(1)))));
-      } catch {
-        res.statusCode = 404;
-        res.end();
-      }
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    port = (server.address() as { port: number }).port;
+    // the fixture files over http: <endpoint>/peft-cases/<case>/resolve/main/<path in the case's folder>
+    hub = await startHubServer((repo, file) => join(FIXTURES_ROOT, repo, file));
   });
   afterAll(async () => {
     reference.dispose();
     rmSync(tmp, { recursive: true, force: true });
-    await new Promise((ok) => server.close(ok));
+    await hub.close();
   });
 
   it('goes through tfjs own IOHandlers: withSaveHandler, then fromMemory', async () => {
@@ -114,10 +104,10 @@ describe('PEFT adapter I/O', () => {
   });
 
   it('fetches a directory URL over http and reports a missing file with its status', async () => {
-    const back = await loadPeftAdapter(`http://127.0.0.1:${port}/linear/adapter`);
+    const back = await loadPeftAdapter(hub.url('peft-cases/linear', 'adapter'));
     sameAdapter(back, reference);
     back.dispose();
-    await expect(loadPeftAdapter(`http://127.0.0.1:${port}/nothing/`)).rejects.toThrow(/HTTP 404/);
+    await expect(loadPeftAdapter(hub.url('peft-cases/nothing', ''))).rejects.toThrow(/HTTP 404/);
   });
 
   it('round-trips the single-file form (config in __metadata__) and splits it back into PEFT bytes', async () => {
