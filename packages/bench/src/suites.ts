@@ -41,6 +41,11 @@ export const SUITES: Readonly<Record<string, Suite>> = {
     compares:
       'GPT-2-small and DistilBERT-base shaped LoRA training step (hf-text models) on wasm/native vs PEFT on PyTorch',
   },
+  'frozen-dense': {
+    file: 'suites/frozen-dense.ts',
+    compares:
+      "frozen Dense layers through core's frozenMatMul vs tfjs's fused Dense (discarded kernel gradients), one step",
+  },
   graph: {
     file: 'suites/graph.ts',
     compares: 'GraphModel vs LayersModel LoRA step (MNIST CNN) and MobileNetV2 GraphModel vs PEFT, wasm, peak memory',

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Sequential, layers, type LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { LoraError } from './errors/index.js';
 import type { Layer } from './layer-kind.js';
+import { ensureFrozenDenseGradients } from './frozen-dense.js';
 import { ensureLayersConfigFixes } from './layers-config-fixes.js';
 import { LoraLayer } from './lora-layer.js';
 import type { LayerInfo } from './config/targets.js';
@@ -56,6 +57,7 @@ export function layerInfos(model: LayersModel): LayerInfo[] {
  */
 export function rebuildModel(model: LayersModel, edit: (entry: LayerEntry, path: string) => LayerEntry): LayersModel {
   ensureLayersConfigFixes(); // tfjs-layers 4.22 drops SeparableConv2D's depthMultiplier from its config
+  ensureFrozenDenseGradients(); // frozen Dense layers: no discarded kernel gradient while training
   const config = JSON.parse(JSON.stringify(model.getConfig())) as tf.serialization.ConfigDict;
   const visit = (container: tf.serialization.ConfigDict, prefix: string): void => {
     const list = (Array.isArray(container) ? container : container['layers']) as unknown as LayerEntry[];
