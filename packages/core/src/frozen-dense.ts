@@ -5,6 +5,7 @@
 // values are the same products. Trainable kernels, and calls outside a gradient (predict), keep tfjs's path.
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import { layerClassPrototype } from './layers-config-fixes.js';
 import { frozenMatMul } from './lora-linear.js';
 
 interface DenseLike {
@@ -29,9 +30,8 @@ function recordingGradients(): boolean {
 export function ensureFrozenDenseGradients(): void {
   if (installed) return;
   installed = true;
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap['Dense'];
-  if (entry === undefined) return;
-  const proto = (entry[0] as unknown as { prototype: { call: Call } }).prototype;
+  const proto = layerClassPrototype<{ call: Call }>('Dense');
+  if (proto === undefined) return;
   const original = proto.call;
   const call: Call & { tfjsCall?: Call } = function (this: DenseLike, inputs, kwargs) {
     const kernel = this.kernel;

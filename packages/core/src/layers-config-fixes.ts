@@ -8,6 +8,12 @@ type GetConfig = (this: { depthMultiplier?: number }) => tf.serialization.Config
 
 let done = false;
 
+/** The prototype of the tfjs-layers class registered as `className` (for core's patches), or undefined. */
+export function layerClassPrototype<P>(className: string): P | undefined {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  return entry === undefined ? undefined : (entry[0] as unknown as { prototype: P }).prototype;
+}
+
 /**
  * Makes tfjs-layers' SeparableConv2D.getConfig() include `depthMultiplier`, which 4.22 leaves out (so a
  * depth multiplier ≠ 1 is lost on `model.save()` and on applyLora's rebuild). Idempotent; a no-op where
@@ -17,9 +23,8 @@ let done = false;
 export function ensureLayersConfigFixes(): void {
   if (done) return;
   done = true;
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap['SeparableConv2D'];
-  if (entry === undefined) return;
-  const proto = (entry[0] as unknown as { prototype: { getConfig: GetConfig } }).prototype;
+  const proto = layerClassPrototype<{ getConfig: GetConfig }>('SeparableConv2D');
+  if (proto === undefined) return;
   const original = proto.getConfig;
   proto.getConfig = function (this: { depthMultiplier?: number }) {
     const config = original.call(this);

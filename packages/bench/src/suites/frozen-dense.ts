@@ -6,11 +6,12 @@
 // --rounds, --backend native|wasm|cpu.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { applyLora, createTrainStep, useBackend } from '@tfjs-lora/core';
+import { applyLora, useBackend } from '@tfjs-lora/core';
 import { buildHfTextModel } from '@tfjs-lora/nlp';
 import { parseArgs } from 'node:util';
 import { markdownTable, ms } from '../print-table.js';
 import { median } from '../stats.js';
+import { hfTextConfig, hfTextTrainStep } from './hf-text-step.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -29,22 +30,8 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 if (a.backend === 'native') await import('@tfjs-lora/backend-cuda');
 else if (a.backend === 'wasm') await import('@tfjs-lora/backend-wasm');
 await useBackend(a.backend!);
-const vocab = gpt2 ? 50257 : 30522;
-const model = buildHfTextModel(
-  gpt2
-    ? { model_type: 'gpt2', n_layer: L, n_embd: 768, n_head: 12, vocab_size: vocab, n_positions: 1024 }
-    : {
-        architectures: ['DistilBertForSequenceClassification'],
-        n_layers: L,
-        dim: 768,
-        n_heads: 12,
-        hidden_dim: 3072,
-        vocab_size: vocab,
-        max_position_embeddings: 512,
-        num_labels: 2,
-      },
-  { seed: 1 },
-);
+const family = gpt2 ? 'gpt2' : 'distilbert';
+const model = buildHfTextModel(hfTextConfig(family, L), { seed: 1 });
 const lora = applyLora(model, { r: 8, loraAlpha: 16, targetModules: gpt2 ? ['c_attn'] : ['q_lin', 'v_lin'] });
 const dense = tf.serialization.SerializationMap.getMap().classNameMap['Dense']![0] as unknown as {
   prototype: { call: { tfjsCall?: unknown } };
@@ -52,33 +39,19 @@ const dense = tf.serialization.SerializationMap.getMap().classNameMap['Dense']![
 const ours = dense.prototype.call;
 const tfjs = ours.tfjsCall;
 if (tfjs === undefined) throw new Error("core's frozen-Dense path is not installed (applyLora installs it)");
-const ids = tf.randomUniformInt([BATCH, SEQ], 0, vocab, 1);
-const mask = tf.onesLike(ids);
-const x = model.inputNames.map((n) => (n === 'input_ids' ? ids : mask));
-const classes = model.outputs[0]!.shape.at(-1)!;
-const labels = gpt2
-  ? ids
-  : tf.tensor1d(
-      [...Array(BATCH).keys()].map((i) => i % 2),
-      'int32',
-    );
-const optimizer = tf.train.adam(1e-4);
-const step = createTrainStep(lora, {
-  optimizer,
-  loss: (y, logits) => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(y, 'int32'), classes), logits),
-});
+const { step, dispose } = hfTextTrainStep(model, lora, family, SEQ, BATCH);
 const variants = { 'frozenMatMul (dx only)': ours, "tfjs's fused Dense (dx and a discarded dW)": tfjs };
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 for (const [name, call] of Object.entries(variants)) {
   dense.prototype.call = call as typeof ours;
-  await step(x, labels); // warm-up of each path
+  await step(); // warm-up of each path
   log(`warm-up: ${name}`);
 }
 for (let r = 0; r < ROUNDS; r++) {
   for (const [name, call] of Object.entries(variants)) {
     dense.prototype.call = call as typeof ours;
     const t = performance.now();
-    await step(x, labels);
+    await step();
     times[name]!.push(performance.now() - t);
     log(`round ${r + 1}/${ROUNDS}, ${name}: ${ms(times[name]!.at(-1)!)} ms`);
   }
@@ -95,7 +68,6 @@ console.log(
     ['l', 'r', 'r'],
   ),
 );
-optimizer.dispose();
-tf.dispose([ids, mask, labels]);
+dispose();
 lora.dispose();
 model.dispose();

@@ -16,13 +16,14 @@
 // a copy of GPT-2's tied table for lm_head (154 MB at this size; see the nlp README).
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { applyLora, createTrainStep, useBackend } from '@tfjs-lora/core';
+import { applyLora, useBackend } from '@tfjs-lora/core';
 import { buildHfTextModel } from '@tfjs-lora/nlp';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable, ms } from '../print-table.js';
+import { HF_VOCAB, hfTextConfig, hfTextTrainStep, type HfTextFamily } from './hf-text-step.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -44,7 +45,7 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 
 interface Workload {
   name: string;
-  family: 'gpt2' | 'distilbert';
+  family: HfTextFamily;
   layers: number;
   vocab: number;
   targets: string[];
@@ -62,9 +63,9 @@ function workloads(): Workload[] {
       name: `GPT-2 (${layers} layers), LoRA on c_attn`,
       family: 'gpt2',
       layers,
-      vocab: 50257,
+      vocab: HF_VOCAB.gpt2,
       targets: ['c_attn'],
-      config: { model_type: 'gpt2', n_layer: layers, n_embd: 768, n_head: 12, vocab_size: 50257, n_positions: 1024 },
+      config: hfTextConfig('gpt2', layers),
     });
   }
   if (wanted.includes('distilbert')) {
@@ -73,19 +74,10 @@ function workloads(): Workload[] {
       name: `DistilBERT classifier (${layers} layers), LoRA on q_lin, v_lin`,
       family: 'distilbert',
       layers,
-      vocab: 30522,
+      vocab: HF_VOCAB.distilbert,
       targets: ['q_lin', 'v_lin'],
       modulesToSave: ['pre_classifier', 'classifier'],
-      config: {
-        architectures: ['DistilBertForSequenceClassification'],
-        n_layers: layers,
-        dim: 768,
-        n_heads: 12,
-        hidden_dim: 3072,
-        vocab_size: 30522,
-        max_position_embeddings: 512,
-        num_labels: 2,
-      },
+      config: hfTextConfig('distilbert', layers),
     });
   }
   return out;
@@ -109,39 +101,23 @@ async function ours(w: Workload): Promise<Ours> {
     ...(w.modulesToSave ? { modulesToSave: w.modulesToSave } : {}),
   });
   const count = lora.trainableParameters();
-  const ids = tf.randomUniformInt([BATCH, SEQ], 0, w.vocab, 1);
-  const mask = tf.onesLike(ids);
-  const classes = model.outputs[0]!.shape.at(-1)!;
-  const labels =
-    w.family === 'gpt2'
-      ? ids
-      : tf.tensor1d(
-          [...Array(BATCH).keys()].map((i) => i % 2),
-          'int32',
-        );
-  const optimizer = tf.train.adam(1e-4);
-  const step = createTrainStep(lora, {
-    optimizer,
-    loss: (y, logits) => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(y, 'int32'), classes), logits),
-  });
-  const x = model.inputNames.map((n) => (n === 'input_ids' ? ids : mask));
+  const { step, dispose } = hfTextTrainStep(model, lora, w.family, SEQ, BATCH);
   const t0 = performance.now();
-  await step(x, labels); // warm-up
+  await step(); // warm-up
   log(`  warm-up step: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const times: number[] = [];
   for (let i = 0; i < STEPS; i++) {
     const t = performance.now();
-    await step(x, labels);
+    await step();
     times.push(performance.now() - t);
     log(`  step ${i + 1}/${STEPS}: ${(times.at(-1)! / 1000).toFixed(1)} s`);
   }
   log('  one more step under tf.profile (peak memory)');
   const profile = await tf.profile(async () => {
-    await step(x, labels);
+    await step();
   });
   const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength;
-  optimizer.dispose();
-  tf.dispose([ids, mask, labels]);
+  dispose();
   lora.dispose();
   model.dispose();
   return {
