@@ -10,6 +10,7 @@ import {
   type PeftAdapterSource,
 } from '@tfjs-lora/core';
 import { encodePeftAdapterAsync } from '@tfjs-lora/core/peft';
+import { peftDownload } from './peft-download.js';
 import type { AdapterInfo, ParamRow, ParamsResult, Task } from '../protocol.js';
 
 /** Parameters of a model's layer (all its weights). */
@@ -141,16 +142,7 @@ export class AdapterSet {
     const wasMerged = this.merged;
     this.unmerge();
     try {
-      const files = await encodePeftAdapterAsync(this.lora, { adapterName: name });
-      const c = files.config;
-      const config =
-        typeof c === 'string'
-          ? c
-          : c instanceof Uint8Array
-            ? new TextDecoder().decode(c)
-            : `${JSON.stringify(c, null, 2)}\n`;
-      const weights = files.weights instanceof Uint8Array ? files.weights : new Uint8Array(files.weights);
-      return { config, weights };
+      return peftDownload(await encodePeftAdapterAsync(this.lora, { adapterName: name }));
     } finally {
       if (wasMerged) this.merge();
     }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyLora, createTrainStep, type LossFunction } from '@tfjs-lora/core';
 import { encodePeftAdapterAsync } from '@tfjs-lora/core/peft';
+import { peftDownload } from './peft-download.js';
 import type { LoraGraphModel } from '@tfjs-lora/graph';
 import { decodeImageSet } from '../data/image-set.js';
 import type { ByomSettings, ByomTrainResult, DataManifest, WorkerEvent } from '../protocol.js';
@@ -237,13 +238,6 @@ export class ByomTask {
     const files = await encodePeftAdapterAsync(this.lora as unknown as LoraGraphModel, {
       adapterName: this.adapterName,
     });
-    const c = files.config;
-    const config =
-      typeof c === 'string'
-        ? c
-        : c instanceof Uint8Array
-          ? new TextDecoder().decode(c)
-          : `${JSON.stringify(c, null, 2)}\n`;
-    return { config, weights: files.weights instanceof Uint8Array ? files.weights : new Uint8Array(files.weights) };
+    return peftDownload(files);
   }
 }
